@@ -1,0 +1,56 @@
+# Somfy Pro for Home Assistant: `make demo` starts everything, `make test` checks everything.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PY313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || true)
+VENV := .venv
+BIN := $(VENV)/bin
+REQ_HASH := $(shell cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.req-$(REQ_HASH)
+# Tests that run inside Home Assistant's pytest plugin, and those that must not.
+HA_TESTS := tests/integration tests/simulator/ha
+PLAIN_TESTS := tests/simulator tests/companion tests/e2e
+PYTEST_PLAIN := -p no:homeassistant -p no:pytest_homeassistant_custom_component --ignore=tests/simulator/ha
+PYTEST_ARGS ?=
+
+.PHONY: help venv py314 lint test test-oldest test-current demo clean
+
+help:
+	@echo "make demo   start the box simulator (and the portal) with embedded defaults"
+	@echo "make test   ruff, mypy and every test on HA 2025.4 (Python 3.13) and current HA (Python 3.14)"
+
+$(STAMP): requirements/*.txt pyproject.toml
+	@if [ -z "$(PY313)" ]; then echo "Python 3.13 not found: install it (e.g. 'pyenv install 3.13.0') or run 'make PY313=/path/to/python3.13'." >&2; exit 1; fi
+	@echo "Installing the HA 2025.4 test environment in $(VENV) (about 3 minutes, once)"
+	$(PY313) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements/ha-oldest.txt
+	rm -f $(VENV)/.req-*
+	touch $@
+
+venv: $(STAMP)
+
+py314:
+	@bash scripts/py314.sh setup requirements/ha-current.txt
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-oldest: venv
+	$(BIN)/python -m pytest $(HA_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(PYTEST_ARGS)
+
+test-current: py314
+	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(PYTEST_ARGS)
+	bash scripts/py314.sh run python -m pytest $(PYTEST_PLAIN) tests/simulator $(PYTEST_ARGS)
+
+test: lint test-oldest test-current
+
+demo: venv
+	$(BIN)/python -m scripts.demo
+
+clean:
+	rm -rf $(VENV) .venv314 .mypy_cache .ruff_cache .pytest_cache
