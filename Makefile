@@ -11,7 +11,7 @@ STAMP := $(VENV)/.req-$(REQ_HASH)
 # Tests that run inside Home Assistant's pytest plugin, and those that must not.
 HA_TESTS := tests/integration tests/simulator/ha
 PLAIN_TESTS := tests/simulator tests/companion tests/e2e
-PYTEST_PLAIN := -p no:homeassistant -p no:pytest_homeassistant_custom_component --ignore=tests/simulator/ha
+PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha
 PYTEST_ARGS ?=
 
 .PHONY: help venv py314 lint test test-oldest test-current demo clean

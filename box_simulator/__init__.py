@@ -1,0 +1,1 @@
+"""A Somfy box (TaHoma / Connexoon) simulator speaking the Overkiz local API."""
