@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .errors import BoxError
 from .scenario import DeviceSpec
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except web.HTTPException:
         raise
+    except BoxError as err:
+        return web.json_response({"error": err.message}, status=400)
     except (ValueError, KeyError, TypeError) as err:
         return web.json_response({"error": str(err)}, status=400)
     except Exception as err:  # the control API reports any failure to its caller
