@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PY313 ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || true)
 VENV := .venv
 BIN := $(VENV)/bin
-REQ_HASH := $(shell cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)
+REQ_HASH := $(shell cat requirements/*.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.req-$(REQ_HASH)
 # Tests that run inside Home Assistant's pytest plugin, and those that must not.
 HA_TESTS := tests/integration tests/simulator/ha
@@ -20,7 +20,7 @@ help:
 	@echo "make demo   start the box simulator (and the portal) with embedded defaults"
 	@echo "make test   ruff, mypy and every test on HA 2025.4 (Python 3.13) and current HA (Python 3.14)"
 
-$(STAMP): requirements/*.txt pyproject.toml
+$(STAMP): requirements/*.txt
 	@if [ -z "$(PY313)" ]; then echo "Python 3.13 not found: install it (e.g. 'pyenv install 3.13.0') or run 'make PY313=/path/to/python3.13'." >&2; exit 1; fi
 	@echo "Installing the HA 2025.4 test environment in $(VENV) (about 3 minutes, once)"
 	$(PY313) -m venv $(VENV)
@@ -50,7 +50,7 @@ test-current: py314
 test: lint test-oldest test-current
 
 demo: venv
-	$(BIN)/python -m scripts.demo
+	$(BIN)/python scripts/demo.py
 
 clean:
 	rm -rf $(VENV) .venv314 .mypy_cache .ruff_cache .pytest_cache

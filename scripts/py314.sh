@@ -14,7 +14,7 @@ if command -v python3.14 >/dev/null 2>&1; then
   venv="$project/.venv314"
   case "$action" in
     setup)
-      req=$1; stamp="$venv/.req-$(cat "$project"/requirements/*.txt "$project/pyproject.toml" | sha256sum | cut -c1-16)"
+      req=$1; stamp="$venv/.req-$(cat "$project"/requirements/*.txt | sha256sum | cut -c1-16)"
       [ -f "$stamp" ] && exit 0
       python3.14 -m venv "$venv"
       "$venv/bin/pip" install -q --upgrade pip
@@ -48,7 +48,7 @@ in_root() {
 }
 case "$action" in
   setup)
-    req=$1; hash=$(cat "$project"/requirements/*.txt "$project/pyproject.toml" | sha256sum | cut -c1-16)
+    req=$1; hash=$(cat "$project"/requirements/*.txt | sha256sum | cut -c1-16)
     [ -f "$root/opt/venv/.req-$hash" ] && exit 0
     in_root "python3.14 -m venv /opt/venv && pip install -q --upgrade pip && pip install -q -r $req && rm -f /opt/venv/.req-* && touch /opt/venv/.req-$hash" ;;
   run) in_root "$(printf '%q ' "$@")" ;;
