@@ -1,0 +1,132 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import contextlib
+from datetime import timedelta
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+import aiohttp_jinja2
+import jinja2
+from sqlalchemy import delete
+
+from companion_server import pages
+from companion_server.accounts import views as account_views
+from companion_server.core import Clock, Core, build_core
+from companion_server.db import migrate
+from companion_server.installations import views as installation_views
+from companion_server.mail import worker
+from companion_server.models import Invitation, UserToken
+from companion_server.security import ratelimit, sessions
+from companion_server.settings import Settings
+from companion_server.team import views as team_views
+from companion_server.web import (
+    CORE,
+    csrf_middleware,
+    error_middleware,
+    headers_middleware,
+    proxy_middleware,
+    template_context,
+    visitor_middleware,
+)
+
+LOGGER = logging.getLogger(__name__)
+PACKAGE_DIR = Path(__file__).parent
+MAINTENANCE_SECONDS = 600
+
+MAIL_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("mail_worker", asyncio.Task)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    """Build the portal. ``settings.secret_key`` must be set (see ``ensure_secret_key``)."""
+    if not settings.secret_key:
+        raise ValueError("settings.secret_key is required")
+    app = web.Application(
+        middlewares=[
+            proxy_middleware,
+            headers_middleware,
+            error_middleware,
+            visitor_middleware,
+            csrf_middleware,
+        ],
+        client_max_size=256 * 1024,
+    )
+    app[CORE] = build_core(settings, clock)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("companion_server", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        context_processors=[_context_processor],
+    )
+    app.add_routes(pages.routes)
+    app.add_routes(account_views.routes)
+    app.add_routes(team_views.routes)
+    app.add_routes(installation_views.routes)
+    if settings.demo:
+        app.add_routes(pages.demo_routes)
+    app.router.add_static("/static", PACKAGE_DIR / "static", name="static", append_version=False)
+    app.cleanup_ctx.append(_database)
+    if settings.mail_worker:
+        app.cleanup_ctx.append(_mail_worker)
+    app.cleanup_ctx.append(_maintenance)
+    return app
+
+
+async def _context_processor(request: web.Request) -> dict[str, Any]:
+    return template_context(request)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    core = app[CORE]
+    if core.settings.auto_migrate:
+        await migrate(core.engine)
+    yield
+    await core.close()
+
+
+async def _mail_worker(app: web.Application) -> AsyncIterator[None]:
+    core = app[CORE]
+    if not core.settings.smtp_configured:
+        LOGGER.warning("SMTP is not configured: e-mail is kept in the outbox, not delivered")
+        yield
+        return
+    task = asyncio.create_task(worker.run(core), name="mail-worker")
+    app[MAIL_WORKER] = task
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def purge_expired(core: Core) -> None:
+    """Delete expired sessions, rate-limit windows and long-dead links."""
+    now = core.now()
+    async with core.tx() as db:
+        await sessions.purge(db, core)
+        await ratelimit.purge(db, now)
+        await db.execute(delete(UserToken).where(UserToken.expires_at < now - timedelta(days=30)))
+        await db.execute(delete(Invitation).where(Invitation.expires_at < now - timedelta(days=30)))
+
+
+async def _maintenance(app: web.Application) -> AsyncIterator[None]:
+    core = app[CORE]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await purge_expired(core)
+            except Exception:
+                LOGGER.exception("Maintenance failed")
+            await asyncio.sleep(MAINTENANCE_SECONDS)
+
+    task = asyncio.create_task(loop(), name="maintenance")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

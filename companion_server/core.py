@@ -1,0 +1,77 @@
+"""The portal's runtime core: settings, database, clock and password hasher.
+
+Service functions take a :class:`Core` first; the web handlers, the CLI, the tests and the
+benchmark all drive the portal through them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from companion_server.db import create_engine
+from companion_server.security.passwords import PasswordHasher
+from companion_server.settings import Settings
+
+Clock = Callable[[], datetime]
+
+MAIL_PENDING = "mail_pending"
+
+
+def utcnow() -> datetime:
+    """The real clock (aware UTC)."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Core:
+    """Shared state of one portal process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    passwords: PasswordHasher
+    clock: Clock = utcnow
+    mail_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def now(self) -> datetime:
+        """The current time (tests move a fake clock)."""
+        return self.clock()
+
+    @asynccontextmanager
+    async def tx(self) -> AsyncIterator[AsyncSession]:
+        """One database transaction; commits on success, rolls back on error.
+
+        Never hold two at once (SQLite runs on a single connection) and never wait on the
+        network inside one. Mail queued inside wakes the mail worker after the commit.
+        """
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(MAIL_PENDING, False):
+                self.mail_wakeup.set()
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.engine.dispose()
+
+
+def build_core(settings: Settings, clock: Clock | None = None) -> Core:
+    """Create the core (no I/O yet: connections open on first use)."""
+    engine = create_engine(settings.database_url)
+    return Core(
+        settings=settings,
+        engine=engine,
+        sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
+        passwords=PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+        clock=clock or utcnow,
+    )

@@ -1,0 +1,175 @@
+"""Installations and their assignment to installers (O6, O7, O9).
+
+Administrators see every installation of their company; installers only those assigned to
+them; nobody sees another company's (:class:`NotFound`). Registering boxes, linking Home
+Assistant and monitoring come with later features on top of these tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import math
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion_server.core import Core
+from companion_server.errors import NotFound
+from companion_server.models import Installation, InstallationAssignment, User
+from companion_server.security.audit import Event, record
+from companion_server.team.services import fresh_actor
+
+PAGE_SIZE = 50
+
+
+@dataclass(slots=True)
+class InstallationPage:
+    """One page of the installations list."""
+
+    items: list[Installation]
+    total: int
+    page: int
+    pages: int
+    assignees: dict[int, list[User]] = field(default_factory=dict)
+
+
+def _visible(actor: User) -> Select[tuple[Installation]]:
+    query = select(Installation).where(Installation.company_id == actor.company_id)
+    if not actor.is_admin:
+        query = query.join(
+            InstallationAssignment,
+            (InstallationAssignment.installation_id == Installation.id)
+            & (InstallationAssignment.user_id == actor.id),
+        )
+    return query
+
+
+async def list_installations(core: Core, actor_id: int, page: int = 1) -> InstallationPage:
+    """The installations the user may see, newest first, ``PAGE_SIZE`` per page."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id, admin=False)
+        query = _visible(actor)
+        total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(1, page), pages)
+        items = list(
+            await db.scalars(
+                query.order_by(Installation.id.desc())
+                .limit(PAGE_SIZE)
+                .offset((page - 1) * PAGE_SIZE)
+            )
+        )
+        assignees = await _assignees(db, [item.id for item in items])
+        return InstallationPage(
+            items=items, total=total, page=page, pages=pages, assignees=assignees
+        )
+
+
+async def _assignees(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[User]]:
+    result: dict[int, list[User]] = {i: [] for i in installation_ids}
+    if not installation_ids:
+        return result
+    rows = await db.execute(
+        select(InstallationAssignment.installation_id, User)
+        .join(User, User.id == InstallationAssignment.user_id)
+        .where(InstallationAssignment.installation_id.in_(installation_ids))
+        .order_by(User.name)
+    )
+    for installation_id, user in rows.tuples():
+        result[installation_id].append(user)
+    return result
+
+
+async def _get(db: AsyncSession, actor: User, installation_id: int) -> Installation:
+    installation = await db.scalar(_visible(actor).where(Installation.id == installation_id))
+    if installation is None:
+        raise NotFound()
+    return installation
+
+
+async def get_installation(
+    core: Core, actor_id: int, installation_id: int
+) -> tuple[Installation, list[User]]:
+    """One installation the user may see, with its assigned installers."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id, admin=False)
+        installation = await _get(db, actor, installation_id)
+        assignees = await _assignees(db, [installation.id])
+        return installation, assignees[installation.id]
+
+
+async def create_installation(
+    core: Core,
+    company_id: int,
+    *,
+    name: str,
+    box_pin: str | None = None,
+    customer_email: str | None = None,
+    created_by_id: int | None = None,
+) -> Installation:
+    """Add an installation to a company (box registration builds on this)."""
+    async with core.tx() as db:
+        installation = Installation(
+            company_id=company_id,
+            name=name,
+            box_pin=box_pin,
+            customer_email=customer_email,
+            status="pending",
+            created_by_id=created_by_id,
+            created_at=core.now(),
+        )
+        db.add(installation)
+        await db.flush()
+        return installation
+
+
+async def assign(core: Core, actor_id: int, installation_id: int, user_id: int, ip: str) -> None:
+    """Assign an installation to a collaborator of the same company (administrators)."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id)
+        installation = await _get(db, actor, installation_id)
+        member = await db.get(User, user_id)
+        if member is None or member.company_id != actor.company_id:
+            raise NotFound()
+        exists = await db.get(InstallationAssignment, (installation.id, member.id))
+        if exists is None:
+            db.add(
+                InstallationAssignment(
+                    installation_id=installation.id, user_id=member.id, assigned_at=core.now()
+                )
+            )
+            await record(
+                db,
+                core.now(),
+                Event.INSTALLATION_ASSIGNED,
+                actor=actor,
+                target_email=member.email,
+                ip=ip,
+                detail=f"installation {installation.id}",
+            )
+
+
+async def unassign(core: Core, actor_id: int, installation_id: int, user_id: int, ip: str) -> None:
+    """Take an installation away from a collaborator (administrators)."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id)
+        installation = await _get(db, actor, installation_id)
+        member = await db.get(User, user_id)
+        if member is None or member.company_id != actor.company_id:
+            raise NotFound()
+        result = await db.execute(
+            delete(InstallationAssignment).where(
+                InstallationAssignment.installation_id == installation.id,
+                InstallationAssignment.user_id == member.id,
+            )
+        )
+        if getattr(result, "rowcount", 0):
+            await record(
+                db,
+                core.now(),
+                Event.INSTALLATION_UNASSIGNED,
+                actor=actor,
+                target_email=member.email,
+                ip=ip,
+                detail=f"installation {installation.id}",
+            )

@@ -1,0 +1,83 @@
+"""Pages of installations: the list (ready for box registration) and the assignments."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from companion_server.errors import NotFound
+from companion_server.installations import services
+from companion_server.team.services import members
+from companion_server.web import (
+    admin_required,
+    core_of,
+    current_user,
+    flash_redirect,
+    form_data,
+    int_param,
+    login_required,
+    render,
+    visitor,
+)
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/installations", allow_head=False)
+@login_required
+async def installations_list(request: web.Request) -> web.StreamResponse:
+    """Administrators: every installation of the company; installers: theirs."""
+    raw = request.query.get("page", "1")
+    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    user = current_user(request)
+    result = await services.list_installations(core_of(request), user.id, page)
+    return render(request, "installations.html", {"result": result})
+
+
+@routes.get("/installations/{installation_id}", allow_head=False)
+@login_required
+async def installation_page(request: web.Request) -> web.StreamResponse:
+    """One installation with its assigned installers (and, for administrators, assignment)."""
+    user = current_user(request)
+    core = core_of(request)
+    installation, assignees = await services.get_installation(
+        core, user.id, int_param(request, "installation_id")
+    )
+    candidates = []
+    if user.is_admin:
+        assigned = {a.id for a in assignees}
+        candidates = [m for m in await members(core, user.company_id) if m.id not in assigned]
+    return render(
+        request,
+        "installation.html",
+        {"installation": installation, "assignees": assignees, "candidates": candidates},
+    )
+
+
+@routes.post("/installations/{installation_id}/assignments")
+@admin_required
+async def assign(request: web.Request) -> web.StreamResponse:
+    """Assign the installation to a collaborator."""
+    installation_id = int_param(request, "installation_id")
+    data = await form_data(request)
+    raw = data.get("user_id", "")
+    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+        raise NotFound()
+    await services.assign(
+        core_of(request), current_user(request).id, installation_id, int(raw), visitor(request).ip
+    )
+    return flash_redirect(request, f"/installations/{installation_id}", "assigned")
+
+
+@routes.post("/installations/{installation_id}/assignments/{user_id}/delete")
+@admin_required
+async def unassign(request: web.Request) -> web.StreamResponse:
+    """Remove an assignment."""
+    installation_id = int_param(request, "installation_id")
+    await services.unassign(
+        core_of(request),
+        current_user(request).id,
+        installation_id,
+        int_param(request, "user_id"),
+        visitor(request).ip,
+    )
+    return flash_redirect(request, f"/installations/{installation_id}", "unassigned")

@@ -1,0 +1,70 @@
+"""Pages that belong to no area: home, language choice, health, audit log, demo outbox."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import text
+
+from companion_server.accounts.services import set_language
+from companion_server.i18n import normalize
+from companion_server.mail.outbox import recent
+from companion_server.security.audit import company_events
+from companion_server.web import (
+    admin_required,
+    core_of,
+    current_user,
+    form_data,
+    redirect,
+    render,
+    safe_next,
+    set_language_cookie,
+    visitor,
+)
+
+routes = web.RouteTableDef()
+demo_routes = web.RouteTableDef()
+
+
+@routes.get("/", allow_head=False)
+async def home(request: web.Request) -> web.StreamResponse:
+    """Logged in: the installations; otherwise the login page."""
+    return redirect("/installations" if visitor(request).user else "/login")
+
+
+@routes.post("/language")
+async def language(request: web.Request) -> web.StreamResponse:
+    """Choose the language (kept in the profile, or in a cookie when anonymous)."""
+    data = await form_data(request)
+    chosen = normalize(data.get("language"))
+    response = redirect(safe_next(data.get("next"), "/"))
+    if chosen:
+        user = visitor(request).user
+        if user is not None:
+            await set_language(core_of(request), user.id, chosen)
+        set_language_cookie(request, response, chosen)
+    return response
+
+
+@routes.get("/healthz", allow_head=False)
+async def healthz(request: web.Request) -> web.StreamResponse:
+    """Load-balancer check: the process answers and the database too."""
+    async with core_of(request).tx() as db:
+        await db.execute(text("SELECT 1"))
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/audit", allow_head=False)
+@admin_required
+async def audit(request: web.Request) -> web.StreamResponse:
+    """The company's security events (administrators)."""
+    async with core_of(request).tx() as db:
+        events = await company_events(db, current_user(request).company_id)
+    return render(request, "audit.html", {"events": events})
+
+
+@demo_routes.get("/demo/outbox", allow_head=False)
+async def outbox(request: web.Request) -> web.StreamResponse:
+    """Demo mode only: every e-mail the portal wrote, with its links."""
+    async with core_of(request).tx() as db:
+        messages = await recent(db)
+    return render(request, "outbox.html", {"messages": messages})

@@ -1,0 +1,1 @@
+"""Security building blocks: passwords, tokens, sessions, CSRF, rate limits, audit, headers."""

@@ -1,0 +1,76 @@
+"""The audit log of security events (logins, failures, locks, invitations, roles, deletions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion_server.models import AuditEvent, User
+
+
+class Event(StrEnum):
+    """Kinds of audit events."""
+
+    SIGNUP = "signup"
+    EMAIL_CONFIRMED = "email_confirmed"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_REFUSED = "login_refused"
+    ACCOUNT_LOCKED = "account_locked"
+    ACCOUNT_UNLOCKED = "account_unlocked"
+    LOGOUT = "logout"
+    RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
+    PROFILE_CHANGED = "profile_changed"
+    INVITATION_SENT = "invitation_sent"
+    INVITATION_REVOKED = "invitation_revoked"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    MEMBER_DELETED = "member_deleted"
+    ROLE_CHANGED = "role_changed"
+    INSTALLATION_ASSIGNED = "installation_assigned"
+    INSTALLATION_UNASSIGNED = "installation_unassigned"
+    RATE_LIMITED = "rate_limited"
+    CSRF_REJECTED = "csrf_rejected"
+    ADMIN_CREATED = "admin_created"
+
+
+async def record(
+    db: AsyncSession,
+    now: datetime,
+    kind: Event,
+    *,
+    company_id: int | None = None,
+    actor: User | None = None,
+    actor_email: str | None = None,
+    target_email: str | None = None,
+    ip: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one event (in the caller's transaction)."""
+    db.add(
+        AuditEvent(
+            at=now,
+            kind=kind.value,
+            company_id=company_id if company_id is not None else (actor and actor.company_id),
+            actor_id=actor.id if actor else None,
+            actor_email=actor.email if actor else actor_email,
+            target_email=target_email,
+            ip=ip,
+            detail=detail[:500] if detail else None,
+        )
+    )
+
+
+async def company_events(db: AsyncSession, company_id: int, limit: int = 200) -> list[AuditEvent]:
+    """The newest events of one company."""
+    rows = await db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.company_id == company_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

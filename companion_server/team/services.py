@@ -1,0 +1,375 @@
+"""Company administration (O3, O5-O7, O9): invitations, deletion, administrators.
+
+Only administrators act here (:class:`Forbidden` otherwise); anything outside the actor's
+company is :class:`NotFound`, exactly like something that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion_server.accounts.services import (
+    INVALID_LINK,
+    _require_text,
+    check_password,
+    normalize_email,
+    user_by_email,
+)
+from companion_server.core import Core
+from companion_server.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
+from companion_server.i18n import LANGUAGES
+from companion_server.mail.outbox import MailKind, enqueue
+from companion_server.models import Company, Invitation, Role, User
+from companion_server.security import sessions
+from companion_server.security.audit import Event, record
+from companion_server.security.tokens import hash_token, new_token
+
+MAX_ADMINS = 2
+
+
+@dataclass(slots=True)
+class Team:
+    """What an administrator sees on the team page."""
+
+    company: Company
+    members: list[User]
+    invitations: list[Invitation]
+
+
+@dataclass(slots=True)
+class InvitationView:
+    """A usable invitation, as shown to the invited person."""
+
+    invitation: Invitation
+    company_name: str
+
+
+async def fresh_actor(db: AsyncSession, actor_id: int, *, admin: bool = True) -> User:
+    """Reload the acting user in this transaction (their role may have just changed)."""
+    actor = await db.get(User, actor_id)
+    if actor is None:
+        raise NotFound()
+    if admin and not actor.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    return actor
+
+
+async def _member(db: AsyncSession, actor: User, member_id: int) -> User:
+    member = await db.get(User, member_id)
+    if member is None or member.company_id != actor.company_id:
+        raise NotFound()
+    return member
+
+
+async def admin_count(db: AsyncSession, company_id: int) -> int:
+    """How many administrators a company has."""
+    count = await db.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.company_id == company_id, User.role == Role.ADMIN)
+    )
+    return int(count or 0)
+
+
+async def team(core: Core, actor_id: int) -> Team:
+    """Every collaborator and pending invitation of the administrator's company (O6)."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id)
+        company = await db.get(Company, actor.company_id)
+        assert company is not None
+        members = list(
+            await db.scalars(
+                select(User).where(User.company_id == actor.company_id).order_by(User.name, User.id)
+            )
+        )
+        invitations = list(
+            await db.scalars(
+                select(Invitation)
+                .where(
+                    Invitation.company_id == actor.company_id,
+                    Invitation.accepted_at.is_(None),
+                    Invitation.revoked_at.is_(None),
+                    Invitation.expires_at > core.now(),
+                )
+                .order_by(Invitation.created_at.desc())
+            )
+        )
+        return Team(company=company, members=members, invitations=invitations)
+
+
+async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: str) -> None:
+    """Invite a collaborator by e-mail: a single-use link valid ``invitation_days`` (O5).
+
+    An address that already has an account in another company is told so by mail (one
+    login per person, O3); the administrator sees the same answer as for a new address.
+    """
+    normalized = normalize_email(email)
+    errors: dict[str, str] = {}
+    if normalized is None:
+        errors["email"] = "Enter a valid e-mail address."
+    if language not in LANGUAGES:
+        errors["language"] = "Choose one of the offered languages."
+    if errors or normalized is None:
+        raise ValidationFailed(errors)
+    async with core.tx() as db:
+        now = core.now()
+        actor = await fresh_actor(db, actor_id)
+        company = await db.get(Company, actor.company_id)
+        assert company is not None
+        existing = await user_by_email(db, normalized)
+        if existing is not None and existing.company_id == actor.company_id:
+            raise ValidationFailed({"email": "This person is already in your team."})
+        await record(db, now, Event.INVITATION_SENT, actor=actor, target_email=normalized, ip=ip)
+        if existing is not None:
+            enqueue(
+                db,
+                now,
+                MailKind.INVITATION_EXISTING,
+                normalized,
+                existing.language,
+                company=company.name,
+                inviter=actor.name,
+            )
+            return
+        # A new invitation replaces a pending one to the same address.
+        await db.execute(
+            update(Invitation)
+            .where(
+                Invitation.company_id == actor.company_id,
+                Invitation.email == normalized,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        token, token_hash = new_token()
+        days = core.settings.invitation_days
+        db.add(
+            Invitation(
+                company_id=actor.company_id,
+                email=normalized,
+                language=language,
+                token_hash=token_hash,
+                invited_by_id=actor.id,
+                created_at=now,
+                expires_at=now + timedelta(days=days),
+            )
+        )
+        enqueue(
+            db,
+            now,
+            MailKind.INVITATION,
+            normalized,
+            language,
+            company=company.name,
+            inviter=actor.name,
+            link=f"{core.settings.public_url}/invitation/{token}",
+            days=days,
+        )
+
+
+async def revoke_invitation(core: Core, actor_id: int, invitation_id: int, ip: str) -> None:
+    """Withdraw a pending invitation (its link stops working)."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id)
+        invitation = await db.get(Invitation, invitation_id)
+        if invitation is None or invitation.company_id != actor.company_id:
+            raise NotFound()
+        if invitation.accepted_at is None and invitation.revoked_at is None:
+            invitation.revoked_at = core.now()
+            await record(
+                db,
+                core.now(),
+                Event.INVITATION_REVOKED,
+                actor=actor,
+                target_email=invitation.email,
+                ip=ip,
+            )
+
+
+async def _usable_invitation(
+    db: AsyncSession, now: datetime, token: str
+) -> tuple[Invitation, Company] | None:
+    row = (
+        await db.execute(
+            select(Invitation, Company)
+            .join(Company, Company.id == Invitation.company_id)
+            .where(Invitation.token_hash == hash_token(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    invitation, company = row.tuple()
+    if (
+        invitation.accepted_at is not None
+        or invitation.revoked_at is not None
+        or invitation.expires_at <= now
+    ):
+        return None
+    return invitation, company
+
+
+async def peek_invitation(core: Core, token: str) -> InvitationView:
+    """The invitation behind a link, if it can still be accepted."""
+    async with core.tx() as db:
+        found = await _usable_invitation(db, core.now(), token)
+        if found is None:
+            raise NotFound(INVALID_LINK)
+        return InvitationView(invitation=found[0], company_name=found[1].name)
+
+
+async def accept_invitation(
+    core: Core,
+    token: str,
+    *,
+    name: str,
+    password: str,
+    password_confirm: str,
+    language: str,
+    ip: str,
+    user_agent: str,
+) -> str:
+    """Create the invited installer's account and log them in; return the session token."""
+    view = await peek_invitation(core, token)
+    errors: dict[str, str] = {}
+    name = _require_text(name, "name", "Enter your name.", errors)
+    check_password(password, password_confirm, view.invitation.email, errors)
+    if language not in LANGUAGES:
+        errors["language"] = "Choose one of the offered languages."
+    if errors:
+        raise ValidationFailed(errors)
+    password_hash = await core.passwords.hash(password)
+    try:
+        async with core.tx() as db:
+            now = core.now()
+            found = await _usable_invitation(db, now, token)
+            if found is None or await user_by_email(db, found[0].email) is not None:
+                raise NotFound(INVALID_LINK)
+            invitation, _company = found
+            invitation.accepted_at = now
+            user = User(
+                company_id=invitation.company_id,
+                email=invitation.email,
+                name=name,
+                password_hash=password_hash,
+                role=Role.INSTALLER.value,
+                language=language,
+                failed_logins=0,
+                created_at=now,
+                email_confirmed_at=now,
+                password_changed_at=now,
+                last_login_at=now,
+            )
+            db.add(user)
+            await db.flush()
+            await record(db, now, Event.INVITATION_ACCEPTED, actor=user, ip=ip)
+            return await sessions.create_session(db, now, user, ip, user_agent)
+    except IntegrityError as err:
+        raise NotFound(INVALID_LINK) from err
+
+
+async def delete_member(core: Core, actor_id: int, member_id: int, ip: str) -> None:
+    """Delete a collaborator: every session ends at once and they are told by mail (O5)."""
+    async with core.tx() as db:
+        now = core.now()
+        actor = await fresh_actor(db, actor_id)
+        member = await _member(db, actor, member_id)
+        if member.id == actor.id:
+            raise RuleViolation("You cannot delete yourself.")
+        company = await db.get(Company, actor.company_id)
+        assert company is not None
+        await sessions.end_user_sessions(db, member.id)
+        enqueue(
+            db,
+            now,
+            MailKind.MEMBER_DELETED,
+            member.email,
+            member.language,
+            name=member.name,
+            company=company.name,
+        )
+        await record(
+            db,
+            now,
+            Event.MEMBER_DELETED,
+            actor=actor,
+            target_email=member.email,
+            ip=ip,
+            detail=f"role {member.role}",
+        )
+        await db.delete(member)
+
+
+async def promote(core: Core, actor_id: int, member_id: int, ip: str) -> None:
+    """Make an installer the company's second administrator (at most two, O5)."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id)
+        member = await _member(db, actor, member_id)
+        if member.is_admin:
+            return
+        if await admin_count(db, actor.company_id) >= MAX_ADMINS:
+            raise RuleViolation("A company has at most two administrators.")
+        await _set_role(db, core, actor, member, Role.ADMIN, ip)
+
+
+async def step_down(core: Core, actor_id: int, successor_id: int | None, ip: str) -> None:
+    """Stop being an administrator; the last one must name a successor first (O5)."""
+    async with core.tx() as db:
+        actor = await fresh_actor(db, actor_id)
+        successor = await _member(db, actor, successor_id) if successor_id else None
+        if successor is not None and successor.id == actor.id:
+            raise RuleViolation("Choose a colleague as your successor.")
+        others = await admin_count(db, actor.company_id) - 1
+        if successor is None or successor.is_admin:
+            if others < 1:
+                raise RuleViolation(
+                    "Name a successor before you step down: a company always has an administrator."
+                )
+            await _set_role(db, core, actor, actor, Role.INSTALLER, ip)
+        else:
+            # The actor steps down first, so two administrators at most at any time.
+            await _set_role(db, core, actor, actor, Role.INSTALLER, ip)
+            await _set_role(db, core, actor, successor, Role.ADMIN, ip)
+
+
+async def _set_role(
+    db: AsyncSession, core: Core, actor: User, member: User, role: Role, ip: str
+) -> None:
+    member.role = role.value
+    await db.flush()
+    company = await db.get(Company, member.company_id)
+    now = core.now()
+    await record(
+        db,
+        now,
+        Event.ROLE_CHANGED,
+        actor=actor,
+        target_email=member.email,
+        ip=ip,
+        detail=f"now {role.value}",
+    )
+    if member.id != actor.id:
+        enqueue(
+            db,
+            now,
+            MailKind.ROLE_CHANGED,
+            member.email,
+            member.language,
+            name=member.name,
+            company=company.name if company else "",
+            admin=role == Role.ADMIN,
+        )
+
+
+async def members(core: Core, company_id: int) -> list[User]:
+    """Every collaborator of a company, by name."""
+    async with core.tx() as db:
+        rows = await db.scalars(
+            select(User).where(User.company_id == company_id).order_by(User.name, User.id)
+        )
+        return list(rows)

@@ -1,0 +1,164 @@
+"""Pages of company administration: team, invitations, deletion, administrators."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from companion_server.accounts.services import logout
+from companion_server.errors import ValidationFailed
+from companion_server.team import services
+from companion_server.web import (
+    admin_required,
+    core_of,
+    current_user,
+    flash_redirect,
+    form_data,
+    int_param,
+    render,
+    set_session_cookie,
+    visitor,
+)
+
+routes = web.RouteTableDef()
+
+
+async def _team_page(
+    request: web.Request, errors: dict[str, str] | None = None, status: int = 200
+) -> web.Response:
+    team = await services.team(core_of(request), current_user(request).id)
+    admins = sum(1 for member in team.members if member.is_admin)
+    return render(
+        request,
+        "team.html",
+        {
+            "team": team,
+            "admins": admins,
+            "max_admins": services.MAX_ADMINS,
+            "errors": errors or {},
+        },
+        status,
+    )
+
+
+@routes.get("/team", allow_head=False)
+@admin_required
+async def team_page(request: web.Request) -> web.StreamResponse:
+    """Collaborators, pending invitations and the administration actions."""
+    return await _team_page(request)
+
+
+@routes.post("/team/invitations")
+@admin_required
+async def invite(request: web.Request) -> web.StreamResponse:
+    """Invite a collaborator by e-mail."""
+    data = await form_data(request)
+    v = visitor(request)
+    try:
+        await services.invite(
+            core_of(request),
+            current_user(request).id,
+            email=data.get("email", ""),
+            language=data.get("language", v.language),
+            ip=v.ip,
+        )
+    except ValidationFailed as err:
+        return await _team_page(request, err.errors, 400)
+    return flash_redirect(request, "/team", "invited")
+
+
+@routes.post("/team/invitations/{invitation_id}/revoke")
+@admin_required
+async def revoke(request: web.Request) -> web.StreamResponse:
+    """Withdraw a pending invitation."""
+    await services.revoke_invitation(
+        core_of(request),
+        current_user(request).id,
+        int_param(request, "invitation_id"),
+        visitor(request).ip,
+    )
+    return flash_redirect(request, "/team", "invitation_revoked")
+
+
+@routes.post("/team/members/{member_id}/delete")
+@admin_required
+async def delete_member(request: web.Request) -> web.StreamResponse:
+    """Delete a collaborator (never oneself)."""
+    await services.delete_member(
+        core_of(request),
+        current_user(request).id,
+        int_param(request, "member_id"),
+        visitor(request).ip,
+    )
+    return flash_redirect(request, "/team", "member_deleted")
+
+
+@routes.post("/team/members/{member_id}/promote")
+@admin_required
+async def promote(request: web.Request) -> web.StreamResponse:
+    """Make a collaborator the second administrator."""
+    await services.promote(
+        core_of(request),
+        current_user(request).id,
+        int_param(request, "member_id"),
+        visitor(request).ip,
+    )
+    return flash_redirect(request, "/team", "promoted")
+
+
+@routes.post("/team/step-down")
+@admin_required
+async def step_down(request: web.Request) -> web.StreamResponse:
+    """Stop being an administrator, naming a successor when one is needed."""
+    data = await form_data(request)
+    raw = data.get("successor_id", "")
+    successor = int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    await services.step_down(
+        core_of(request), current_user(request).id, successor, visitor(request).ip
+    )
+    return flash_redirect(request, "/installations", "stepped_down")
+
+
+@routes.get("/invitation/{token}", allow_head=False)
+async def invitation_form(request: web.Request) -> web.StreamResponse:
+    """The invited person chooses their name, password and language."""
+    view = await services.peek_invitation(core_of(request), request.match_info["token"])
+    values = {"name": "", "language": view.invitation.language}
+    return render(
+        request,
+        "invitation.html",
+        {"view": view, "token": request.match_info["token"], "values": values, "errors": {}},
+    )
+
+
+@routes.post("/invitation/{token}")
+async def accept(request: web.Request) -> web.StreamResponse:
+    """Create the account, log in (a new session) and go to the installations."""
+    token = request.match_info["token"]
+    data = await form_data(request)
+    v = visitor(request)
+    core = core_of(request)
+    try:
+        session_token = await services.accept_invitation(
+            core,
+            token,
+            name=data.get("name", ""),
+            password=data.get("password", ""),
+            password_confirm=data.get("password_confirm", ""),
+            language=data.get("language", v.language),
+            ip=v.ip,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except ValidationFailed as err:
+        view = await services.peek_invitation(core, token)
+        values = {"name": data.get("name", ""), "language": data.get("language", "")}
+        return render(
+            request,
+            "invitation.html",
+            {"view": view, "token": token, "values": values, "errors": err.errors},
+            400,
+        )
+    if v.loaded is not None:
+        await logout(core, v.loaded.token, v.ip)
+    response = flash_redirect(request, "/installations", "welcome")
+    set_session_cookie(request, response, session_token)
+    return response

@@ -1,0 +1,474 @@
+"""The web layer shared by every area: typed app keys, the visitor, middlewares, helpers.
+
+Middlewares, outermost first: trusted-proxy handling, security headers, error pages, the
+visitor (session, language, CSRF seed, flash) and the CSRF check of every state change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+import functools
+import ipaddress
+import logging
+from typing import Any, cast
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+import aiohttp_jinja2
+
+from companion_server.core import Core
+from companion_server.errors import Forbidden, NotFound, RateLimited, RuleViolation, ServiceError
+from companion_server.i18n import LANGUAGE_NAMES, LANGUAGES, N_, negotiate, normalize, translator
+from companion_server.models import User
+from companion_server.security import csrf
+from companion_server.security.audit import Event, record
+from companion_server.security.sessions import LoadedSession, load_session
+from companion_server.security.tokens import new_token
+
+LOGGER = logging.getLogger(__name__)
+
+CORE: web.AppKey[Core] = web.AppKey("core", Core)
+VISITOR = "companion_visitor"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+# Flash messages: only ids from this set are shown (the cookie is also signed).
+FLASHES = {
+    "confirmed": N_("Your e-mail address is confirmed. You can log in now."),
+    "logged_out": N_("You are logged out."),
+    "password_reset": N_("Your new password is saved. You can log in now."),
+    "profile_saved": N_("Your profile is saved."),
+    "password_changed": N_("Your password is changed. Your other sessions have ended."),
+    "invited": N_("The invitation is sent."),
+    "invitation_revoked": N_("The invitation is withdrawn."),
+    "member_deleted": N_("The collaborator is deleted and has lost access."),
+    "promoted": N_("The collaborator is now an administrator."),
+    "stepped_down": N_("You are no longer an administrator."),
+    "assigned": N_("The installation is assigned."),
+    "unassigned": N_("The assignment is removed."),
+    "welcome": N_("Welcome! Your account is ready."),
+    "session_expired": N_("Please log in to continue."),
+}
+
+
+@dataclass(slots=True)
+class Visitor:
+    """Who is asking: client address, language, session and CSRF token."""
+
+    ip: str
+    secure: bool
+    language: str
+    csrf_seed: str
+    csrf_token: str
+    new_csrf_cookie: bool = False
+    loaded: LoadedSession | None = None
+    flash: tuple[str, str] | None = None
+    flash_cookie_seen: bool = False
+    cookie_updates: list[Callable[[web.StreamResponse], None]] = field(default_factory=list)
+
+    @property
+    def user(self) -> User | None:
+        """The logged-in user, if any."""
+        return self.loaded.user if self.loaded else None
+
+    @property
+    def session_token(self) -> str | None:
+        """The current session's cookie token, if logged in."""
+        return self.loaded.token if self.loaded else None
+
+
+def core_of(request: web.Request) -> Core:
+    """The portal core of a request."""
+    return request.app[CORE]
+
+
+def visitor(request: web.Request) -> Visitor:
+    """The visitor of a request (set by :func:`visitor_middleware`)."""
+    return cast(Visitor, request[VISITOR])
+
+
+def current_user(request: web.Request) -> User:
+    """The logged-in user (only inside :func:`login_required` handlers)."""
+    user = visitor(request).user
+    assert user is not None
+    return user
+
+
+def cookie_name(secure: bool, name: str) -> str:
+    """``__Host-`` prefixed names over HTTPS (no Domain, Path=/, Secure)."""
+    return f"__Host-{name}" if secure else name
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+def redirect(location: str) -> web.Response:
+    """A 303 See Other (the browser follows with GET)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def safe_next(target: str | None, default: str = "/installations") -> str:
+    """A local path to go to after login (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def set_flash(request: web.Request, response: web.StreamResponse, key: str) -> None:
+    """Show a message on the next page (post/redirect/get)."""
+    assert key in FLASHES
+    v = visitor(request)
+    secret = core_of(request).settings.secret_key
+    response.set_cookie(
+        cookie_name(v.secure, "portal_flash"),
+        csrf.sign(secret, key),
+        httponly=True,
+        samesite="Lax",
+        secure=v.secure,
+        path="/",
+        max_age=300,
+    )
+
+
+def flash_redirect(request: web.Request, location: str, key: str) -> web.Response:
+    """Redirect and show a message there."""
+    response = redirect(location)
+    set_flash(request, response, key)
+    return response
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> web.Response:
+    """Render a page of the base layout."""
+    return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
+
+
+async def form_data(request: web.Request) -> dict[str, str]:
+    """The submitted form fields (text only)."""
+    data = await request.post()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+def int_param(request: web.Request, name: str) -> int:
+    """An integer from the route (anything else is a 404)."""
+    try:
+        value = int(request.match_info[name])
+    except (KeyError, ValueError) as err:
+        raise NotFound() from err
+    if not 0 < value < 2**31:
+        raise NotFound()
+    return value
+
+
+def login_url(request: web.Request) -> str:
+    """The login page, coming back here afterwards."""
+    target = request.path_qs if request.method in SAFE_METHODS else "/installations"
+    return "/login?next=" + quote(target, safe="")
+
+
+def login_required(handler: Handler) -> Handler:
+    """Anonymous visitors are sent to the login page."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        if visitor(request).user is None:
+            return redirect(login_url(request))
+        return await handler(request)
+
+    wrapper.login_required = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def admin_required(handler: Handler) -> Handler:
+    """Only administrators (installers get 403, anonymous visitors the login page)."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        user = visitor(request).user
+        if user is None:
+            return redirect(login_url(request))
+        if not user.is_admin:
+            raise Forbidden("Only administrators can do this.")
+        return await handler(request)
+
+    return wrapper
+
+
+# -- middlewares ------------------------------------------------------------------------
+
+
+def _trusted(settings_proxies: tuple[str, ...], address: str | None) -> bool:
+    if not address or not settings_proxies:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(p, strict=False) for p in settings_proxies)
+
+
+@web.middleware
+async def proxy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a trusted TLS proxy: client address and scheme from X-Forwarded-*."""
+    proxies = core_of(request).settings.trusted_proxies
+    if not _trusted(proxies, request.remote):
+        return await handler(request)
+    remote = request.remote
+    forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([p for p in forwarded if p]):
+        remote = hop
+        if not _trusted(proxies, hop):
+            break
+    scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    if scheme not in ("http", "https"):
+        scheme = request.scheme
+    return await handler(request.clone(remote=remote, scheme=scheme))
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Security headers on every answer; HTML is never cached."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _secure_headers(request, exc)
+        raise
+    _secure_headers(request, response)
+    return response
+
+
+def _secure_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers["Server"] = "companion-server"
+    if core_of(request).settings.is_https:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+    else:
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+ERROR_TITLES = {
+    400: N_("The request could not be handled."),
+    403: N_("You are not allowed to do this."),
+    404: N_("This page does not exist."),
+    405: N_("This page cannot be used this way."),
+    413: N_("The request is too large."),
+    429: N_("Too many attempts. Please wait a few minutes and try again."),
+    500: N_("Something went wrong on our side. Please try again later."),
+}
+
+
+def error_page(
+    request: web.Request, status: int, message: str | None = None, **params: object
+) -> web.Response:
+    """A translated error page in the base layout."""
+    if VISITOR not in request:
+        request[VISITOR] = _anonymous_visitor(request)
+    title = ERROR_TITLES.get(status, ERROR_TITLES[400] if status < 500 else ERROR_TITLES[500])
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message, "params": params},
+        status=status,
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Errors become translated pages; service errors their HTTP status."""
+    try:
+        return await handler(request)
+    except NotFound as err:
+        return error_page(request, 404, err.message or None)
+    except Forbidden as err:
+        return error_page(request, 403, err.message or None)
+    except RateLimited as err:
+        response = error_page(request, 429)
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
+    except RuleViolation as err:
+        return error_page(request, 409, err.message)
+    except ServiceError as err:
+        return error_page(request, 400, err.message or None)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = error_page(request, exc.status)
+        for header in ("Allow", "Retry-After"):
+            if header in exc.headers:
+                response.headers[header] = exc.headers[header]
+        return response
+    except Exception:
+        LOGGER.exception("Error while handling %s %s", request.method, request.path)
+        return error_page(request, 500)
+
+
+def _anonymous_visitor(request: web.Request) -> Visitor:
+    core = core_of(request)
+    secure = request.secure or core.settings.is_https
+    seed = request.cookies.get(cookie_name(secure, "portal_csrf")) or ""
+    new_cookie = len(seed) < 32
+    if new_cookie:
+        seed = new_token()[0]
+    language = normalize(request.cookies.get(cookie_name(secure, "portal_lang"))) or negotiate(
+        request.headers.get("Accept-Language")
+    )
+    return Visitor(
+        ip=request.remote or "unknown",
+        secure=secure,
+        language=language,
+        csrf_seed=seed,
+        csrf_token=csrf.make_token(core.settings.secret_key, seed),
+        new_csrf_cookie=new_cookie,
+    )
+
+
+@web.middleware
+async def visitor_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Load the session, pick the language, prepare the CSRF token and the flash message."""
+    if request.path.startswith("/static/") or request.path == "/healthz":
+        return await handler(request)
+    core = core_of(request)
+    v = _anonymous_visitor(request)
+    token = request.cookies.get(cookie_name(v.secure, "portal_session"))
+    if token:
+        v.loaded = await load_session(core, token)
+        if v.loaded is None:
+            v.cookie_updates.append(lambda r: clear_session_cookie(request, r))
+    if v.loaded is not None:
+        v.language = v.loaded.user.language
+        v.csrf_seed = v.loaded.token
+        v.csrf_token = csrf.make_token(core.settings.secret_key, v.loaded.token)
+    flash_cookie = request.cookies.get(cookie_name(v.secure, "portal_flash"))
+    if flash_cookie:
+        v.flash_cookie_seen = True
+        key = csrf.unsign(core.settings.secret_key, flash_cookie)
+        if key in FLASHES:
+            v.flash = ("ok", FLASHES[key])
+    request[VISITOR] = v
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _finish_cookies(request, v, exc)
+        raise
+    _finish_cookies(request, v, response)
+    return response
+
+
+def _finish_cookies(request: web.Request, v: Visitor, response: web.StreamResponse) -> None:
+    if v.new_csrf_cookie:
+        response.set_cookie(
+            cookie_name(v.secure, "portal_csrf"),
+            v.csrf_seed if v.loaded is None else new_token()[0],
+            httponly=True,
+            samesite="Lax",
+            secure=v.secure,
+            path="/",
+        )
+    if v.flash_cookie_seen and response.status == 200:
+        response.del_cookie(cookie_name(v.secure, "portal_flash"), path="/")
+    for update in v.cookie_updates:
+        update(response)
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    """Give the browser a new session (rotation: always a new token at login)."""
+    v = visitor(request)
+    settings = core_of(request).settings
+    response.set_cookie(
+        cookie_name(v.secure, "portal_session"),
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=v.secure,
+        path="/",
+        max_age=settings.session_absolute_hours * 3600,
+    )
+
+
+def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
+    """Forget the session in the browser."""
+    v = visitor(request)
+    response.del_cookie(cookie_name(v.secure, "portal_session"), path="/")
+
+
+def set_language_cookie(request: web.Request, response: web.StreamResponse, language: str) -> None:
+    """Remember an anonymous visitor's language."""
+    v = visitor(request)
+    response.set_cookie(
+        cookie_name(v.secure, "portal_lang"),
+        language,
+        httponly=True,
+        samesite="Lax",
+        secure=v.secure,
+        path="/",
+        max_age=365 * 86400,
+    )
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse every state-changing request without the visitor's CSRF token."""
+    if request.method in SAFE_METHODS or VISITOR not in request:
+        return await handler(request)
+    v = visitor(request)
+    core = core_of(request)
+    candidate = request.headers.get(csrf.HEADER)
+    if candidate is None and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        value = (await request.post()).get(csrf.FIELD)
+        candidate = value if isinstance(value, str) else None
+    if not csrf.check_token(core.settings.secret_key, v.csrf_seed, candidate):
+        async with core.tx() as db:
+            await record(
+                db, core.now(), Event.CSRF_REJECTED, actor=v.user, ip=v.ip, detail=request.path
+            )
+        return error_page(
+            request,
+            403,
+            N_(
+                "The form has expired or did not come from this site. Please go back, reload the page and try again."
+            ),
+        )
+    return await handler(request)
+
+
+def template_context(request: web.Request) -> dict[str, Any]:
+    """What every template sees: translation, user, CSRF token, languages, flash."""
+    v = visitor(request)
+    return {
+        "_": translator(v.language),
+        "lang": v.language,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "user": v.user,
+        "csrf_token": v.csrf_token,
+        "flash": v.flash,
+        "path": request.path,
+        "path_qs": request.path_qs,
+        "demo": core_of(request).settings.demo,
+    }
