@@ -35,6 +35,7 @@ async def _team_page(
             "admins": admins,
             "max_admins": services.MAX_ADMINS,
             "errors": errors or {},
+            "invitation_days": core_of(request).settings.invitation_days,
         },
         status,
     )
