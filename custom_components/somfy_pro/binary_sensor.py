@@ -1,0 +1,221 @@
+"""Binary sensors: box online, activated and firmware; product online, battery, problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .box_api import Device
+from .const import (
+    STATE_ASSEMBLY,
+    STATE_BATTERY,
+    STATE_CONTACT,
+    STATE_INTRUSION,
+    STATE_INTRUSION_DETECTED,
+    STATE_OCCUPANCY,
+    STATE_SENSOR_DEFECT,
+    STATE_SMOKE,
+    STATE_STATUS,
+)
+from .coordinator import SomfyProConfigEntry, SomfyProCoordinator
+from .entity import SomfyProEntity
+
+# Read-only entities fed by the coordinator.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SomfyProBoxBinarySensorDescription(BinarySensorEntityDescription):
+    """A binary sensor of the box."""
+
+    exists_fn: Callable[[SomfyProCoordinator], bool] = lambda _: True
+    value_fn: Callable[[SomfyProCoordinator], bool | None]
+    always_available: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SomfyProDeviceBinarySensorDescription(BinarySensorEntityDescription):
+    """A binary sensor of a product."""
+
+    exists_fn: Callable[[Device], bool]
+    value_fn: Callable[[Device], bool | None]
+    available_when_offline: bool = False
+
+
+BOX_DESCRIPTIONS: tuple[SomfyProBoxBinarySensorDescription, ...] = (
+    SomfyProBoxBinarySensorDescription(
+        key="online",
+        translation_key="box_online",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.last_update_success,
+        always_available=True,
+    ),
+    SomfyProBoxBinarySensorDescription(
+        key="activated",
+        translation_key="activated",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda coordinator: coordinator.data.gateway.mode is not None,
+        value_fn=lambda coordinator: coordinator.data.gateway.mode == "ACTIVE",
+    ),
+    SomfyProBoxBinarySensorDescription(
+        key="firmware",
+        translation_key="firmware",
+        device_class=BinarySensorDeviceClass.UPDATE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda coordinator: coordinator.data.gateway.up_to_date is not None,
+        value_fn=lambda coordinator: coordinator.data.gateway.up_to_date is False,
+    ),
+)
+
+
+def _is(state: str, *values: object) -> Callable[[Device], bool | None]:
+    def value(device: Device) -> bool | None:
+        current = device.states.get(state)
+        return None if current is None else current in values
+
+    return value
+
+
+DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
+    SomfyProDeviceBinarySensorDescription(
+        key="online",
+        translation_key="device_online",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: STATE_STATUS in device.states or device.protocol == "io",
+        value_fn=lambda device: device.available,
+        available_when_offline=True,
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="battery",
+        translation_key="battery_low",
+        device_class=BinarySensorDeviceClass.BATTERY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: STATE_BATTERY in device.states,
+        value_fn=_is(STATE_BATTERY, "low", "verylow"),
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: STATE_SENSOR_DEFECT in device.states,
+        value_fn=lambda device: device.states.get(STATE_SENSOR_DEFECT) != "noDefect",
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="tamper",
+        device_class=BinarySensorDeviceClass.TAMPER,
+        exists_fn=lambda device: STATE_ASSEMBLY in device.states,
+        value_fn=_is(STATE_ASSEMBLY, "open"),
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="intrusion",
+        translation_key="intrusion",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        exists_fn=lambda device: (
+            STATE_INTRUSION_DETECTED in device.states or STATE_INTRUSION in device.states
+        ),
+        value_fn=lambda device: (
+            device.states.get(STATE_INTRUSION_DETECTED) is True
+            or device.states.get(STATE_INTRUSION) == "detected"
+        ),
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="smoke",
+        device_class=BinarySensorDeviceClass.SMOKE,
+        exists_fn=lambda device: STATE_SMOKE in device.states,
+        value_fn=_is(STATE_SMOKE, "detected"),
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="contact",
+        device_class=BinarySensorDeviceClass.OPENING,
+        exists_fn=lambda device: STATE_CONTACT in device.states,
+        value_fn=_is(STATE_CONTACT, "open"),
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="occupancy",
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        exists_fn=lambda device: STATE_OCCUPANCY in device.states,
+        value_fn=_is(STATE_OCCUPANCY, "personInside"),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SomfyProConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the box's binary sensors, and those of every product, now and when paired."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        SomfyProBoxBinarySensor(coordinator, description)
+        for description in BOX_DESCRIPTIONS
+        if description.exists_fn(coordinator)
+    )
+    known: set[str] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        devices = coordinator.data.devices
+        known.intersection_update(devices)
+        new = [url for url in devices if url not in known]
+        if not new:
+            return
+        known.update(new)
+        async_add_entities(
+            SomfyProDeviceBinarySensor(coordinator, description, url)
+            for url in new
+            for description in DEVICE_DESCRIPTIONS
+            if description.exists_fn(devices[url])
+        )
+
+    add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+
+
+class SomfyProBoxBinarySensor(SomfyProEntity, BinarySensorEntity):
+    """A binary sensor of the box."""
+
+    entity_description: SomfyProBoxBinarySensorDescription
+
+    @property
+    def available(self) -> bool:
+        """The box-online sensor reports the box being unreachable, so it stays available."""
+        return self.entity_description.always_available or super().available
+
+    @property
+    def is_on(self) -> bool | None:
+        """The sensor's state."""
+        return self.entity_description.value_fn(self.coordinator)
+
+
+class SomfyProDeviceBinarySensor(SomfyProEntity, BinarySensorEntity):
+    """A binary sensor of a product."""
+
+    entity_description: SomfyProDeviceBinarySensorDescription
+
+    def __init__(
+        self,
+        coordinator: SomfyProCoordinator,
+        description: SomfyProDeviceBinarySensorDescription,
+        device_url: str,
+    ) -> None:
+        """Attach to the product."""
+        super().__init__(coordinator, description, device_url)
+        self._available_when_device_offline = description.available_when_offline
+
+    @property
+    def is_on(self) -> bool | None:
+        """The sensor's state."""
+        device = self.device
+        return None if device is None else self.entity_description.value_fn(device)

@@ -1,0 +1,348 @@
+"""The only module that talks to pyoverkiz: one small API over pyoverkiz 1.16 and 2.x.
+
+Home Assistant 2025.4 pins pyoverkiz 1.16 (``OverkizClient(username, password, token=...)``,
+``execute_command``, ``*Exception``); current Home Assistant pins 2.x (``LocalTokenCredentials``,
+``execute_action_group``, ``*Error``, typed events and mapping-like states). Everything the rest
+of the integration sees is defined here, as plain dataclasses and four exceptions, so nothing
+else depends on the installed major version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import ClientError
+
+if TYPE_CHECKING:
+    from aiohttp import ClientSession
+
+type StateValue = str | int | float | bool | list[Any] | dict[str, Any] | None
+
+_client_module: Any = importlib.import_module("pyoverkiz.client")
+_exceptions: Any = importlib.import_module("pyoverkiz.exceptions")
+_models: Any = importlib.import_module("pyoverkiz.models")
+_utils: Any = importlib.import_module("pyoverkiz.utils")
+try:  # pyoverkiz >= 2
+    _credentials: Any = importlib.import_module("pyoverkiz.auth.credentials")
+except ImportError:  # pyoverkiz 1.x
+    _credentials = None
+
+PYOVERKIZ_V2 = _credentials is not None
+
+
+def _exception_classes(*names: str) -> tuple[type[Exception], ...]:
+    """The pyoverkiz exception classes for 1.x names, in the installed spelling."""
+    classes: list[type[Exception]] = []
+    for name in names:
+        if PYOVERKIZ_V2:
+            name = name.removesuffix("Exception") + "Error"
+        cls = getattr(_exceptions, name, None)
+        if cls is not None:
+            classes.append(cls)
+    return tuple(classes)
+
+
+_AUTH_ERRORS = _exception_classes(
+    "NotAuthenticatedException",
+    "MissingAuthorizationTokenException",
+    "BadCredentialsException",
+    "InvalidTokenException",
+    "AccessDeniedToGatewayException",
+)
+_LISTENER_ERRORS = _exception_classes(
+    "NoRegisteredEventListenerException", "InvalidEventListenerIdException"
+)
+_UNREACHABLE_ERRORS = _exception_classes(
+    "ServiceUnavailableException",
+    "TooManyRequestsException",
+    "TooManyConcurrentRequestsException",
+)
+_BASE_ERRORS = _exception_classes("BaseOverkizException")
+
+
+class BoxError(Exception):
+    """The box answered with an error the integration cannot do much about."""
+
+
+class BoxConnectionError(BoxError):
+    """The box cannot be reached (off, rebooting, wrong address, network down)."""
+
+
+class BoxAuthenticationError(BoxError):
+    """The box rejects the token ("Not authenticated.")."""
+
+
+class BoxListenerLostError(BoxError):
+    """The box forgot the event listener (reboot, or ten minutes without a fetch)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """The box itself, as ``setup/gateways`` describes it.
+
+    ``alive``, ``mode``, ``up_to_date`` and ``update_status`` are cloud-style fields that only
+    some firmware reports on the local API; they are None when the box does not report them.
+    """
+
+    id: str
+    firmware: str | None = None
+    alive: bool | None = None
+    mode: str | None = None
+    up_to_date: bool | None = None
+    update_status: str | None = None
+    model: str | None = None
+
+
+@dataclass(slots=True)
+class Device:
+    """One paired product with its current states and attributes."""
+
+    url: str
+    label: str
+    controllable_name: str
+    ui_class: str
+    widget: str
+    available: bool
+    place: str | None = None
+    states: dict[str, StateValue] = field(default_factory=dict)
+    attributes: dict[str, StateValue] = field(default_factory=dict)
+
+    @property
+    def protocol(self) -> str:
+        """The radio protocol (``io``, ``rts``, ``internal``, ...)."""
+        return self.url.partition("://")[0]
+
+    @property
+    def base_url(self) -> str:
+        """The URL of the physical product (sub-devices share it, without ``#n``)."""
+        return self.url.partition("#")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """The box and its devices, keyed by device URL."""
+
+    gateway: Gateway
+    devices: dict[str, Device]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of the box's listener, with its state values already cast."""
+
+    name: str
+    device_url: str | None = None
+    states: dict[str, StateValue] = field(default_factory=dict)
+    timestamp: int | None = None
+
+
+@contextmanager
+def _translate_errors() -> Iterator[None]:
+    """Turn pyoverkiz and aiohttp errors into the integration's four exceptions."""
+    try:
+        yield
+    except _AUTH_ERRORS as err:
+        raise BoxAuthenticationError(str(err) or "Not authenticated") from err
+    except _LISTENER_ERRORS as err:
+        raise BoxListenerLostError(str(err)) from err
+    except _UNREACHABLE_ERRORS as err:
+        raise BoxConnectionError(str(err) or type(err).__name__) from err
+    except (ClientError, TimeoutError, OSError) as err:
+        raise BoxConnectionError(str(err) or type(err).__name__) from err
+    except _BASE_ERRORS as err:
+        raise BoxError(str(err) or type(err).__name__) from err
+
+
+def _value(value: Any) -> StateValue:
+    """A state or attribute value as plain JSON-able Python."""
+    if value is None or isinstance(value, (bool, int, float, list, dict)):
+        return value  # type: ignore[no-any-return]
+    return str(value)
+
+
+def _state_values(states: Any) -> dict[str, StateValue]:
+    """States of a device or an event: 2.x has a mapping, 1.x an iterable of State."""
+    if states is None:
+        return {}
+    if hasattr(states, "items"):
+        return {str(name): _value(state.value) for name, state in states.items()}
+    return {str(state.name): _value(state.value) for state in states}
+
+
+def _enum_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+def _gateway(raw: Any) -> Gateway:
+    connectivity = getattr(raw, "connectivity", None)
+    gateway_type = getattr(raw, "type", None)
+    model = None
+    if gateway_type is not None:
+        model = getattr(gateway_type, "beautify_name", None) or str(gateway_type)
+    return Gateway(
+        id=str(raw.id),
+        firmware=getattr(connectivity, "protocol_version", None),
+        alive=getattr(raw, "alive", None),
+        mode=getattr(raw, "mode", None),
+        up_to_date=getattr(raw, "up_to_date", None),
+        update_status=_enum_text(getattr(raw, "update_status", None)),
+        model=model,
+    )
+
+
+def _places(root: Any) -> dict[str, str]:
+    """Place oid -> label, for every place under the root place (not the root itself)."""
+    places: dict[str, str] = {}
+    pending = list(getattr(root, "sub_places", None) or [])
+    while pending:
+        place = pending.pop()
+        places[str(place.oid)] = str(place.label)
+        pending.extend(getattr(place, "sub_places", None) or [])
+    return places
+
+
+def _device(raw: Any, places: dict[str, str]) -> Device:
+    place_oid = getattr(raw, "place_oid", None)
+    return Device(
+        url=str(raw.device_url),
+        label=str(raw.label),
+        controllable_name=str(raw.controllable_name),
+        ui_class=_enum_text(raw.ui_class) or "",
+        widget=_enum_text(raw.widget) or "",
+        available=bool(raw.available),
+        place=places.get(str(place_oid)) if place_oid else None,
+        states=_state_values(raw.states),
+        attributes=_state_values(raw.attributes),
+    )
+
+
+def _event(raw: Any) -> Event:
+    device_url = getattr(raw, "device_url", None)
+    return Event(
+        name=_enum_text(raw.name) or "",
+        device_url=str(device_url) if device_url else None,
+        states=_state_values(getattr(raw, "device_states", None)),
+        timestamp=getattr(raw, "timestamp", None),
+    )
+
+
+def normalize_host(host: str, port: int | None = None) -> str:
+    """``host:port`` as the local API needs it (8443 unless given)."""
+    host = host.strip().removeprefix("https://").rstrip("/")
+    if port is not None:
+        return f"{host}:{port}"
+    if host.startswith("["):  # IPv6 literal, with or without port
+        return host if "]:" in host else f"{host}:8443"
+    if host.count(":") == 1:
+        return host
+    return f"{host}:8443"
+
+
+class BoxClient:
+    """A Somfy box on the local network, through the installed pyoverkiz."""
+
+    def __init__(self, session: ClientSession, host: str, token: str, verify_ssl: bool) -> None:
+        """Build the pyoverkiz client; ``host`` is ``host:port``. Nothing is sent yet."""
+        self.host = host
+        self._client: Any
+        if PYOVERKIZ_V2:
+            self._client = _client_module.OverkizClient(
+                server=_utils.create_local_server_config(host=host),
+                credentials=_credentials.LocalTokenCredentials(token),
+                verify_ssl=verify_ssl,
+                session=session,
+            )
+        else:
+            self._client = _client_module.OverkizClient(
+                username="",
+                password="",
+                token=token,
+                server=_utils.generate_local_server(host=host),
+                verify_ssl=verify_ssl,
+                session=session,
+            )
+
+    @property
+    def listener_id(self) -> str | None:
+        """The box's id of our event listener, when one is registered."""
+        listener: str | None = self._client.event_listener_id
+        return listener
+
+    async def get_gateway(self) -> Gateway:
+        """Read the box (validates host and token: used by the config flow)."""
+        with _translate_errors():
+            gateways = await self._client.get_gateways(refresh=True)
+        if not gateways:
+            raise BoxError("The box reports no gateway")
+        return _gateway(gateways[0])
+
+    async def get_setup(self) -> Setup:
+        """Read the box and every paired device."""
+        with _translate_errors():
+            setup = await self._client.get_setup(refresh=True)
+        if not setup.gateways:
+            raise BoxError("The box reports no gateway")
+        places = _places(getattr(setup, "root_place", None))
+        devices = [_device(raw, places) for raw in setup.devices]
+        return Setup(gateway=_gateway(setup.gateways[0]), devices={d.url: d for d in devices})
+
+    async def register_listener(self) -> str:
+        """Register a new event listener (the box keeps one per client)."""
+        with _translate_errors():
+            listener: str = await self._client.register_event_listener()
+        return listener
+
+    async def fetch_events(self) -> list[Event]:
+        """Fetch and clear the listener's events.
+
+        Raises BoxListenerLostError when the box forgot the listener (the caller registers a
+        new one and reads the whole setup again: events were lost meanwhile).
+        """
+        if self._client.event_listener_id is None:
+            raise BoxListenerLostError("No registered event listener")
+        with _translate_errors():
+            events = await self._client.fetch_events()
+        return [_event(raw) for raw in events]
+
+    async def unregister_listener(self) -> None:
+        """Drop the event listener; errors are ignored (the box forgets it anyway)."""
+        if self._client.event_listener_id is None:
+            return
+        try:
+            with _translate_errors():
+                await self._client.unregister_event_listener()
+        except BoxError:
+            pass
+        # Forget it locally even when the box could not be told.
+        if PYOVERKIZ_V2:
+            self._client._event_listener_id = None
+        else:
+            self._client.event_listener_id = None
+
+    async def execute(
+        self, device_url: str, command: str, *parameters: Any, label: str = "Home Assistant"
+    ) -> str:
+        """Run one command on one device; return the execution id."""
+        params = list(parameters) if parameters else None
+        with _translate_errors():
+            if PYOVERKIZ_V2:
+                exec_id: str = await self._client.execute_action_group(
+                    actions=[
+                        _models.Action(
+                            device_url=device_url,
+                            commands=[_models.Command(name=command, parameters=params)],
+                        )
+                    ],
+                    label=label,
+                )
+            else:
+                exec_id = await self._client.execute_command(
+                    device_url, _models.Command(name=command, parameters=params), label
+                )
+        return exec_id

@@ -1,0 +1,354 @@
+"""The coordinator: the box's events about once a second, the whole setup now and then."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+import re
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .alerts import (
+    ALERT_BOX_OFFLINE,
+    BOX_KEY,
+    AlertChange,
+    AlertTracker,
+    active_device_alerts,
+)
+from .box_api import (
+    BoxAuthenticationError,
+    BoxClient,
+    BoxConnectionError,
+    BoxError,
+    BoxListenerLostError,
+    Device,
+    Event,
+    Gateway,
+)
+from .const import (
+    ATTR_ACTIVE,
+    ATTR_ALERT,
+    ATTR_DEVICE_NAME,
+    ATTR_DEVICE_URL,
+    ATTR_TIME,
+    ATTRIBUTE_FIRMWARE,
+    ATTRIBUTE_MANUFACTURER,
+    CONFIGURATION_URL,
+    DOMAIN,
+    EVENT_ALERT,
+    EVENT_INTERVAL,
+    LOGGER,
+    MANUFACTURER,
+    SETUP_REFRESH_INTERVAL,
+    STATE_STATUS,
+)
+
+# Events after which the whole setup is read again (products paired, removed or renamed).
+_SETUP_EVENTS = frozenset({"DeviceCreatedEvent", "DeviceRemovedEvent", "DeviceUpdatedEvent"})
+
+
+type SomfyProConfigEntry = ConfigEntry[SomfyProRuntimeData]
+
+
+@dataclass(slots=True)
+class SomfyProRuntimeData:
+    """What a loaded entry keeps in ``entry.runtime_data``.
+
+    Later features (installer links, the portal connection) add their own fields here.
+    """
+
+    client: BoxClient
+    coordinator: SomfyProCoordinator
+    alerts: AlertTracker
+
+
+@dataclass(frozen=True, slots=True)
+class BoxData:
+    """The box and its products. A new instance (``revision``) means something changed."""
+
+    gateway: Gateway
+    hub_name: str
+    devices: dict[str, Device] = field(default_factory=dict)
+    revision: int = 0
+
+
+def token_issue_id(entry_id: str) -> str:
+    """Repair issue raised when the box rejects the token."""
+    return f"token_rejected_{entry_id}"
+
+
+def _model_name(ui_class: str) -> str:
+    """``RollerShutter`` -> ``Roller shutter``."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", ui_class)
+    if not words:
+        return ui_class or "Unknown"
+    text = " ".join(words)
+    return text[0].upper() + text[1:].lower()
+
+
+class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
+    """Fetches the box's events every second and applies them to the last full setup read."""
+
+    config_entry: SomfyProConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SomfyProConfigEntry,
+        client: BoxClient,
+        alerts: AlertTracker,
+    ) -> None:
+        """Initialise; nothing is read before the first refresh."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} box",
+            update_interval=EVENT_INTERVAL,
+            always_update=False,
+        )
+        self.client = client
+        self.alerts = alerts
+        self.device_revisions: dict[str, int] = {}
+        self.box_revision = 0
+        self._revision = 0
+        self._setup_due = True
+        self._next_setup: datetime = dt_util.utcnow()
+        self._alerts_started = False
+        self._alerts_dirty = True
+
+    # -- reading the box -----------------------------------------------------------------
+
+    async def _async_update_data(self) -> BoxData:
+        """Fetch events, or the whole setup when due; translate failures."""
+        try:
+            if self._setup_due or dt_util.utcnow() >= self._next_setup:
+                return await self._async_read_setup()
+            return await self._async_fetch_events()
+        except BoxAuthenticationError as err:
+            self._setup_due = True
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                token_issue_id(self.config_entry.entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="token_rejected",
+                translation_placeholders={"title": self.config_entry.title},
+            )
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except BoxConnectionError as err:
+            self._setup_due = True
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except BoxError as err:
+            self._setup_due = True
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="box_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    async def _async_read_setup(self) -> BoxData:
+        """Register a fresh listener, then read everything (no event lost in between)."""
+        await self.client.register_listener()
+        setup = await self.client.get_setup()
+        self._setup_due = False
+        self._next_setup = dt_util.utcnow() + SETUP_REFRESH_INTERVAL
+        hub_name = setup.gateway.model or "Somfy box"
+        devices: dict[str, Device] = {}
+        for url, device in setup.devices.items():
+            if device.protocol == "internal" and "/pod/" in url:
+                hub_name = device.label or hub_name
+                continue
+            devices[url] = device
+        self.box_revision += 1
+        self.device_revisions = {url: self.device_revisions.get(url, 0) + 1 for url in devices}
+        self._alerts_dirty = True
+        self._revision += 1
+        data = BoxData(
+            gateway=setup.gateway, hub_name=hub_name, devices=devices, revision=self._revision
+        )
+        self._async_sync_devices(data)
+        return data
+
+    async def _async_fetch_events(self) -> BoxData:
+        """Apply the listener's events to the current data."""
+        listener = self.client.listener_id
+        try:
+            events = await self.client.fetch_events()
+        except BoxListenerLostError:
+            LOGGER.debug("The box forgot the event listener: registering a new one")
+            return await self._async_read_setup()
+        if self.client.listener_id != listener:
+            # pyoverkiz registered a new listener by itself: events may have been lost.
+            LOGGER.debug("The event listener was registered again: reading the setup")
+            return await self._async_read_setup()
+        changed = False
+        for event in events:
+            if event.name in _SETUP_EVENTS:
+                self._setup_due = True
+            changed |= self._apply(event)
+        if self._setup_due:
+            return await self._async_read_setup()
+        if not changed:
+            return self.data
+        self._revision += 1
+        return replace(self.data, revision=self._revision)
+
+    def _apply(self, event: Event) -> bool:
+        """Apply one event; True when a device changed."""
+        device = self.data.devices.get(event.device_url or "")
+        if device is None:
+            return False
+        if event.name == "DeviceStateChangedEvent" and event.states:
+            device.states.update(event.states)
+            status = event.states.get(STATE_STATUS)
+            if status is not None:
+                device.available = status != "unavailable"
+        elif event.name == "DeviceAvailableEvent":
+            device.available = True
+        elif event.name == "DeviceUnavailableEvent":
+            device.available = False
+        else:
+            return False
+        self.device_revisions[device.url] = self.device_revisions.get(device.url, 0) + 1
+        self._alerts_dirty = True
+        return True
+
+    # -- devices ---------------------------------------------------------------------------
+
+    @callback
+    def _async_sync_devices(self, data: BoxData) -> None:
+        """Create or update the hub and product devices; remove those no longer paired."""
+        registry = dr.async_get(self.hass)
+        entry = self.config_entry
+        gateway = data.gateway
+        hub = registry.async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, gateway.id)},
+            manufacturer=MANUFACTURER,
+            model=gateway.model or "Somfy box",
+            name=data.hub_name,
+            serial_number=gateway.id,
+            sw_version=gateway.firmware,
+            configuration_url=CONFIGURATION_URL,
+        )
+        keep = {hub.id}
+        for url, device in data.devices.items():
+            if url != device.base_url and device.base_url in data.devices:
+                continue  # a sub-device: its entities go to the main product's device
+            product = registry.async_get_or_create(
+                config_entry_id=entry.entry_id,
+                identifiers={(DOMAIN, device.base_url)},
+                manufacturer=str(device.attributes.get(ATTRIBUTE_MANUFACTURER) or MANUFACTURER),
+                model=_model_name(device.ui_class),
+                model_id=device.controllable_name,
+                name=device.label,
+                sw_version=_text(device.attributes.get(ATTRIBUTE_FIRMWARE)),
+                suggested_area=device.place,
+                via_device=(DOMAIN, gateway.id),
+            )
+            if product.name != device.label:
+                registry.async_update_device(product.id, name=device.label)
+            keep.add(product.id)
+        for stale in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if stale.id not in keep:
+                LOGGER.debug("Removing device %s, no longer paired with the box", stale.name)
+                registry.async_update_device(stale.id, remove_config_entry_id=entry.entry_id)
+        self.alerts.async_forget(set(data.devices))
+
+    def device_key_for(self, device_entry: dr.DeviceEntry) -> str | None:
+        """The device URL (or ``BOX_KEY``) of a registry device of this entry."""
+        for domain, identifier in device_entry.identifiers:
+            if domain != DOMAIN:
+                continue
+            if self.data is not None and identifier == self.data.gateway.id:
+                return BOX_KEY
+            return identifier
+        return None
+
+    # -- alerts ----------------------------------------------------------------------------
+
+    @callback
+    def async_start_alerts(self) -> None:
+        """Start reporting alerts (once the entities that show them exist)."""
+        self._alerts_started = True
+        self._alerts_dirty = True
+        self._async_evaluate_alerts()
+
+    @callback
+    def _async_refresh_finished(self) -> None:
+        """After every refresh, whether it worked or not."""
+        self._async_evaluate_alerts()
+
+    @callback
+    def _async_evaluate_alerts(self) -> None:
+        if not self._alerts_started or self.data is None:
+            return
+        box_online = self.last_update_success
+        current: set[tuple[str, str]] = set()
+        scope = {BOX_KEY}
+        if not box_online:
+            current.add((BOX_KEY, ALERT_BOX_OFFLINE))
+            # Device states are unknown while the box is unreachable: keep their alerts.
+            current |= {key for key in self.alerts.active if key[0] != BOX_KEY}
+        elif self._alerts_dirty:
+            scope |= set(self.data.devices)
+            for url, device in self.data.devices.items():
+                current |= {(url, alert) for alert in active_device_alerts(device)}
+        else:
+            current = {key for key in self.alerts.active if key[0] != BOX_KEY}
+        self._alerts_dirty = False
+        changes = self.alerts.async_update(current, scope)
+        if changes:
+            self.box_revision += 1
+            for change in changes:
+                self._async_fire_alert(change)
+            self.async_update_listeners()
+
+    @callback
+    def _async_fire_alert(self, change: AlertChange) -> None:
+        """Fire ``somfy_pro_alert`` on the bus (the event entity listens to the tracker)."""
+        data = self.alert_event_data(change)
+        LOGGER.debug("Alert %s on %s", change.event_type, data[ATTR_DEVICE_NAME])
+        self.hass.bus.async_fire(EVENT_ALERT, data)
+
+    def alert_event_data(self, change: AlertChange) -> dict[str, Any]:
+        """Event data of an alert: device, alert type, raised or cleared, time."""
+        registry = dr.async_get(self.hass)
+        if change.device_key == BOX_KEY:
+            identifier = self.data.gateway.id
+            name = self.data.hub_name
+            url = None
+        else:
+            device = self.data.devices.get(change.device_key)
+            identifier = device.base_url if device else change.device_key
+            name = device.label if device else change.device_key
+            url = change.device_key
+        device_entry = registry.async_get_device(identifiers={(DOMAIN, identifier)})
+        return {
+            "config_entry_id": self.config_entry.entry_id,
+            "device_id": device_entry.id if device_entry else None,
+            ATTR_DEVICE_URL: url,
+            ATTR_DEVICE_NAME: name,
+            ATTR_ALERT: change.alert,
+            "type": change.event_type,
+            ATTR_ACTIVE: change.active,
+            ATTR_TIME: change.time.isoformat(),
+        }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,90 @@
+"""Device triggers: "when the smoke detector reports fire" in the automation editor."""
+
+from __future__ import annotations
+
+import voluptuous as vol
+
+from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.components.homeassistant.triggers import event as event_trigger
+from homeassistant.const import CONF_DEVICE_ID, CONF_DOMAIN, CONF_PLATFORM, CONF_TYPE
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+from homeassistant.helpers.typing import ConfigType
+
+from .alerts import (
+    ALERT_BOX_OFFLINE,
+    BOX_KEY,
+    CLEARED_SUFFIX,
+    EVENT_TYPES,
+    alert_capabilities,
+)
+from .const import DOMAIN, EVENT_ALERT
+from .coordinator import SomfyProConfigEntry
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {vol.Required(CONF_TYPE): vol.In(EVENT_TYPES)}
+)
+
+
+def _alert_types(hass: HomeAssistant, device_id: str) -> list[str]:
+    """The alerts a device can raise (the box: going offline)."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        return []
+    for entry_id in device.config_entries:
+        entry: SomfyProConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN or not hasattr(entry, "runtime_data"):
+            continue
+        coordinator = entry.runtime_data.coordinator
+        key = coordinator.device_key_for(device)
+        if key == BOX_KEY:
+            return [ALERT_BOX_OFFLINE]
+        products = [
+            product
+            for product in coordinator.data.devices.values()
+            if product.base_url == key
+        ]
+        alerts: list[str] = []
+        for product in products:
+            alerts += [a for a in alert_capabilities(product) if a not in alerts]
+        return alerts
+    return []
+
+
+async def async_get_triggers(
+    hass: HomeAssistant, device_id: str
+) -> list[dict[str, str]]:
+    """One trigger per alert the device can raise, and one for its clearing."""
+    return [
+        {
+            CONF_PLATFORM: "device",
+            CONF_DOMAIN: DOMAIN,
+            CONF_DEVICE_ID: device_id,
+            CONF_TYPE: event_type,
+        }
+        for alert in _alert_types(hass, device_id)
+        for event_type in (alert, alert + CLEARED_SUFFIX)
+    ]
+
+
+async def async_attach_trigger(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    """Listen to ``somfy_pro_alert`` for this device and alert type."""
+    event_config = event_trigger.TRIGGER_SCHEMA(
+        {
+            event_trigger.CONF_PLATFORM: "event",
+            event_trigger.CONF_EVENT_TYPE: EVENT_ALERT,
+            event_trigger.CONF_EVENT_DATA: {
+                CONF_DEVICE_ID: config[CONF_DEVICE_ID],
+                CONF_TYPE: config[CONF_TYPE],
+            },
+        }
+    )
+    return await event_trigger.async_attach_trigger(
+        hass, event_config, action, trigger_info, platform_type="device"
+    )

@@ -1,0 +1,73 @@
+"""Diagnostics: the box, its products and alerts, with token, PIN and e-mails redacted."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .box_api import PYOVERKIZ_V2
+from .coordinator import SomfyProConfigEntry
+
+REDACTED = "**REDACTED**"
+TO_REDACT = {CONF_TOKEN, "email", "e-mail", "username", "password"}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def _scrub(value: Any, pin: str) -> Any:
+    """Replace the PIN and e-mail addresses wherever they appear (device URLs, labels)."""
+    if isinstance(value, str):
+        return _EMAIL.sub(REDACTED, value.replace(pin, REDACTED) if pin else value)
+    if isinstance(value, dict):
+        return {_scrub(key, pin): _scrub(item, pin) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(item, pin) for item in value]
+    return value
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: SomfyProConfigEntry
+) -> dict[str, Any]:
+    """Everything needed to understand a report, and nothing that identifies the home."""
+    coordinator = entry.runtime_data.coordinator
+    data = coordinator.data
+    gateway = data.gateway
+    diagnostics = {
+        "entry": {
+            "title": entry.title,
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "unique_id": entry.unique_id,
+        },
+        "pyoverkiz_major": 2 if PYOVERKIZ_V2 else 1,
+        "box": {
+            "online": coordinator.last_update_success,
+            "id": gateway.id,
+            "model": gateway.model,
+            "name": data.hub_name,
+            "firmware": gateway.firmware,
+            "alive": gateway.alive,
+            "mode": gateway.mode,
+            "up_to_date": gateway.up_to_date,
+            "update_status": gateway.update_status,
+        },
+        "devices": [
+            {
+                "url": device.url,
+                "label": device.label,
+                "controllable_name": device.controllable_name,
+                "ui_class": device.ui_class,
+                "widget": device.widget,
+                "available": device.available,
+                "place": device.place,
+                "states": async_redact_data(device.states, TO_REDACT),
+                "attributes": async_redact_data(device.attributes, TO_REDACT),
+            }
+            for device in data.devices.values()
+        ],
+        "active_alerts": entry.runtime_data.alerts.as_diagnostics(),
+    }
+    scrubbed: dict[str, Any] = _scrub(diagnostics, entry.unique_id or gateway.id)
+    return scrubbed

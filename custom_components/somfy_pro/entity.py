@@ -1,0 +1,73 @@
+"""The one base entity of the integration."""
+
+from __future__ import annotations
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .box_api import Device
+from .const import DOMAIN
+from .coordinator import SomfyProCoordinator
+
+
+class SomfyProEntity(CoordinatorEntity[SomfyProCoordinator]):
+    """An entity of the box (``device_url`` None) or of one of its products."""
+
+    _attr_has_entity_name = True
+    # Entities that stay available while their product is offline (they report it).
+    _available_when_device_offline = False
+
+    def __init__(
+        self,
+        coordinator: SomfyProCoordinator,
+        description: EntityDescription,
+        device_url: str | None = None,
+    ) -> None:
+        """Attach the entity to the hub device or to the product's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.device_url = device_url
+        gateway_id = coordinator.data.gateway.id
+        if device_url is None:
+            self._attr_unique_id = f"{gateway_id}_{description.key}"
+            identifier = gateway_id
+        else:
+            self._attr_unique_id = f"{device_url}_{description.key}"
+            identifier = coordinator.data.devices[device_url].base_url
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, identifier)})
+        self._written: tuple[int, bool, bool] | None = None
+
+    @property
+    def device(self) -> Device | None:
+        """The product, while it is paired (None for box entities)."""
+        if self.device_url is None:
+            return None
+        return self.coordinator.data.devices.get(self.device_url)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the box is unreachable, or the product offline or gone."""
+        if not super().available:
+            return False
+        if self.device_url is None:
+            return True
+        device = self.device
+        if device is None:
+            return False
+        return device.available or self._available_when_device_offline
+
+    def _revision(self) -> int:
+        if self.device_url is None:
+            return self.coordinator.box_revision
+        return self.coordinator.device_revisions.get(self.device_url, -1)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state only when this entity's box or product changed."""
+        written = (self._revision(), self.available, self.coordinator.last_update_success)
+        if written == self._written:
+            return
+        self._written = written
+        super()._handle_coordinator_update()

@@ -1,0 +1,167 @@
+"""Sensors: paired devices and active alerts of the box; radio level and battery of products."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .box_api import Device
+from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
+from .coordinator import SomfyProConfigEntry, SomfyProCoordinator
+from .entity import SomfyProEntity
+
+# Read-only entities fed by the coordinator.
+PARALLEL_UPDATES = 0
+
+RADIO_QUALITIES = ["verylow", "low", "normal", "good"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SomfyProBoxSensorDescription(SensorEntityDescription):
+    """A sensor of the box."""
+
+    value_fn: Callable[[SomfyProCoordinator], int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SomfyProDeviceSensorDescription(SensorEntityDescription):
+    """A sensor of a product."""
+
+    exists_fn: Callable[[Device], bool]
+    value_fn: Callable[[Device], int | str | None]
+
+
+BOX_DESCRIPTIONS: tuple[SomfyProBoxSensorDescription, ...] = (
+    SomfyProBoxSensorDescription(
+        key="paired_devices",
+        translation_key="paired_devices",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: len(
+            {device.base_url for device in coordinator.data.devices.values()}
+        ),
+    ),
+    SomfyProBoxSensorDescription(
+        key="active_alerts",
+        translation_key="active_alerts",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda coordinator: coordinator.alerts.count(),
+    ),
+)
+
+
+def _int(state: str) -> Callable[[Device], int | None]:
+    def value(device: Device) -> int | None:
+        current = device.states.get(state)
+        if isinstance(current, bool) or not isinstance(current, (int, float, str)):
+            return None
+        try:
+            return int(current)
+        except ValueError:
+            return None
+
+    return value
+
+
+def _enum(state: str, options: list[str]) -> Callable[[Device], str | None]:
+    def value(device: Device) -> str | None:
+        current = device.states.get(state)
+        return current if isinstance(current, str) and current in options else None
+
+    return value
+
+
+DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceSensorDescription, ...] = (
+    SomfyProDeviceSensorDescription(
+        key="radio_level",
+        translation_key="radio_level",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: STATE_RSSI in device.states,
+        value_fn=_int(STATE_RSSI),
+    ),
+    SomfyProDeviceSensorDescription(
+        key="radio_quality",
+        translation_key="radio_quality",
+        device_class=SensorDeviceClass.ENUM,
+        options=RADIO_QUALITIES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        exists_fn=lambda device: STATE_RSSI_DISCRETE in device.states,
+        value_fn=_enum(STATE_RSSI_DISCRETE, RADIO_QUALITIES),
+    ),
+    SomfyProDeviceSensorDescription(
+        key="battery_level",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        exists_fn=lambda device: STATE_BATTERY_LEVEL in device.states,
+        value_fn=_int(STATE_BATTERY_LEVEL),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SomfyProConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the box's sensors, and those of every product, now and when paired."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        SomfyProBoxSensor(coordinator, description) for description in BOX_DESCRIPTIONS
+    )
+    known: set[str] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        devices = coordinator.data.devices
+        known.intersection_update(devices)
+        new = [url for url in devices if url not in known]
+        if not new:
+            return
+        known.update(new)
+        async_add_entities(
+            SomfyProDeviceSensor(coordinator, description, url)
+            for url in new
+            for description in DEVICE_DESCRIPTIONS
+            if description.exists_fn(devices[url])
+        )
+
+    add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+
+
+class SomfyProBoxSensor(SomfyProEntity, SensorEntity):
+    """A sensor of the box."""
+
+    entity_description: SomfyProBoxSensorDescription
+
+    @property
+    def native_value(self) -> int:
+        """The sensor's value."""
+        return self.entity_description.value_fn(self.coordinator)
+
+
+class SomfyProDeviceSensor(SomfyProEntity, SensorEntity):
+    """A sensor of a product."""
+
+    entity_description: SomfyProDeviceSensorDescription
+
+    @property
+    def native_value(self) -> int | str | None:
+        """The sensor's value."""
+        device = self.device
+        return None if device is None else self.entity_description.value_fn(device)
