@@ -15,7 +15,7 @@ DEFAULT_VERIFY_SSL: Final = True
 # How often the box's event listener is fetched (the box allows one fetch a second).
 EVENT_INTERVAL: Final = timedelta(seconds=1)
 # How often the whole setup (gateway and devices) is read again, on top of the events.
-SETUP_REFRESH_INTERVAL: Final = timedelta(minutes=10)
+SETUP_REFRESH_INTERVAL: Final = timedelta(minutes=5)
 
 # Fired on the bus for every alert raised or cleared.
 EVENT_ALERT: Final = "somfy_pro_alert"

@@ -258,10 +258,9 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
                 name=device.label,
                 sw_version=_text(device.attributes.get(ATTRIBUTE_FIRMWARE)),
                 suggested_area=device.place,
-                via_device=(DOMAIN, gateway.id),
             )
-            if product.name != device.label:
-                registry.async_update_device(product.id, name=device.label)
+            if product.via_device_id != hub.id or product.name != device.label:
+                registry.async_update_device(product.id, name=device.label, via_device_id=hub.id)
             keep.add(product.id)
         for stale in dr.async_entries_for_config_entry(registry, entry.entry_id):
             if stale.id not in keep:
