@@ -85,7 +85,7 @@ def check_password(password: str, confirm: str, email: str, errors: dict[str, st
         errors["password"] = "The password must have at least 10 characters."
     elif len(password) > MAX_PASSWORD_LENGTH:
         errors["password"] = "The password is too long (256 characters at most)."
-    elif email and email.split("@")[0] in password.lower() and len(email.split("@")[0]) > 3:
+    elif email and email.split("@")[0] in password.lower() and len(email.split("@")[0]) >= 3:
         errors["password"] = "The password must not contain your e-mail address."
     elif password != confirm:
         errors["password_confirm"] = "The two passwords are not the same."
@@ -139,7 +139,7 @@ async def _valid_token(
     ).first()
     if row is None:
         return None
-    user_token, user = row.tuple()
+    user_token, user = row._tuple()
     if user_token.used_at is not None or user_token.expires_at <= now:
         return None
     return user_token, user

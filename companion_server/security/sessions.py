@@ -62,7 +62,7 @@ async def load_session(core: Core, token: str) -> LoadedSession | None:
         ).first()
         if row is None:
             return None
-        session, user = row.tuple()
+        session, user = row._tuple()
         idle = now - session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
         absolute = now - session.created_at > timedelta(hours=settings.session_absolute_hours)
         if idle or absolute or not user.is_active:

@@ -204,7 +204,7 @@ async def _usable_invitation(
     ).first()
     if row is None:
         return None
-    invitation, company = row.tuple()
+    invitation, company = row._tuple()
     if (
         invitation.accepted_at is not None
         or invitation.revoked_at is not None

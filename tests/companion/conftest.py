@@ -1,0 +1,161 @@
+"""Fixtures of the portal tests: real SQLite and PostgreSQL, a fake clock, HTTP clients.
+
+Every test that uses ``database_url`` runs twice: on an SQLite file and on a PostgreSQL
+server that this module starts (initdb + pg_ctl in a temporary directory, 127.0.0.1 and a
+free port) for the session. Set ``COMPANION_TEST_POSTGRES_URL`` (an admin URL such as
+``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``) to use an existing server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+import itertools
+import os
+from pathlib import Path
+import shutil
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from companion_server.app import create_app
+from companion_server.core import Core
+from companion_server.db import create_engine, migrate
+from companion_server.settings import Settings
+from companion_server.web import CORE
+from tests.companion.helpers import (
+    BrowserFactory,
+    FakeClock,
+    PortalClient,
+    free_port,
+    psql,
+    start_postgres,
+    stop_postgres,
+)
+
+SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server for the whole session (started here unless given)."""
+    given = os.environ.get("COMPANION_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    server = start_postgres(free_port())
+    try:
+        yield server.url
+    finally:
+        stop_postgres(server)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_admin_url: str) -> str:
+    """A migrated template database; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
+    psql(postgres_admin_url, "DROP DATABASE IF EXISTS portal_template")
+    psql(postgres_admin_url, "CREATE DATABASE portal_template")
+    asyncio.run(_migrate(_with_database(postgres_admin_url, "portal_template")))
+    return "portal_template"
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+def _with_database(admin_url: str, name: str) -> str:
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of each kind."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        target = tmp_path / "portal.db"
+        shutil.copy(template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    template_name: str = request.getfixturevalue("_postgres_template")
+    name = f"portal_test_{os.getpid()}_{next(_db_counter)}"
+    psql(admin_url, f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that only moves when told to."""
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Test settings: cheap argon2, demo mode (outbox page), no background mail worker."""
+    return Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        public_url="http://127.0.0.1:8080",
+        demo=True,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+        mail_worker=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock) -> web.Application:
+    """The portal application."""
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture
+async def server(app: web.Application) -> AsyncIterator[TestServer]:
+    """The portal listening on 127.0.0.1 (startup runs the migrations)."""
+    test_server = TestServer(app, host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        yield test_server
+    finally:
+        await test_server.close()
+
+
+@pytest.fixture
+async def browsers(server: TestServer) -> AsyncIterator[BrowserFactory]:
+    """Open browser-like clients (own cookie jars) on the running portal."""
+    factory = BrowserFactory(str(server.make_url("/")).rstrip("/"))
+    try:
+        yield factory
+    finally:
+        await factory.close()
+
+
+@pytest.fixture
+async def client(browsers: BrowserFactory) -> PortalClient:
+    """The first browser."""
+    return await browsers.new()
+
+
+@pytest.fixture
+def core(app: web.Application, server: TestServer) -> Core:
+    """The portal core of the running app (database migrated)."""
+    return app[CORE]
