@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv py314 lint test test-oldest test-current demo clean
 
 help:
-	@echo "make demo   start the box simulator (and the portal) with embedded defaults"
+	@echo "make demo   start the box simulator, the installer portal and Home Assistant"
 	@echo "make test   ruff, mypy and every test on HA 2025.4 (Python 3.13) and current HA (Python 3.14)"
 
 $(STAMP): requirements/*.txt
@@ -30,6 +30,12 @@ $(STAMP): requirements/*.txt
 	touch $@
 
 venv: $(STAMP)
+
+DEMO_STAMP := $(VENV)/.demo-$(REQ_HASH)
+$(DEMO_STAMP): $(STAMP)
+	$(BIN)/pip install -q -r requirements/demo.txt
+	rm -f $(VENV)/.demo-*
+	touch $@
 
 py314:
 	@bash scripts/py314.sh setup requirements/ha-current.txt
@@ -49,7 +55,7 @@ test-current: py314
 
 test: lint test-oldest test-current
 
-demo: venv
+demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
 
 clean:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 from pathlib import Path
 import signal
+import subprocess
 import sys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +19,64 @@ DATA = ROOT / "data" / "demo"
 BOX_TOKEN = os.environ.get("DEMO_BOX_TOKEN", "somfy-pro-demo-token")
 BOX_PORT = int(os.environ.get("DEMO_BOX_PORT", "8443"))
 PORTAL_PORT = int(os.environ.get("DEMO_PORTAL_PORT", "8080"))
+HA_PORT = int(os.environ.get("DEMO_HA_PORT", "8123"))
+HA_DIR = DATA / "homeassistant"
+HA_USER, HA_PASSWORD = "demo", "demo-password"
+HA_CONFIG = f"""\
+homeassistant:
+  name: Somfy Pro demo
+  latitude: 46.06
+  longitude: 6.58
+  elevation: 500
+  unit_system: metric
+  time_zone: Europe/Paris
+  country: FR
+  currency: EUR
+http:
+  server_host: 127.0.0.1
+  server_port: {HA_PORT}
+frontend:
+config:
+repairs:
+automation: !include automations.yaml
+logger:
+  default: warning
+"""
+ONBOARDING_DONE = (
+    '{"version": 4, "minor_version": 1, "key": "onboarding",'
+    ' "data": {"done": ["user", "core_config", "analytics", "integration"]}}'
+)
+
+
+def prepare_home_assistant() -> None:
+    """Create the demo Home Assistant configuration once: integration, user, no onboarding."""
+    (HA_DIR / "custom_components").mkdir(parents=True, exist_ok=True)
+    link = HA_DIR / "custom_components" / "somfy_pro"
+    if not link.exists():
+        link.symlink_to(ROOT / "custom_components" / "somfy_pro")
+    config = HA_DIR / "configuration.yaml"
+    if not config.exists():
+        config.write_text(HA_CONFIG, encoding="utf-8")
+        (HA_DIR / "automations.yaml").write_text("[]\n", encoding="utf-8")
+    storage = HA_DIR / ".storage"
+    if not (storage / "auth_provider.homeassistant").exists():
+        subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "--script",
+                "auth",
+                "-c",
+                str(HA_DIR),
+                "add",
+                HA_USER,
+                HA_PASSWORD,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        (storage / "onboarding").write_text(ONBOARDING_DONE, encoding="utf-8")
 
 
 def commands() -> list[tuple[str, list[str]]]:
@@ -59,6 +119,14 @@ def commands() -> list[tuple[str, list[str]]]:
                 ],
             )
         )
+    if importlib.util.find_spec("hass_frontend") is not None:
+        prepare_home_assistant()
+        pieces.append(
+            (
+                "ha",
+                [python, "-m", "homeassistant", "-c", str(HA_DIR), "--skip-pip"],
+            )
+        )
     return pieces
 
 
@@ -81,6 +149,7 @@ async def main() -> int:
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches this launcher only; it stops the children
         )
         assert process.stdout is not None
         children.append((prefix, process))
@@ -96,6 +165,13 @@ async def main() -> int:
             if len(children) > 1
             else ""
         )
+        + (
+            f"  Home Assistant: http://127.0.0.1:{HA_PORT}/ (login {HA_USER} / {HA_PASSWORD}); "
+            f"add the box: Settings > Devices & services > Add integration > Somfy Pro,\n"
+            f"    host 127.0.0.1:{BOX_PORT}, token {BOX_TOKEN}, verify SSL off\n"
+            if any(prefix == "ha" for prefix, _ in children)
+            else ""
+        )
         + "  Ctrl-C stops everything.\n",
         flush=True,
     )
@@ -109,7 +185,7 @@ async def main() -> int:
     failed = [prefix for (prefix, p) in children if p.returncode not in (None, 0)]
     for _, process in children:
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
     for _, process in children:
         try:
             await asyncio.wait_for(process.wait(), 10)
