@@ -8,7 +8,6 @@ import contextlib
 from datetime import timedelta
 import logging
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 import aiohttp_jinja2
@@ -31,7 +30,6 @@ from companion_server.web import (
     error_middleware,
     headers_middleware,
     proxy_middleware,
-    template_context,
     visitor_middleware,
 )
 
@@ -62,7 +60,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         loader=jinja2.PackageLoader("companion_server", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
-        context_processors=[_context_processor],
     )
     app.add_routes(pages.routes)
     app.add_routes(account_views.routes)
@@ -76,10 +73,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(_mail_worker)
     app.cleanup_ctx.append(_maintenance)
     return app
-
-
-async def _context_processor(request: web.Request) -> dict[str, Any]:
-    return template_context(request)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

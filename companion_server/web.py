@@ -161,7 +161,9 @@ def render(
     request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> web.Response:
     """Render a page of the base layout."""
-    return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
+    full = template_context(request)
+    full.update(context or {})
+    return aiohttp_jinja2.render_template(template, request, full, status=status)
 
 
 async def form_data(request: web.Request) -> dict[str, str]:
