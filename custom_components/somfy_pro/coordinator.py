@@ -122,6 +122,8 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         self._next_setup: datetime = dt_util.utcnow()
         self._alerts_started = False
         self._alerts_dirty = True
+        # Registry device id of the box (its PIN) and of every product (its base URL).
+        self.device_ids: dict[str, str] = {}
 
     # -- reading the box -----------------------------------------------------------------
 
@@ -246,6 +248,7 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             configuration_url=CONFIGURATION_URL,
         )
         keep = {hub.id}
+        device_ids = {gateway.id: hub.id}
         for url, device in data.devices.items():
             if url != device.base_url and device.base_url in data.devices:
                 continue  # a sub-device: its entities go to the main product's device
@@ -262,10 +265,12 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             if product.via_device_id != hub.id or product.name != device.label:
                 registry.async_update_device(product.id, name=device.label, via_device_id=hub.id)
             keep.add(product.id)
+            device_ids[device.base_url] = product.id
         for stale in dr.async_entries_for_config_entry(registry, entry.entry_id):
             if stale.id not in keep:
                 LOGGER.debug("Removing device %s, no longer paired with the box", stale.name)
                 registry.async_update_device(stale.id, remove_config_entry_id=entry.entry_id)
+        self.device_ids = device_ids
         self.alerts.async_forget(set(data.devices))
 
     def device_key_for(self, device_entry: dr.DeviceEntry) -> str | None:
@@ -326,7 +331,6 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
 
     def alert_event_data(self, change: AlertChange) -> dict[str, Any]:
         """Event data of an alert: device, alert type, raised or cleared, time."""
-        registry = dr.async_get(self.hass)
         if change.device_key == BOX_KEY:
             identifier = self.data.gateway.id
             name = self.data.hub_name
@@ -336,10 +340,9 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             identifier = device.base_url if device else change.device_key
             name = device.label if device else change.device_key
             url = change.device_key
-        device_entry = registry.async_get_device(identifiers={(DOMAIN, identifier)})
         return {
             "config_entry_id": self.config_entry.entry_id,
-            "device_id": device_entry.id if device_entry else None,
+            "device_id": self.device_ids.get(identifier),
             ATTR_DEVICE_URL: url,
             ATTR_DEVICE_NAME: name,
             ATTR_ALERT: change.alert,

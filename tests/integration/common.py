@@ -84,3 +84,13 @@ def state_of(hass: HomeAssistant, domain: str, unique_id: str) -> str | None:
     """The state of an entity of this integration, from its unique id."""
     state = hass.states.get(entity_id(hass, domain, unique_id))
     return state.state if state else None
+
+
+def device_of(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry:
+    """The registry device of the box (PIN) or of a product (device URL)."""
+    registry = dr.async_get(hass)
+    for entry in hass.config_entries.async_entries("somfy_pro"):
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if ("somfy_pro", identifier) in device.identifiers:
+                return device
+    raise AssertionError(f"no device {identifier}")

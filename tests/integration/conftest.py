@@ -11,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 
@@ -87,6 +88,9 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     yield mock_config_entry
-    if mock_config_entry.state.recoverable:
+    if (
+        hass.config_entries.async_get_entry(mock_config_entry.entry_id) is not None
+        and mock_config_entry.state is ConfigEntryState.LOADED
+    ):
         await hass.config_entries.async_unload(mock_config_entry.entry_id)
         await hass.async_block_till_done()
