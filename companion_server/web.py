@@ -298,34 +298,44 @@ def error_page(
     )
 
 
+def error_response(request: web.Request, error: Exception) -> web.StreamResponse | None:
+    """The page of an error (None: not an error page, e.g. a redirect to re-raise)."""
+    if isinstance(error, NotFound):
+        return error_page(request, 404, error.message or None)
+    if isinstance(error, Forbidden):
+        return error_page(request, 403, error.message or None)
+    if isinstance(error, RateLimited):
+        response = error_page(request, 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    if isinstance(error, RuleViolation):
+        return error_page(request, 409, error.message)
+    if isinstance(error, ServiceError):
+        return error_page(request, 400, error.message or None)
+    if isinstance(error, web.HTTPException):
+        if error.status < 400:
+            return None
+        response = error_page(request, error.status)
+        for header in ("Allow", "Retry-After"):
+            if header in error.headers:
+                response.headers[header] = error.headers[header]
+        return response
+    LOGGER.error(
+        "Error while handling %s %s", request.method, request.path, exc_info=error
+    )
+    return error_page(request, 500)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Errors become translated pages; service errors their HTTP status."""
     try:
         return await handler(request)
-    except NotFound as err:
-        return error_page(request, 404, err.message or None)
-    except Forbidden as err:
-        return error_page(request, 403, err.message or None)
-    except RateLimited as err:
-        response = error_page(request, 429)
-        response.headers["Retry-After"] = str(err.retry_after)
-        return response
-    except RuleViolation as err:
-        return error_page(request, 409, err.message)
-    except ServiceError as err:
-        return error_page(request, 400, err.message or None)
-    except web.HTTPException as exc:
-        if exc.status < 400:
+    except Exception as err:  # noqa: BLE001 (every error gets a page)
+        response = error_response(request, err)
+        if response is None:
             raise
-        response = error_page(request, exc.status)
-        for header in ("Allow", "Retry-After"):
-            if header in exc.headers:
-                response.headers[header] = exc.headers[header]
         return response
-    except Exception:
-        LOGGER.exception("Error while handling %s %s", request.method, request.path)
-        return error_page(request, 500)
 
 
 def _anonymous_visitor(request: web.Request) -> Visitor:
@@ -374,8 +384,14 @@ async def visitor_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        _finish_cookies(request, v, exc)
-        raise
+        if exc.status < 400:
+            _finish_cookies(request, v, exc)
+            raise
+        converted = error_response(request, exc)
+        response = exc if converted is None else converted
+    except ServiceError as err:
+        converted = error_response(request, err)
+        response = error_page(request, 400) if converted is None else converted
     _finish_cookies(request, v, response)
     return response
 
