@@ -1,0 +1,307 @@
+"""The authorization matrix, generated from ONE table.
+
+Every route of the application x every role (anonymous, installer, administrator, another
+company's administrator) x own / other object, with the status it must answer. "Own" objects
+belong to company A (the installer's and the administrator's); "other" objects to company B
+(the other administrator's). The test fails when a route exists without a row (and when a
+row names a route that does not exist). GET requests must not change any table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+import itertools
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from companion_server.core import Core
+from companion_server.models import (
+    Base,
+    Company,
+    Installation,
+    InstallationAssignment,
+    Invitation,
+    Role,
+    TokenKind,
+    User,
+    UserToken,
+)
+from companion_server.security import csrf
+from companion_server.security.sessions import create_session
+from companion_server.security.tokens import new_token
+from tests.companion.conftest import SECRET
+from tests.companion.helpers import PASSWORD
+
+LOGIN = "login"  # 303 to the login page
+ANON, INSTALLER, ADMIN, OTHER_ADMIN = "anonymous", "installer", "admin", "other_admin"
+ROLES = (ANON, INSTALLER, ADMIN, OTHER_ADMIN)
+NEW_PASSWORD = "matrix new password"
+
+Expect = int | str | tuple[int | str, int | str]
+
+
+def everyone(expect: Expect) -> dict[str, Expect]:
+    return dict.fromkeys(ROLES, expect)
+
+
+def members(expect: Expect) -> dict[str, Expect]:
+    return {ANON: LOGIN, INSTALLER: expect, ADMIN: expect, OTHER_ADMIN: expect}
+
+
+def anonymous_only(expect: Expect) -> dict[str, Expect]:
+    return {ANON: expect, INSTALLER: 303, ADMIN: 303, OTHER_ADMIN: 303}
+
+
+def admins(expect: Expect) -> dict[str, Expect]:
+    return {ANON: LOGIN, INSTALLER: 403, ADMIN: expect, OTHER_ADMIN: expect}
+
+
+def admin_object(ok: int) -> dict[str, Expect]:
+    """Administrators act on their own company's objects; the other company's are 404."""
+    return {ANON: LOGIN, INSTALLER: 403, ADMIN: (ok, 404), OTHER_ADMIN: (404, ok)}
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str
+    expect: dict[str, Expect]
+    form: dict[str, str] = field(default_factory=dict)
+    token: TokenKind | str | None = None
+    path: str | None = None
+
+
+PASSWORDS = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+
+# fmt: off
+TABLE: tuple[Row, ...] = (
+    Row("GET", "/", everyone(303)),
+    Row("GET", "/healthz", everyone(200)),
+    Row("GET", "/static", everyone(200), path="/static/portal.css"),
+    Row("GET", "/demo/outbox", everyone(200)),
+    Row("POST", "/language", everyone(303), form={"language": "fr", "next": "/"}),
+    Row("GET", "/signup", anonymous_only(200)),
+    Row("POST", "/signup", everyone(303), form={"company": "New Co", "name": "New", "email": "{unique}", "language": "en", **PASSWORDS}),
+    Row("GET", "/signup/sent", everyone(200)),
+    Row("GET", "/confirm/{token}", everyone((200, 404)), token=TokenKind.CONFIRM),
+    Row("POST", "/confirm/{token}", everyone((303, 404)), token=TokenKind.CONFIRM),
+    Row("GET", "/login", anonymous_only(200)),
+    Row("POST", "/login", everyone(303), form={"email": "{login_email}", "password": PASSWORD}),
+    Row("POST", "/logout", everyone(303)),
+    Row("GET", "/password/forgot", everyone(200)),
+    Row("POST", "/password/forgot", everyone(303), form={"email": "{login_email}"}),
+    Row("GET", "/password/forgot/sent", everyone(200)),
+    Row("GET", "/password/reset/{token}", everyone((200, 404)), token=TokenKind.RESET),
+    Row("POST", "/password/reset/{token}", everyone((303, 404)), form=PASSWORDS, token=TokenKind.RESET),
+    Row("GET", "/profile", members(200)),
+    Row("POST", "/profile", members(303), form={"name": "Renamed", "language": "es"}),
+    Row("GET", "/access", members(200)),
+    Row("POST", "/access", members(303), form={"current": PASSWORD, **PASSWORDS}),
+    Row("GET", "/audit", admins(200)),
+    Row("GET", "/team", admins(200)),
+    Row("POST", "/team/invitations", admins(303), form={"email": "{unique}", "language": "en"}),
+    Row("POST", "/team/invitations/{invitation_id}/revoke", admin_object(303)),
+    Row("POST", "/team/members/{member_id}/delete", admin_object(303)),
+    Row("POST", "/team/members/{member_id}/promote", admin_object(303)),
+    Row("POST", "/team/step-down", admin_object(303), form={"successor_id": "{member_id}"}),
+    Row("GET", "/invitation/{token}", everyone((200, 404)), token="invitation"),
+    Row("POST", "/invitation/{token}", everyone((303, 404)), form={"name": "Invited", "language": "en", **PASSWORDS}, token="invitation"),
+    Row("GET", "/installations", members(200)),
+    Row("GET", "/installations/{installation_id}", {ANON: LOGIN, INSTALLER: (200, 404), ADMIN: (200, 404), OTHER_ADMIN: (404, 200)}),
+    Row("POST", "/installations/{installation_id}/assignments", admin_object(303), form={"user_id": "{member_id}"}),
+    Row("POST", "/installations/{installation_id}/assignments/{user_id}/delete", admin_object(303)),
+)
+# fmt: on
+
+_worlds = itertools.count()
+
+
+@dataclass
+class World:
+    """Two companies with people, objects, sessions and single-use links."""
+
+    sessions: dict[str, str]
+    own: dict[str, str]
+    other: dict[str, str]
+    tokens_own: dict[str, str]
+
+
+async def build_world(core: Core, password_hash: str) -> World:
+    n = next(_worlds)
+    now = core.now()
+    async with core.tx() as db:
+
+        def person(company: Company, label: str, role: Role, confirmed: bool = True) -> User:
+            user = User(
+                company_id=company.id,
+                email=f"{label}-{n}@example.com",
+                name=label,
+                password_hash=password_hash,
+                role=role.value,
+                language="en",
+                failed_logins=0,
+                created_at=now,
+                email_confirmed_at=now if confirmed else None,
+            )
+            db.add(user)
+            return user
+
+        company_a = Company(name=f"A{n}", created_at=now)
+        company_b = Company(name=f"B{n}", created_at=now)
+        db.add_all([company_a, company_b])
+        await db.flush()
+        admin_a = person(company_a, "admin-a", Role.ADMIN)
+        installer_a = person(company_a, "installer-a", Role.INSTALLER)
+        target_a = person(company_a, "target-a", Role.INSTALLER)
+        pending_a = person(company_a, "pending-a", Role.INSTALLER, confirmed=False)
+        admin_b = person(company_b, "admin-b", Role.ADMIN)
+        target_b = person(company_b, "target-b", Role.INSTALLER)
+        installation_a = Installation(company_id=company_a.id, name="Villa A", status="pending", created_at=now)
+        installation_b = Installation(company_id=company_b.id, name="Villa B", status="pending", created_at=now)
+        db.add_all([installation_a, installation_b])
+        await db.flush()
+        db.add(InstallationAssignment(installation_id=installation_a.id, user_id=installer_a.id, assigned_at=now))
+        links: dict[str, str] = {}
+        invitations: dict[str, int] = {}
+        for key, company in (("a", company_a), ("b", company_b)):
+            token, token_hash = new_token()
+            invitation = Invitation(
+                company_id=company.id,
+                email=f"invited-{key}-{n}@example.com",
+                language="en",
+                token_hash=token_hash,
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+            )
+            db.add(invitation)
+            await db.flush()
+            invitations[key] = invitation.id
+            if key == "a":
+                links["invitation"] = token
+        for kind, user in ((TokenKind.CONFIRM, pending_a), (TokenKind.RESET, target_a)):
+            token, token_hash = new_token()
+            db.add(UserToken(user_id=user.id, kind=kind.value, token_hash=token_hash, created_at=now, expires_at=now + timedelta(hours=1)))
+            links[kind.value] = token
+        sessions = {
+            INSTALLER: await create_session(db, now, installer_a, "127.0.0.1", "matrix"),
+            ADMIN: await create_session(db, now, admin_a, "127.0.0.1", "matrix"),
+            OTHER_ADMIN: await create_session(db, now, admin_b, "127.0.0.1", "matrix"),
+        }
+        unique = f"new-{n}@example.com"
+        own = {
+            "installation_id": str(installation_a.id),
+            "member_id": str(target_a.id),
+            "user_id": str(installer_a.id),
+            "invitation_id": str(invitations["a"]),
+            "login_email": target_a.email,
+            "unique": unique,
+        }
+        other = {
+            "installation_id": str(installation_b.id),
+            "member_id": str(target_b.id),
+            "user_id": str(target_b.id),
+            "invitation_id": str(invitations["b"]),
+            "login_email": target_a.email,
+            "unique": unique,
+        }
+        return World(sessions=sessions, own=own, other=other, tokens_own=links)
+
+
+async def _call(
+    http: aiohttp.ClientSession, base: str, row: Row, role: str, world: World, which: str
+) -> tuple[int, str | None]:
+    values = dict(world.own if which == "own" else world.other)
+    if row.token is not None:
+        values["token"] = world.tokens_own[str(row.token)] if which == "own" else "no-such-link-" + "x" * 30
+    path = row.path or row.route.format(**values)
+    seed = world.sessions.get(role)
+    cookies = {}
+    if seed is None:
+        seed = new_token()[0]
+        cookies["portal_csrf"] = seed
+    else:
+        cookies["portal_session"] = seed
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    data: dict[str, str] | None = None
+    if row.method == "POST":
+        data = {key: value.format(**values) for key, value in row.form.items()}
+        data["csrf_token"] = csrf.make_token(SECRET, seed)
+    async with http.request(row.method, base + path, data=data, headers=headers, allow_redirects=False) as response:
+        await response.read()
+        return response.status, response.headers.get("Location")
+
+
+def _matches(expected: int | str, status: int, location: str | None) -> bool:
+    if expected == LOGIN:
+        return status == 303 and bool(location) and location.startswith("/login?next=")  # type: ignore[union-attr]
+    return status == expected
+
+
+def _cells(row: Row) -> list[tuple[str, str, int | str]]:
+    cells = []
+    for role in ROLES:
+        expect = row.expect[role]
+        if isinstance(expect, tuple):
+            cells += [(role, "own", expect[0]), (role, "other", expect[1])]
+        else:
+            cells.append((role, "own", expect))
+    return cells
+
+
+async def _snapshot(core: Core) -> dict[str, list[Any]]:
+    state: dict[str, list[Any]] = {}
+    async with core.tx() as db:
+        for table in Base.metadata.sorted_tables:
+            rows = (await db.execute(select(table))).all()
+            state[table.name] = sorted(tuple(str(v) for v in row) for row in rows)
+    return state
+
+
+def test_every_route_has_a_row(app: web.Application) -> None:
+    routes = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    table = {(row.method, row.route) for row in TABLE}
+    assert routes - table == set(), "routes without a row in the authorization matrix"
+    assert table - routes == set(), "rows for routes that do not exist"
+    assert len(table) == len(TABLE), "duplicate rows"
+    for row in TABLE:
+        assert set(row.expect) == set(ROLES), row
+        has_object = "{" in row.route.replace("{token}", "") or any("_id}" in v for v in row.form.values())
+        if has_object or row.token:
+            assert any(isinstance(e, tuple) for e in row.expect.values()), f"{row.route}: own/other"
+
+
+async def test_authorization_matrix(core: Core, server: TestServer) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    password_hash = await core.passwords.hash(PASSWORD)
+    failures: list[str] = []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        # Reading: one world; nothing may change.
+        world = await build_world(core, password_hash)
+        before = await _snapshot(core)
+        for row in TABLE:
+            if row.method != "GET":
+                continue
+            for role, which, expected in _cells(row):
+                status, location = await _call(http, base, row, role, world, which)
+                if not _matches(expected, status, location):
+                    failures.append(f"{row.method} {row.route} {role}/{which}: {status} {location}, expected {expected}")
+        assert await _snapshot(core) == before, "a GET request changed the database"
+        # Writing: a fresh world for every cell.
+        for row in TABLE:
+            if row.method == "GET":
+                continue
+            for role, which, expected in _cells(row):
+                world = await build_world(core, password_hash)
+                status, location = await _call(http, base, row, role, world, which)
+                if not _matches(expected, status, location):
+                    failures.append(f"{row.method} {row.route} {role}/{which}: {status} {location}, expected {expected}")
+    assert failures == []
