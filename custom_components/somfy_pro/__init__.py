@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL, Platform
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
@@ -17,6 +18,9 @@ from .coordinator import (
     SomfyProRuntimeData,
     token_issue_id,
 )
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 
@@ -42,9 +46,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
             translation_placeholders={"host": entry.data[CONF_HOST]},
         )
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
-    entry.runtime_data = SomfyProRuntimeData(
-        client=client, coordinator=coordinator, alerts=alerts
-    )
+    entry.runtime_data = SomfyProRuntimeData(client=client, coordinator=coordinator, alerts=alerts)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start_alerts()
     return True

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -23,6 +21,9 @@ from .const import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+
     from .box_api import Device
 
 STORAGE_VERSION: Final = 1
@@ -152,7 +153,9 @@ class AlertTracker:
         return sorted(alert for key, alert in self.active if key == device_key)
 
     @callback
-    def async_update(self, current: set[tuple[str, str]], scope: Iterable[str]) -> list[AlertChange]:
+    def async_update(
+        self, current: set[tuple[str, str]], scope: Iterable[str]
+    ) -> list[AlertChange]:
         """Compare what is going on now with what was reported; report the difference.
 
         ``scope`` are the device keys ``current`` describes: alerts of other keys are left

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -12,9 +12,7 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .box_api import Device
 from .const import (
     STATE_ASSEMBLY,
     STATE_BATTERY,
@@ -26,8 +24,15 @@ from .const import (
     STATE_SMOKE,
     STATE_STATUS,
 )
-from .coordinator import SomfyProConfigEntry, SomfyProCoordinator
 from .entity import SomfyProEntity
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .box_api import Device
+    from .coordinator import SomfyProConfigEntry, SomfyProCoordinator
 
 # Read-only entities fed by the coordinator.
 PARALLEL_UPDATES = 0

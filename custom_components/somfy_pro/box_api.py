@@ -9,7 +9,6 @@ else depends on the installed major version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import importlib
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from aiohttp import ClientSession
 
 type StateValue = str | int | float | bool | list[Any] | dict[str, Any] | None
@@ -160,7 +161,7 @@ def _translate_errors() -> Iterator[None]:
 def _value(value: Any) -> StateValue:
     """A state or attribute value as plain JSON-able Python."""
     if value is None or isinstance(value, (bool, int, float, list, dict)):
-        return value  # type: ignore[no-any-return]
+        return value
     return str(value)
 
 
@@ -320,7 +321,7 @@ class BoxClient:
         return events
 
     async def _fix_booleans(self, raw_events: list[Any], events: list[Event]) -> list[Event]:
-        """pyoverkiz 1.x reads the string "false" of an event as True: ask the device.
+        """Pyoverkiz 1.x reads the string "false" of an event as True: ask the device.
 
         Events carry state values as strings when the box sends them so; 1.x casts them
         with ``bool()``. The device's states endpoint has the real booleans.

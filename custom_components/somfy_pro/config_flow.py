@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import voluptuous as vol
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
@@ -15,7 +12,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import voluptuous as vol
 
 from .box_api import (
     BoxAuthenticationError,
@@ -26,6 +23,11 @@ from .box_api import (
     normalize_host,
 )
 from .const import DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
@@ -66,9 +68,7 @@ class SomfyProConfigFlow(ConfigFlow, domain=DOMAIN):
             return None, {"base": "unknown"}
         return gateway, {}
 
-    async def async_step_user(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host and token typed in by the user."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -102,9 +102,7 @@ class SomfyProConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def async_step_zeroconf(
-        self, discovery_info: ZeroconfServiceInfo
-    ) -> ConfigFlowResult:
+    async def async_step_zeroconf(self, discovery_info: ZeroconfServiceInfo) -> ConfigFlowResult:
         """A box announced itself: its PIN identifies it, its address may have changed."""
         pin = discovery_info.properties.get("gateway_pin")
         if not pin or discovery_info.ip_address.version != 4:

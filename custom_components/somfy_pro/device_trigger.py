@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import voluptuous as vol
+from typing import TYPE_CHECKING
 
 from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
 from homeassistant.components.homeassistant.triggers import event as event_trigger
-from homeassistant.const import CONF_DEVICE_ID, CONF_DOMAIN, CONF_PLATFORM, CONF_TYPE
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.const import (
+    CONF_DEVICE_ID,
+    CONF_DOMAIN,
+    CONF_EVENT_DATA,
+    CONF_PLATFORM,
+    CONF_TYPE,
+)
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
-from homeassistant.helpers.typing import ConfigType
+import voluptuous as vol
 
 from .alerts import (
     ALERT_BOX_OFFLINE,
@@ -20,11 +24,15 @@ from .alerts import (
     alert_capabilities,
 )
 from .const import DOMAIN, EVENT_ALERT
-from .coordinator import SomfyProConfigEntry
 
-TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
-    {vol.Required(CONF_TYPE): vol.In(EVENT_TYPES)}
-)
+if TYPE_CHECKING:
+    from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+    from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+    from homeassistant.helpers.typing import ConfigType
+
+    from .coordinator import SomfyProConfigEntry
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({vol.Required(CONF_TYPE): vol.In(EVENT_TYPES)})
 
 
 def _alert_types(hass: HomeAssistant, device_id: str) -> list[str]:
@@ -41,9 +49,7 @@ def _alert_types(hass: HomeAssistant, device_id: str) -> list[str]:
         if key == BOX_KEY:
             return [ALERT_BOX_OFFLINE]
         products = [
-            product
-            for product in coordinator.data.devices.values()
-            if product.base_url == key
+            product for product in coordinator.data.devices.values() if product.base_url == key
         ]
         alerts: list[str] = []
         for product in products:
@@ -52,9 +58,7 @@ def _alert_types(hass: HomeAssistant, device_id: str) -> list[str]:
     return []
 
 
-async def async_get_triggers(
-    hass: HomeAssistant, device_id: str
-) -> list[dict[str, str]]:
+async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, str]]:
     """One trigger per alert the device can raise, and one for its clearing."""
     return [
         {
@@ -77,9 +81,9 @@ async def async_attach_trigger(
     """Listen to ``somfy_pro_alert`` for this device and alert type."""
     event_config = event_trigger.TRIGGER_SCHEMA(
         {
-            event_trigger.CONF_PLATFORM: "event",
+            CONF_PLATFORM: "event",
             event_trigger.CONF_EVENT_TYPE: EVENT_ALERT,
-            event_trigger.CONF_EVENT_DATA: {
+            CONF_EVENT_DATA: {
                 CONF_DEVICE_ID: config[CONF_DEVICE_ID],
                 CONF_TYPE: config[CONF_TYPE],
             },

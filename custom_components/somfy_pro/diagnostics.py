@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
-from homeassistant.core import HomeAssistant
 
 from .box_api import PYOVERKIZ_V2
-from .coordinator import SomfyProConfigEntry
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .coordinator import SomfyProConfigEntry
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_TOKEN, "email", "e-mail", "username", "password"}

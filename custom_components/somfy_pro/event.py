@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .alerts import EVENT_TYPES, AlertChange
-from .coordinator import SomfyProConfigEntry
 from .entity import SomfyProEntity
+
+if TYPE_CHECKING:
+    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+    from .coordinator import SomfyProConfigEntry
 
 # Read-only entity fed by the coordinator.
 PARALLEL_UPDATES = 0

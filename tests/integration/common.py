@@ -6,10 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
-
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 PIN = "1234-5678-9012"
 SHUTTER = f"io://{PIN}/11803671"
@@ -23,9 +22,7 @@ SMOKE = f"io://{PIN}/10811422"
 UPSTAIRS_SMOKE = f"io://{PIN}/10811423"
 
 
-async def tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 1
-) -> None:
+async def tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 1) -> None:
     """Move time on so the coordinator fetches the box's events, and wait for it."""
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
-from homeassistant.core import HomeAssistant
 
 TOKEN = "test-token-0123456789"
 PIN = "1234-5678-9012"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.alerts import storage_key
 from custom_components.somfy_pro.const import DOMAIN, EVENT_ALERT
-from homeassistant.const import STATE_UNKNOWN
-from homeassistant.core import Event, HomeAssistant
 
 from .common import (
     FRONT_DOOR,

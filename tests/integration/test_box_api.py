@@ -110,6 +110,5 @@ async def test_boolean_fix_skips_removed_device(
 
 async def test_no_gateway(simulator: BoxSimulator, session: ClientSession) -> None:
     client = client_for(simulator, session)
-    with patch.object(client._client, "get_gateways", return_value=[]):
-        with pytest.raises(BoxError):
-            await client.get_gateway()
+    with patch.object(client._client, "get_gateways", return_value=[]), pytest.raises(BoxError):
+        await client.get_gateway()

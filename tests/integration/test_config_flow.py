@@ -5,16 +5,16 @@ from __future__ import annotations
 from ipaddress import ip_address
 from unittest.mock import patch
 
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from box_simulator.server import BoxSimulator
-from custom_components.somfy_pro.const import DOMAIN
 from homeassistant.config_entries import SOURCE_USER, SOURCE_ZEROCONF, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from box_simulator.server import BoxSimulator
+from custom_components.somfy_pro.const import DOMAIN
 
 from .common import PIN
 from .conftest import TOKEN
@@ -29,7 +29,9 @@ def user_input(sim: BoxSimulator, token: str = TOKEN, host: str | None = None) -
     }
 
 
-def discovery(sim: BoxSimulator, pin: str | None = PIN, host: str = "127.0.0.1") -> ZeroconfServiceInfo:
+def discovery(
+    sim: BoxSimulator, pin: str | None = PIN, host: str = "127.0.0.1"
+) -> ZeroconfServiceInfo:
     """The announcement of the simulated box."""
     properties = {"api_version": "1", "fw_version": "2025.3.2-5"}
     if pin:

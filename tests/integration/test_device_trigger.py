@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import automation
+from homeassistant.components.device_automation import DeviceAutomationType
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -12,10 +16,6 @@ from pytest_homeassistant_custom_component.common import (
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
-from homeassistant.components import automation
-from homeassistant.components.device_automation import DeviceAutomationType
-from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 
 from .common import AWNING, PIN, SHUTTER, SMOKE, device_of, tick
 
@@ -26,9 +26,7 @@ def trigger(device_id: str, kind: str) -> dict[str, str]:
 
 async def test_get_triggers(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     smoke = device_of(hass, SMOKE)
-    triggers = await async_get_device_automations(
-        hass, DeviceAutomationType.TRIGGER, smoke.id
-    )
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, smoke.id)
     kinds = {t["type"] for t in triggers if t["domain"] == DOMAIN}
     assert kinds == {
         "fire",
@@ -49,9 +47,7 @@ async def test_get_triggers(hass: HomeAssistant, init_integration: MockConfigEnt
         "box_offline_cleared",
     }
     shutter = device_of(hass, SHUTTER)
-    triggers = await async_get_device_automations(
-        hass, DeviceAutomationType.TRIGGER, shutter.id
-    )
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, shutter.id)
     assert {t["type"] for t in triggers if t["domain"] == DOMAIN} == {
         "device_offline",
         "device_offline_cleared",
@@ -100,8 +96,9 @@ async def test_trigger_fires_automation(
 
 
 async def test_invalid_trigger_type(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    from custom_components.somfy_pro.device_trigger import TRIGGER_SCHEMA
     import voluptuous as vol
+
+    from custom_components.somfy_pro.device_trigger import TRIGGER_SCHEMA
 
     with pytest.raises(vol.Invalid):
         TRIGGER_SCHEMA(trigger(device_of(hass, SMOKE).id, "earthquake"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
-from homeassistant.core import HomeAssistant
 
 from .common import PIN, SHUTTER, SMOKE, tick
 from .conftest import TOKEN

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.scenario import DeviceSpec
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.coordinator import token_issue_id
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .common import AWNING, FRONT_DOOR, PIN, SHUTTER, device_of, entity_id, state_of, tick
 from .conftest import TOKEN, entry_data
@@ -60,7 +60,9 @@ async def test_token_rejected_at_setup(
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert issue_registry.async_get_issue(DOMAIN, token_issue_id(mock_config_entry.entry_id)) is None
+    assert (
+        issue_registry.async_get_issue(DOMAIN, token_issue_id(mock_config_entry.entry_id)) is None
+    )
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
@@ -176,7 +178,9 @@ async def test_stale_devices_removed_at_setup(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert registry.async_get(stale.id) is None
-    names = {d.name for d in dr.async_entries_for_config_entry(registry, mock_config_entry.entry_id)}
+    names = {
+        d.name for d in dr.async_entries_for_config_entry(registry, mock_config_entry.entry_id)
+    }
     assert "Front door" not in names
     assert "Terrace awning" in names
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
