@@ -35,9 +35,9 @@ def build_message(settings: Settings, message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
-    email["Content-Language"] = message.language
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body)
+    email["Content-Language"] = message.language  # after set_content, which resets Content-*
     return email
 
 
