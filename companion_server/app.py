@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 import contextlib
 from datetime import timedelta
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 import aiohttp_jinja2
@@ -22,7 +22,6 @@ from companion_server.installations import views as installation_views
 from companion_server.mail import worker
 from companion_server.models import Invitation, UserToken
 from companion_server.security import ratelimit, sessions
-from companion_server.settings import Settings
 from companion_server.team import views as team_views
 from companion_server.web import (
     CORE,
@@ -32,6 +31,11 @@ from companion_server.web import (
     proxy_middleware,
     visitor_middleware,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from companion_server.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).parent

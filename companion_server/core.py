@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from companion_server.db import create_engine
 from companion_server.security.passwords import PasswordHasher
-from companion_server.settings import Settings
+
+if TYPE_CHECKING:
+    from companion_server.settings import Settings
 
 Clock = Callable[[], datetime]
 

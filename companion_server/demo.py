@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from companion_server.core import Core
 from companion_server.models import Company, Role, User
 from companion_server.security.sessions import end_user_sessions
+
+if TYPE_CHECKING:
+    from companion_server.core import Core
 
 DEMO_COMPANY = "Demo Installers"
 DEMO_PASSWORD = "somfy-demo-2025"  # noqa: S105 (printed on purpose, demo mode only)

@@ -6,15 +6,17 @@ SQLite under ``./data``, listening on 127.0.0.1:8080, mail kept in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
 from dataclasses import dataclass, field
 import ipaddress
 import os
 from pathlib import Path
 import secrets
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 ENV_PREFIX = "COMPANION_"
 DEFAULT_DATA_DIR = Path("data")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import functools
 import ipaddress
 import logging
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
@@ -20,11 +20,13 @@ import aiohttp_jinja2
 from companion_server.core import Core
 from companion_server.errors import Forbidden, NotFound, RateLimited, RuleViolation, ServiceError
 from companion_server.i18n import LANGUAGE_NAMES, LANGUAGES, N_, negotiate, normalize, translator
-from companion_server.models import User
 from companion_server.security import csrf
 from companion_server.security.audit import Event, record
 from companion_server.security.sessions import LoadedSession, load_session
 from companion_server.security.tokens import new_token
+
+if TYPE_CHECKING:
+    from companion_server.models import User
 
 LOGGER = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ def core_of(request: web.Request) -> Core:
 
 def visitor(request: web.Request) -> Visitor:
     """The visitor of a request (set by :func:`visitor_middleware`)."""
-    return cast(Visitor, request[VISITOR])
+    return cast("Visitor", request[VISITOR])
 
 
 def current_user(request: web.Request) -> User:
@@ -236,7 +238,7 @@ async def proxy_middleware(request: web.Request, handler: Handler) -> web.Stream
     proxies = core_of(request).settings.trusted_proxies
     if not _trusted(proxies, request.remote):
         return await handler(request)
-    remote = request.remote
+    remote = request.remote or ""
     forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")]
     for hop in reversed([p for p in forwarded if p]):
         remote = hop
@@ -320,9 +322,7 @@ def error_response(request: web.Request, error: Exception) -> web.StreamResponse
             if header in error.headers:
                 response.headers[header] = error.headers[header]
         return response
-    LOGGER.error(
-        "Error while handling %s %s", request.method, request.path, exc_info=error
-    )
+    LOGGER.error("Error while handling %s %s", request.method, request.path, exc_info=error)
     return error_page(request, 500)
 
 
@@ -331,7 +331,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Errors become translated pages; service errors their HTTP status."""
     try:
         return await handler(request)
-    except Exception as err:  # noqa: BLE001 (every error gets a page)
+    except Exception as err:
         response = error_response(request, err)
         if response is None:
             raise
@@ -470,7 +470,8 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
             request,
             403,
             N_(
-                "The form has expired or did not come from this site. Please go back, reload the page and try again."
+                "The form has expired or did not come from this site. "
+                "Please go back, reload the page and try again."
             ),
         )
     return await handler(request)

@@ -9,21 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import re
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion_server.core import Core
 from companion_server.errors import NotFound, RateLimited, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
-from companion_server.models import Company, Role, TokenKind, User, UserToken
+from companion_server.models import Company, Role, Session, TokenKind, User, UserToken
 from companion_server.security import ratelimit, sessions
 from companion_server.security.audit import Event, record
 from companion_server.security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from companion_server.security.tokens import hash_token, new_token
 from companion_server.settings import RateLimit
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
 
 EMAIL_RE = re.compile(
     r"^[^@\s<>(),;:\"\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$"
@@ -82,13 +86,13 @@ def _require_text(raw: str, field: str, message: str, errors: dict[str, str]) ->
 def check_password(password: str, confirm: str, email: str, errors: dict[str, str]) -> None:
     """Password policy: 10 to 256 characters, not containing the address, typed twice."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = "The password must have at least 10 characters."
+        errors["password"] = "The password must have at least 10 characters."  # noqa: S105
     elif len(password) > MAX_PASSWORD_LENGTH:
-        errors["password"] = "The password is too long (256 characters at most)."
+        errors["password"] = "The password is too long (256 characters at most)."  # noqa: S105
     elif email and email.split("@")[0] in password.lower() and len(email.split("@")[0]) >= 3:
-        errors["password"] = "The password must not contain your e-mail address."
+        errors["password"] = "The password must not contain your e-mail address."  # noqa: S105
     elif password != confirm:
-        errors["password_confirm"] = "The two passwords are not the same."
+        errors["password_confirm"] = "The two passwords are not the same."  # noqa: S105
 
 
 def _language(raw: str, errors: dict[str, str]) -> str:
@@ -102,7 +106,8 @@ def _language(raw: str, errors: dict[str, str]) -> str:
 
 async def user_by_email(db: AsyncSession, email: str) -> User | None:
     """The user with this (normalized) address."""
-    return await db.scalar(select(User).where(User.email == email))
+    user: User | None = await db.scalar(select(User).where(User.email == email))
+    return user
 
 
 async def _issue_token(
@@ -553,7 +558,7 @@ async def change_password(
 async def logout(core: Core, token: str, ip: str) -> None:
     """End the current session."""
     async with core.tx() as db:
-        loaded = await db.get(sessions.Session, hash_token(token))
+        loaded = await db.get(Session, hash_token(token))
         if loaded is not None:
             user = await db.get(User, loaded.user_id)
             await sessions.end_session(db, token)

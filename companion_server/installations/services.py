@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import math
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion_server.core import Core
 from companion_server.errors import NotFound
 from companion_server.models import Installation, InstallationAssignment, User
 from companion_server.security.audit import Event, record
 from companion_server.team.services import fresh_actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
 
 PAGE_SIZE = 50
 

@@ -1,3 +1,5 @@
-"""Mail: an outbox table written in the same transaction as the change it reports, and a
-worker that delivers it by SMTP (aiosmtplib) with retry and backoff.
+"""Mail: an outbox table and a worker delivering it by SMTP.
+
+Messages are written in the same transaction as the change they report and delivered by
+aiosmtplib with retry and backoff.
 """

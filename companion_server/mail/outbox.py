@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion_server.core import MAIL_PENDING
 from companion_server.i18n import translator
 from companion_server.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class MailKind(StrEnum):
@@ -21,9 +24,9 @@ class MailKind(StrEnum):
 
     CONFIRM_SIGNUP = "confirm_signup"
     SIGNUP_EXISTING = "signup_existing"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105
     ACCOUNT_LOCKED = "account_locked"
-    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
     INVITATION = "invitation"
     INVITATION_EXISTING = "invitation_existing"
     MEMBER_DELETED = "member_deleted"

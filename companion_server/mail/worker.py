@@ -8,19 +8,23 @@ delivery only delays it: nothing is lost on restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 import logging
 import random
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiosmtplib
 from sqlalchemy import select
 
-from companion_server.core import Core
 from companion_server.models import OutboxMessage
-from companion_server.settings import Settings
+
+if TYPE_CHECKING:
+    from companion_server.core import Core
+    from companion_server.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
 BATCH = 20
@@ -50,7 +54,7 @@ async def send(settings: Settings, message: OutboxMessage) -> None:
         username=settings.smtp_user or None,
         password=settings.smtp_password or None,
         use_tls=settings.smtp_tls == "tls",
-        start_tls=True if settings.smtp_tls == "starttls" else False,
+        start_tls=settings.smtp_tls == "starttls",
         timeout=settings.smtp_timeout,
     )
 
@@ -123,7 +127,5 @@ async def run(core: Core) -> None:
             LOGGER.exception("Mail worker failed; retrying")
         if tried >= BATCH:
             continue
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(core.mail_wakeup.wait(), core.settings.mail_poll_seconds)
-        except TimeoutError:
-            pass

@@ -7,12 +7,15 @@ Developers can also run ``alembic -x url=... revision --autogenerate`` with a co
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from alembic import context
-from sqlalchemy import Connection
 
 from companion_server.db import create_engine
 from companion_server.models import Base
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion_server.models import AuditEvent, User
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Event(StrEnum):
@@ -23,8 +27,8 @@ class Event(StrEnum):
     ACCOUNT_UNLOCKED = "account_unlocked"
     LOGOUT = "logout"
     RESET_REQUESTED = "password_reset_requested"
-    PASSWORD_RESET = "password_reset"
-    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # noqa: S105
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105
     PROFILE_CHANGED = "profile_changed"
     INVITATION_SENT = "invitation_sent"
     INVITATION_REVOKED = "invitation_revoked"

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 import hashlib
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion_server.errors import RateLimited
 from companion_server.models import RateLimitCounter
-from companion_server.settings import RateLimit
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.settings import RateLimit
 
 
 async def hit(db: AsyncSession, now: datetime, bucket: str, subject: str, rule: RateLimit) -> int:

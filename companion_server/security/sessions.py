@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from companion_server.core import Core
 from companion_server.models import Session, User
 from companion_server.security.tokens import hash_token, new_token
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
 
 # Refresh ``last_seen_at`` at most this often (saves a write per request).
 TOUCH_INTERVAL = timedelta(seconds=60)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion_server.accounts.services import (
     INVALID_LINK,
@@ -20,7 +20,6 @@ from companion_server.accounts.services import (
     normalize_email,
     user_by_email,
 )
-from companion_server.core import Core
 from companion_server.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
@@ -28,6 +27,11 @@ from companion_server.models import Company, Invitation, Role, User
 from companion_server.security import sessions
 from companion_server.security.audit import Event, record
 from companion_server.security.tokens import hash_token, new_token
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
 
 MAX_ADMINS = 2
 

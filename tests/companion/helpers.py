@@ -119,7 +119,14 @@ def start_postgres(port: int) -> PostgresServer:
 def stop_postgres(server: PostgresServer) -> None:
     subprocess.run(
         _as_postgres(
-            [str(server.bin_dir / "pg_ctl"), "-D", str(server.directory / "data"), "-m", "fast", "stop"]
+            [
+                str(server.bin_dir / "pg_ctl"),
+                "-D",
+                str(server.directory / "data"),
+                "-m",
+                "fast",
+                "stop",
+            ]
         ),
         check=False,
         capture_output=True,
@@ -191,7 +198,11 @@ class PortalClient:
         async with self.session.request(method, self.base_url + path, **kwargs) as response:
             raw = await response.text()
             page = Page(
-                response.status, html.unescape(raw), response.headers, response.headers.get("Location"), raw
+                response.status,
+                html.unescape(raw),
+                response.headers,
+                response.headers.get("Location"),
+                raw,
             )
         token = page.csrf()
         if token:

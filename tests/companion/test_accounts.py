@@ -88,7 +88,9 @@ async def test_signup_validation_is_translated(client: PortalClient, core: Core)
     assert "Introduzca el nombre de la empresa." in page.text
     page = await client.post("/signup", {**SIGNUP, "password_confirm": "something else!!"})
     assert "Las dos contraseñas no coinciden." in page.text
-    page = await client.post("/signup", {**SIGNUP, "password": "ana-secret-123", "password_confirm": "ana-secret-123"})
+    page = await client.post(
+        "/signup", {**SIGNUP, "password": "ana-secret-123", "password_confirm": "ana-secret-123"}
+    )
     assert "La contraseña no debe contener" in page.text
     async with core.tx() as db:
         assert await db.scalar(select(func.count()).select_from(User)) == 0
@@ -108,7 +110,9 @@ async def test_signup_does_not_reveal_existing_address(client: PortalClient, cor
         assert await db.scalar(select(func.count()).select_from(Company)) == 2
 
 
-async def test_unconfirmed_signup_is_replaced_by_a_new_one(client: PortalClient, core: Core) -> None:
+async def test_unconfirmed_signup_is_replaced_by_a_new_one(
+    client: PortalClient, core: Core
+) -> None:
     await client.post("/signup", {**SIGNUP, "company": "Squatter"})
     first_link = await last_link(core, "ana@example.com")
     await client.post("/signup", {**SIGNUP, "company": "Real company"})
@@ -142,11 +146,15 @@ async def test_three_wrong_passwords_lock_until_reset(
     locked = await mails(core, "ivan@example.com", "account_locked")
     assert locked[0].subject == "Su cuenta está bloqueada"
     link = await last_link(core, "ivan@example.com", "account_locked")
-    page = await client.post(link, {"password": "a brand new password", "password_confirm": "a brand new password"})
+    page = await client.post(
+        link, {"password": "a brand new password", "password_confirm": "a brand new password"}
+    )
     assert (page.status, page.location) == (303, "/login")
     assert (await client.login("ivan@example.com")).status == 400  # the old password is gone
     assert (await client.login("ivan@example.com", "a brand new password")).status == 303
-    assert (await client.post(link, {"password": "x" * 12, "password_confirm": "x" * 12})).status == 404
+    assert (
+        await client.post(link, {"password": "x" * 12, "password_confirm": "x" * 12})
+    ).status == 404
     kinds = await _audit_kinds(core)
     for kind in ("login_failed", "account_locked", "account_unlocked", "password_reset", "login"):
         assert kind in kinds
@@ -182,7 +190,9 @@ async def test_reset_link_single_use_expiring_and_replaced(
     third = await last_link(core, "rita@example.com")
     page = await client.post(third, {"password": "short", "password_confirm": "short"})
     assert page.status == 400
-    page = await client.post(third, {"password": "the next password", "password_confirm": "the next password"})
+    page = await client.post(
+        third, {"password": "the next password", "password_confirm": "the next password"}
+    )
     assert page.status == 303
     assert (await client.get(third)).status == 404
 
@@ -195,7 +205,9 @@ async def test_reset_ends_every_session(client: PortalClient, core: Core, browse
     assert (await phone.get("/profile")).status == 200
     await client.post("/password/forgot", {"email": "sam@example.com"})
     link = await last_link(core, "sam@example.com")
-    await client.post(link, {"password": "another long password", "password_confirm": "another long password"})
+    await client.post(
+        link, {"password": "another long password", "password_confirm": "another long password"}
+    )
     page = await phone.get("/profile")
     assert page.status == 303 and page.location.startswith("/login")
 
@@ -209,17 +221,37 @@ async def test_profile_and_access_data(client: PortalClient, core: Core, browser
     page = await client.get("/profile")
     assert "pat@example.com" in page.text and "Profile Co" in page.text
     assert 'name="email"' not in page.text  # the address is not user-changeable (O11)
-    page = await client.post("/profile", {"name": "Patricia", "language": "sk", "email": "evil@example.com"})
+    page = await client.post(
+        "/profile", {"name": "Patricia", "language": "sk", "email": "evil@example.com"}
+    )
     assert (page.status, page.location) == (303, "/profile")
     page = await client.get("/profile")
     assert "Váš profil je uložený." in page.text
     fresh = await _user(core, "pat@example.com")
-    assert fresh is not None and (fresh.name, fresh.language, fresh.email) == ("Patricia", "sk", "pat@example.com")
+    assert fresh is not None and (fresh.name, fresh.language, fresh.email) == (
+        "Patricia",
+        "sk",
+        "pat@example.com",
+    )
     assert (await client.post("/profile", {"name": "", "language": "xx"})).status == 400
 
-    page = await client.post("/access", {"current": "wrong one!!", "password": "new password 123", "password_confirm": "new password 123"})
+    page = await client.post(
+        "/access",
+        {
+            "current": "wrong one!!",
+            "password": "new password 123",
+            "password_confirm": "new password 123",
+        },
+    )
     assert page.status == 400 and "Súčasné heslo je nesprávne." in page.text
-    page = await client.post("/access", {"current": PASSWORD, "password": "new password 123", "password_confirm": "new password 123"})
+    page = await client.post(
+        "/access",
+        {
+            "current": PASSWORD,
+            "password": "new password 123",
+            "password_confirm": "new password 123",
+        },
+    )
     assert (page.status, page.location) == (303, "/access")
     assert (await client.get("/profile")).status == 200  # this session stays
     assert (await tablet.get("/profile")).status == 303  # the other one ended
@@ -234,8 +266,12 @@ async def test_operator_lock_is_not_lifted_by_reset(client: PortalClient, core: 
     assert await services.lock_account(core, "fraud@example.com", locked=True)
     await client.post("/password/forgot", {"email": "fraud@example.com"})
     link = await last_link(core, "fraud@example.com")
-    await client.post(link, {"password": "new password 123", "password_confirm": "new password 123"})
-    assert (await client.login("fraud@example.com", "new password 123")).location == "/password/forgot?locked=1"
+    await client.post(
+        link, {"password": "new password 123", "password_confirm": "new password 123"}
+    )
+    assert (
+        await client.login("fraud@example.com", "new password 123")
+    ).location == "/password/forgot?locked=1"
     assert await services.lock_account(core, "fraud@example.com", locked=False)
     assert (await client.login("fraud@example.com", "new password 123")).status == 303
     assert not await services.lock_account(core, "ghost@example.com", locked=True)

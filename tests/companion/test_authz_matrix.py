@@ -76,7 +76,15 @@ class Row:
     path: str | None = None
 
 
+def installation_viewers(ok: int) -> dict[str, Expect]:
+    """The installer sees the installation assigned to them; administrators their company's."""
+    return {ANON: LOGIN, INSTALLER: (ok, 404), ADMIN: (ok, 404), OTHER_ADMIN: (404, ok)}
+
+
 PASSWORDS = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+SIGNUP = {"company": "New Co", "name": "New", "email": "{unique}", "language": "en", **PASSWORDS}
+ACCEPT = {"name": "Invited", "language": "en", **PASSWORDS}
+ASSIGN = {"user_id": "{member_id}"}
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
@@ -86,7 +94,7 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/demo/outbox", everyone(200)),
     Row("POST", "/language", everyone(303), form={"language": "fr", "next": "/"}),
     Row("GET", "/signup", anonymous_only(200)),
-    Row("POST", "/signup", everyone(303), form={"company": "New Co", "name": "New", "email": "{unique}", "language": "en", **PASSWORDS}),
+    Row("POST", "/signup", everyone(303), form=SIGNUP),
     Row("GET", "/signup/sent", everyone(200)),
     Row("GET", "/confirm/{token}", everyone((200, 404)), token=TokenKind.CONFIRM),
     Row("POST", "/confirm/{token}", everyone((303, 404)), token=TokenKind.CONFIRM),
@@ -97,7 +105,7 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/password/forgot", everyone(303), form={"email": "{login_email}"}),
     Row("GET", "/password/forgot/sent", everyone(200)),
     Row("GET", "/password/reset/{token}", everyone((200, 404)), token=TokenKind.RESET),
-    Row("POST", "/password/reset/{token}", everyone((303, 404)), form=PASSWORDS, token=TokenKind.RESET),
+    Row("POST", "/password/reset/{token}", everyone((303, 404)), PASSWORDS, TokenKind.RESET),
     Row("GET", "/profile", members(200)),
     Row("POST", "/profile", members(303), form={"name": "Renamed", "language": "es"}),
     Row("GET", "/access", members(200)),
@@ -110,11 +118,12 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/team/members/{member_id}/promote", admin_object(303)),
     Row("POST", "/team/step-down", admin_object(303), form={"successor_id": "{member_id}"}),
     Row("GET", "/invitation/{token}", everyone((200, 404)), token="invitation"),
-    Row("POST", "/invitation/{token}", everyone((303, 404)), form={"name": "Invited", "language": "en", **PASSWORDS}, token="invitation"),
+    Row("POST", "/invitation/{token}", everyone((303, 404)), ACCEPT, "invitation"),
     Row("GET", "/installations", members(200)),
-    Row("GET", "/installations/{installation_id}", {ANON: LOGIN, INSTALLER: (200, 404), ADMIN: (200, 404), OTHER_ADMIN: (404, 200)}),
-    Row("POST", "/installations/{installation_id}/assignments", admin_object(303), form={"user_id": "{member_id}"}),
-    Row("POST", "/installations/{installation_id}/assignments/{user_id}/delete", admin_object(303)),
+    Row("GET", "/installations/{installation_id}", installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/assignments", admin_object(303), ASSIGN),
+    Row("POST", "/installations/{installation_id}/assignments/{user_id}/delete",
+        admin_object(303)),
 )
 # fmt: on
 
@@ -161,11 +170,19 @@ async def build_world(core: Core, password_hash: str) -> World:
         pending_a = person(company_a, "pending-a", Role.INSTALLER, confirmed=False)
         admin_b = person(company_b, "admin-b", Role.ADMIN)
         target_b = person(company_b, "target-b", Role.INSTALLER)
-        installation_a = Installation(company_id=company_a.id, name="Villa A", status="pending", created_at=now)
-        installation_b = Installation(company_id=company_b.id, name="Villa B", status="pending", created_at=now)
+        installation_a = Installation(
+            company_id=company_a.id, name="Villa A", status="pending", created_at=now
+        )
+        installation_b = Installation(
+            company_id=company_b.id, name="Villa B", status="pending", created_at=now
+        )
         db.add_all([installation_a, installation_b])
         await db.flush()
-        db.add(InstallationAssignment(installation_id=installation_a.id, user_id=installer_a.id, assigned_at=now))
+        db.add(
+            InstallationAssignment(
+                installation_id=installation_a.id, user_id=installer_a.id, assigned_at=now
+            )
+        )
         links: dict[str, str] = {}
         invitations: dict[str, int] = {}
         for key, company in (("a", company_a), ("b", company_b)):
@@ -185,7 +202,15 @@ async def build_world(core: Core, password_hash: str) -> World:
                 links["invitation"] = token
         for kind, user in ((TokenKind.CONFIRM, pending_a), (TokenKind.RESET, target_a)):
             token, token_hash = new_token()
-            db.add(UserToken(user_id=user.id, kind=kind.value, token_hash=token_hash, created_at=now, expires_at=now + timedelta(hours=1)))
+            db.add(
+                UserToken(
+                    user_id=user.id,
+                    kind=kind.value,
+                    token_hash=token_hash,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=1),
+                )
+            )
             links[kind.value] = token
         sessions = {
             INSTALLER: await create_session(db, now, installer_a, "127.0.0.1", "matrix"),
@@ -217,7 +242,9 @@ async def _call(
 ) -> tuple[int, str | None]:
     values = dict(world.own if which == "own" else world.other)
     if row.token is not None:
-        values["token"] = world.tokens_own[str(row.token)] if which == "own" else "no-such-link-" + "x" * 30
+        values["token"] = (
+            world.tokens_own[str(row.token)] if which == "own" else "no-such-link-" + "x" * 30
+        )
     path = row.path or row.route.format(**values)
     seed = world.sessions.get(role)
     cookies = {}
@@ -231,7 +258,9 @@ async def _call(
     if row.method == "POST":
         data = {key: value.format(**values) for key, value in row.form.items()}
         data["csrf_token"] = csrf.make_token(SECRET, seed)
-    async with http.request(row.method, base + path, data=data, headers=headers, allow_redirects=False) as response:
+    async with http.request(
+        row.method, base + path, data=data, headers=headers, allow_redirects=False
+    ) as response:
         await response.read()
         return response.status, response.headers.get("Location")
 
@@ -274,7 +303,9 @@ def test_every_route_has_a_row(app: web.Application) -> None:
     assert len(table) == len(TABLE), "duplicate rows"
     for row in TABLE:
         assert set(row.expect) == set(ROLES), row
-        has_object = "{" in row.route.replace("{token}", "") or any("_id}" in v for v in row.form.values())
+        has_object = "{" in row.route.replace("{token}", "") or any(
+            "_id}" in v for v in row.form.values()
+        )
         if has_object or row.token:
             assert any(isinstance(e, tuple) for e in row.expect.values()), f"{row.route}: own/other"
 
@@ -293,7 +324,10 @@ async def test_authorization_matrix(core: Core, server: TestServer) -> None:
             for role, which, expected in _cells(row):
                 status, location = await _call(http, base, row, role, world, which)
                 if not _matches(expected, status, location):
-                    failures.append(f"{row.method} {row.route} {role}/{which}: {status} {location}, expected {expected}")
+                    failures.append(
+                        f"{row.method} {row.route} {role}/{which}: {status} {location}"
+                        f" expected {expected}"
+                    )
         assert await _snapshot(core) == before, "a GET request changed the database"
         # Writing: a fresh world for every cell.
         for row in TABLE:
@@ -303,5 +337,8 @@ async def test_authorization_matrix(core: Core, server: TestServer) -> None:
                 world = await build_world(core, password_hash)
                 status, location = await _call(http, base, row, role, world, which)
                 if not _matches(expected, status, location):
-                    failures.append(f"{row.method} {row.route} {role}/{which}: {status} {location}, expected {expected}")
+                    failures.append(
+                        f"{row.method} {row.route} {role}/{which}: {status} {location}"
+                        f" expected {expected}"
+                    )
     assert failures == []

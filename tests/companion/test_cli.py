@@ -35,7 +35,11 @@ def test_settings_from_environment() -> None:
     )
     assert settings.database_url == "postgresql+asyncpg://u:p@db/portal"
     assert settings.public_url == "https://portal.example.com" and settings.is_https
-    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == ("smtp.example.com", 465, "tls")
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_tls) == (
+        "smtp.example.com",
+        465,
+        "tls",
+    )
     assert settings.demo and settings.port == 9000 and settings.smtp_configured
     assert settings.trusted_proxies == ("10.0.0.1", "10.0.0.0/24")
     default = Settings.from_env({})
@@ -107,9 +111,21 @@ async def _run_demo(directory: Path, port: int) -> tuple[asyncio.subprocess.Proc
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
     env["PYTHONPATH"] = str(ROOT)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "companion_server", "--log-level", "WARNING",
-        "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
-        cwd=directory, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "companion_server",
+        "--log-level",
+        "WARNING",
+        "serve",
+        "--demo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        cwd=directory,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     return process, await _read_until(process, "Sign up your own company")
 

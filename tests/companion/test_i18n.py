@@ -73,7 +73,10 @@ async def test_browser_language_then_choice(client: PortalClient) -> None:
     assert "Prihlásiť sa" in page.text  # the choice wins over the browser
     page = await client.post("/language", {"language": "xx", "next": "https://evil.example/"})
     assert page.location == "/"
-    for language, title in (("fr", "Cette page n'existe pas."), ("en", "This page does not exist.")):
+    for language, title in (
+        ("fr", "Cette page n'existe pas."),
+        ("en", "This page does not exist."),
+    ):
         await client.post("/language", {"language": language, "next": "/"})
         page = await client.get("/no-such-page")
         assert page.status == 404 and title in page.text

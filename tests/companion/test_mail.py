@@ -21,7 +21,14 @@ from companion_server.models import OutboxMessage, Role
 from companion_server.settings import Settings
 from companion_server.team.services import invite
 from companion_server.web import CORE
-from tests.companion.helpers import PASSWORD, BrowserFactory, FakeClock, free_port, make_company, make_user
+from tests.companion.helpers import (
+    PASSWORD,
+    BrowserFactory,
+    FakeClock,
+    free_port,
+    make_company,
+    make_user,
+)
 
 
 class Inbox:
@@ -31,7 +38,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.refuse = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             self.refuse -= 1
             return "451 4.3.0 Temporary failure, try again later"
@@ -95,7 +102,9 @@ async def _started(settings: Settings, clock: FakeClock | None = None) -> TestSe
     return server
 
 
-async def test_outage_delays_then_delivers(database_url: str, smtp: SmtpServer, clock: FakeClock) -> None:
+async def test_outage_delays_then_delivers(
+    database_url: str, smtp: SmtpServer, clock: FakeClock
+) -> None:
     server = await _started(_settings(database_url, smtp), clock)
     try:
         core = server.app[CORE]
@@ -106,7 +115,10 @@ async def test_outage_delays_then_delivers(database_url: str, smtp: SmtpServer, 
         assert await worker.deliver_due(core) == 1
         (message,) = await _outbox(core)
         assert message.sent_at is None and message.attempts == 1
-        assert "ConnectionRefused" in (message.last_error or "") or "connect" in (message.last_error or "").lower()
+        assert (
+            "ConnectionRefused" in (message.last_error or "")
+            or "connect" in (message.last_error or "").lower()
+        )
         first_delay = message.next_attempt_at - clock()
         assert first_delay.total_seconds() > 0
         assert await worker.deliver_due(core) == 0  # not due yet
@@ -121,7 +133,11 @@ async def test_outage_delays_then_delivers(database_url: str, smtp: SmtpServer, 
         clock.advance(minutes=1)
         assert await worker.deliver_due(core) == 1
         (message,) = await _outbox(core)
-        assert message.sent_at is None and message.attempts == 3 and "451" in (message.last_error or "")
+        assert (
+            message.sent_at is None
+            and message.attempts == 3
+            and "451" in (message.last_error or "")
+        )
         clock.advance(minutes=2)
         assert await worker.deliver_due(core) == 1
         (message,) = await _outbox(core)
@@ -139,7 +155,9 @@ async def test_outage_delays_then_delivers(database_url: str, smtp: SmtpServer, 
         await server.close()
 
 
-async def test_outbox_survives_a_restart(database_url: str, smtp: SmtpServer, clock: FakeClock) -> None:
+async def test_outbox_survives_a_restart(
+    database_url: str, smtp: SmtpServer, clock: FakeClock
+) -> None:
     first = await _started(_settings(database_url, smtp, smtp_host=""), clock)
     try:
         core = first.app[CORE]
@@ -194,12 +212,16 @@ async def test_worker_wakes_up_on_new_mail(database_url: str, smtp: SmtpServer) 
         await server.close()
 
 
-async def test_gives_up_after_max_attempts(database_url: str, smtp: SmtpServer, clock: FakeClock) -> None:
+async def test_gives_up_after_max_attempts(
+    database_url: str, smtp: SmtpServer, clock: FakeClock
+) -> None:
     server = await _started(_settings(database_url, smtp, mail_max_attempts=2), clock)
     try:
         core = server.app[CORE]
         async with core.tx() as db:
-            enqueue(db, clock(), MailKind.MEMBER_DELETED, "x@example.com", "en", name="X", company="C")
+            enqueue(
+                db, clock(), MailKind.MEMBER_DELETED, "x@example.com", "en", name="X", company="C"
+            )
         await worker.deliver_due(core)
         clock.advance(hours=1)
         await worker.deliver_due(core)
@@ -213,8 +235,16 @@ async def test_gives_up_after_max_attempts(database_url: str, smtp: SmtpServer, 
 
 def test_every_mail_renders_in_every_language() -> None:
     context = {
-        "name": "Zoé", "company": "Acme", "link": "http://x/y", "hours": 48, "minutes": 60,
-        "attempts": 3, "forgot_link": "http://x/f", "inviter": "Bob", "days": 7, "admin": True,
+        "name": "Zoé",
+        "company": "Acme",
+        "link": "http://x/y",
+        "hours": 48,
+        "minutes": 60,
+        "attempts": 3,
+        "forgot_link": "http://x/f",
+        "inviter": "Bob",
+        "days": 7,
+        "admin": True,
     }
     subjects = set()
     for kind in MailKind:

@@ -21,8 +21,18 @@ async def test_schema_matches_models(core: Core) -> None:
     async with core.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
-    assert {"companies", "users", "sessions", "installations", "installation_assignments",
-            "mail_outbox", "audit_events", "invitations", "user_tokens", "rate_limits"} <= tables
+    assert {
+        "companies",
+        "users",
+        "sessions",
+        "installations",
+        "installation_assignments",
+        "mail_outbox",
+        "audit_events",
+        "invitations",
+        "user_tokens",
+        "rate_limits",
+    } <= tables
 
 
 async def test_migrate_is_idempotent(core: Core) -> None:

@@ -17,8 +17,8 @@ from tests.companion.helpers import (
     BrowserFactory,
     FakeClock,
     PortalClient,
-    make_company,
     mails,
+    make_company,
     make_user,
 )
 
@@ -98,7 +98,9 @@ async def test_csrf_missing_or_wrong_is_refused(client: PortalClient, core: Core
     company = await make_company(core)
     await make_user(core, company, "ada@example.com", role=Role.ADMIN)
     # Anonymous forms too (login CSRF).
-    page = await client.post("/login", {"email": "ada@example.com", "password": PASSWORD}, csrf=False)
+    page = await client.post(
+        "/login", {"email": "ada@example.com", "password": PASSWORD}, csrf=False
+    )
     assert page.status == 403
     await client.login("ada@example.com")
     for data in ({}, {"csrf_token": "forged"}, {"csrf_token": csrf.make_token(SECRET, "other")}):
@@ -182,11 +184,19 @@ async def test_https_behind_a_trusted_proxy(database_url: str, clock: FakeClock)
         cookies = page.headers.getall("Set-Cookie")
         assert any(c.startswith("__Host-portal_csrf=") and "Secure" in c for c in cookies)
         # aiohttp's client keeps Secure cookies for https only: send them by hand.
-        seed = next(c for c in cookies if c.startswith("__Host-portal_csrf=")).split(";")[0].split("=", 1)[1]
+        seed = (
+            next(c for c in cookies if c.startswith("__Host-portal_csrf="))
+            .split(";")[0]
+            .split("=", 1)[1]
+        )
         page = await client.request(
             "POST",
             "/login",
-            data={"email": "ada@example.com", "password": PASSWORD, "csrf_token": csrf.make_token(SECRET, seed)},
+            data={
+                "email": "ada@example.com",
+                "password": PASSWORD,
+                "csrf_token": csrf.make_token(SECRET, seed),
+            },
             headers={**headers, "Cookie": f"__Host-portal_csrf={seed}"},
         )
         assert page.status == 303
@@ -242,7 +252,7 @@ async def test_login_rate_limit_per_ip(database_url: str, clock: FakeClock) -> N
         assert page.status == 429
         assert int(page.headers["Retry-After"]) > 0
         assert "Too many attempts" in page.text
-        assert (await _audit(core, "rate_limited"))
+        assert await _audit(core, "rate_limited")
         clock.advance(minutes=16)
         assert (await client.login("ada@example.com")).status == 303
     finally:

@@ -35,7 +35,9 @@ async def _role(core: Core, user_id: int) -> str | None:
         return user.role if user else None
 
 
-async def test_invite_accept_single_use(client: PortalClient, core: Core, browsers: BrowserFactory) -> None:
+async def test_invite_accept_single_use(
+    client: PortalClient, core: Core, browsers: BrowserFactory
+) -> None:
     company, admin = await _admin(core)
     await client.login(admin.email)
     page = await client.post("/team/invitations", {"email": "Nina@Example.com", "language": "fr"})
@@ -64,7 +66,9 @@ async def test_invite_accept_single_use(client: PortalClient, core: Core, browse
     assert (await stranger.post(link, ACCEPT)).status == 404
     # Installers do not administer.
     assert (await nina.get("/team")).status == 403
-    assert (await nina.post("/team/invitations", {"email": "z@example.com", "language": "en"})).status == 403
+    assert (
+        await nina.post("/team/invitations", {"email": "z@example.com", "language": "en"})
+    ).status == 403
 
 
 async def test_invitation_expires_and_can_be_withdrawn(
@@ -187,7 +191,9 @@ async def test_installers_see_only_their_installations(
     company, admin = await _admin(core)
     ivan = await make_user(core, company, "ivan@example.com", name="Ivan")
     olga = await make_user(core, company, "olga@example.com", name="Olga")
-    mine = await installations.create_installation(core, company.id, name="Ivan's villa", box_pin="1234-5678-9012")
+    mine = await installations.create_installation(
+        core, company.id, name="Ivan's villa", box_pin="1234-5678-9012"
+    )
     theirs = await installations.create_installation(core, company.id, name="Olga's flat")
     other_company = await make_company(core, "Elsewhere")
     foreign = await installations.create_installation(core, other_company.id, name="Foreign house")
@@ -211,11 +217,17 @@ async def test_installers_see_only_their_installations(
     assert (await ivan_browser.get(f"/installations/{theirs.id}")).status == 404
     assert (await ivan_browser.get(f"/installations/{foreign.id}")).status == 404
     # Only administrators assign, and only inside their company.
-    page = await ivan_browser.post(f"/installations/{theirs.id}/assignments", {"user_id": str(ivan.id)})
+    page = await ivan_browser.post(
+        f"/installations/{theirs.id}/assignments", {"user_id": str(ivan.id)}
+    )
     assert page.status == 403
-    assert (await client.post(f"/installations/{foreign.id}/assignments", {"user_id": str(ivan.id)})).status == 404
+    assert (
+        await client.post(f"/installations/{foreign.id}/assignments", {"user_id": str(ivan.id)})
+    ).status == 404
     outsider = await make_user(core, other_company, "out@example.com")
-    assert (await client.post(f"/installations/{mine.id}/assignments", {"user_id": str(outsider.id)})).status == 404
+    assert (
+        await client.post(f"/installations/{mine.id}/assignments", {"user_id": str(outsider.id)})
+    ).status == 404
 
     page = await client.post(f"/installations/{mine.id}/assignments/{ivan.id}/delete")
     assert page.status == 303
