@@ -9,8 +9,8 @@ BIN := $(VENV)/bin
 REQ_HASH := $(shell cat requirements/*.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.req-$(REQ_HASH)
 # Tests that run inside Home Assistant's pytest plugin, and those that must not.
-HA_TESTS := tests/integration tests/simulator/ha
-PLAIN_TESTS := tests/simulator tests/companion tests/e2e
+HA_TESTS := $(wildcard tests/integration tests/simulator/ha)
+PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
 PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha
 PYTEST_ARGS ?=
 
