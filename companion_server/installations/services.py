@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who an installation is assigned to (what the pages show)."""
+
+    id: int
+    name: str
+    email: str
+
+
 @dataclass(slots=True)
 class InstallationPage:
     """One page of the installations list."""
@@ -34,7 +43,7 @@ class InstallationPage:
     total: int
     page: int
     pages: int
-    assignees: dict[int, list[User]] = field(default_factory=dict)
+    assignees: dict[int, list[Person]] = field(default_factory=dict)
 
 
 def _visible(actor: User) -> Select[tuple[Installation]]:
@@ -69,18 +78,18 @@ async def list_installations(core: Core, actor_id: int, page: int = 1) -> Instal
         )
 
 
-async def _assignees(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[User]]:
-    result: dict[int, list[User]] = {i: [] for i in installation_ids}
+async def _assignees(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[Person]]:
+    result: dict[int, list[Person]] = {i: [] for i in installation_ids}
     if not installation_ids:
         return result
     rows = await db.execute(
-        select(InstallationAssignment.installation_id, User)
+        select(InstallationAssignment.installation_id, User.id, User.name, User.email)
         .join(User, User.id == InstallationAssignment.user_id)
         .where(InstallationAssignment.installation_id.in_(installation_ids))
         .order_by(User.name)
     )
-    for installation_id, user in rows.tuples():
-        result[installation_id].append(user)
+    for installation_id, user_id, name, email in rows.tuples():
+        result[installation_id].append(Person(user_id, name, email))
     return result
 
 
@@ -93,7 +102,7 @@ async def _get(db: AsyncSession, actor: User, installation_id: int) -> Installat
 
 async def get_installation(
     core: Core, actor_id: int, installation_id: int
-) -> tuple[Installation, list[User]]:
+) -> tuple[Installation, list[Person]]:
     """One installation the user may see, with its assigned installers."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)

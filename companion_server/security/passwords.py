@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,14 +21,18 @@ class PasswordHasher:
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
         )
         self._dummy = self._hasher.hash("dummy password for constant-time misses")
+        # Each hash takes ``memory_cost`` KiB: bound how many run at once (memory, CPU).
+        self._slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
     async def hash(self, password: str) -> str:
         """Hash a new password."""
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """Check a password; with no hash, spend the same time and answer False."""
-        return await asyncio.to_thread(self._verify, password_hash, password)
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, password_hash, password)
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:
