@@ -268,10 +268,10 @@ async def run(args: argparse.Namespace) -> None:
         portal_port, bare_port = _free_port(), _free_port()
         me = [sys.executable, "-m", "benchmarks.portal"]
         children = [
-            subprocess.Popen(
-                [*me, "--serve-portal", str(portal_port), "--database-url", database_url]
+            await asyncio.create_subprocess_exec(
+                *me, "--serve-portal", str(portal_port), "--database-url", database_url
             ),
-            subprocess.Popen([*me, "--serve-bare", str(bare_port)]),
+            await asyncio.create_subprocess_exec(*me, "--serve-bare", str(bare_port)),
         ]
         try:
             portal, bare = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{bare_port}"
@@ -281,9 +281,8 @@ async def run(args: argparse.Namespace) -> None:
                 f"{args.seconds:g} s per scenario, {args.concurrency} concurrent clients, "
                 "server and bare handler in their own processes\n"
             )
-            print(
-                f"{'scenario':<34} {'requests':>7} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>9} {'vs bare':>8}"
-            )
+            header = ("scenario", "requests", "p50 ms", "p95 ms", "req/s", "vs bare")
+            print("{:<34} {:>7} {:>9} {:>9} {:>9} {:>8}".format(*header))
             bare_rps: float | None = None
             for name, setup, request in scenarios(portal, bare):
                 latencies, wall = await hammer(setup, request, args.seconds, args.concurrency)
