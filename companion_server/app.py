@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 import aiohttp_jinja2
 import jinja2
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from companion_server import pages
 from companion_server.accounts import views as account_views
@@ -20,7 +20,7 @@ from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.installations import views as installation_views
 from companion_server.mail import worker
-from companion_server.models import Invitation, UserToken
+from companion_server.models import Company, Invitation, User, UserToken
 from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
 from companion_server.web import (
@@ -109,6 +109,18 @@ async def purge_expired(core: Core) -> None:
         await ratelimit.purge(db, now)
         await db.execute(delete(UserToken).where(UserToken.expires_at < now - timedelta(days=30)))
         await db.execute(delete(Invitation).where(Invitation.expires_at < now - timedelta(days=30)))
+        # Sign-ups never confirmed, and the companies they leave empty.
+        stale = now - timedelta(hours=core.settings.confirm_token_hours) - timedelta(days=7)
+        unconfirmed = (User.email_confirmed_at.is_(None), User.created_at < stale)
+        companies = set(await db.scalars(select(User.company_id).where(*unconfirmed)))
+        if companies:
+            await db.execute(delete(User).where(*unconfirmed))
+            await db.execute(
+                delete(Company).where(
+                    Company.id.in_(companies),
+                    ~select(User.id).where(User.company_id == Company.id).exists(),
+                )
+            )
 
 
 async def _maintenance(app: web.Application) -> AsyncIterator[None]:

@@ -200,7 +200,6 @@ def login_required(handler: Handler) -> Handler:
             return redirect(login_url(request))
         return await handler(request)
 
-    wrapper.login_required = True  # type: ignore[attr-defined]
     return wrapper
 
 

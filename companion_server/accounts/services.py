@@ -265,7 +265,9 @@ async def _register(
         return False
     if existing is not None:
         # An unconfirmed sign-up of the same address is replaced: the newest one wins, so
-        # nobody can squat an address they cannot read.
+        # nobody can squat an address they cannot read (nor flood it with confirmations).
+        if not await _mail_allowed(db, core, email):
+            return False
         old_company = existing.company_id
         await db.delete(existing)
         await db.flush()

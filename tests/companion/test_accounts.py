@@ -290,3 +290,23 @@ async def test_create_admin_service(core: Core) -> None:
         assert err.errors == {"email": "This address already has an account."}
     else:
         raise AssertionError("duplicate address accepted")
+
+
+async def test_maintenance_forgets_stale_data(
+    client: PortalClient, core: Core, clock: FakeClock
+) -> None:
+    from companion_server.app import purge_expired
+    from companion_server.models import RateLimitCounter, Session
+    from tests.companion.helpers import session_for
+
+    await client.post("/signup", SIGNUP)  # never confirmed
+    company = await make_company(core, "Kept Co")
+    kept = await make_user(core, company, "kept@example.com")
+    await session_for(core, kept)
+    clock.advance(days=10)
+    await purge_expired(core)
+    async with core.tx() as db:
+        assert list(await db.scalars(select(User.email))) == ["kept@example.com"]
+        assert list(await db.scalars(select(Company.name))) == ["Kept Co"]
+        assert await db.scalar(select(func.count()).select_from(Session)) == 0
+        assert await db.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
