@@ -20,7 +20,7 @@ from .const import (
     STATE_STATUS,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable, Iterable
     from datetime import datetime
 
@@ -147,10 +147,6 @@ class AlertTracker:
     def count(self) -> int:
         """Number of alerts still going on."""
         return len(self.active)
-
-    def active_for(self, device_key: str) -> list[str]:
-        """Alert types active on one device."""
-        return sorted(alert for key, alert in self.active if key == device_key)
 
     @callback
     def async_update(

@@ -26,7 +26,7 @@ from .const import (
 )
 from .entity import SomfyProEntity
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
 
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback

@@ -24,7 +24,7 @@ from .box_api import (
 )
 from .const import DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo

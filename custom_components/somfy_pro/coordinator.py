@@ -48,7 +48,7 @@ from .const import (
     STATE_STATUS,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
 
 # Events after which the whole setup is read again (products paired, removed or renamed).

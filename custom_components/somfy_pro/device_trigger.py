@@ -25,7 +25,7 @@ from .alerts import (
 )
 from .const import DOMAIN, EVENT_ALERT
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.core import CALLBACK_TYPE, HomeAssistant
     from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
     from homeassistant.helpers.typing import ConfigType

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
 from .entity import SomfyProEntity
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
 
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback

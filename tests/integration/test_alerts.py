@@ -207,3 +207,19 @@ async def test_alerts_of_removed_entry_are_forgotten(
     assert await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
     assert storage_key(init_integration.entry_id) not in hass_storage
+
+
+async def test_alerts_of_unpaired_product_are_dropped(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: BoxSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, EVENT_ALERT)
+    simulator.box.set_alert(SMOKE, "smoke", True)
+    await tick(hass, freezer)
+    assert state_of(hass, "sensor", f"{PIN}_active_alerts") == "1"
+    simulator.box.unpair(SMOKE)
+    await tick(hass, freezer)
+    assert alerts_of(events) == [(SMOKE, "fire")]
+    assert state_of(hass, "sensor", f"{PIN}_active_alerts") == "0"

@@ -112,3 +112,39 @@ async def test_no_gateway(simulator: BoxSimulator, session: ClientSession) -> No
     client = client_for(simulator, session)
     with patch.object(client._client, "get_gateways", return_value=[]), pytest.raises(BoxError):
         await client.get_gateway()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("NoRegisteredEventListenerException", BoxListenerLostError),
+        ("ServiceUnavailableException", BoxConnectionError),
+        ("TooManyRequestsException", BoxConnectionError),
+        ("NotAuthenticatedException", BoxAuthenticationError),
+        ("UnknownObjectException", BoxError),
+    ],
+)
+async def test_error_translation(
+    simulator: BoxSimulator, session: ClientSession, name: str, expected: type[Exception]
+) -> None:
+    from custom_components.somfy_pro.box_api import _exception_classes
+
+    (cls,) = _exception_classes(name)
+    client = client_for(simulator, session)
+    await client.register_listener()
+    with (
+        patch.object(client._client, "fetch_events", side_effect=cls("boom")),
+        pytest.raises(expected),
+    ):
+        await client.fetch_events()
+
+
+async def test_setup_without_gateway(simulator: BoxSimulator, session: ClientSession) -> None:
+    client = client_for(simulator, session)
+    setup = await client._client.get_setup()
+    setup.gateways = []
+    with (
+        patch.object(client._client, "get_setup", return_value=setup),
+        pytest.raises(BoxError),
+    ):
+        await client.get_setup()

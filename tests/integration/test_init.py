@@ -7,7 +7,11 @@ from pathlib import Path
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.scenario import DeviceSpec
@@ -217,3 +221,21 @@ async def test_periodic_setup_refresh(
     assert state_of(hass, "sensor", f"{SHUTTER}_radio_level") == "82"
     await tick(hass, freezer, 5 * 60)
     assert state_of(hass, "sensor", f"{SHUTTER}_radio_level") == "5"
+
+
+async def test_sub_devices_share_the_product_device(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: BoxSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """``io://PIN/123#2`` is a part of ``io://PIN/123``: one device for both."""
+    profile = simulator.profiles["io_contact_sensor"]
+    main = simulator.box.pair(DeviceSpec(profile=profile, address="19000010", label="Combo"))
+    part = simulator.box.pair(DeviceSpec(profile=profile, address="19000010#2", label="Part"))
+    await tick(hass, freezer)
+    combo = device_of(hass, main.url)
+    registry = er.async_get(hass)
+    part_entity = registry.async_get(entity_id(hass, "sensor", f"{part.url}_radio_level"))
+    assert part_entity.device_id == combo.id
+    assert state_of(hass, "sensor", f"{PIN}_paired_devices") == "12"
