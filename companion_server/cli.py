@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import logging
 import os
+from pathlib import Path
 import signal
 import sys
 
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
 
     def database(p: argparse.ArgumentParser) -> None:
         p.add_argument("--database-url", help="sqlite+aiosqlite:///... or postgresql+asyncpg://...")
+        p.add_argument(
+            "--secret-key-file",
+            default=os.environ.get("COMPANION_SECRET_KEY_FILE"),
+            help="file holding the secret key (else COMPANION_SECRET_KEY, else data/secret_key)",
+        )
 
     serve = sub.add_parser("serve", help="run the portal (applies migrations first)")
     database(serve)
@@ -100,6 +106,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     }
     if getattr(args, "trusted_proxies", None):
         overrides["trusted_proxies"] = tuple(args.trusted_proxies)
+    if args.secret_key_file:
+        overrides["secret_key"] = Path(args.secret_key_file).read_text(encoding="utf-8").strip()
     return ensure_secret_key(Settings.from_env(**overrides), DEFAULT_DATA_DIR)
 
 

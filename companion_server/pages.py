@@ -8,7 +8,7 @@ from sqlalchemy import text
 from companion_server.accounts.services import set_language
 from companion_server.i18n import normalize
 from companion_server.mail.outbox import recent
-from companion_server.security.audit import company_events
+from companion_server.security.audit import EVENT_LABELS, company_events
 from companion_server.web import (
     admin_required,
     core_of,
@@ -59,7 +59,7 @@ async def audit(request: web.Request) -> web.StreamResponse:
     """The company's security events (administrators)."""
     async with core_of(request).tx() as db:
         events = await company_events(db, current_user(request).company_id)
-    return render(request, "audit.html", {"events": events})
+    return render(request, "audit.html", {"events": events, "labels": EVENT_LABELS})
 
 
 @demo_routes.get("/demo/outbox", allow_head=False)

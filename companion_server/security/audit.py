@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from companion_server.i18n import N_
 from companion_server.models import AuditEvent, User
 
 if TYPE_CHECKING:
@@ -40,6 +41,33 @@ class Event(StrEnum):
     RATE_LIMITED = "rate_limited"
     CSRF_REJECTED = "csrf_rejected"
     ADMIN_CREATED = "admin_created"
+
+
+# What the security log page shows for each kind.
+EVENT_LABELS: dict[str, str] = {
+    Event.SIGNUP: N_("Company registration"),
+    Event.EMAIL_CONFIRMED: N_("E-mail address confirmed"),
+    Event.LOGIN: N_("Login"),
+    Event.LOGIN_FAILED: N_("Failed login"),
+    Event.LOGIN_REFUSED: N_("Login refused"),
+    Event.ACCOUNT_LOCKED: N_("Account locked"),
+    Event.ACCOUNT_UNLOCKED: N_("Account unlocked"),
+    Event.LOGOUT: N_("Logout"),
+    Event.RESET_REQUESTED: N_("Password reset requested"),
+    Event.PASSWORD_RESET: N_("Password reset"),
+    Event.PASSWORD_CHANGED: N_("Password changed"),
+    Event.PROFILE_CHANGED: N_("Profile changed"),
+    Event.INVITATION_SENT: N_("Invitation sent"),
+    Event.INVITATION_REVOKED: N_("Invitation withdrawn"),
+    Event.INVITATION_ACCEPTED: N_("Invitation accepted"),
+    Event.MEMBER_DELETED: N_("Collaborator deleted"),
+    Event.ROLE_CHANGED: N_("Role changed"),
+    Event.INSTALLATION_ASSIGNED: N_("Installation assigned"),
+    Event.INSTALLATION_UNASSIGNED: N_("Installation unassigned"),
+    Event.RATE_LIMITED: N_("Too many attempts"),
+    Event.CSRF_REJECTED: N_("Forged or expired form refused"),
+    Event.ADMIN_CREATED: N_("Administrator created by the operator"),
+}
 
 
 async def record(

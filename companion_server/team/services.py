@@ -23,7 +23,7 @@ from companion_server.accounts.services import (
 from companion_server.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
-from companion_server.models import Company, Invitation, Role, User
+from companion_server.models import Company, InstallationAssignment, Invitation, Role, User
 from companion_server.security import sessions
 from companion_server.security.audit import Event, record
 from companion_server.security.tokens import hash_token, new_token
@@ -43,6 +43,7 @@ class Team:
     company: Company
     members: list[User]
     invitations: list[Invitation]
+    assigned: dict[int, int]
 
 
 @dataclass(slots=True)
@@ -103,7 +104,14 @@ async def team(core: Core, actor_id: int) -> Team:
                 .order_by(Invitation.created_at.desc())
             )
         )
-        return Team(company=company, members=members, invitations=invitations)
+        counts = await db.execute(
+            select(InstallationAssignment.user_id, func.count())
+            .join(User, User.id == InstallationAssignment.user_id)
+            .where(User.company_id == actor.company_id)
+            .group_by(InstallationAssignment.user_id)
+        )
+        assigned = {user_id: int(count) for user_id, count in counts.tuples()}
+        return Team(company=company, members=members, invitations=invitations, assigned=assigned)
 
 
 async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: str) -> None:

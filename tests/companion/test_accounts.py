@@ -310,3 +310,19 @@ async def test_maintenance_forgets_stale_data(
         assert list(await db.scalars(select(Company.name))) == ["Kept Co"]
         assert await db.scalar(select(func.count()).select_from(Session)) == 0
         assert await db.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
+
+
+async def test_confirmation_link_expires(
+    client: PortalClient, core: Core, clock: FakeClock
+) -> None:
+    await client.post("/signup", SIGNUP)
+    link = await last_link(core, "ana@example.com")
+    clock.advance(hours=48, seconds=1)
+    assert (await client.get(link)).status == 404
+    assert (await client.post(link)).status == 404
+    # Logging in with the right password sends a fresh link.
+    assert (await client.login("ana@example.com")).status == 400
+    fresh = await last_link(core, "ana@example.com")
+    assert fresh != link
+    assert (await client.post(fresh)).status == 303
+    assert (await client.login("ana@example.com")).status == 303

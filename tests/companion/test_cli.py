@@ -92,6 +92,9 @@ def test_migrate_create_admin_lock(
     assert main(["lock", "ops@example.com"]) == 0
     assert main(["unlock", "ops@example.com"]) == 0
     assert main(["lock", "nobody@example.com"]) == 1
+    key_file = tmp_path / "key"
+    key_file.write_text("f" * 40 + "\n")
+    assert main(["migrate", "--secret-key-file", str(key_file)]) == 0
     monkeypatch.setenv("COMPANION_PORT", "not a number")
     assert main(["migrate"]) == 2
 

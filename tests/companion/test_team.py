@@ -249,3 +249,26 @@ async def test_installations_list_is_paginated(client: PortalClient, core: Core)
     page = await client.get("/installations?page=2")
     assert "Page 2 of 2" in page.text and "Site 000" in page.text
     assert (await client.get("/installations?page=abc")).status == 200
+
+
+async def test_team_page_counts_and_security_log(client: PortalClient, core: Core) -> None:
+    company, admin = await _admin(core)
+    ivan = await make_user(core, company, "ivan@example.com", name="Ivan")
+    for number in range(3):
+        installation = await installations.create_installation(core, company.id, name=f"S{number}")
+        await installations.assign(core, admin.id, installation.id, ivan.id, "x")
+    await client.login(admin.email)
+    page = await client.get("/team")
+    row = page.raw.split('data-member="ivan@example.com"')[1].split("</tr>")[0]
+    assert "<td>3</td>" in row
+    await client.post("/profile", {"name": "Boss", "language": "fr"})
+    page = await client.get("/audit")
+    assert page.status == 200
+    for label in ("Connexion", "Installation attribuée", "Profil modifié"):
+        assert label in page.text
+    assert "ivan@example.com" in page.text
+    # Another company's events are not shown.
+    _, other = await _admin(core, "other-boss@example.com")
+    await make_user(core, await make_company(core, "X"), "x@example.com")
+    await installations.create_installation(core, other.company_id, name="Other")
+    assert "other-boss@example.com" not in page.text

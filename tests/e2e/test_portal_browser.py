@@ -90,7 +90,7 @@ def test_sign_up_invite_assign_delete(portal: Portal, browser: Browser) -> None:
     expect(admin.get_by_text("No installation yet.")).to_be_visible()
 
     # Invite a colleague, in French.
-    admin.get_by_role("link", name="Team").click()
+    admin.get_by_role("navigation").get_by_role("link", name="Team").click()
     admin.get_by_label("E-mail address").fill(COLLEAGUE_EMAIL)
     admin.get_by_label("Language of the portal and e-mails").select_option("fr")
     admin.get_by_role("button", name="Send the invitation").click()
@@ -118,7 +118,7 @@ def test_sign_up_invite_assign_delete(portal: Portal, browser: Browser) -> None:
 
     # The administrator assigns an installation to him.
     _add_installation(portal.database_url, ADMIN_EMAIL, "Villa Dupont")
-    admin.get_by_role("link", name="Installations").click()
+    admin.get_by_role("navigation").get_by_role("link", name="Installations").click()
     admin.get_by_role("link", name="Villa Dupont").click()
     admin.get_by_label("Assign to").select_option(label=f"Marc ({COLLEAGUE_EMAIL})")
     admin.get_by_role("button", name="Assign", exact=True).click()
@@ -128,7 +128,7 @@ def test_sign_up_invite_assign_delete(portal: Portal, browser: Browser) -> None:
     expect(phone.get_by_role("link", name="Villa Dupont")).to_be_visible()
 
     # The administrator deletes him: his session ends at once, and he is told by mail.
-    admin.get_by_role("link", name="Team").click()
+    admin.get_by_role("navigation").get_by_role("link", name="Team").click()
     admin.locator(f'tr[data-member="{COLLEAGUE_EMAIL}"]').get_by_role(
         "button", name="Delete"
     ).click()
