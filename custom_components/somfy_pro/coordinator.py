@@ -271,18 +271,15 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         for stale in dr.async_entries_for_config_entry(registry, entry.entry_id):
             if stale.id not in keep:
                 LOGGER.debug("Removing device %s, no longer paired with the box", stale.name)
-                registry.async_update_device(stale.id, remove_config_entry_id=entry.entry_id)
+                registry.async_remove_device(stale.id)
         self.device_ids = device_ids
         self.alerts.async_forget(set(data.devices))
 
-    def device_key_for(self, device_entry: dr.DeviceEntry) -> str | None:
-        """The device URL (or ``BOX_KEY``) of a registry device of this entry."""
-        for domain, identifier in device_entry.identifiers:
-            if domain != DOMAIN:
-                continue
-            if self.data is not None and identifier == self.data.gateway.id:
-                return BOX_KEY
-            return identifier
+    def identifier_for(self, device_id: str) -> str | None:
+        """The box PIN or product base URL of a registry device of this entry."""
+        for identifier, known_id in self.device_ids.items():
+            if known_id == device_id:
+                return identifier
         return None
 
     # -- alerts ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
 from homeassistant.components.homeassistant.triggers import event as event_trigger
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     CONF_DEVICE_ID,
     CONF_DOMAIN,
@@ -13,12 +14,10 @@ from homeassistant.const import (
     CONF_PLATFORM,
     CONF_TYPE,
 )
-from homeassistant.helpers import device_registry as dr
 import voluptuous as vol
 
 from .alerts import (
     ALERT_BOX_OFFLINE,
-    BOX_KEY,
     CLEARED_SUFFIX,
     EVENT_TYPES,
     alert_capabilities,
@@ -37,23 +36,20 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({vol.Required(CONF_TYPE): vol
 
 def _alert_types(hass: HomeAssistant, device_id: str) -> list[str]:
     """The alerts a device can raise (the box: going offline)."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is None:
-        return []
-    for entry_id in device.config_entries:
-        entry: SomfyProConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN or not hasattr(entry, "runtime_data"):
+    entries: list[SomfyProConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    for entry in entries:
+        if entry.state is not ConfigEntryState.LOADED:
             continue
         coordinator = entry.runtime_data.coordinator
-        key = coordinator.device_key_for(device)
-        if key == BOX_KEY:
+        identifier = coordinator.identifier_for(device_id)
+        if identifier is None:
+            continue
+        if identifier == coordinator.data.gateway.id:
             return [ALERT_BOX_OFFLINE]
-        products = [
-            product for product in coordinator.data.devices.values() if product.base_url == key
-        ]
         alerts: list[str] = []
-        for product in products:
-            alerts += [a for a in alert_capabilities(product) if a not in alerts]
+        for product in coordinator.data.devices.values():
+            if product.base_url == identifier:
+                alerts += [a for a in alert_capabilities(product) if a not in alerts]
         return alerts
     return []
 
