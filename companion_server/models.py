@@ -195,12 +195,15 @@ class InstallationAssignment(Base):
     """Which installers of the company work on which installation."""
 
     __tablename__ = "installation_assignments"
+    __table_args__ = (
+        Index("ix_installation_assignments_user_installation", "user_id", "installation_id"),
+    )
 
     installation_id: Mapped[int] = mapped_column(
         ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -65,11 +65,11 @@ async def list_installations(core: Core, actor_id: int, page: int = 1) -> Instal
         total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(1, page), pages)
+        # Installers: walk their assignments (index user_id, installation_id) newest first.
+        order = Installation.id if actor.is_admin else InstallationAssignment.installation_id
         items = list(
             await db.scalars(
-                query.order_by(Installation.id.desc())
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
+                query.order_by(order.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
             )
         )
         assignees = await _assignees(db, [item.id for item in items])

@@ -220,14 +220,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("installation_assignments", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_installation_assignments_user_id"), ["user_id"], unique=False
+            "ix_installation_assignments_user_installation",
+            ["user_id", "installation_id"],
+            unique=False,
         )
 
 
 def downgrade() -> None:
     """Revert the revision."""
     with op.batch_alter_table("installation_assignments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_installation_assignments_user_id"))
+        batch_op.drop_index("ix_installation_assignments_user_installation")
 
     op.drop_table("installation_assignments")
     with op.batch_alter_table("user_tokens", schema=None) as batch_op:
