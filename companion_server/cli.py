@@ -194,6 +194,8 @@ async def _lock(settings: Settings, email: str, *, locked: bool) -> int:
 
 
 async def _serve(settings: Settings) -> None:
+    if settings.demo and settings.host not in ("127.0.0.1", "::1", "localhost"):
+        LOGGER.warning("Demo mode on %s: anyone who can reach it reads every e-mail", settings.host)
     app = create_app(settings)
     runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tf')
     await runner.setup()
