@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL, Platform
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_create_clientsession
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
@@ -29,7 +29,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     """Connect to the box, read it, and set up the platforms."""
     verify_ssl: bool = entry.data[CONF_VERIFY_SSL]
     client = BoxClient(
-        async_create_clientsession(hass, verify_ssl=verify_ssl),
+        async_get_clientsession(hass, verify_ssl=verify_ssl),
         entry.data[CONF_HOST],
         entry.data[CONF_TOKEN],
         verify_ssl,

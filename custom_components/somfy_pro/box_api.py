@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import ClientError
+from aiohttp import ClientError, ClientTimeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterator
@@ -33,6 +33,8 @@ except ImportError:  # pyoverkiz 1.x
     _credentials = None
 
 PYOVERKIZ_V2 = _credentials is not None
+LOCAL_API_PATH = "/enduser-mobile-web/1/enduserAPI/"
+PING_TIMEOUT = ClientTimeout(total=5)
 
 
 def _exception_classes(*names: str) -> tuple[type[Exception], ...]:
@@ -257,6 +259,8 @@ class BoxClient:
     def __init__(self, session: ClientSession, host: str, token: str, verify_ssl: bool) -> None:
         """Build the pyoverkiz client; ``host`` is ``host:port``. Nothing is sent yet."""
         self.host = host
+        self._session = session
+        self._ssl: Any = _client_module.SSL_CONTEXT_LOCAL_API if verify_ssl else False
         self._client: Any
         if PYOVERKIZ_V2:
             self._client = _client_module.OverkizClient(
@@ -274,6 +278,20 @@ class BoxClient:
                 verify_ssl=verify_ssl,
                 session=session,
             )
+
+    async def ping(self) -> None:
+        """Check, with one plain request, that the box answers at all.
+
+        pyoverkiz retries (and logs) every failed request; while the box is known to be
+        unreachable this cheap check comes first, so that a box that stays off costs one
+        refused connection per cycle and no log line.
+        """
+        url = f"https://{self.host}{LOCAL_API_PATH}apiVersion"
+        try:
+            async with self._session.get(url, ssl=self._ssl, timeout=PING_TIMEOUT) as response:
+                await response.read()
+        except (ClientError, TimeoutError, OSError) as err:
+            raise BoxConnectionError(str(err) or type(err).__name__) from err
 
     @property
     def listener_id(self) -> str | None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
-from homeassistant.helpers.aiohttp_client import async_create_clientsession
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
@@ -52,7 +52,7 @@ class SomfyProConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> tuple[Gateway | None, dict[str, str]]:
         """Ask the box; return its gateway, or errors keyed by the field to fix."""
         client = BoxClient(
-            async_create_clientsession(self.hass, verify_ssl=verify_ssl), host, token, verify_ssl
+            async_get_clientsession(self.hass, verify_ssl=verify_ssl), host, token, verify_ssl
         )
         try:
             gateway = await client.get_gateway()

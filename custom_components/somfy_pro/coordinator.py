@@ -132,6 +132,8 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
     async def _async_update_data(self) -> BoxData:
         """Fetch events, or the whole setup when due; translate failures."""
         try:
+            if not self.last_update_success:
+                await self.client.ping()  # the box was unreachable: is it back?
             if self._setup_due or dt_util.utcnow() >= self._next_setup:
                 return await self._async_read_setup()
             return await self._async_fetch_events()

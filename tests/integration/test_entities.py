@@ -117,6 +117,9 @@ async def test_box_offline_and_back(
         if r.name.startswith("custom_components.somfy_pro") and r.levelname in ("ERROR", "INFO")
     ]
     assert [r.levelname for r in records] == ["ERROR", "INFO"]
+    # pyoverkiz retried the first failed request only: no log line per cycle while off.
+    retries = [r for r in caplog.records if r.getMessage().startswith("Giving up")]
+    assert len(retries) <= 2
 
 
 async def test_firmware_out_of_date(
