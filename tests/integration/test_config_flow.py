@@ -270,3 +270,70 @@ async def test_reconfigure_to_another_box(
         assert result["reason"] == "wrong_device"
     finally:
         await other.stop()
+
+
+async def test_zeroconf_already_in_progress(hass: HomeAssistant, simulator: BoxSimulator) -> None:
+    first = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery(simulator)
+    )
+    assert first["type"] is FlowResultType.FORM
+    second = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery(simulator)
+    )
+    assert second["type"] is FlowResultType.ABORT
+    assert second["reason"] == "already_in_progress"
+
+
+async def test_zeroconf_box_unreachable_then_back(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery(simulator)
+    )
+    await simulator.set_online(False)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: False}
+    )
+    assert result["errors"] == {CONF_HOST: "cannot_connect"}
+    await simulator.set_online(True)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: False}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_reauth_reaches_another_box(
+    hass: HomeAssistant, simulator: BoxSimulator, tmp_path
+) -> None:
+    """The address now leads to another box: reauth refuses to swap boxes."""
+    other = BoxSimulator("large", token=TOKEN, port=0, state_dir=tmp_path / "other")
+    await other.start()
+    try:
+        entry = MockConfigEntry(domain=DOMAIN, unique_id=PIN, data=user_input(other))
+        entry.add_to_hass(hass)
+        result = await entry.start_reauth_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: TOKEN}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "wrong_device"
+    finally:
+        await other.stop()
+
+
+async def test_reconfigure_invalid_token_then_fixed(
+    hass: HomeAssistant, simulator: BoxSimulator, init_integration: MockConfigEntry
+) -> None:
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator, token="bad")
+    )
+    assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(simulator)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
