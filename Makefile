@@ -10,8 +10,9 @@ REQ_HASH := $(shell cat requirements/*.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.req-$(REQ_HASH)
 # Tests that run inside Home Assistant's pytest plugin, and those that must not.
 HA_TESTS := $(wildcard tests/integration tests/simulator/ha)
+HA_E2E := $(wildcard tests/e2e/ha)
 PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
-PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha
+PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha --ignore=tests/e2e/ha
 PYTEST_ARGS ?=
 
 .PHONY: help venv py314 lint test test-oldest test-current demo clean
@@ -46,7 +47,7 @@ lint: venv
 	$(BIN)/mypy
 
 test-oldest: venv
-	$(BIN)/python -m pytest $(HA_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(PYTEST_ARGS)
 
 test-current: py314
