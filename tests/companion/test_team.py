@@ -260,7 +260,7 @@ async def test_team_page_counts_and_security_log(client: PortalClient, core: Cor
     await client.login(admin.email)
     page = await client.get("/team")
     row = page.raw.split('data-member="ivan@example.com"')[1].split("</tr>")[0]
-    assert "<td>3</td>" in row
+    assert '<td data-label="Installations">3</td>' in row
     await client.post("/profile", {"name": "Boss", "language": "fr"})
     page = await client.get("/audit")
     assert page.status == 200
