@@ -121,6 +121,7 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         self.box_revision = 0
         self._revision = 0
         self._setup_due = True
+        self._listener_stale = True
         self._next_setup: datetime = dt_util.utcnow()
         self._alerts_started = False
         self._alerts_dirty = True
@@ -138,7 +139,7 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
                 return await self._async_read_setup()
             return await self._async_fetch_events()
         except BoxAuthenticationError as err:
-            self._setup_due = True
+            self._setup_due = self._listener_stale = True
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -152,14 +153,14 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except BoxConnectionError as err:
-            self._setup_due = True
+            self._setup_due = self._listener_stale = True
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
         except BoxError as err:
-            self._setup_due = True
+            self._setup_due = self._listener_stale = True
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="box_error",
@@ -167,8 +168,15 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             ) from err
 
     async def _async_read_setup(self) -> BoxData:
-        """Register a fresh listener, then read everything (no event lost in between)."""
-        await self.client.register_listener()
+        """Read everything, with a listener registered first (no event lost in between).
+
+        The listener is kept across the periodic reads; after a failure or a lost listener a
+        new one replaces it.
+        """
+        if self._listener_stale or self.client.listener_id is None:
+            await self.client.unregister_listener()
+            await self.client.register_listener()
+            self._listener_stale = False
         setup = await self.client.get_setup()
         self._setup_due = False
         self._next_setup = dt_util.utcnow() + SETUP_REFRESH_INTERVAL
@@ -196,6 +204,7 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             events = await self.client.fetch_events()
         except BoxListenerLostError:
             LOGGER.debug("The box forgot the event listener: registering a new one")
+            self._listener_stale = True
             return await self._async_read_setup()
         if self.client.listener_id != listener:
             # pyoverkiz registered a new listener by itself: events may have been lost.

@@ -219,8 +219,11 @@ async def test_periodic_setup_refresh(
     simulator.box.devices[SHUTTER].states["core:RSSILevelState"] = (1, 5)
     await tick(hass, freezer)
     assert state_of(hass, "sensor", f"{SHUTTER}_radio_level") == "82"
+    listener = init_integration.runtime_data.client.listener_id
     await tick(hass, freezer, 5 * 60)
     assert state_of(hass, "sensor", f"{SHUTTER}_radio_level") == "5"
+    # The listener is kept: one on the box, the same as before.
+    assert list(simulator.box.listeners) == [listener]
 
 
 async def test_sub_devices_share_the_product_device(
