@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 import json
+import re
 import time
 from typing import TYPE_CHECKING, Any
 import uuid
 
 from . import errors
+from .scenario import DeviceSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .scenario import DeviceSpec, Profile, Scenario, StateValue
+    from .scenario import Profile, Scenario, StateValue
 
 PROTOCOL_VERSION = "2025.3.2-5"
 LISTENER_TIMEOUT = 600.0
+PAIRING_SECONDS = 120.0
+CONTROLLERS_STATE = "core:PairedOneWayControllersState"
+REMOTE_ADDRESS_RE = re.compile(r"^[0-9A-Fa-f]{6,8}$")
 ALERT_TYPES = ("intrusion", "tamper", "smoke", "battery_low", "sensor_defect")
 
 
@@ -158,8 +163,9 @@ class Box:
         move_seconds: float = 1.0,
         listener_timeout: float = LISTENER_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        profiles: dict[str, Profile] | None = None,
     ) -> None:
-        """Build the box from a scenario."""
+        """Build the box from a scenario; ``profiles`` describe products paired later."""
         self.pin = scenario.pin
         self.firmware = scenario.firmware
         self.label = scenario.label
@@ -167,6 +173,9 @@ class Box:
         self.move_seconds = move_seconds
         self.listener_timeout = listener_timeout
         self.clock = clock
+        self.profiles = profiles or {}
+        self.on_reboot: Callable[[], None] | None = None
+        self.pairing_until: float | None = None
         self.setup_oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"setup:{self.pin}"))
         self.root_place_oid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"place:{self.pin}"))
         self.places: dict[str, str] = {}
@@ -397,6 +406,37 @@ class Box:
 
     # -- pairing ---------------------------------------------------------------
 
+    def _remote(self, address: str, label: str | None = None) -> Device:
+        """Return the io remote with this address, pairing it with the box if new."""
+        url = f"io://{self.pin}/{address}"
+        if url in self.devices:
+            return self.devices[url]
+        return self.pair(
+            DeviceSpec(
+                profile=self.profiles["io_remote"],
+                address=address,
+                label=label or f"Remote {address}",
+            )
+        )
+
+    def _pair_controller(self, device: Device, address: str, paired: bool) -> None:
+        """Pair (or unpair) a one-way remote control with an actuator."""
+        remote = self._remote(address)
+        current = device.state(CONTROLLERS_STATE)
+        controllers = [c for c in current if c != remote.url] if isinstance(current, list) else []
+        if paired:
+            controllers.append(remote.url)
+        self.set_states(device.url, {CONTROLLERS_STATE: controllers})
+
+    def press_remote(self, address: str, label: str | None = None) -> Device:
+        """The customer presses PROG on a remote while the box listens (discover1WayController)."""
+        if self.pairing_until is None or self.clock() > self.pairing_until:
+            raise ValueError("the box is not in pairing mode (run discover1WayController first)")
+        if not REMOTE_ADDRESS_RE.match(address):
+            raise ValueError("a remote address is 6 to 8 hexadecimal digits")
+        self.pairing_until = None
+        return self._remote(address, label)
+
     def pair(self, spec: DeviceSpec) -> Device:
         """Pair a new device and announce it."""
         device = self._add_device(spec)
@@ -493,6 +533,15 @@ class Box:
     async def _perform(self, device: Device, name: str, params: list[Any]) -> None:
         """Apply a command's effect on states, moving covers over ``move_seconds``."""
         url = device.url
+        if name == "reboot" and self.on_reboot is not None:
+            asyncio.get_running_loop().call_later(0.1, self.on_reboot)
+            return
+        if name == "discover1WayController":
+            self.pairing_until = self.clock() + PAIRING_SECONDS
+            return
+        if name in ("pairOneWayController", "unpairOneWayController"):
+            self._pair_controller(device, str(params[0]), name == "pairOneWayController")
+            return
         if name == "setName":
             device.label = str(params[0])
             self.set_states(url, {"core:NameState": device.label})
@@ -582,5 +631,9 @@ def _check_command(device: Device, name: str, params: list[Any]) -> None:
         for value in params:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
                 raise errors.invalid_parameters(name, f"{value!r} is not an integer 0-100")
+    if name in ("pairOneWayController", "unpairOneWayController") and not (
+        isinstance(params[0], str) and REMOTE_ADDRESS_RE.match(params[0])
+    ):
+        raise errors.invalid_parameters(name, "a remote address of 6 to 8 hex digits is expected")
     if name == "setName" and (not isinstance(params[0], str) or not 0 < len(params[0]) <= 64):
         raise errors.invalid_parameters(name, "a name of 1 to 64 characters is expected")

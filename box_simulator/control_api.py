@@ -143,6 +143,13 @@ async def pair(request: web.Request) -> web.Response:
     return _ok(device=device.url)
 
 
+async def press_remote(request: web.Request) -> web.Response:
+    """POST /simulator/remote/press {"address", "label"?}: PROG pressed on a remote."""
+    args = await _args(request)
+    device = _sim(request).box.press_remote(str(args["address"]), args.get("label"))
+    return _ok(device=device.url)
+
+
 async def unpair(request: web.Request) -> web.Response:
     """POST /simulator/unpair {"device"}."""
     args = await _args(request)
@@ -175,5 +182,6 @@ def create_control_app(simulator: BoxSimulator) -> web.Application:
     app.router.add_post("/simulator/box/firmware", box_firmware)
     app.router.add_post("/simulator/pair", pair)
     app.router.add_post("/simulator/unpair", unpair)
+    app.router.add_post("/simulator/remote/press", press_remote)
     app.router.add_post("/simulator/tokens", tokens)
     return app

@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pair", help="pair a new device")
     p.add_argument("profile", help="profile name, e.g. io_contact_sensor")
     p.add_argument("label")
+    p = sub.add_parser("press-remote", help="press PROG on a remote while the box is pairing")
+    p.add_argument("address", help="the remote's io address (6 to 8 hex digits)")
     p = sub.add_parser("unpair", help="remove a device")
     p.add_argument("device")
     return parser
@@ -71,6 +73,8 @@ def request_for(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | No
         return "POST", "/box/firmware", {"up_to_date": args.status == "current"}
     if cmd == "pair":
         return "POST", "/pair", {"profile": args.profile, "label": args.label}
+    if cmd == "press-remote":
+        return "POST", "/remote/press", {"address": args.address}
     return "POST", "/unpair", {"device": args.device}
 
 

@@ -50,6 +50,7 @@ class BoxSimulator:
             load_scenario(scenario, self.profiles),
             move_seconds=move_seconds,
             listener_timeout=listener_timeout,
+            profiles=self.profiles,
         )
         self.token = token or secrets.token_urlsafe(24)
         self.tokens = {self.token}
@@ -74,6 +75,7 @@ class BoxSimulator:
         self._advertiser: Advertiser | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._address_counter = 0
+        self.box.on_reboot = lambda: self.reboot(self.reboot_seconds)
 
     @property
     def url(self) -> str:

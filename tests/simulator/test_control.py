@@ -192,6 +192,11 @@ def test_request_mapping() -> None:
         {"device": SHUTTER},
     )
     assert ctl.request_for(parser.parse_args(["box-offline"]))[2] == {"online": False}
+    assert ctl.request_for(parser.parse_args(["press-remote", "A1B2C3"])) == (
+        "POST",
+        "/remote/press",
+        {"address": "A1B2C3"},
+    )
 
 
 def test_scenarios(tmp_path: Path) -> None:
@@ -257,3 +262,69 @@ def test_cli_help_lists_options() -> None:
         "--no-zeroconf",
     ):
         assert option in out
+
+
+async def test_reboot_command_restarts_the_box(
+    session: ClientSession, simulator: BoxSimulator
+) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    simulator.box.register_listener()
+    body = {
+        "actions": [
+            {"deviceURL": "internal://1234-5678-9012/pod/0", "commands": [{"name": "reboot"}]}
+        ]
+    }
+    async with session.post(
+        simulator.api_url + "exec/apply", json=body, headers=headers, ssl=False
+    ) as r:
+        assert r.status == 200
+    for _ in range(40):
+        if not simulator.online:
+            break
+        await asyncio.sleep(0.02)
+    assert not simulator.online
+    assert simulator.box.listeners == {}  # a reboot forgets event listeners
+    while not simulator.online:
+        await asyncio.sleep(0.05)
+
+
+async def test_pair_remote_at_customer_and_from_qr_code(
+    session: ClientSession, simulator: BoxSimulator
+) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    listener = simulator.box.register_listener()
+    # not listening yet: pressing PROG does nothing
+    status, answer = await control(session, simulator, "/remote/press", {"address": "A1B2C3"})
+    assert status == 400
+    assert "pairing mode" in answer["error"]
+
+    async def apply(url: str, name: str, *params: object) -> int:
+        cmd = {"name": name, "parameters": list(params)}
+        body = {"actions": [{"deviceURL": url, "commands": [cmd]}]}
+        async with session.post(
+            simulator.api_url + "exec/apply", json=body, headers=headers, ssl=False
+        ) as r:
+            return r.status
+
+    assert await apply("internal://1234-5678-9012/pod/0", "discover1WayController") == 200
+    await asyncio.sleep(0.05)
+    status, answer = await control(session, simulator, "/remote/press", {"address": "A1B2C3"})
+    assert status == 200
+    remote = answer["device"]
+    assert remote == "io://1234-5678-9012/A1B2C3"
+    # a remote scanned by the installer (QR code) is paired to two shutters directly
+    assert await apply(SHUTTER, "pairOneWayController", "00C0FFEE") == 200
+    assert await apply("io://1234-5678-9012/12639432", "pairOneWayController", "00C0FFEE") == 200
+    assert await apply(SHUTTER, "pairOneWayController", "not-hex") == 400
+    await asyncio.sleep(0.1)
+    scanned = "io://1234-5678-9012/00C0FFEE"
+    assert simulator.box.devices[scanned].profile.name == "io_remote"
+    for url in (SHUTTER, "io://1234-5678-9012/12639432"):
+        assert simulator.box.devices[url].state("core:PairedOneWayControllersState") == [scanned]
+    created = [
+        e["deviceURL"] for e in simulator.box.fetch(listener) if e["name"] == "DeviceCreatedEvent"
+    ]
+    assert created == [remote, scanned]
+    assert await apply(SHUTTER, "unpairOneWayController", "00C0FFEE") == 200
+    await asyncio.sleep(0.1)
+    assert simulator.box.devices[SHUTTER].state("core:PairedOneWayControllersState") == []
