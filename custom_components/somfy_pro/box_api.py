@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import importlib
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError, ClientTimeout
@@ -241,6 +242,16 @@ def _event(raw: Any) -> Event:
     )
 
 
+def host_is_ip_address(host: str) -> bool:
+    """Whether ``host:port`` names the box by IP address (not by its ``.local`` name)."""
+    name = host.rpartition(":")[0] if host.count(":") == 1 or host.startswith("[") else host
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def normalize_host(host: str, port: int | None = None) -> str:
     """``host:port`` as the local API needs it (8443 unless given)."""
     host = host.strip().removeprefix("https://").rstrip("/")
@@ -250,6 +261,8 @@ def normalize_host(host: str, port: int | None = None) -> str:
         return host if "]:" in host else f"{host}:8443"
     if host.count(":") == 1:
         return host
+    if ":" in host:  # a bare IPv6 address
+        return f"[{host}]:8443"
     return f"{host}:8443"
 
 

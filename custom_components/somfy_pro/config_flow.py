@@ -20,6 +20,7 @@ from .box_api import (
     BoxConnectionError,
     BoxError,
     Gateway,
+    host_is_ip_address,
     normalize_host,
 )
 from .const import DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
@@ -109,6 +110,10 @@ class SomfyProConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="not_supported")
         host = normalize_host(str(discovery_info.ip_address), discovery_info.port)
         await self.async_set_unique_id(pin)
+        entry = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, pin)
+        if entry is not None and not host_is_ip_address(entry.data[CONF_HOST]):
+            # Configured by name (gateway-PIN.local, maybe with certificate checks): keep it.
+            self._abort_if_unique_id_configured()
         self._abort_if_unique_id_configured(updates={CONF_HOST: host})
         self._host = host
         self._pin = pin

@@ -15,6 +15,7 @@ from custom_components.somfy_pro.box_api import (
     BoxConnectionError,
     BoxError,
     BoxListenerLostError,
+    host_is_ip_address,
     normalize_host,
 )
 
@@ -31,9 +32,22 @@ from .conftest import TOKEN
         ("10.0.0.2", 8444, "10.0.0.2:8444"),
         ("[fe80::1]", None, "[fe80::1]:8443"),
         ("[fe80::1]:9000", None, "[fe80::1]:9000"),
-        ("fe80::1", None, "fe80::1:8443"),
+        ("fe80::1", None, "[fe80::1]:8443"),
     ],
 )
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("192.168.1.20:8443", True),
+        ("[fe80::1]:8443", True),
+        ("gateway-1234-5678-9012.local:8443", False),
+        ("box.example", False),
+    ],
+)
+def test_host_is_ip_address(host: str, expected: bool) -> None:
+    assert host_is_ip_address(host) is expected
+
+
 def test_normalize_host(host: str, port: int | None, expected: str) -> None:
     assert normalize_host(host, port) == expected
 

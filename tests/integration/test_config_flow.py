@@ -337,3 +337,23 @@ async def test_reconfigure_invalid_token_then_fixed(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
+
+
+async def test_zeroconf_keeps_a_host_name(hass: HomeAssistant, simulator: BoxSimulator) -> None:
+    """A box configured by its .local name is not switched to the announced IP address."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=PIN,
+        data={
+            CONF_HOST: f"gateway-{PIN}.local:8443",
+            CONF_TOKEN: TOKEN,
+            CONF_VERIFY_SSL: True,
+        },
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_ZEROCONF}, data=discovery(simulator)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == f"gateway-{PIN}.local:8443"
