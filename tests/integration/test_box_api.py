@@ -24,18 +24,6 @@ from .conftest import TOKEN
 
 
 @pytest.mark.parametrize(
-    ("host", "port", "expected"),
-    [
-        ("192.168.1.20", None, "192.168.1.20:8443"),
-        (" https://gateway-1234-5678-9012.local/ ", None, "gateway-1234-5678-9012.local:8443"),
-        ("192.168.1.20:9443", None, "192.168.1.20:9443"),
-        ("10.0.0.2", 8444, "10.0.0.2:8444"),
-        ("[fe80::1]", None, "[fe80::1]:8443"),
-        ("[fe80::1]:9000", None, "[fe80::1]:9000"),
-        ("fe80::1", None, "[fe80::1]:8443"),
-    ],
-)
-@pytest.mark.parametrize(
     ("host", "expected"),
     [
         ("192.168.1.20:8443", True),
@@ -48,6 +36,18 @@ def test_host_is_ip_address(host: str, expected: bool) -> None:
     assert host_is_ip_address(host) is expected
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("192.168.1.20", None, "192.168.1.20:8443"),
+        (" https://gateway-1234-5678-9012.local/ ", None, "gateway-1234-5678-9012.local:8443"),
+        ("192.168.1.20:9443", None, "192.168.1.20:9443"),
+        ("10.0.0.2", 8444, "10.0.0.2:8444"),
+        ("[fe80::1]", None, "[fe80::1]:8443"),
+        ("[fe80::1]:9000", None, "[fe80::1]:9000"),
+        ("fe80::1", None, "[fe80::1]:8443"),
+    ],
+)
 def test_normalize_host(host: str, port: int | None, expected: str) -> None:
     assert normalize_host(host, port) == expected
 
