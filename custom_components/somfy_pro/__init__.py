@@ -6,12 +6,18 @@ from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL, Platform
 from homeassistant.exceptions import ConfigEntryError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.loader import async_get_integration
 
+from . import portal, services
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import (
     SomfyProConfigEntry,
     SomfyProCoordinator,
@@ -21,8 +27,16 @@ from .coordinator import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.core import HomeAssistant
+    from homeassistant.helpers.typing import ConfigType
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions."""
+    services.async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> bool:
@@ -46,21 +60,50 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
             translation_placeholders={"host": entry.data[CONF_HOST]},
         )
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
-    entry.runtime_data = SomfyProRuntimeData(client=client, coordinator=coordinator, alerts=alerts)
+    integration = await async_get_integration(hass, DOMAIN)
+    portal_manager = portal.PortalManager(
+        hass,
+        entry,
+        async_get_clientsession(hass),
+        coordinator,
+        alerts,
+        str(integration.version),
+    )
+    await portal_manager.async_load()
+    entry.runtime_data = SomfyProRuntimeData(
+        client=client, coordinator=coordinator, alerts=alerts, portal=portal_manager
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The installer portal first: alerts raised at start reach it while monitoring is granted.
+    portal_manager.async_start()
     coordinator.async_start_alerts()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> bool:
-    """Unload the platforms (the listener is dropped by ``async_on_unload``)."""
+    """Close the portal channel (its outbox is written), then unload the platforms.
+
+    The box's event listener is dropped by ``async_on_unload``.
+    """
+    await entry.runtime_data.portal.async_stop()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> None:
-    """Forget the entry's alerts and repair issue when it is deleted."""
+    """Forget the entry's alerts, portal state and repair issues when it is deleted."""
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, portal.monitoring_issue_id(entry.entry_id))
     await async_remove_store(hass, entry.entry_id)
+    await portal.async_remove_store(hass, entry.entry_id)
+    link = entry.data.get(portal.CONF_PORTAL)
+    if isinstance(link, dict):
+        # The box leaves Home Assistant: the installer's link goes with it.
+        try:
+            await portal.async_unlink(
+                async_get_clientsession(hass), link[portal.LINK_URL], link[portal.LINK_TOKEN]
+            )
+        except portal.PortalError as err:
+            LOGGER.warning("The portal could not be told about the unlink: %s", err)
 
 
 async def async_remove_config_entry_device(

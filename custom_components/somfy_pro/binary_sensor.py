@@ -25,6 +25,7 @@ from .const import (
     STATE_STATUS,
 )
 from .entity import SomfyProEntity
+from .portal_entity import portal_binary_sensors
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -167,6 +168,7 @@ async def async_setup_entry(
         for description in BOX_DESCRIPTIONS
         if description.exists_fn(coordinator)
     )
+    async_add_entities(portal_binary_sensors(entry))
     known: set[str] = set()
 
     @callback

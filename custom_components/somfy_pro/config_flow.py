@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_TOKEN, CONF_VERIFY_SSL
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -24,11 +25,14 @@ from .box_api import (
     normalize_host,
 )
 from .const import DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
+from .options_flow import SomfyProOptionsFlow
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Mapping
 
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
+
+    from .coordinator import SomfyProConfigEntry
 
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
@@ -42,6 +46,12 @@ class SomfyProConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: SomfyProConfigEntry) -> SomfyProOptionsFlow:
+        """Link the box to an installer, unlink it, revoke monitoring."""
+        return SomfyProOptionsFlow()
 
     def __init__(self) -> None:
         """Nothing discovered yet."""

@@ -51,6 +51,8 @@ from .const import (
 if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
 
+    from .portal import PortalManager
+
 # Events after which the whole setup is read again (products paired, removed or renamed).
 _SETUP_EVENTS = frozenset({"DeviceCreatedEvent", "DeviceRemovedEvent", "DeviceUpdatedEvent"})
 
@@ -68,6 +70,7 @@ class SomfyProRuntimeData:
     client: BoxClient
     coordinator: SomfyProCoordinator
     alerts: AlertTracker
+    portal: PortalManager
 
 
 @dataclass(frozen=True, slots=True)

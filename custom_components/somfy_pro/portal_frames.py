@@ -1,0 +1,174 @@
+"""Frames of the Home Assistant <-> portal channel (protocol version 1, docs/architecture.md).
+
+Every frame is ``{"v": 1, "id": "<uuid>", "type": "...", "payload": {...}}`` in a JSON text
+message of at most 64 KiB. Frames received are validated here; anything that does not fit
+raises ``FrameError`` with the ``code`` answered to the peer in an ``error`` frame.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+import uuid
+
+import voluptuous as vol
+
+PROTOCOL_VERSION: Final = 1
+MAX_FRAME_BYTES: Final = 64 * 1024
+
+# Frame types.
+HELLO: Final = "hello"
+WELCOME: Final = "welcome"
+SNAPSHOT: Final = "snapshot"
+DEVICE_UPDATE: Final = "device_update"
+ALERT: Final = "alert"
+CONSENT: Final = "consent"
+REQUEST_MONITORING: Final = "request_monitoring"
+REQUEST_REMOTE_SERVICE: Final = "request_remote_service"
+WINDOW: Final = "window"
+ACTION: Final = "action"
+ACTION_RESULT: Final = "action_result"
+INTERVENTION_ENDED: Final = "intervention_ended"
+UNLINKED: Final = "unlinked"
+ACK: Final = "ack"
+ERROR: Final = "error"
+
+# Frames the receiver acknowledges, and the sender keeps until then.
+ACKED_TYPES: Final = frozenset(
+    {
+        ALERT,
+        CONSENT,
+        REQUEST_MONITORING,
+        REQUEST_REMOTE_SERVICE,
+        WINDOW,
+        ACTION,
+        ACTION_RESULT,
+        INTERVENTION_ENDED,
+    }
+)
+
+# Error codes answered to the peer.
+ERROR_TOO_LARGE: Final = "too_large"
+ERROR_MALFORMED: Final = "malformed"
+ERROR_UNKNOWN_TYPE: Final = "unknown_type"
+ERROR_INVALID_PAYLOAD: Final = "invalid_payload"
+ERROR_UNSUPPORTED: Final = "unsupported"
+
+_ID = vol.All(str, vol.Length(min=1, max=100))
+_REF = vol.Any(str, int)
+
+FRAME_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("v"): PROTOCOL_VERSION,
+        vol.Required("id"): _ID,
+        vol.Required("type"): vol.All(str, vol.Length(min=1, max=64)),
+        vol.Required("payload"): dict,
+    },
+    extra=vol.ALLOW_EXTRA,
+)
+
+_COMPANY = vol.Schema({vol.Required("id"): _REF, vol.Required("name"): str}, extra=vol.ALLOW_EXTRA)
+# A company or an installer: a name, or an object with at least a name.
+_PARTY = vol.Any(None, str, vol.Schema({vol.Required("name"): str}, extra=vol.ALLOW_EXTRA))
+
+# Payloads of the frames the portal sends to Home Assistant.
+INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
+    WELCOME: vol.Schema(
+        {
+            vol.Required("installation_id"): _REF,
+            vol.Required("company"): _COMPANY,
+            vol.Optional("pending", default=list): [dict],
+        },
+        extra=vol.ALLOW_EXTRA,
+    ),
+    REQUEST_MONITORING: vol.Schema(
+        {
+            vol.Required("request_id"): _REF,
+            vol.Optional("company"): _PARTY,
+            vol.Optional("installer"): _PARTY,
+            vol.Optional("at"): vol.Any(None, str),
+        },
+        extra=vol.ALLOW_EXTRA,
+    ),
+    REQUEST_REMOTE_SERVICE: vol.Schema({}, extra=vol.ALLOW_EXTRA),
+    ACTION: vol.Schema({}, extra=vol.ALLOW_EXTRA),
+    INTERVENTION_ENDED: vol.Schema({}, extra=vol.ALLOW_EXTRA),
+    UNLINKED: vol.Schema({}, extra=vol.ALLOW_EXTRA),
+    ACK: vol.Schema({vol.Required("id"): _ID}, extra=vol.ALLOW_EXTRA),
+    ERROR: vol.Schema(
+        {
+            vol.Required("code"): str,
+            vol.Optional("message"): vol.Any(None, str),
+            vol.Optional("ref"): vol.Any(None, str),
+        },
+        extra=vol.ALLOW_EXTRA,
+    ),
+}
+
+
+class FrameError(Exception):
+    """A frame that cannot be accepted; ``code`` is answered to the peer."""
+
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        """Remember what to answer."""
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+def new_frame(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A frame with a fresh id."""
+    return {"v": PROTOCOL_VERSION, "id": str(uuid.uuid4()), "type": frame_type, "payload": payload}
+
+
+def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, Any]:
+    """An ``error`` frame (``ref``: the id of the frame it answers, when known)."""
+    payload: dict[str, Any] = {"code": code, "message": message}
+    if ref is not None:
+        payload["ref"] = ref
+    return new_frame(ERROR, payload)
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """JSON text of a frame."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def party_name(value: Any) -> str | None:
+    """The name of a company or installer given as a name or an object with a name."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return str(value["name"])
+    return None
+
+
+def parse(text: str) -> dict[str, Any]:
+    """Validate a received text message; return the frame with its validated payload."""
+    if len(text.encode("utf-8")) > MAX_FRAME_BYTES:
+        raise FrameError(ERROR_TOO_LARGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+    try:
+        raw = json.loads(text)
+    except ValueError as err:
+        raise FrameError(ERROR_MALFORMED, "not JSON") from err
+    return validate(raw)
+
+
+def validate(raw: Any) -> dict[str, Any]:
+    """Validate a decoded frame; return it with its validated payload."""
+    ref = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+    try:
+        frame: dict[str, Any] = FRAME_SCHEMA(raw)
+    except vol.Invalid as err:
+        raise FrameError(ERROR_MALFORMED, f"not a frame: {err}", ref) from err
+    schema = INCOMING_PAYLOADS.get(frame["type"])
+    if schema is None:
+        raise FrameError(ERROR_UNKNOWN_TYPE, f"unknown frame type {frame['type']!r}", ref)
+    try:
+        frame["payload"] = schema(frame["payload"])
+    except vol.Invalid as err:
+        raise FrameError(
+            ERROR_INVALID_PAYLOAD, f"invalid {frame['type']} payload: {err}", ref
+        ) from err
+    return frame
