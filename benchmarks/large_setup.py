@@ -1,7 +1,8 @@
 """The ``large`` box (200 devices): Somfy Pro beside Home Assistant's own overkiz integration.
 
-Run: ``python benchmarks/large_setup.py [--cycles N]``. Both integrations are set up, one
-after the other, in the same Home Assistant (the test harness) against the same simulator
+Run: ``python benchmarks/large_setup.py [--cycles N] [--changes K] [--rounds R]``. Both
+integrations are set up, one after the other (alternating which goes first, R rounds, medians
+reported), in the same Home Assistant (the test harness) against the same simulator
 over HTTPS on 127.0.0.1. Prints figures and ratios, asserts nothing.
 
 - setup: wall-clock and CPU time of setting up the config entry (reading the box, creating
@@ -34,6 +35,7 @@ TOKEN = "benchmark-token"
 PIN = "2222-3333-4444"
 CYCLES = 30
 CHANGES = 10
+ROUNDS = 4
 PLATFORM_DOMAINS = (
     "alarm_control_panel",
     "binary_sensor",
@@ -105,7 +107,7 @@ async def _run(
     }
 
 
-async def _measure(hass: Any, tmp_path: Path, cycles: int, changes: int) -> None:
+async def _measure(hass: Any, tmp_path: Path, cycles: int, changes: int, rounds: int) -> None:
     from homeassistant.setup import async_setup_component
 
     from box_simulator.server import BoxSimulator
@@ -117,31 +119,22 @@ async def _measure(hass: Any, tmp_path: Path, cycles: int, changes: int) -> None
     sim = BoxSimulator("large", token=TOKEN, port=0, state_dir=tmp_path)
     await sim.start()
     host = f"127.0.0.1:{sim.port}"
+    ours_runs: list[dict[str, float]] = []
+    theirs_runs: list[dict[str, float]] = []
+    ours_data = {"host": host, "token": TOKEN, "verify_ssl": False}
+    theirs_data = {**ours_data, "api_type": "local", "hub": "somfy_europe"}
     try:
-        ours = await _run(
-            hass,
-            sim,
-            "somfy_pro",
-            {"host": host, "token": TOKEN, "verify_ssl": False},
-            cycles,
-            changes,
-        )
-        theirs = await _run(
-            hass,
-            sim,
-            "overkiz",
-            {
-                "host": host,
-                "token": TOKEN,
-                "verify_ssl": False,
-                "api_type": "local",
-                "hub": "somfy_europe",
-            },
-            cycles,
-            changes,
-        )
+        for index in range(rounds):
+            # Alternate which one goes first, so that neither pays for first-time work.
+            order = [("somfy_pro", ours_data, ours_runs), ("overkiz", theirs_data, theirs_runs)]
+            if index % 2:
+                order.reverse()
+            for domain, data, runs in order:
+                runs.append(await _run(hass, sim, domain, data, cycles, changes))
     finally:
         await sim.stop()
+    ours = {key: statistics.median(run[key] for run in ours_runs) for key in ours_runs[0]}
+    theirs = {key: statistics.median(run[key] for run in theirs_runs) for key in theirs_runs[0]}
 
     def row(label: str, key: str, scale: float, unit: str) -> None:
         a, b = ours[key] * scale, theirs[key] * scale
@@ -150,7 +143,10 @@ async def _measure(hass: Any, tmp_path: Path, cycles: int, changes: int) -> None
 
     devices = len(sim.box.devices)
     print()
-    print(f"'large' scenario: {devices} devices; medians over {cycles} update cycles")
+    print(
+        f"'large' scenario: {devices} devices; medians of {rounds} rounds "
+        f"(alternating order) of {cycles} update cycles each"
+    )
     print(f"{'':<34} {'somfy_pro':>10} {'overkiz':>10} {'':<3} {'ratio':>6}")
     print(f"{'entities':<34} {ours['entities']:>10.0f} {theirs['entities']:>10.0f}")
     row("setup, wall clock", "setup_wall", 1000, "ms")
@@ -178,13 +174,15 @@ async def test_large_setup(hass: Any, tmp_path: Path, request: pytest.FixtureReq
         tmp_path,
         int(request.config.getoption("cycles")),
         int(request.config.getoption("changes")),
+        int(request.config.getoption("rounds")),
     )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--cycles N --changes K``."""
+    """``--cycles N --changes K --rounds R``."""
     parser.addoption("--cycles", default=str(CYCLES))
     parser.addoption("--changes", default=str(CHANGES))
+    parser.addoption("--rounds", default=str(ROUNDS))
 
 
 if __name__ == "__main__":
@@ -194,7 +192,7 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     options = [
         f"--{name}={args[args.index('--' + name) + 1]}"
-        for name in ("cycles", "changes")
+        for name in ("cycles", "changes", "rounds")
         if "--" + name in args
     ]
     sys.exit(
