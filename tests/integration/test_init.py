@@ -242,3 +242,23 @@ async def test_sub_devices_share_the_product_device(
     part_entity = registry.async_get(entity_id(hass, "sensor", f"{part.url}_radio_level"))
     assert part_entity.device_id == combo.id
     assert state_of(hass, "sensor", f"{PIN}_paired_devices") == "12"
+
+
+async def test_box_reboot(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: BoxSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A reboot (as the simulator does it): unreachable, then back without our listener."""
+    before = init_integration.runtime_data.client.listener_id
+    await simulator.set_online(False)
+    simulator.box.forget_volatile()
+    await tick(hass, freezer)
+    assert state_of(hass, "binary_sensor", f"{PIN}_online") == "off"
+    await simulator.set_online(True)
+    await tick(hass, freezer)
+    assert state_of(hass, "binary_sensor", f"{PIN}_online") == "on"
+    after = init_integration.runtime_data.client.listener_id
+    assert after not in (None, before)
+    assert list(simulator.box.listeners) == [after]
