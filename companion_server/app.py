@@ -18,9 +18,12 @@ from companion_server import pages
 from companion_server.accounts import views as account_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
+from companion_server.hub import api as hub_api
 from companion_server.installations import views as installation_views
 from companion_server.mail import worker
 from companion_server.models import Company, Invitation, User, UserToken
+from companion_server.monitoring import views as monitoring_views
+from companion_server.registration import views as registration_views
 from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
 from companion_server.web import (
@@ -68,11 +71,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(pages.routes)
     app.add_routes(account_views.routes)
     app.add_routes(team_views.routes)
+    app.add_routes(registration_views.routes)
     app.add_routes(installation_views.routes)
+    app.add_routes(monitoring_views.routes)
+    app.add_routes(hub_api.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)
     app.router.add_static("/static", PACKAGE_DIR / "static", name="static", append_version=False)
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(hub_api.hub_context)
     if settings.mail_worker:
         app.cleanup_ctx.append(_mail_worker)
     app.cleanup_ctx.append(_maintenance)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -177,7 +179,10 @@ class Installation(Base):
     """A customer's box looked after by a company (registration and linking come later)."""
 
     __tablename__ = "installations"
-    __table_args__ = (Index("ix_installations_company_id_id", "company_id", "id"),)
+    __table_args__ = (
+        Index("ix_installations_company_id_id", "company_id", "id"),
+        Index("ix_installations_box_pin", "box_pin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -253,3 +258,201 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# -- linking, monitoring and the installation view (issue 5) ------------------------------
+
+
+class RegistrationStatus(StrEnum):
+    """Where an installation stands with its customer's Home Assistant (``Installation.status``)."""
+
+    PENDING = "pending"  # registered by the installer, waiting for the customer's code
+    LINKED = "linked"  # Home Assistant entered the code: the installation has a token
+    UNLINKED = "unlinked"  # either side ended the link; a new code can be sent
+
+
+class Monitoring(StrEnum):
+    """The customer's answer to "Activate Serv-e-go" (monitoring consent)."""
+
+    NONE = "none"
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class Registration(Base):
+    """One e-mailed validation code of an installation (single use, expiring, stored hashed)."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InstallationLink(Base):
+    """The link of an installation with one Home Assistant: its bearer token (hashed)."""
+
+    __tablename__ = "installation_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[str] = mapped_column(String(100))
+    ha_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(20))
+
+
+class InstallationState(Base):
+    """What the portal knows of an installation: consent, connection and box state."""
+
+    __tablename__ = "installation_states"
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    monitoring: Mapped[str] = mapped_column(String(20), default=Monitoring.NONE.value)
+    monitoring_request_id: Mapped[str | None] = mapped_column(String(36))
+    monitoring_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    connected_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    integration_version: Mapped[str | None] = mapped_column(String(40))
+    box_online: Mapped[bool | None] = mapped_column(Boolean)
+    box_online_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    box_activated: Mapped[bool | None] = mapped_column(Boolean)
+    box_up_to_date: Mapped[bool | None] = mapped_column(Boolean)
+    firmware: Mapped[str | None] = mapped_column(String(100))
+
+
+class Device(Base):
+    """A product paired with the box, as Home Assistant last reported it."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("installation_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(300))
+    label: Mapped[str] = mapped_column(String(200))
+    protocol: Mapped[str | None] = mapped_column(String(20))
+    ui_class: Mapped[str | None] = mapped_column(String(100))
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    rssi: Mapped[int | None] = mapped_column(Integer)
+    rssi_level: Mapped[str | None] = mapped_column(String(20))
+    battery: Mapped[str | None] = mapped_column(String(40))
+    defect: Mapped[str | None] = mapped_column(String(40))
+    editable: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sample_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RadioSample(Base):
+    """One radio level reading of a device (the history chart)."""
+
+    __tablename__ = "radio_samples"
+    __table_args__ = (Index("ix_radio_samples_device_at", "device_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rssi: Mapped[int] = mapped_column(Integer)
+
+
+class Alert(Base):
+    """An alert raised (and maybe cleared) on an installation."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("installation_id", "alert_id"),
+        Index("ix_alerts_installation_at", "installation_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    alert_id: Mapped[str] = mapped_column(String(100))
+    device_url: Mapped[str | None] = mapped_column(String(300))
+    device_label: Mapped[str | None] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReceivedFrame(Base):
+    """The id of an acknowledged frame from Home Assistant, recorded once (de-duplication)."""
+
+    __tablename__ = "received_frames"
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    frame_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PortalFrame(Base):
+    """A frame for Home Assistant kept until acknowledged (resent after each reconnect)."""
+
+    __tablename__ = "portal_frames"
+    __table_args__ = (Index("ix_portal_frames_pending", "installation_id", "acked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    frame_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InterventionEntry(Base):
+    """The interventions log of an installation; notes are private to the author's company."""
+
+    __tablename__ = "intervention_log"
+    __table_args__ = (Index("ix_intervention_log_installation_at", "installation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertSetting(Base):
+    """Which alert types of an installation e-mail which collaborator."""
+
+    __tablename__ = "alert_settings"
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    alert_type: Mapped[str] = mapped_column(String(40), primary_key=True)

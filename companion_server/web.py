@@ -67,6 +67,12 @@ FLASHES = {
     "unassigned": N_("The assignment is removed."),
     "welcome": N_("Welcome! Your account is ready."),
     "session_expired": N_("Please log in to continue."),
+    "box_registered": N_("The box is registered: the customer has been sent the validation code."),
+    "code_resent": N_("A new validation code is sent; the previous one no longer works."),
+    "monitoring_requested": N_("Serv-e-go is requested: the customer has been asked to validate."),
+    "box_unlinked": N_("The box is unlinked; its Home Assistant can no longer connect."),
+    "note_added": N_("The note is saved. Only your company sees it."),
+    "alert_settings_saved": N_("The alert settings are saved."),
 }
 
 
@@ -249,6 +255,11 @@ async def proxy_middleware(request: web.Request, handler: Handler) -> web.Stream
     return await handler(request.clone(remote=remote, scheme=scheme))
 
 
+def secure_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Put the security headers on a response that a handler prepares itself (streams)."""
+    _secure_headers(request, response)
+
+
 @web.middleware
 async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Security headers on every answer; HTML is never cached."""
@@ -262,6 +273,8 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 def _secure_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if response.prepared:  # streams (WebSocket, events) set theirs before starting
+        return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers["Server"] = "companion-server"
@@ -360,7 +373,7 @@ def _anonymous_visitor(request: web.Request) -> Visitor:
 @web.middleware
 async def visitor_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the session, pick the language, prepare the CSRF token and the flash message."""
-    if request.path.startswith("/static/") or request.path == "/healthz":
+    if request.path.startswith(("/static/", "/api/")) or request.path == "/healthz":
         return await handler(request)
     core = core_of(request)
     v = _anonymous_visitor(request)

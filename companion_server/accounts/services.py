@@ -378,7 +378,8 @@ async def _login_outcome(
 ) -> LoginResult | LoginFailed:
     settings = core.settings
     now = core.now()
-    user = await db.get(User, user_id) if user_id is not None else None
+    # Row lock: concurrent attempts on one account are counted one after the other.
+    user = await db.get(User, user_id, with_for_update=True) if user_id is not None else None
     if user is None:
         # Unknown address: count failures like an account would, answer the same.
         failures = await ratelimit.hit(db, now, "login-unknown", email, RateLimit(10**9, 86400))

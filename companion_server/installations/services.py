@@ -100,6 +100,14 @@ async def _get(db: AsyncSession, actor: User, installation_id: int) -> Installat
     return installation
 
 
+async def visible_installation(db: AsyncSession, actor: User, installation_id: int) -> Installation:
+    """An installation the actor may see, or :class:`NotFound`.
+
+    Administrators see their company's installations, installers those assigned to them.
+    """
+    return await _get(db, actor, installation_id)
+
+
 async def get_installation(
     core: Core, actor_id: int, installation_id: int
 ) -> tuple[Installation, list[Person]]:

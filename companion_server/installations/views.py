@@ -37,20 +37,24 @@ async def installations_list(request: web.Request) -> web.StreamResponse:
 @login_required
 async def installation_page(request: web.Request) -> web.StreamResponse:
     """One installation with its assigned installers (and, for administrators, assignment)."""
+    from companion_server.monitoring.views import tab_context
+
     user = current_user(request)
     core = core_of(request)
-    installation, assignees = await services.get_installation(
-        core, user.id, int_param(request, "installation_id")
-    )
+    context = await tab_context(request, "installation")
+    assignees = context["ov"].assignees
     candidates = []
     if user.is_admin:
         assigned = {a.id for a in assignees}
         candidates = [m for m in await members(core, user.company_id) if m.id not in assigned]
-    return render(
-        request,
-        "installation.html",
-        {"installation": installation, "assignees": assignees, "candidates": candidates},
+    context.update(
+        {
+            "assignees": assignees,
+            "candidates": candidates,
+            "just_registered": request.query.get("registered") == "1",
+        }
     )
+    return render(request, "installation.html", context)
 
 
 @routes.post("/installations/{installation_id}/assignments")

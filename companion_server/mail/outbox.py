@@ -31,6 +31,9 @@ class MailKind(StrEnum):
     INVITATION_EXISTING = "invitation_existing"
     MEMBER_DELETED = "member_deleted"
     ROLE_CHANGED = "role_changed"
+    BOX_REGISTRATION = "box_registration"
+    MONITORING_REQUEST = "monitoring_request"
+    ALERT = "alert"
 
 
 @cache

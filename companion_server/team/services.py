@@ -54,9 +54,21 @@ class InvitationView:
     company_name: str
 
 
-async def fresh_actor(db: AsyncSession, actor_id: int, *, admin: bool = True) -> User:
-    """Reload the acting user in this transaction (their role may have just changed)."""
+async def fresh_actor(
+    db: AsyncSession, actor_id: int, *, admin: bool = True, lock_company: bool = False
+) -> User:
+    """Reload the acting user in this transaction (their role may have just changed).
+
+    ``lock_company`` serialises changes of roles and members of one company (PostgreSQL
+    row lock; SQLite runs one transaction at a time anyway): two administrators deleting or
+    promoting at the same moment cannot leave a company with no or three administrators.
+    """
     actor = await db.get(User, actor_id)
+    if actor is not None and lock_company:
+        await db.execute(select(Company.id).where(Company.id == actor.company_id).with_for_update())
+        actor = await db.scalar(
+            select(User).where(User.id == actor_id).execution_options(populate_existing=True)
+        )
     if actor is None:
         raise NotFound()
     if admin and not actor.is_admin:
@@ -289,7 +301,7 @@ async def delete_member(core: Core, actor_id: int, member_id: int, ip: str) -> N
     """Delete a collaborator: every session ends at once and they are told by mail (O5)."""
     async with core.tx() as db:
         now = core.now()
-        actor = await fresh_actor(db, actor_id)
+        actor = await fresh_actor(db, actor_id, lock_company=True)
         member = await _member(db, actor, member_id)
         if member.id == actor.id:
             raise RuleViolation("You cannot delete yourself.")
@@ -320,7 +332,7 @@ async def delete_member(core: Core, actor_id: int, member_id: int, ip: str) -> N
 async def promote(core: Core, actor_id: int, member_id: int, ip: str) -> None:
     """Make an installer the company's second administrator (at most two, O5)."""
     async with core.tx() as db:
-        actor = await fresh_actor(db, actor_id)
+        actor = await fresh_actor(db, actor_id, lock_company=True)
         member = await _member(db, actor, member_id)
         if member.is_admin:
             return
@@ -332,7 +344,7 @@ async def promote(core: Core, actor_id: int, member_id: int, ip: str) -> None:
 async def step_down(core: Core, actor_id: int, successor_id: int | None, ip: str) -> None:
     """Stop being an administrator; the last one must name a successor first (O5)."""
     async with core.tx() as db:
-        actor = await fresh_actor(db, actor_id)
+        actor = await fresh_actor(db, actor_id, lock_company=True)
         successor = await _member(db, actor, successor_id) if successor_id else None
         if successor is not None and successor.id == actor.id:
             raise RuleViolation("Choose a colleague as your successor.")

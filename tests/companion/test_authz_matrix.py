@@ -21,11 +21,16 @@ from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.models import (
+    Alert,
     Base,
     Company,
+    Device,
     Installation,
     InstallationAssignment,
+    InstallationLink,
+    InstallationState,
     Invitation,
+    Registration,
     Role,
     TokenKind,
     User,
@@ -74,6 +79,10 @@ class Row:
     form: dict[str, str] = field(default_factory=dict)
     token: TokenKind | str | None = None
     path: str | None = None
+    # Route placeholders filled from another key of the world (e.g. a pending installation).
+    rename: dict[str, str] = field(default_factory=dict)
+    # A stream (Server-Sent Events): only the status is read.
+    stream: bool = False
 
 
 def installation_viewers(ok: int) -> dict[str, Expect]:
@@ -85,6 +94,9 @@ PASSWORDS = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
 SIGNUP = {"company": "New Co", "name": "New", "email": "{unique}", "language": "en", **PASSWORDS}
 ACCEPT = {"name": "Invited", "language": "en", **PASSWORDS}
 ASSIGN = {"user_id": "{member_id}"}
+REGISTER = {"pin": "{new_pin}", "email": "{unique}", "language": "en"}
+PENDING = {"installation_id": "pending_installation_id"}
+LINKED_ONLY = {"installation_id": "linked_installation_id"}
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
@@ -124,6 +136,32 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/installations/{installation_id}/assignments", admin_object(303), ASSIGN),
     Row("POST", "/installations/{installation_id}/assignments/{user_id}/delete",
         admin_object(303)),
+    # Issue 5: registration, Serv-e-go, the installation's tabs, live updates, the HA API.
+    Row("GET", "/installations/registrations", members(200)),
+    Row("GET", "/installations/registrations/new", members(200)),
+    Row("POST", "/installations/registrations", members(303), form=REGISTER),
+    Row("GET", "/installations/{installation_id}/resend", installation_viewers(200),
+        rename=PENDING),
+    Row("POST", "/installations/{installation_id}/resend", installation_viewers(303),
+        form={"email": "{unique}"}, rename=PENDING),
+    Row("POST", "/installations/{installation_id}/monitoring", installation_viewers(303),
+        rename=LINKED_ONLY),
+    Row("POST", "/installations/{installation_id}/unlink", admin_object(303)),
+    Row("GET", "/installations/{installation_id}/devices", installation_viewers(200)),
+    Row("GET", "/installations/{installation_id}/devices/{device_id}",
+        installation_viewers(200)),
+    Row("GET", "/installations/{installation_id}/alerts", installation_viewers(200)),
+    Row("GET", "/installations/{installation_id}/interventions", installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/notes", installation_viewers(303),
+        form={"note": "Checked the shutter."}),
+    Row("GET", "/installations/{installation_id}/alert-settings", installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/alert-settings", installation_viewers(303),
+        form={"alert-{user_id}-intrusion": "on"}),
+    Row("GET", "/installations/{installation_id}/events", installation_viewers(200),
+        stream=True),
+    Row("POST", "/api/v1/link", everyone(400), form={"code": "x", "pin": "y"}),
+    Row("POST", "/api/v1/unlink", everyone(401)),
+    Row("GET", "/api/v1/ws", everyone(401)),
 )
 # fmt: on
 
@@ -183,6 +221,9 @@ async def build_world(core: Core, password_hash: str) -> World:
                 installation_id=installation_a.id, user_id=installer_a.id, assigned_at=now
             )
         )
+        extra = await _monitored_installations(db, now, n, company_a, company_b, installer_a)
+        extra["a"]["device_id"] = await _granted(db, now, installation_a)
+        extra["b"]["device_id"] = await _granted(db, now, installation_b)
         links: dict[str, str] = {}
         invitations: dict[str, int] = {}
         for key, company in (("a", company_a), ("b", company_b)):
@@ -225,6 +266,8 @@ async def build_world(core: Core, password_hash: str) -> World:
             "invitation_id": str(invitations["a"]),
             "login_email": target_a.email,
             "unique": unique,
+            "new_pin": f"5{n % 1000:03d}-0000-0000",
+            **extra["a"],
         }
         other = {
             "installation_id": str(installation_b.id),
@@ -233,14 +276,117 @@ async def build_world(core: Core, password_hash: str) -> World:
             "invitation_id": str(invitations["b"]),
             "login_email": target_a.email,
             "unique": unique,
+            "new_pin": f"5{n % 1000:03d}-0000-0000",
+            **extra["b"],
         }
         return World(sessions=sessions, own=own, other=other, tokens_own=links)
+
+
+async def _granted(db: Any, now: Any, installation: Installation) -> str:
+    """Link the installation, grant monitoring, give it a device and an alert."""
+    installation.status = "linked"
+    db.add(
+        InstallationLink(
+            installation_id=installation.id,
+            token_hash=new_token()[1],
+            instance_id="ha",
+            ha_name="Home",
+            created_at=now,
+        )
+    )
+    db.add(
+        InstallationState(
+            installation_id=installation.id, monitoring="granted", connected=False
+        )
+    )
+    device = Device(
+        installation_id=installation.id,
+        url=f"io://{installation.id}/1",
+        label="Shutter",
+        protocol="io",
+        rssi=60,
+        updated_at=now,
+    )
+    db.add(device)
+    db.add(
+        Alert(
+            installation_id=installation.id,
+            alert_id="a1",
+            device_url=device.url,
+            type="intrusion",
+            active=True,
+            at=now,
+            received_at=now,
+        )
+    )
+    await db.flush()
+    return str(device.id)
+
+
+async def _monitored_installations(
+    db: Any, now: Any, n: int, company_a: Company, company_b: Company, installer_a: User
+) -> dict[str, dict[str, str]]:
+    """Per company: a pending registration and a linked installation without monitoring."""
+    result: dict[str, dict[str, str]] = {}
+    for key, company in (("a", company_a), ("b", company_b)):
+        pending = Installation(
+            company_id=company.id,
+            name=f"Pending {key}",
+            box_pin=f"1{n % 1000:03d}-0000-000{'1' if key == 'a' else '2'}",
+            customer_email="home@example.com",
+            status="pending",
+            created_at=now,
+        )
+        linked = Installation(
+            company_id=company.id,
+            name=f"Linked {key}",
+            box_pin=f"2{n % 1000:03d}-0000-000{'1' if key == 'a' else '2'}",
+            customer_email="home@example.com",
+            status="linked",
+            created_at=now,
+        )
+        db.add_all([pending, linked])
+        await db.flush()
+        db.add(
+            Registration(
+                installation_id=pending.id,
+                email="home@example.com",
+                language="en",
+                code_hash=new_token()[1],
+                created_at=now,
+                expires_at=now + timedelta(days=7),
+                failed_attempts=0,
+            )
+        )
+        db.add(
+            InstallationLink(
+                installation_id=linked.id,
+                token_hash=new_token()[1],
+                instance_id="ha",
+                ha_name="Home",
+                created_at=now,
+            )
+        )
+        db.add(InstallationState(installation_id=linked.id, monitoring="none", connected=False))
+        if key == "a":
+            for installation in (pending, linked):
+                db.add(
+                    InstallationAssignment(
+                        installation_id=installation.id, user_id=installer_a.id, assigned_at=now
+                    )
+                )
+        result[key] = {
+            "pending_installation_id": str(pending.id),
+            "linked_installation_id": str(linked.id),
+        }
+    return result
 
 
 async def _call(
     http: aiohttp.ClientSession, base: str, row: Row, role: str, world: World, which: str
 ) -> tuple[int, str | None]:
     values = dict(world.own if which == "own" else world.other)
+    values.update({key: values[source] for key, source in row.rename.items()})
     if row.token is not None:
         values["token"] = (
             world.tokens_own[str(row.token)] if which == "own" else "no-such-link-" + "x" * 30
@@ -261,7 +407,8 @@ async def _call(
     async with http.request(
         row.method, base + path, data=data, headers=headers, allow_redirects=False
     ) as response:
-        await response.read()
+        if not row.stream or response.status != 200:
+            await response.read()
         return response.status, response.headers.get("Location")
 
 

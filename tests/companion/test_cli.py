@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from companion_server.cli import main
+from companion_server.db import head_revision
 from companion_server.settings import Settings, SettingsError, ensure_secret_key
 from tests.companion.helpers import PortalClient, free_port
 
@@ -82,7 +83,7 @@ def test_migrate_create_admin_lock(
         monkeypatch.delenv(name)
     assert main(["migrate"]) == 0
     assert (tmp_path / "data" / "companion.db").exists()
-    assert "Database at revision 0001" in capsys.readouterr().out
+    assert f"Database at revision {head_revision()}" in capsys.readouterr().out
     monkeypatch.setenv("COMPANION_ADMIN_PASSWORD", "operator password")
     args = ["create-admin", "--email", "Ops@Example.com", "--name", "Ops", "--company", "Ops Co"]
     assert main(args) == 0

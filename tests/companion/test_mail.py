@@ -249,6 +249,14 @@ def test_every_mail_renders_in_every_language() -> None:
         "inviter": "Bob",
         "days": 7,
         "admin": True,
+        "pin": "1234-5678-9012",
+        "code": "ABCDE-12345",
+        "portal_url": "http://x",
+        "installer": "Ivan",
+        "installation": "Villa",
+        "alert": "Intrusion",
+        "device": "Door",
+        "time": "2026-03-02 08:00 UTC",
     }
     subjects = set()
     for kind in MailKind:

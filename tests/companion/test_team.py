@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -272,3 +274,54 @@ async def test_team_page_counts_and_security_log(client: PortalClient, core: Cor
     await make_user(core, await make_company(core, "X"), "x@example.com")
     await installations.create_installation(core, other.company_id, name="Other")
     assert "other-boss@example.com" not in page.text
+
+
+async def test_concurrent_role_changes_keep_the_rules(core: Core) -> None:
+    company, admin = await _admin(core)
+    second = await make_user(core, company, "second@example.com", role=Role.ADMIN)
+    a = await make_user(core, company, "a@example.com")
+    b = await make_user(core, company, "b@example.com")
+    await team.step_down(core, second.id, None, "x")
+    # Two promotions at once: exactly one wins (two administrators at most).
+    results = await asyncio.gather(
+        team.promote(core, admin.id, a.id, "x"),
+        team.promote(core, admin.id, b.id, "x"),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["NoneType", "RuleViolation"]
+    async with core.tx() as db:
+        assert await team.admin_count(db, company.id) == 2
+    # Two administrators deleting each other at once: one of them stays.
+    promoted = a if results[0] is None else b
+    results = await asyncio.gather(
+        team.delete_member(core, admin.id, promoted.id, "x"),
+        team.delete_member(core, promoted.id, admin.id, "x"),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["NoneType", "NotFound"]
+    async with core.tx() as db:
+        assert await team.admin_count(db, company.id) == 1
+
+
+async def test_concurrent_wrong_passwords_are_all_counted(client: PortalClient, core: Core) -> None:
+    from companion_server.accounts.services import LoginFailed, login
+
+    company = await make_company(core)
+    await make_user(core, company, "target@example.com")
+    results = await asyncio.gather(
+        *(
+            login(
+                core,
+                email="target@example.com",
+                password="wrong!!!!!",
+                ip="1.2.3.4",
+                user_agent="t",
+            )
+            for _ in range(3)
+        ),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, LoginFailed) for r in results)
+    async with core.tx() as db:
+        user = await db.scalar(select(User).where(User.email == "target@example.com"))
+    assert user is not None and user.failed_logins == 3 and user.locked_at is not None

@@ -1,0 +1,355 @@
+"""The hub: live Home Assistant connections and browser watchers of one portal process.
+
+Everything that must reach a connection or a watcher goes through a bus message: on
+SQLite the bus is the process itself; on PostgreSQL it is ``LISTEN``/``NOTIFY`` on one
+channel, so that a frame queued by any instance reaches the Home Assistant connected to
+another one, and browsers watching an installation on any instance refresh. Messages are
+small notices ("installation 7 has frames waiting", "close 7", "7 changed"); the data
+itself stays in the database (the ``portal_frames`` outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+import contextlib
+from dataclasses import dataclass, field
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
+
+from companion_server.hub import protocol
+from companion_server.models import InstallationState, PortalFrame
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from companion_server.core import Core
+
+LOGGER = logging.getLogger(__name__)
+
+CHANNEL = "somfy_pro_hub"
+CLOSE_REPLACED = 4000
+CLOSE_UNLINKED = 4001
+CLOSE_GOING_AWAY = 1001
+CHANGE_COALESCE_SECONDS = 0.3
+WATCHER_QUEUE = 20
+
+Listener = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+@dataclass(eq=False)
+class Connection:
+    """One live WebSocket of a linked Home Assistant."""
+
+    ws: web.WebSocketResponse
+    installation_id: int
+    link_id: int
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    ready: bool = False  # ``hello`` answered: new frames are sent as they come
+    sent: set[str] = field(default_factory=set)  # portal frame ids sent on this connection
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(self, text: str) -> bool:
+        """Send one frame; False when the socket is gone."""
+        if self.ws.closed:
+            return False
+        try:
+            async with self.lock:
+                await self.ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            return False
+        return True
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket (idempotent)."""
+        if not self.ws.closed:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code, message=reason.encode())
+
+
+class LocalBus:
+    """One process: messages go straight to the hub."""
+
+    def __init__(self, listener: Listener) -> None:
+        """Deliver to ``listener``."""
+        self._listener = listener
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        """Deliver at once."""
+        await self._listener(message)
+
+
+class PostgresBus:
+    """Several processes: PostgreSQL ``LISTEN``/``NOTIFY`` on one channel (asyncpg)."""
+
+    RECONNECT_SECONDS = 2.0
+
+    def __init__(self, database_url: str, listener: Listener) -> None:
+        """Connect to the database of ``database_url`` (a SQLAlchemy URL)."""
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._listener = listener
+        self._listen: Any = None
+        self._notify: Any = None
+        self._notify_lock = asyncio.Lock()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.on_reconnect: Callable[[], Awaitable[None]] | None = None
+
+    async def start(self) -> None:
+        """Open the listening connection and watch it."""
+        await self._connect_listener()
+        self._supervisor = asyncio.create_task(self._supervise(), name="hub-bus")
+
+    async def _connect_listener(self) -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        self._listen = await asyncpg.connect(self._dsn)
+        await self._listen.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            LOGGER.warning("Ignoring a malformed hub notification")
+            return
+        task = asyncio.create_task(self._listener(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self.RECONNECT_SECONDS)
+            if self._listen is not None and not self._listen.is_closed():
+                continue
+            try:
+                await self._connect_listener()
+            except Exception:
+                LOGGER.warning("Hub: cannot listen on PostgreSQL yet; retrying")
+                continue
+            LOGGER.info("Hub: listening on PostgreSQL again")
+            if self.on_reconnect is not None:
+                await self.on_reconnect()
+
+    async def stop(self) -> None:
+        """Close both connections."""
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        for conn in (self._listen, self._notify):
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        """``NOTIFY`` every instance (this one included)."""
+        import asyncpg
+
+        payload = json.dumps(message, separators=(",", ":"))
+        async with self._notify_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._notify is None or self._notify.is_closed():
+                        self._notify = await asyncpg.connect(self._dsn)
+                    await self._notify.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                    return
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    self._notify = None
+                    if attempt == 2:
+                        LOGGER.exception("Hub: cannot notify other instances")
+
+
+class Hub:
+    """Live connections, browser watchers, and the bus between portal instances."""
+
+    def __init__(self, core: Core) -> None:
+        """Create the hub of one process (the bus starts with :meth:`start`)."""
+        self.core = core
+        self.connections: dict[int, Connection] = {}
+        self.watchers: dict[int, set[asyncio.Queue[str]]] = {}
+        self.handlers: set[asyncio.Task[Any]] = set()
+        self._changes: dict[int, asyncio.TimerHandle] = {}
+        if core.settings.is_sqlite:
+            self.bus: LocalBus | PostgresBus = LocalBus(self._on_message)
+        else:
+            bus = PostgresBus(core.settings.database_url, self._on_message)
+            bus.on_reconnect = self._resync
+            self.bus = bus
+
+    async def start(self) -> None:
+        """Start the bus."""
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        """Close every connection and watcher, then the bus."""
+        for handle in self._changes.values():
+            handle.cancel()
+        self._changes.clear()
+        conns = list(self.connections.values())
+        self.connections.clear()
+        if conns:
+            try:
+                async with self.core.tx() as db:
+                    await db.execute(
+                        update(InstallationState)
+                        .where(
+                            InstallationState.installation_id.in_(
+                                [c.installation_id for c in conns]
+                            )
+                        )
+                        .values(connected=False, connected_changed_at=self.core.now())
+                    )
+            except Exception:
+                LOGGER.exception("Hub: cannot record the disconnections")
+        for conn in conns:
+            await conn.close(CLOSE_GOING_AWAY, "portal shutting down")
+        for queues in self.watchers.values():
+            for queue in queues:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait("")
+        await self.bus.stop()
+
+    # -- what services call after their transaction ------------------------------------
+
+    async def frames_pending(self, installation_id: int) -> None:
+        """New frames for an installation's Home Assistant are in the outbox."""
+        await self.bus.publish({"t": "flush", "i": installation_id})
+
+    async def close_installation(
+        self, installation_id: int, reason: str, *, tell_ha: bool = False
+    ) -> None:
+        """Close the installation's live connection wherever it is (unlinked, revoked).
+
+        ``tell_ha``: send it an ``unlinked`` frame first (the portal ended the link).
+        """
+        message = {"t": "close", "i": installation_id, "r": reason[:50], "u": tell_ha}
+        await self._close_local(message)
+        await self.bus.publish(message)
+
+    async def _close_local(self, message: dict[str, Any]) -> None:
+        conn = self.connections.pop(message["i"], None)
+        if conn is None:
+            return
+        if message.get("u"):
+            await conn.send(protocol.encode("unlinked", {}))
+        await conn.close(CLOSE_UNLINKED, str(message.get("r", "closed")))
+
+    async def changed(self, installation_id: int) -> None:
+        """Browsers watching the installation should refresh (coalesced)."""
+        if installation_id in self._changes:
+            return
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._changes.pop(installation_id, None)
+            task = loop.create_task(self.bus.publish({"t": "changed", "i": installation_id}))
+            self.handlers.add(task)
+            task.add_done_callback(self.handlers.discard)
+
+        self._changes[installation_id] = loop.call_later(CHANGE_COALESCE_SECONDS, fire)
+
+    # -- connections ------------------------------------------------------------------
+
+    async def attach(self, conn: Connection) -> None:
+        """Make ``conn`` the installation's connection; an older one is closed."""
+        old = self.connections.get(conn.installation_id)
+        self.connections[conn.installation_id] = conn
+        if old is not None and old is not conn:
+            await old.close(CLOSE_REPLACED, "replaced by a newer connection")
+        await self.bus.publish({"t": "takeover", "i": conn.installation_id, "c": conn.uid})
+
+    def detach(self, conn: Connection) -> bool:
+        """Forget ``conn``; whether it was still the installation's current connection."""
+        if self.connections.get(conn.installation_id) is conn:
+            del self.connections[conn.installation_id]
+            return True
+        return False
+
+    def is_current(self, conn: Connection) -> bool:
+        """Whether ``conn`` is the installation's live connection in this process."""
+        return self.connections.get(conn.installation_id) is conn
+
+    async def pending_frames(self, installation_id: int) -> list[PortalFrame]:
+        """The installation's unacknowledged portal frames, oldest first."""
+        async with self.core.tx() as db:
+            rows = await db.scalars(
+                select(PortalFrame)
+                .where(
+                    PortalFrame.installation_id == installation_id,
+                    PortalFrame.acked_at.is_(None),
+                )
+                .order_by(PortalFrame.id)
+            )
+            return list(rows)
+
+    async def flush(self, conn: Connection) -> None:
+        """Send the frames not yet sent on this connection."""
+        if not conn.ready or conn.ws.closed:
+            return
+        for frame in await self.pending_frames(conn.installation_id):
+            if frame.frame_id in conn.sent:
+                continue
+            conn.sent.add(frame.frame_id)
+            text = protocol.encode(frame.type, json.loads(frame.payload), frame.frame_id)
+            if not await conn.send(text):
+                return
+
+    # -- browsers ---------------------------------------------------------------------
+
+    def watch(self, installation_id: int) -> asyncio.Queue[str]:
+        """A queue receiving a notice whenever the installation changes."""
+        queue: asyncio.Queue[str] = asyncio.Queue(WATCHER_QUEUE)
+        self.watchers.setdefault(installation_id, set()).add(queue)
+        return queue
+
+    def unwatch(self, installation_id: int, queue: asyncio.Queue[str]) -> None:
+        """Stop notifying ``queue``."""
+        queues = self.watchers.get(installation_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self.watchers[installation_id]
+
+    # -- the bus ----------------------------------------------------------------------
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        try:
+            kind = message.get("t")
+            installation_id = message.get("i")
+            if type(installation_id) is not int:
+                return
+            conn = self.connections.get(installation_id)
+            if kind == "flush" and conn is not None:
+                await self.flush(conn)
+            elif kind == "close" and conn is not None:
+                await self._close_local(message)
+            elif kind == "takeover" and conn is not None and conn.uid != message.get("c"):
+                self.detach(conn)
+                await conn.close(CLOSE_REPLACED, "replaced by a newer connection")
+            elif kind == "changed":
+                for queue in self.watchers.get(installation_id, ()):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        queue.put_nowait("changed")
+        except Exception:
+            LOGGER.exception("Hub: message %r failed", message)
+
+    async def _resync(self) -> None:
+        """After the bus was down: send whatever was queued meanwhile."""
+        for conn in list(self.connections.values()):
+            await self.flush(conn)
+        for installation_id in list(self.watchers):
+            await self._on_message({"t": "changed", "i": installation_id})

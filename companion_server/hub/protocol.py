@@ -1,0 +1,321 @@
+"""The Home Assistant <-> portal frames (protocol version 1, ``docs/architecture.md``).
+
+Every text message is parsed by :func:`parse_frame`: JSON, at most 64 KiB, the envelope
+``{"v": 1, "id": "<uuid>", "type": ..., "payload": {...}}`` and a voluptuous schema per
+type. Anything else raises :class:`FrameError`, which the hub answers with an ``error`` frame.
+Values are checked strictly: ``true`` is not a number, ``1`` is not a boolean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import json
+from typing import Any, Final
+import uuid
+
+import voluptuous as vol
+
+VERSION: Final = 1
+MAX_FRAME_BYTES: Final = 64 * 1024
+
+# Who sends what (the portal refuses frames of the other direction).
+FROM_HA: Final = frozenset(
+    {
+        "hello",
+        "snapshot",
+        "device_update",
+        "alert",
+        "consent",
+        "window",
+        "action_result",
+        "unlinked",
+        "ack",
+        "error",
+    }
+)
+FROM_PORTAL: Final = frozenset(
+    {
+        "welcome",
+        "request_monitoring",
+        "request_remote_service",
+        "action",
+        "intervention_ended",
+        "unlinked",
+        "ack",
+        "error",
+    }
+)
+# Frames delivered at least once: acknowledged by the receiver, recorded once by id.
+ACKED: Final = frozenset(
+    {
+        "alert",
+        "consent",
+        "request_monitoring",
+        "request_remote_service",
+        "window",
+        "action",
+        "action_result",
+        "intervention_ended",
+    }
+)
+# Frames that carry box data: accepted only while monitoring is granted.
+MONITORING_ONLY: Final = frozenset({"snapshot", "device_update", "alert"})
+CONSENT_STATES: Final = ("granted", "declined", "revoked")
+WINDOW_STATES: Final = ("granted", "declined", "revoked", "expired")
+MAX_DEVICES: Final = 500
+
+
+class FrameError(Exception):
+    """A frame the portal cannot accept; ``code`` goes into the ``error`` frame."""
+
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        """Keep the error code, a human-readable message and the frame id if known."""
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A validated frame."""
+
+    id: str
+    type: str
+    payload: dict[str, Any]
+
+
+def _strict(kind: type) -> Any:
+    def check(value: Any) -> Any:
+        if type(value) is not kind:
+            raise vol.Invalid(f"expected {kind.__name__}")
+        return value
+
+    return check
+
+
+Str = _strict(str)
+Bool = _strict(bool)
+Int = _strict(int)
+
+
+def _text(max_length: int) -> Any:
+    return vol.All(Str, vol.Length(max=max_length))
+
+
+def _number(value: Any) -> Any:
+    if type(value) not in (int, float) or value != value or value in (float("inf"), -float("inf")):
+        raise vol.Invalid("expected a number")
+    return value
+
+
+def _uuid(value: Any) -> str:
+    """A UUID in its usual 36-character form (returned as sent: acks echo it)."""
+    if type(value) is not str or len(value) != 36:
+        raise vol.Invalid("expected a UUID")
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError as err:
+        raise vol.Invalid("expected a UUID") from err
+    if str(parsed) != value.lower():
+        raise vol.Invalid("expected a UUID")
+    return value
+
+
+def _timestamp(value: Any) -> datetime:
+    if type(value) is not str or len(value) > 40:
+        raise vol.Invalid("expected an ISO 8601 time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise vol.Invalid("expected an ISO 8601 time") from err
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError) as err:
+        raise vol.Invalid("time out of range") from err
+
+
+def _json_value(depth: int = 0) -> Any:
+    def check(value: Any) -> Any:
+        if value is None or type(value) in (str, bool, int):
+            return value
+        if type(value) is float:
+            return _number(value)
+        if depth >= 4:
+            raise vol.Invalid("nested too deep")
+        if type(value) is list:
+            return [_json_value(depth + 1)(item) for item in value]
+        if type(value) is dict:
+            return {_text(100)(k): _json_value(depth + 1)(v) for k, v in value.items()}
+        raise vol.Invalid("unexpected value")
+
+    return check
+
+
+OPT_BOOL = vol.Any(None, Bool)
+OPT_TEXT = vol.Any(None, _text(200))
+
+DEVICE_FIELDS: dict[Any, Any] = {
+    vol.Optional("label"): OPT_TEXT,
+    vol.Optional("protocol"): vol.Any(None, _text(20)),
+    vol.Optional("ui_class"): vol.Any(None, _text(100)),
+    vol.Optional("online"): OPT_BOOL,
+    vol.Optional("rssi"): vol.Any(None, vol.All(_number, vol.Range(min=0, max=100))),
+    vol.Optional("rssi_level"): vol.Any(None, _text(20)),
+    vol.Optional("battery"): vol.Any(None, _text(40), _number),
+    vol.Optional("defect"): vol.Any(None, _text(40)),
+    vol.Optional("editable"): _json_value(),
+}
+DEVICE = vol.Schema({vol.Required("url"): _text(300), **DEVICE_FIELDS}, extra=vol.REMOVE_EXTRA)
+BOX = vol.Schema(
+    {
+        vol.Optional("online"): OPT_BOOL,
+        vol.Optional("activated"): OPT_BOOL,
+        vol.Optional("up_to_date"): OPT_BOOL,
+        vol.Optional("firmware"): vol.Any(None, _text(100)),
+    },
+    extra=vol.REMOVE_EXTRA,
+)
+WINDOW = vol.Schema(
+    {vol.Required("until"): _timestamp, vol.Required("kinds"): [_text(40)]},
+    extra=vol.REMOVE_EXTRA,
+)
+
+PAYLOADS: dict[str, vol.Schema] = {
+    "hello": vol.Schema(
+        {
+            vol.Required("integration_version"): _text(40),
+            vol.Required("pin"): _text(20),
+            vol.Required("monitoring"): Bool,
+            vol.Optional("window"): vol.Any(None, WINDOW),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "snapshot": vol.Schema(
+        {
+            vol.Required("box"): BOX,
+            vol.Required("devices"): vol.All([DEVICE], vol.Length(max=MAX_DEVICES)),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "device_update": vol.Schema(
+        {
+            vol.Required("url"): _text(300),
+            vol.Required("changes"): vol.Schema(DEVICE_FIELDS, extra=vol.REMOVE_EXTRA),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "alert": vol.Schema(
+        {
+            vol.Required("alert_id"): vol.All(Str, vol.Length(min=1, max=100)),
+            vol.Optional("device_url"): vol.Any(None, _text(300)),
+            vol.Optional("device_label"): OPT_TEXT,
+            vol.Required("type"): vol.All(Str, vol.Length(min=1, max=40)),
+            vol.Required("active"): Bool,
+            vol.Required("at"): _timestamp,
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "consent": vol.Schema(
+        {
+            vol.Optional("request_id"): vol.Any(None, _text(36)),
+            vol.Required("monitoring"): vol.All(Str, vol.In(CONSENT_STATES)),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "window": vol.Schema(
+        {
+            vol.Optional("request_id"): vol.Any(None, _text(36)),
+            vol.Required("state"): vol.All(Str, vol.In(WINDOW_STATES)),
+            vol.Optional("until"): vol.Any(None, _timestamp),
+            vol.Optional("kinds"): vol.Any(None, [_text(40)]),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "action_result": vol.Schema(
+        {
+            vol.Required("action_id"): _text(36),
+            vol.Required("ok"): Bool,
+            vol.Optional("error"): vol.Any(None, _text(500)),
+            vol.Required("at"): _timestamp,
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    "unlinked": vol.Schema({}, extra=vol.REMOVE_EXTRA),
+    "ack": vol.Schema({vol.Required("id"): _uuid}, extra=vol.REMOVE_EXTRA),
+    "error": vol.Schema(
+        {
+            vol.Required("code"): _text(100),
+            vol.Required("message"): _text(1000),
+            vol.Optional("ref"): vol.Any(None, _text(36)),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+}
+
+
+def parse_frame(text: str | bytes) -> Frame:
+    """Validate one text message from Home Assistant (raises :class:`FrameError`)."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FRAME_BYTES:
+        raise FrameError("too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise FrameError("invalid_json", "the frame is not JSON") from err
+    if type(data) is not dict:
+        raise FrameError("invalid_frame", "the frame must be a JSON object")
+    ref = data.get("id") if type(data.get("id")) is str else None
+    ref = ref[:36] if ref else None
+    if type(data.get("v")) is not int or data["v"] != VERSION:
+        raise FrameError("unsupported_version", f"only protocol version {VERSION}", ref)
+    try:
+        frame_id = _uuid(data.get("id"))
+    except vol.Invalid as err:
+        raise FrameError("invalid_frame", "the frame id must be a UUID", None) from err
+    kind = data.get("type")
+    if type(kind) is not str:
+        raise FrameError("invalid_frame", "the frame type must be a string", frame_id)
+    if kind not in FROM_HA:
+        code = "unexpected_type" if kind in FROM_PORTAL else "unknown_type"
+        raise FrameError(code, f"frame type {kind[:40]!r} is not accepted here", frame_id)
+    payload = data.get("payload")
+    if type(payload) is not dict:
+        raise FrameError("invalid_payload", "the payload must be a JSON object", frame_id)
+    try:
+        validated = PAYLOADS[kind](payload)
+    except vol.Invalid as err:
+        raise FrameError(
+            "invalid_payload", f"invalid {kind} payload: {err}"[:500], frame_id
+        ) from err
+    return Frame(frame_id, kind, validated)
+
+
+def new_frame_id() -> str:
+    """A fresh frame id."""
+    return str(uuid.uuid4())
+
+
+def encode(kind: str, payload: dict[str, Any], frame_id: str | None = None) -> str:
+    """One frame of the portal as JSON text."""
+    return json.dumps(
+        {"v": VERSION, "id": frame_id or new_frame_id(), "type": kind, "payload": payload},
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+def error_frame(code: str, message: str, ref: str | None = None) -> str:
+    """An ``error`` frame."""
+    payload: dict[str, Any] = {"code": code, "message": message}
+    if ref:
+        payload["ref"] = ref
+    return encode("error", payload)
+
+
+def ack_frame(frame_id: str) -> str:
+    """An ``ack`` frame for ``frame_id``."""
+    return encode("ack", {"id": frame_id})

@@ -1,0 +1,409 @@
+"""What the portal does with each frame of a linked Home Assistant (one transaction each).
+
+Acknowledged frames (``alert``, ``consent``, ``window``, ``action_result``) are recorded once
+by id (``received_frames``) and acknowledged again when replayed. ``snapshot``,
+``device_update`` and ``alert`` are accepted only while monitoring is granted; otherwise
+they are dropped and answered with an ``error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import json
+import logging
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import delete, select, update
+
+from companion_server.hub import protocol
+from companion_server.i18n import translator
+from companion_server.mail.outbox import MailKind, enqueue
+from companion_server.models import (
+    Alert,
+    AlertSetting,
+    Company,
+    Device,
+    Installation,
+    InstallationAssignment,
+    InstallationLink,
+    InstallationState,
+    Monitoring,
+    PortalFrame,
+    RadioSample,
+    ReceivedFrame,
+    User,
+)
+from companion_server.monitoring.labels import alert_label
+from companion_server.registration.services import _end_link, log, normalize_pin
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
+    from companion_server.hub.protocol import Frame
+
+LOGGER = logging.getLogger(__name__)
+
+CONTACT_RESOLUTION = timedelta(seconds=5)
+SAMPLE_EVERY = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the connection does after a frame: replies, and what changed."""
+
+    replies: list[str] = field(default_factory=list)
+    changed: bool = False
+    close: str | None = None
+    ready: bool = False
+    sent_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Context:
+    """One frame being applied."""
+
+    db: AsyncSession
+    core: Core
+    now: datetime
+    installation: Installation
+    state: InstallationState
+    link: InstallationLink
+    frame: Frame
+    outcome: Outcome
+
+
+async def apply_frame(core: Core, link_id: int, installation_id: int, frame: Frame) -> Outcome:
+    """Apply one validated frame of the installation's Home Assistant."""
+    outcome = Outcome()
+    now = core.now()
+    async with core.tx() as db:
+        link = await db.get(InstallationLink, link_id)
+        installation = await db.get(Installation, installation_id)
+        if link is None or link.revoked_at is not None or installation is None:
+            outcome.close = "unlinked"
+            return outcome
+        state = await db.get(InstallationState, installation_id)
+        if state is None:
+            state = InstallationState(installation_id=installation_id, monitoring="none")
+            db.add(state)
+        if state.last_contact_at is None or now - state.last_contact_at >= CONTACT_RESOLUTION:
+            state.last_contact_at = now
+        if frame.type in protocol.ACKED:
+            seen = await db.get(ReceivedFrame, (installation_id, frame.id.lower()))
+            if seen is not None:
+                outcome.replies.append(protocol.ack_frame(frame.id))
+                return outcome
+        if frame.type in protocol.MONITORING_ONLY and state.monitoring != Monitoring.GRANTED:
+            outcome.replies.append(
+                protocol.error_frame(
+                    "monitoring_not_granted",
+                    "monitoring is not granted: box data is not accepted",
+                    frame.id,
+                )
+            )
+            return outcome
+        ctx = Context(db, core, now, installation, state, link, frame, outcome)
+        await HANDLERS[frame.type](ctx)
+        if frame.type in protocol.ACKED and outcome.close is None:
+            db.add(
+                ReceivedFrame(
+                    installation_id=installation_id,
+                    frame_id=frame.id.lower(),
+                    type=frame.type,
+                    received_at=now,
+                )
+            )
+            outcome.replies.append(protocol.ack_frame(frame.id))
+    return outcome
+
+
+async def connection_changed(core: Core, installation_id: int, link_id: int, up: bool) -> None:
+    """Record that the installation's Home Assistant connected or went away."""
+    now = core.now()
+    async with core.tx() as db:
+        link = await db.get(InstallationLink, link_id)
+        if link is None or link.revoked_at is not None:
+            return
+        state = await db.get(InstallationState, installation_id)
+        if state is None:
+            return
+        if state.connected != up:
+            state.connected = up
+            state.connected_changed_at = now
+        state.last_contact_at = now
+
+
+# -- handlers ---------------------------------------------------------------------------
+
+
+async def _hello(ctx: Context) -> None:
+    payload = ctx.frame.payload
+    state = ctx.state
+    state.integration_version = payload["integration_version"]
+    if not state.connected:
+        state.connected = True
+        state.connected_changed_at = ctx.now
+    if normalize_pin(payload["pin"]) != ctx.installation.box_pin:
+        LOGGER.warning("Installation %s: hello with another box's PIN", ctx.installation.id)
+        ctx.outcome.replies.append(
+            protocol.error_frame("pin_mismatch", "this link belongs to another box", ctx.frame.id)
+        )
+    granted = payload["monitoring"]
+    if granted and state.monitoring != Monitoring.GRANTED:
+        _set_monitoring(ctx, Monitoring.GRANTED)
+    elif not granted and state.monitoring == Monitoring.GRANTED:
+        _set_monitoring(ctx, Monitoring.REVOKED)
+    company = await ctx.db.get(Company, ctx.installation.company_id)
+    assert company is not None
+    pending = list(
+        await ctx.db.scalars(
+            select(PortalFrame)
+            .where(
+                PortalFrame.installation_id == ctx.installation.id,
+                PortalFrame.acked_at.is_(None),
+            )
+            .order_by(PortalFrame.id)
+        )
+    )
+    frames = [
+        {"v": protocol.VERSION, "id": f.frame_id, "type": f.type, "payload": json.loads(f.payload)}
+        for f in pending
+    ]
+    ctx.outcome.replies.append(
+        protocol.encode(
+            "welcome",
+            {
+                "installation_id": ctx.installation.id,
+                "company": {"id": company.id, "name": company.name},
+                "pending": frames,
+            },
+        )
+    )
+    ctx.outcome.sent_ids = [f.frame_id for f in pending]
+    ctx.outcome.ready = True
+    ctx.outcome.changed = True
+
+
+def _set_monitoring(ctx: Context, value: Monitoring) -> None:
+    state = ctx.state
+    state.monitoring = value.value
+    state.monitoring_changed_at = ctx.now
+    log(ctx.db, ctx.installation, ctx.now, f"monitoring_{value.value}")
+    ctx.outcome.changed = True
+
+
+async def _consent(ctx: Context) -> None:
+    value = Monitoring(ctx.frame.payload["monitoring"])
+    if ctx.state.monitoring != value:
+        _set_monitoring(ctx, value)
+    request_id = ctx.frame.payload.get("request_id")
+    if request_id and request_id == ctx.state.monitoring_request_id:
+        ctx.state.monitoring_request_id = None
+
+
+async def _apply_device(
+    ctx: Context, device: Device, values: dict[str, Any], *, created: bool = False
+) -> None:
+    for key in ("label", "protocol", "ui_class", "online", "rssi_level", "defect"):
+        if key in values:
+            setattr(device, key, values[key] if key != "label" else (values[key] or device.url))
+    if "battery" in values:
+        battery = values["battery"]
+        device.battery = None if battery is None else str(battery)[:40]
+    if "editable" in values:
+        device.editable = json.dumps(values["editable"])[:4000]
+    if "rssi" in values:
+        rssi = None if values["rssi"] is None else round(values["rssi"])
+        due = device.last_sample_at is None or ctx.now - device.last_sample_at >= SAMPLE_EVERY
+        if rssi is not None and (created or rssi != device.rssi or due):
+            if created:
+                await ctx.db.flush()
+            device.last_sample_at = ctx.now
+            ctx.db.add(RadioSample(device_id=device.id, at=ctx.now, rssi=rssi))
+        device.rssi = rssi
+    device.updated_at = ctx.now
+
+
+async def _snapshot(ctx: Context) -> None:
+    box = ctx.frame.payload["box"]
+    state = ctx.state
+    if "online" in box and box["online"] != state.box_online:
+        state.box_online = box["online"]
+        state.box_online_since = ctx.now
+    for key, attr in (("activated", "box_activated"), ("up_to_date", "box_up_to_date")):
+        if key in box:
+            setattr(state, attr, box[key])
+    if "firmware" in box:
+        state.firmware = box["firmware"]
+    existing = {
+        d.url: d
+        for d in await ctx.db.scalars(
+            select(Device).where(Device.installation_id == ctx.installation.id)
+        )
+    }
+    seen: set[str] = set()
+    for values in ctx.frame.payload["devices"]:
+        url = values["url"]
+        if url in seen:
+            continue
+        seen.add(url)
+        device = existing.get(url)
+        created = device is None
+        if device is None:
+            device = Device(
+                installation_id=ctx.installation.id, url=url, label=url, updated_at=ctx.now
+            )
+            ctx.db.add(device)
+        await _apply_device(ctx, device, values, created=created)
+    gone = [d.id for url, d in existing.items() if url not in seen]
+    if gone:
+        await ctx.db.execute(delete(Device).where(Device.id.in_(gone)))
+    ctx.outcome.changed = True
+
+
+async def _device_update(ctx: Context) -> None:
+    url = ctx.frame.payload["url"]
+    device = await ctx.db.scalar(
+        select(Device).where(Device.installation_id == ctx.installation.id, Device.url == url)
+    )
+    created = device is None
+    if device is None:
+        device = Device(installation_id=ctx.installation.id, url=url, label=url, updated_at=ctx.now)
+        ctx.db.add(device)
+    await _apply_device(ctx, device, ctx.frame.payload["changes"], created=created)
+    ctx.outcome.changed = True
+
+
+async def _alert(ctx: Context) -> None:
+    payload = ctx.frame.payload
+    alert = await ctx.db.scalar(
+        select(Alert).where(
+            Alert.installation_id == ctx.installation.id, Alert.alert_id == payload["alert_id"]
+        )
+    )
+    raised = False
+    if alert is None:
+        alert = Alert(
+            installation_id=ctx.installation.id,
+            alert_id=payload["alert_id"],
+            device_url=payload.get("device_url"),
+            device_label=payload.get("device_label"),
+            type=payload["type"],
+            active=payload["active"],
+            at=payload["at"],
+            received_at=ctx.now,
+            cleared_at=None if payload["active"] else payload["at"],
+        )
+        ctx.db.add(alert)
+        raised = payload["active"]
+    else:
+        raised = payload["active"] and not alert.active
+        alert.active = payload["active"]
+        if payload["active"]:
+            alert.at = payload["at"]
+            alert.cleared_at = None
+        else:
+            alert.cleared_at = payload["at"]
+        if payload.get("device_label"):
+            alert.device_label = payload["device_label"]
+    ctx.outcome.changed = True
+    if raised:
+        await _mail_alert(ctx, alert)
+
+
+async def _mail_alert(ctx: Context, alert: Alert) -> None:
+    installation = ctx.installation
+    rows = await ctx.db.execute(
+        select(User, InstallationAssignment.user_id)
+        .join(AlertSetting, AlertSetting.user_id == User.id)
+        .outerjoin(
+            InstallationAssignment,
+            (InstallationAssignment.user_id == User.id)
+            & (InstallationAssignment.installation_id == installation.id),
+        )
+        .where(
+            AlertSetting.installation_id == installation.id,
+            AlertSetting.alert_type == alert.type,
+            User.company_id == installation.company_id,
+            User.email_confirmed_at.is_not(None),
+            User.locked_at.is_(None),
+        )
+    )
+    link = f"{ctx.core.settings.public_url}/installations/{installation.id}/alerts"
+    for user, assigned in rows.tuples():
+        if not user.is_admin and cast("int | None", assigned) is None:
+            continue
+        _ = translator(user.language)
+        enqueue(
+            ctx.db,
+            ctx.now,
+            MailKind.ALERT,
+            user.email,
+            user.language,
+            name=user.name,
+            installation=installation.name,
+            alert=_(alert_label(alert.type)),
+            device=alert.device_label or alert.device_url or _("the box"),
+            time=alert.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            link=link,
+        )
+
+
+async def _window(ctx: Context) -> None:
+    payload = ctx.frame.payload
+    log(ctx.db, ctx.installation, ctx.now, f"window_{payload['state']}")
+    ctx.outcome.changed = True
+
+
+async def _action_result(ctx: Context) -> None:
+    payload = ctx.frame.payload
+    detail = payload["action_id"] + ("" if payload["ok"] else f": {payload.get('error') or ''}")
+    log(ctx.db, ctx.installation, ctx.now, "action_result", detail=detail[:500])
+    ctx.outcome.changed = True
+
+
+async def _unlinked(ctx: Context) -> None:
+    await _end_link(ctx.db, ctx.core, ctx.installation, "home_assistant", None)
+    ctx.outcome.close = "unlinked"
+    ctx.outcome.changed = True
+
+
+async def _ack(ctx: Context) -> None:
+    await ctx.db.execute(
+        update(PortalFrame)
+        .where(
+            PortalFrame.installation_id == ctx.installation.id,
+            PortalFrame.frame_id == ctx.frame.payload["id"].lower(),
+            PortalFrame.acked_at.is_(None),
+        )
+        .values(acked_at=ctx.now)
+    )
+
+
+async def _error(ctx: Context) -> None:
+    payload = ctx.frame.payload
+    LOGGER.warning(
+        "Installation %s: Home Assistant reports %s: %s (ref %s)",
+        ctx.installation.id,
+        payload["code"],
+        payload["message"],
+        payload.get("ref"),
+    )
+
+
+HANDLERS: dict[str, Callable[[Context], Awaitable[None]]] = {
+    "hello": _hello,
+    "snapshot": _snapshot,
+    "device_update": _device_update,
+    "alert": _alert,
+    "consent": _consent,
+    "window": _window,
+    "action_result": _action_result,
+    "unlinked": _unlinked,
+    "ack": _ack,
+    "error": _error,
+}

@@ -1,0 +1,261 @@
+"""The installation's tabs (P6-P12), Serv-e-go requests, unlinking and live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from aiohttp import web
+
+from companion_server.errors import NotFound, RuleViolation, ValidationFailed
+from companion_server.monitoring import services
+from companion_server.monitoring.labels import (
+    ALERT_LABELS,
+    LOG_LABELS,
+    MONITORING_LABELS,
+    alert_label,
+    log_label,
+)
+from companion_server.registration import services as registration
+from companion_server.web import (
+    admin_required,
+    core_of,
+    current_user,
+    error_page,
+    flash_redirect,
+    form_data,
+    int_param,
+    login_required,
+    render,
+    secure_headers,
+)
+
+routes = web.RouteTableDef()
+
+EVENTS_LIFETIME_SECONDS = 120.0
+EVENTS_KEEPALIVE_SECONDS = 20.0
+
+
+async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
+    """What every tab of an installation shows (raises NotFound when not visible)."""
+    core = core_of(request)
+    overview = await services.overview(
+        core, current_user(request).id, int_param(request, "installation_id")
+    )
+    return {
+        "ov": overview,
+        "installation": overview.installation,
+        "tab": tab,
+        "now": core.now(),
+        "minutes_since": services.since,
+        "alert_label": alert_label,
+        "log_label": log_label,
+        "monitoring_labels": MONITORING_LABELS,
+        "alert_labels": ALERT_LABELS,
+        "log_labels": LOG_LABELS,
+    }
+
+
+async def _locked_or(
+    request: web.Request, tab: str, template: str, load: Any
+) -> web.StreamResponse:
+    context = await tab_context(request, tab)
+    if context["ov"].granted:
+        try:
+            context.update(await load())
+        except NotFound:
+            # Consent revoked between the two reads: show the lock.
+            context["ov"].state.monitoring = "revoked"
+    return render(request, template, context)
+
+
+@routes.get("/installations/{installation_id}/devices", allow_head=False)
+@login_required
+async def devices_tab(request: web.Request) -> web.StreamResponse:
+    """The paired products (P9)."""
+    core = core_of(request)
+    user = current_user(request)
+    installation_id = int_param(request, "installation_id")
+
+    async def load() -> dict[str, Any]:
+        return {"devices": await services.devices(core, user.id, installation_id)}
+
+    return await _locked_or(request, "devices", "installation_devices.html", load)
+
+
+@routes.get("/installations/{installation_id}/devices/{device_id}", allow_head=False)
+@login_required
+async def device_page(request: web.Request) -> web.StreamResponse:
+    """One product: online, radio level and its history (P9)."""
+    core = core_of(request)
+    user = current_user(request)
+    installation_id = int_param(request, "installation_id")
+    device_id = int_param(request, "device_id")
+
+    async def load() -> dict[str, Any]:
+        view = await services.device(core, user.id, installation_id, device_id)
+        return {"view": view, "points": services.chart_points(view.samples)}
+
+    return await _locked_or(request, "devices", "installation_device.html", load)
+
+
+@routes.get("/installations/{installation_id}/alerts", allow_head=False)
+@login_required
+async def alerts_tab(request: web.Request) -> web.StreamResponse:
+    """The alerts; each links to the product that raised it (P10)."""
+    core = core_of(request)
+    user = current_user(request)
+    installation_id = int_param(request, "installation_id")
+
+    async def load() -> dict[str, Any]:
+        alerts, device_ids = await services.alerts(core, user.id, installation_id)
+        return {"alerts": alerts, "device_ids": device_ids}
+
+    return await _locked_or(request, "alerts", "installation_alerts.html", load)
+
+
+@routes.get("/installations/{installation_id}/interventions", allow_head=False)
+@login_required
+async def interventions_tab(request: web.Request) -> web.StreamResponse:
+    """The interventions log and private notes (P12)."""
+    core = core_of(request)
+    user = current_user(request)
+    installation_id = int_param(request, "installation_id")
+
+    async def load() -> dict[str, Any]:
+        return {
+            "entries": await services.interventions(core, user.id, installation_id),
+            "errors": {},
+        }
+
+    return await _locked_or(request, "interventions", "installation_interventions.html", load)
+
+
+@routes.post("/installations/{installation_id}/notes")
+@login_required
+async def add_note(request: web.Request) -> web.StreamResponse:
+    """Add a private note to the log."""
+    installation_id = int_param(request, "installation_id")
+    core = core_of(request)
+    user = current_user(request)
+    data = await form_data(request)
+    try:
+        await services.add_note(core, user.id, installation_id, data.get("note", ""))
+    except ValidationFailed as err:
+        context = await tab_context(request, "interventions")
+        if not context["ov"].granted:
+            raise NotFound() from err
+        context["entries"] = await services.interventions(core, user.id, installation_id)
+        context["errors"] = err.errors
+        return render(request, "installation_interventions.html", context, status=400)
+    return flash_redirect(request, f"/installations/{installation_id}/interventions", "note_added")
+
+
+@routes.get("/installations/{installation_id}/alert-settings", allow_head=False)
+@login_required
+async def alert_settings(request: web.Request) -> web.StreamResponse:
+    """Which alert types e-mail which collaborators (P11)."""
+    context = await tab_context(request, "alert-settings")
+    context["settings"] = await services.alert_settings(
+        core_of(request), current_user(request).id, context["installation"].id
+    )
+    return render(request, "installation_alert_settings.html", context)
+
+
+@routes.post("/installations/{installation_id}/alert-settings")
+@login_required
+async def save_alert_settings(request: web.Request) -> web.StreamResponse:
+    """Save the alert settings (fields ``alert-<user id>-<type>``)."""
+    installation_id = int_param(request, "installation_id")
+    data = await form_data(request)
+    chosen: set[tuple[int, str]] = set()
+    for key in data:
+        prefix, _, rest = key.partition("-")
+        user_id, _, kind = rest.partition("-")
+        if prefix == "alert" and user_id.isdigit() and len(user_id) < 10:
+            chosen.add((int(user_id), kind))
+    await services.save_alert_settings(
+        core_of(request), current_user(request).id, installation_id, chosen
+    )
+    return flash_redirect(
+        request, f"/installations/{installation_id}/alert-settings", "alert_settings_saved"
+    )
+
+
+@routes.post("/installations/{installation_id}/monitoring")
+@login_required
+async def request_monitoring(request: web.Request) -> web.StreamResponse:
+    """Ask the customer to activate Serv-e-go (P5)."""
+    installation_id = int_param(request, "installation_id")
+    try:
+        await services.request_monitoring(
+            core_of(request), current_user(request).id, installation_id
+        )
+    except RuleViolation as err:
+        return error_page(request, 409, err.message)
+    return flash_redirect(request, f"/installations/{installation_id}", "monitoring_requested")
+
+
+@routes.post("/installations/{installation_id}/unlink")
+@admin_required
+async def unlink(request: web.Request) -> web.StreamResponse:
+    """End the link with the customer's Home Assistant (administrators)."""
+    installation_id = int_param(request, "installation_id")
+    try:
+        await registration.unlink_by_installer(
+            core_of(request), current_user(request).id, installation_id
+        )
+    except RuleViolation as err:
+        return error_page(request, 409, err.message)
+    return flash_redirect(request, f"/installations/{installation_id}", "box_unlinked")
+
+
+@routes.get("/installations/{installation_id}/events", allow_head=False)
+@login_required
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: ``changed`` whenever the installation's data changes.
+
+    The stream ends after two minutes (the browser reconnects, and the session and the
+    visibility are checked again).
+    """
+    from companion_server.hub.api import HUB
+
+    core = core_of(request)
+    installation_id = int_param(request, "installation_id")
+    await services.overview(core, current_user(request).id, installation_id)
+    hub = request.app[HUB]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    secure_headers(request, response)
+    queue = hub.watch(installation_id)
+    try:
+        await response.prepare(request)
+        await response.write(b"retry: 2000\n\n")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + EVENTS_LIFETIME_SECONDS
+        while (left := deadline - loop.time()) > 0:
+            try:
+                notice = await asyncio.wait_for(
+                    queue.get(), timeout=min(left, EVENTS_KEEPALIVE_SECONDS)
+                )
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if not notice:  # the hub is stopping
+                break
+            data = json.dumps({"installation_id": installation_id})
+            await response.write(f"event: changed\ndata: {data}\n\n".encode())
+    except (ConnectionResetError, ConnectionError):
+        pass
+    finally:
+        hub.unwatch(installation_id, queue)
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await response.write_eof()
+    return response

@@ -1,0 +1,56 @@
+// Live updates of an installation's pages (no inline script: CSP script-src 'self').
+// The server sends a Server-Sent Event "changed" when new data arrives; the page fetches
+// itself again and swaps the regions marked data-live (forms being typed in are left alone).
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-live-url]");
+  if (!root || !window.EventSource || !window.fetch) { return; }
+  var busy = false;
+  var again = false;
+
+  function ids(doc) {
+    var found = doc.querySelectorAll("[data-live][id]");
+    var result = [];
+    for (var i = 0; i < found.length; i++) { result.push(found[i].id); }
+    return result.join(",");
+  }
+
+  function replace(selector, fresh) {
+    var current = document.querySelector(selector);
+    var next = fresh.querySelector(selector);
+    if (current && next) { current.replaceWith(document.importNode(next, true)); }
+  }
+
+  function swap(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    if (ids(document) !== ids(fresh)) {
+      // A tab was locked or unlocked: its whole content changed.
+      replace(".tabs-card", fresh);
+      replace("aside.customer", fresh);
+    } else {
+      var regions = document.querySelectorAll("[data-live][id]");
+      for (var i = 0; i < regions.length; i++) {
+        var next = fresh.getElementById(regions[i].id);
+        if (next) { regions[i].replaceWith(document.importNode(next, true)); }
+      }
+      replace("nav.tabs", fresh);
+    }
+    document.body.setAttribute("data-live-updated", String(Date.now()));
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Update": "1" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) { if (html) { swap(html); } })
+      .catch(function () {})
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  var source = new EventSource(root.getAttribute("data-live-url"));
+  source.addEventListener("changed", refresh);
+})();
