@@ -84,6 +84,7 @@ class Registered:
     company_id: int
     code: str
     email: str
+    actor_id: int  # who registered (or resent): may request monitoring
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +281,7 @@ async def register_box(
             company=company.name,
             created_by_id=actor.id,
         )
-        return Registered(installation.id, company.id, code, email_n)
+        return Registered(installation.id, company.id, code, email_n, actor.id)
 
 
 async def resend(
@@ -328,7 +329,7 @@ async def resend(
             company=company.name,
             created_by_id=actor.id,
         )
-        return Registered(installation.id, company.id, code, email_n)
+        return Registered(installation.id, company.id, code, email_n, actor.id)
 
 
 @dataclass(frozen=True, slots=True)

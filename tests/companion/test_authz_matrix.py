@@ -295,9 +295,7 @@ async def _granted(db: Any, now: Any, installation: Installation) -> str:
         )
     )
     db.add(
-        InstallationState(
-            installation_id=installation.id, monitoring="granted", connected=False
-        )
+        InstallationState(installation_id=installation.id, monitoring="granted", connected=False)
     )
     device = Device(
         installation_id=installation.id,
