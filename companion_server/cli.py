@@ -197,7 +197,8 @@ async def _serve(settings: Settings) -> None:
     if settings.demo and settings.host not in ("127.0.0.1", "::1", "localhost"):
         LOGGER.warning("Demo mode on %s: anyone who can reach it reads every e-mail", settings.host)
     app = create_app(settings)
-    runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tf')
+    # On SIGTERM, requests in progress get 10 s; idle keep-alive connections are closed.
+    runner = web.AppRunner(app, access_log_format='%a "%r" %s %b %Tf', shutdown_timeout=10)
     await runner.setup()
     try:
         if settings.demo:

@@ -18,6 +18,7 @@ from companion_server.settings import Settings, SettingsError, ensure_secret_key
 from tests.companion.helpers import PortalClient, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+_drains: set[asyncio.Task[None]] = set()
 
 
 def test_settings_from_environment() -> None:
@@ -131,7 +132,15 @@ async def _run_demo(directory: Path, port: int) -> tuple[asyncio.subprocess.Proc
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    return process, await _read_until(process, "Sign up your own company")
+    output = await _read_until(process, "Sign up your own company")
+
+    async def drain() -> None:  # a full pipe would block the portal's logging
+        assert process.stdout is not None
+        while await process.stdout.read(65536):
+            pass
+
+    _drains.add(asyncio.create_task(drain()))
+    return process, output
 
 
 async def test_serve_demo_prints_logins_and_is_idempotent(tmp_path: Path) -> None:

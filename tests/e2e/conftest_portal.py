@@ -120,18 +120,29 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    try:
+    output: list[str] = []
+    started = threading.Event()
+
+    def drain() -> None:
+        # Keep reading: a full pipe would block the portal's logging, and so the portal.
         assert process.stdout is not None
-        output = ""
-        while "installer portal:" not in output:
-            line = process.stdout.readline()
-            if not line:
-                raise AssertionError(f"portal did not start: {output}")
-            output += line
+        for line in process.stdout:
+            output.append(line)
+            if "installer portal:" in line:
+                started.set()
+        started.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        started.wait(timeout=60)
+        if process.poll() is not None or not any("installer portal:" in x for x in output):
+            raise AssertionError(f"portal did not start: {''.join(output)}")
         yield Portal(f"http://127.0.0.1:{port}", database_url, mailbox)
     finally:
         process.terminate()
         process.wait(timeout=30)
+        reader.join(timeout=10)
         controller.stop()
 
 
