@@ -53,12 +53,16 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 
 @pytest.fixture(scope="session")
-def _postgres_template(postgres_admin_url: str) -> str:
+def _postgres_template(postgres_admin_url: str) -> Iterator[str]:
     """A migrated template database; each test gets a copy (CREATE DATABASE ... TEMPLATE)."""
-    psql(postgres_admin_url, "DROP DATABASE IF EXISTS portal_template")
-    psql(postgres_admin_url, "CREATE DATABASE portal_template")
-    asyncio.run(_migrate(_with_database(postgres_admin_url, "portal_template")))
-    return "portal_template"
+    name = f"portal_template_{os.getpid()}"  # unique: a shared server may run several suites
+    psql(postgres_admin_url, f"DROP DATABASE IF EXISTS {name}")
+    psql(postgres_admin_url, f"CREATE DATABASE {name}")
+    asyncio.run(_migrate(_with_database(postgres_admin_url, name)))
+    try:
+        yield name
+    finally:
+        psql(postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
