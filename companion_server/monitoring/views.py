@@ -63,11 +63,7 @@ async def _locked_or(
 ) -> web.StreamResponse:
     context = await tab_context(request, tab)
     if context["ov"].granted:
-        try:
-            context.update(await load())
-        except NotFound:
-            # Consent revoked between the two reads: show the lock.
-            context["ov"].state.monitoring = "revoked"
+        context.update(await load())
     return render(request, template, context)
 
 
