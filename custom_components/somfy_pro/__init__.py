@@ -14,7 +14,8 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.loader import async_get_integration
 
-from . import portal, services
+from . import audit, portal, remote_service, services, window_services
+from .actions import request_issue_id
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
 from .const import DOMAIN, LOGGER
@@ -36,6 +37,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions."""
     services.async_setup_services(hass)
+    window_services.async_setup_window_services(hass)
     return True
 
 
@@ -60,6 +62,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
             translation_placeholders={"host": entry.data[CONF_HOST]},
         )
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
+    audit_log = audit.AuditLog(hass, entry.entry_id)
+    await audit_log.async_load()
+    remote = remote_service.RemoteService(hass, entry.entry_id, audit_log)
+    await remote.async_load()
+    entry.async_on_unload(remote.async_unload)
     integration = await async_get_integration(hass, DOMAIN)
     portal_manager = portal.PortalManager(
         hass,
@@ -71,7 +78,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     )
     await portal_manager.async_load()
     entry.runtime_data = SomfyProRuntimeData(
-        client=client, coordinator=coordinator, alerts=alerts, portal=portal_manager
+        client=client,
+        coordinator=coordinator,
+        alerts=alerts,
+        portal=portal_manager,
+        remote_service=remote,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The installer portal first: alerts raised at start reach it while monitoring is granted.
@@ -94,6 +105,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, portal.monitoring_issue_id(entry.entry_id))
     await async_remove_store(hass, entry.entry_id)
+    ir.async_delete_issue(hass, DOMAIN, request_issue_id(entry.entry_id))
+    await remote_service.async_remove_store(hass, entry.entry_id)
+    await audit.async_remove_store(hass, entry.entry_id)
     await portal.async_remove_store(hass, entry.entry_id)
     link = entry.data.get(portal.CONF_PORTAL)
     if isinstance(link, dict):

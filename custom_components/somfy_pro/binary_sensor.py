@@ -26,6 +26,7 @@ from .const import (
 )
 from .entity import SomfyProEntity
 from .portal_entity import portal_binary_sensors
+from .remote_service_entity import remote_service_binary_sensors
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -169,6 +170,7 @@ async def async_setup_entry(
         if description.exists_fn(coordinator)
     )
     async_add_entities(portal_binary_sensors(entry))
+    async_add_entities(remote_service_binary_sensors(entry))
     known: set[str] = set()
 
     @callback

@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
 
     from .portal import PortalManager
+    from .remote_service import RemoteService
 
 # Events after which the whole setup is read again (products paired, removed or renamed).
 _SETUP_EVENTS = frozenset({"DeviceCreatedEvent", "DeviceRemovedEvent", "DeviceUpdatedEvent"})
@@ -70,6 +71,7 @@ class SomfyProRuntimeData:
     client: BoxClient
     coordinator: SomfyProCoordinator
     alerts: AlertTracker
+    remote_service: RemoteService
     portal: PortalManager
 
 

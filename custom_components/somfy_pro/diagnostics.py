@@ -71,6 +71,7 @@ async def async_get_config_entry_diagnostics(
             for device in data.devices.values()
         ],
         "active_alerts": entry.runtime_data.alerts.as_diagnostics(),
+        "remote_service": entry.runtime_data.remote_service.as_diagnostics(),
         "installer_portal": entry.runtime_data.portal.as_diagnostics(),
     }
     scrubbed: dict[str, Any] = _scrub(diagnostics, entry.unique_id or gateway.id)

@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
 from .entity import SomfyProEntity
 from .portal_entity import portal_sensors
+from .remote_service_entity import remote_service_sensors
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -130,6 +131,7 @@ async def async_setup_entry(
         SomfyProBoxSensor(coordinator, description) for description in BOX_DESCRIPTIONS
     )
     async_add_entities(portal_sensors(entry))
+    async_add_entities(remote_service_sensors(entry))
     known: set[str] = set()
 
     @callback

@@ -1,0 +1,466 @@
+"""Installer actions: checked in Home Assistant, executed on the box, recorded in the audit log.
+
+Entry points for the portal channel (issue 5), one per portal frame:
+
+- ``async_handle_action(hass, entry, payload) -> dict``: an ``action`` frame; returns the
+  ``action_result`` payload ``{"action_id", "ok", "error"?, "at"}`` to send back.
+- ``async_handle_request_remote_service(hass, entry, payload)``: a ``request_remote_service``
+  frame; raises the repair issue whose fix flow approves (``window`` frame "granted") or
+  declines ("declined").
+- ``async_handle_intervention_ended(hass, entry, payload)``: an ``intervention_ended`` frame;
+  closes the window, fires ``somfy_pro_intervention_ended`` and shows a notification.
+
+Every check is made here, on Home Assistant's clock and data, whatever the portal says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.components import persistent_notification
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir, translation
+from homeassistant.util import dt as dt_util
+
+from .audit import RECORD_ACTION, RECORD_INTERVENTION_ENDED
+from .box_api import BoxConnectionError, BoxError
+from .const import DOMAIN, LOGGER
+from .remote_service import (
+    KIND_PAIR_REMOTE,
+    KIND_PARAMETERS,
+    KIND_REBOOT,
+    KIND_WEB_APP,
+    KINDS,
+    MAX_HOURS,
+    MY_POSITION_UI_CLASSES,
+    Parameter,
+    editable_parameters,
+    linked_installer,
+    read_only_reason,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .box_api import Device
+    from .coordinator import SomfyProConfigEntry
+
+EVENT_INTERVENTION_ENDED: Final = "somfy_pro_intervention_ended"
+REQUEST_ISSUE_PREFIX: Final = "remote_service_request_"
+
+# Error codes of ``action_result`` (the portal translates them for the installer).
+ERROR_INVALID_ACTION: Final = "invalid_action"
+ERROR_NOT_READY: Final = "not_ready"
+ERROR_WRONG_BOX: Final = "wrong_box"
+ERROR_WINDOW_CLOSED: Final = "window_closed"
+ERROR_KIND_NOT_GRANTED: Final = "kind_not_granted"
+ERROR_UNKNOWN_DEVICE: Final = "unknown_device"
+ERROR_DEVICE_OFFLINE: Final = "device_offline"
+ERROR_PARAMETER_NOT_EDITABLE: Final = "parameter_not_editable"
+ERROR_INVALID_VALUE: Final = "invalid_value"
+ERROR_VALUE_OUT_OF_RANGE: Final = "value_out_of_range"
+ERROR_NOT_PAIRABLE: Final = "not_pairable"
+ERROR_UNREADABLE_CODE: Final = "unreadable_code"
+ERROR_BOX_UNREACHABLE: Final = "box_unreachable"
+ERROR_BOX_ERROR: Final = "box_error"
+# Plus the read-only reasons of remote_service: rts_one_way, protocol_not_io,
+# no_editable_parameter.
+
+# Commands sent to the box.
+COMMAND_REBOOT: Final = "reboot"
+COMMAND_PAIR_REMOTE: Final = "pairOneWayController"
+COMMAND_PAIRING_MODE: Final = "discover1WayController"
+MAX_PAIR_TARGETS: Final = 32
+
+# io products a one-way remote can be paired to.
+PAIRABLE_UI_CLASSES: Final = MY_POSITION_UI_CLASSES | {
+    "GarageDoor",
+    "Gate",
+    "Light",
+    "OnOff",
+}
+
+
+class ActionRefused(Exception):
+    """The action is refused (or failed) with an error code for ``action_result``."""
+
+    def __init__(self, code: str) -> None:
+        """Keep the code."""
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What to run on the box for an accepted action."""
+
+    commands: list[tuple[str, str, list[Any]]] = field(default_factory=list)
+
+
+# Fields of an action frame the audit log records as sent (the scanned code is not kept:
+# only the remote address read from it).
+_DETAIL_KEYS: Final = ("device_url", "parameter", "value", "devices", "source", "remote_url")
+
+
+# -- action frames ------------------------------------------------------------------------
+
+
+async def async_handle_action(
+    hass: HomeAssistant, entry: SomfyProConfigEntry, payload: Any
+) -> dict[str, Any]:
+    """Check an installer's action, run it on the box, record it; return ``action_result``."""
+    at = dt_util.utcnow()
+    action_id = payload.get("action_id") if isinstance(payload, dict) else None
+    if not isinstance(action_id, str):
+        action_id = ""
+    kind = payload.get("kind") if isinstance(payload, dict) else None
+    details: dict[str, Any] = {}
+    who: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        if not action_id or not isinstance(payload, dict) or kind not in KINDS:
+            raise ActionRefused(ERROR_INVALID_ACTION)
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ActionRefused(ERROR_NOT_READY)
+        details = {key: payload[key] for key in _DETAIL_KEYS if key in payload}
+        pin = entry.unique_id or entry.runtime_data.coordinator.data.gateway.id
+        if payload.get("pin", pin) != pin:
+            raise ActionRefused(ERROR_WRONG_BOX)
+        window = entry.runtime_data.remote_service.current
+        if window is None:
+            raise ActionRefused(ERROR_WINDOW_CLOSED)
+        who = window.who()
+        if not window.allows(str(kind)):
+            raise ActionRefused(ERROR_KIND_NOT_GRANTED)
+        plan = _check(entry, payload, str(kind), pin, details)
+        await _async_run(entry, plan, window.company)
+        # The window may have closed while the box was busy: the action already ran,
+        # so it is recorded as done.
+    except ActionRefused as err:
+        error = err.code
+    result: dict[str, Any] = {"action_id": action_id, "ok": error is None, "at": at.isoformat()}
+    if error is not None:
+        result["error"] = error
+    if who is None:
+        installer = linked_installer(entry)
+        who = {
+            "company": installer.company if installer else None,
+            "company_id": installer.company_id if installer else None,
+            "name": None,
+        }
+    if entry.state is ConfigEntryState.LOADED:
+        entry.runtime_data.remote_service.audit.async_append(
+            RECORD_ACTION,
+            action_id=action_id,
+            kind=kind if isinstance(kind, str) else None,
+            installer=who,
+            **details,
+            ok=error is None,
+            error=error,
+        )
+    if error is None:
+        LOGGER.info("Installer action %s (%s) done", action_id, kind)
+    else:
+        LOGGER.warning("Installer action %s (%s) refused: %s", action_id, kind, error)
+    return result
+
+
+def _check(
+    entry: SomfyProConfigEntry,
+    payload: dict[str, Any],
+    kind: str,
+    pin: str,
+    details: dict[str, Any],
+) -> _Plan:
+    """Validate the action against the box (devices, parameters, values).
+
+    ``details`` (what the audit log records) is completed as the checks go, so that a
+    refused action is recorded with what it would have done.
+    """
+    if kind == KIND_PARAMETERS:
+        return _check_parameter(entry, payload, pin, details)
+    if kind == KIND_REBOOT:
+        return _Plan(commands=[(f"internal://{pin}/pod/0", COMMAND_REBOOT, [])])
+    if kind == KIND_PAIR_REMOTE:
+        return _check_pair_remote(entry, payload, pin, details)
+    # web_app: the portal renders the live control page; Home Assistant records it.
+    return _Plan()
+
+
+def _device(entry: SomfyProConfigEntry, url: Any, pin: str) -> Device:
+    if not isinstance(url, str) or "://" not in url:
+        raise ActionRefused(ERROR_INVALID_ACTION)
+    if url.partition("://")[2].partition("/")[0] != pin:
+        raise ActionRefused(ERROR_WRONG_BOX)
+    device = entry.runtime_data.coordinator.data.devices.get(url)
+    if device is None:
+        raise ActionRefused(ERROR_UNKNOWN_DEVICE)
+    return device
+
+
+def _check_parameter(
+    entry: SomfyProConfigEntry, payload: dict[str, Any], pin: str, details: dict[str, Any]
+) -> _Plan:
+    url = payload.get("device_url")
+    key = payload.get("parameter")
+    value = payload.get("value")
+    device = _device(entry, url, pin)
+    details["device"] = device.label
+    reason = read_only_reason(device)
+    if reason is not None:
+        raise ActionRefused(reason)
+    parameter = editable_parameters(device).get(key) if isinstance(key, str) else None
+    if parameter is None:
+        raise ActionRefused(ERROR_PARAMETER_NOT_EDITABLE)
+    checked = _check_value(parameter, value)
+    details["value"] = checked
+    details["previous"] = device.states.get(parameter.state)
+    if not device.available:
+        raise ActionRefused(ERROR_DEVICE_OFFLINE)
+    return _Plan(commands=[(device.url, parameter.command, [checked])])
+
+
+def _check_value(parameter: Parameter, value: Any) -> int | str:
+    if parameter.type == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ActionRefused(ERROR_INVALID_VALUE)
+        if isinstance(value, float) and not value.is_integer():
+            raise ActionRefused(ERROR_INVALID_VALUE)
+        number = int(value)
+        if (parameter.min is not None and number < parameter.min) or (
+            parameter.max is not None and number > parameter.max
+        ):
+            raise ActionRefused(ERROR_VALUE_OUT_OF_RANGE)
+        return number
+    if not isinstance(value, str) or any(ord(char) < 32 for char in value):
+        raise ActionRefused(ERROR_INVALID_VALUE)
+    text = value.strip()
+    if not text or (parameter.max_length is not None and len(text) > parameter.max_length):
+        raise ActionRefused(ERROR_VALUE_OUT_OF_RANGE)
+    return text
+
+
+# AZERTY keyboards type the digits' row unshifted: a reader set to another layout types these.
+_AZERTY_DIGITS = str.maketrans("&é\"'(-è_çà", "1234567890")
+_CODE_FIELD = re.compile(r"^(?:IO|ADDR|ADDRESS)?[:=.\-/]?([0-9A-F]{6,8})$")
+_ADDRESS = re.compile(r"^[0-9A-Fa-f]{6,8}$")
+
+
+def parse_remote_code(code: str) -> str:
+    """The io address (6 to 8 hex digits) of a remote from its scanned QR code.
+
+    Accepts the address alone (``E53F27``), prefixed (``IO:E53F27``, ``ADDR=E53F27``), or as one
+    field of a ``;``/``|``/``,``-separated code; digits typed by a reader set to an AZERTY
+    layout are read back. Raises ActionRefused("unreadable_code") otherwise.
+    """
+    text = "".join(char for char in code if char.isprintable() and not char.isspace())
+    text = text.translate(_AZERTY_DIGITS).upper()
+    found = {
+        match.group(1)
+        for part in re.split(r"[;|,]", text)
+        if (match := _CODE_FIELD.match(part)) is not None
+    }
+    if len(found) != 1:
+        raise ActionRefused(ERROR_UNREADABLE_CODE)
+    return found.pop()
+
+
+def _check_pair_remote(
+    entry: SomfyProConfigEntry, payload: dict[str, Any], pin: str, details: dict[str, Any]
+) -> _Plan:
+    """Three steps of the add-remote wizard.
+
+    - ``{"source": "customer"}`` without a remote: pairing mode on the box
+      (``discover1WayController`` on the pod); the customer presses PROG on the remote, which
+      then appears on the box;
+    - ``{"source": "customer", "remote_url", "devices"}``: pair that remote (one of the box's)
+      to the devices;
+    - ``{"source": "installer", "code", "devices"}``: pair the remote whose QR code was scanned
+      to the devices (``pairOneWayController`` with its address on each device).
+    """
+    source = payload.get("source", "installer" if "code" in payload else "customer")
+    details["source"] = source
+    urls = payload.get("devices")
+    if urls is None and payload.get("device_url") is not None:
+        urls = [payload["device_url"]]
+    if source not in ("customer", "installer"):
+        raise ActionRefused(ERROR_INVALID_ACTION)
+    if source == "customer" and payload.get("remote_url") is None:
+        return _Plan(commands=[(f"internal://{pin}/pod/0", COMMAND_PAIRING_MODE, [])])
+    if not isinstance(urls, list) or not urls or len(urls) > MAX_PAIR_TARGETS:
+        raise ActionRefused(ERROR_INVALID_ACTION)
+    devices: list[Device] = []
+    for url in dict.fromkeys(urls):
+        device = _device(entry, url, pin)
+        if device.protocol != "io" or device.ui_class not in PAIRABLE_UI_CLASSES:
+            raise ActionRefused(ERROR_NOT_PAIRABLE)
+        devices.append(device)
+    details["device_labels"] = [device.label for device in devices]
+    if source == "installer":
+        code = payload.get("code")
+        if not isinstance(code, str):
+            raise ActionRefused(ERROR_UNREADABLE_CODE)
+        address = parse_remote_code(code)
+    else:
+        remote = _device(entry, payload.get("remote_url"), pin)
+        address = remote.url.rpartition("/")[2]
+        if remote.protocol != "io" or not _ADDRESS.match(address):
+            raise ActionRefused(ERROR_NOT_PAIRABLE)
+    details["remote_address"] = address
+    if any(not device.available for device in devices):
+        raise ActionRefused(ERROR_DEVICE_OFFLINE)
+    return _Plan(commands=[(device.url, COMMAND_PAIR_REMOTE, [address]) for device in devices])
+
+
+async def _async_run(entry: SomfyProConfigEntry, plan: _Plan, company: str) -> None:
+    client = entry.runtime_data.client
+    label = f"Somfy Pro installer ({company})"
+    for url, command, params in plan.commands:
+        try:
+            await client.execute(url, command, *params, label=label)
+        except BoxConnectionError as err:
+            LOGGER.warning("The box is unreachable for %s: %s", command, err)
+            raise ActionRefused(ERROR_BOX_UNREACHABLE) from err
+        except BoxError as err:
+            LOGGER.warning("The box refused %s on %s: %s", command, url, err)
+            raise ActionRefused(ERROR_BOX_ERROR) from err
+
+
+# -- request_remote_service frames ----------------------------------------------------------
+
+
+def request_issue_id(entry_id: str) -> str:
+    """The repair issue of the entry's pending remote-service request (one at a time)."""
+    return f"{REQUEST_ISSUE_PREFIX}{entry_id}"
+
+
+@callback
+def async_handle_request_remote_service(
+    hass: HomeAssistant, entry: SomfyProConfigEntry, payload: Any
+) -> None:
+    """Raise the repair issue asking the homeowner to approve or decline the request.
+
+    ``payload``: ``{"request_id", "installer", "kinds", "hours"}``. Raises ValueError when it
+    is malformed (the channel answers with an ``error`` frame).
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("request_id"), str):
+        raise ValueError("request_remote_service needs a request_id")
+    kinds = payload.get("kinds", list(KINDS))
+    if not isinstance(kinds, list) or not kinds or any(kind not in KINDS for kind in kinds):
+        raise ValueError("unknown or missing kinds")
+    hours = payload.get("hours", MAX_HOURS)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+        raise ValueError("hours must be a positive number")
+    installer = payload.get("installer")
+    link = linked_installer(entry)
+    company = link.company if link else ""
+    ordered = [kind for kind in KINDS if kind in kinds]
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        request_issue_id(entry.entry_id),
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="remote_service_request",
+        translation_placeholders={
+            "title": entry.title,
+            "company": company,
+            "installer": str(installer or company),
+            "hours": f"{min(float(hours), MAX_HOURS):g}",
+            "kinds": ", ".join(ordered),
+        },
+        data={
+            "entry_id": entry.entry_id,
+            "request_id": payload["request_id"],
+            "installer": None if installer is None else str(installer),
+            "kinds": ",".join(ordered),
+            "hours": min(float(hours), MAX_HOURS),
+        },
+    )
+
+
+# -- intervention_ended frames ---------------------------------------------------------------
+
+
+async def async_handle_intervention_ended(
+    hass: HomeAssistant, entry: SomfyProConfigEntry, payload: Any
+) -> None:
+    """Close the window, record the end, fire the event and notify the homeowner."""
+    payload = payload if isinstance(payload, dict) else {}
+    comment = payload.get("comment")
+    comment = comment.strip() if isinstance(comment, str) else ""
+    portal_actions = payload.get("actions")
+    remote = entry.runtime_data.remote_service
+    window = remote.current
+    link = linked_installer(entry)
+    who = (
+        window.who()
+        if window is not None
+        else {"company": link.company if link else None, "company_id": None, "name": None}
+    )
+    since = window.granted_at.isoformat() if window is not None else None
+    done = [
+        record
+        for record in remote.audit.records
+        if record.get("type") == RECORD_ACTION
+        and record.get("ok")
+        and (since is None or str(record.get("time", "")) >= since)
+    ]
+    remote.async_end()
+    remote.audit.async_append(
+        RECORD_INTERVENTION_ENDED,
+        installer=who,
+        comment=comment,
+        portal_actions=portal_actions if isinstance(portal_actions, list) else [],
+        actions=[record["seq"] for record in done],
+    )
+    summary = [_summary_line(record) for record in done]
+    hass.bus.async_fire(
+        EVENT_INTERVENTION_ENDED,
+        {
+            "config_entry_id": entry.entry_id,
+            "company": who.get("company"),
+            "installer": who.get("name"),
+            "comment": comment,
+            "actions": summary,
+        },
+    )
+    strings = await translation.async_get_translations(
+        hass, hass.config.language, "exceptions", {DOMAIN}
+    )
+    prefix = f"component.{DOMAIN}.exceptions."
+    title = strings.get(prefix + "intervention_ended_title.message", "Intervention ended")
+    message = strings.get(
+        prefix + "intervention_ended_message.message",
+        "{company} ended the remote intervention on {title}.\n\n{comment}\n\n{actions}",
+    )
+    none = strings.get(prefix + "intervention_no_action.message", "No action.")
+    persistent_notification.async_create(
+        hass,
+        message.format(
+            company=who.get("company") or "",
+            title=entry.title,
+            comment=comment,
+            actions="\n".join(f"- {line}" for line in summary) or none,
+        ),
+        title=title.format(company=who.get("company") or ""),
+        notification_id=f"{DOMAIN}_intervention_{entry.entry_id}",
+    )
+
+
+def _summary_line(record: dict[str, Any]) -> str:
+    """One action, for the homeowner: time, kind and what it changed."""
+    time = dt_util.parse_datetime(str(record.get("time", "")))
+    when = dt_util.as_local(time).strftime("%H:%M") if time else ""
+    kind = record.get("kind")
+    if kind == KIND_PARAMETERS:
+        what = f"{record.get('device')}: {record.get('parameter')} = {record.get('value')}"
+    elif kind == KIND_PAIR_REMOTE:
+        what = "remote -> " + ", ".join(str(label) for label in record.get("device_labels", []))
+    elif kind == KIND_WEB_APP:
+        what = "web app"
+    else:
+        what = "reboot"
+    return f"{when} {kind}: {what}"
