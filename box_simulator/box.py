@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-import json
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -40,15 +39,6 @@ def discrete_rssi(level: int) -> str:
     if level < 75:
         return "normal"
     return "good"
-
-
-def event_value(value: StateValue) -> str:
-    """Render a state value the way events carry it (always a string)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
 
 
 @dataclass
@@ -338,7 +328,7 @@ class Box:
         for name, value in values.items():
             state_type = device.states[name][0] if name in device.states else _state_type(value)
             device.states[name] = (state_type, value)
-            changed.append({"name": name, "type": state_type, "value": event_value(value)})
+            changed.append({"name": name, "type": state_type, "value": value})
         if changed:
             self.emit("DeviceStateChangedEvent", deviceURL=url, deviceStates=changed)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError, ClientTimeout
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from aiohttp import ClientSession
@@ -175,12 +175,6 @@ def _state_values(states: Any) -> dict[str, StateValue]:
     if hasattr(states, "items"):
         return {str(name): _value(state.value) for name, state in states.items()}
     return {str(state.name): _value(state.value) for state in states}
-
-
-def _is_boolean(state: Any) -> bool:
-    """A state of Overkiz data type 6 (boolean)."""
-    data_type = getattr(state, "type", None)
-    return getattr(data_type, "value", data_type) == 6
 
 
 def _enum_text(value: Any) -> str | None:
@@ -346,42 +340,7 @@ class BoxClient:
             raise BoxListenerLostError("No registered event listener")
         with _translate_errors():
             raw_events = await self._client.fetch_events()
-        events = [_event(raw) for raw in raw_events]
-        if not PYOVERKIZ_V2:
-            events = await self._fix_booleans(raw_events, events)
-        return events
-
-    async def _fix_booleans(self, raw_events: list[Any], events: list[Event]) -> list[Event]:
-        """Pyoverkiz 1.x reads the string "false" of an event as True: ask the device.
-
-        Events carry state values as strings when the box sends them so; 1.x casts them
-        with ``bool()``. The device's states endpoint has the real booleans.
-        """
-        urls = {
-            event.device_url
-            for raw, event in zip(raw_events, events, strict=True)
-            if event.device_url
-            and any(_is_boolean(state) for state in getattr(raw, "device_states", None) or [])
-        }
-        fresh: dict[str, dict[str, StateValue]] = {}
-        for url in sorted(urls):
-            try:
-                with _translate_errors():
-                    fresh[url] = _state_values(await self._client.get_state(url))
-            except BoxError:
-                continue  # the device is gone; its removal event follows
-        fixed: list[Event] = []
-        for event in events:
-            values = fresh.get(event.device_url or "")
-            if values is None:
-                fixed.append(event)
-                continue
-            states = {
-                name: values[name] if isinstance(value, bool) and name in values else value
-                for name, value in event.states.items()
-            }
-            fixed.append(Event(event.name, event.device_url, states, event.timestamp))
-        return fixed
+        return [_event(raw) for raw in raw_events]
 
     async def unregister_listener(self) -> None:
         """Drop the event listener; errors are ignored (the box forgets it anyway)."""

@@ -27,7 +27,7 @@ from .box_api import (
 from .const import DEFAULT_VERIFY_SSL, DOMAIN, LOGGER
 from .options_flow import SomfyProOptionsFlow
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo

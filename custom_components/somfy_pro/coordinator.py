@@ -48,7 +48,7 @@ from .const import (
     STATE_STATUS,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from datetime import datetime
 
     from .portal import PortalManager

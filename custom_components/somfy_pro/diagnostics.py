@@ -10,7 +10,7 @@ from homeassistant.const import CONF_TOKEN
 
 from .box_api import PYOVERKIZ_V2
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .coordinator import SomfyProConfigEntry

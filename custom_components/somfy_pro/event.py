@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 from .alerts import EVENT_TYPES, AlertChange
 from .entity import SomfyProEntity
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .coordinator import SomfyProConfigEntry

@@ -71,7 +71,7 @@ async def test_command_changes_state_and_emits_events(client: Any) -> None:
     assert events[0].exec_id == exec_id
     changed = [e for e in events if str(e.name) == "DeviceStateChangedEvent"]
     closures = [s.value for e in changed for s in e.device_states if s.name == "core:ClosureState"]
-    assert closures == [40]  # events carry strings; pyoverkiz casts them back to int
+    assert closures == [40]
     states = {s.name: s.value for s in await client.get_state(SHUTTER)}
     assert states["core:ClosureState"] == 40
     assert await client.get_current_executions() == []
