@@ -15,11 +15,12 @@ PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
 PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha --ignore=tests/e2e/ha
 PYTEST_ARGS ?=
 
-.PHONY: help venv py314 lint test test-oldest test-current demo clean
+.PHONY: help venv py314 lint test test-oldest test-current demo bench clean
 
 help:
 	@echo "make demo   start the box simulator, the installer portal and Home Assistant"
 	@echo "make test   ruff, mypy and every test on HA 2025.4 (Python 3.13) and current HA (Python 3.14)"
+	@echo "make bench  run every benchmark in benchmarks/ (prints figures)"
 
 $(STAMP): requirements/*.txt
 	@if [ -z "$(PY313)" ]; then echo "Python 3.13 not found: install it (e.g. 'pyenv install 3.13.0') or run 'make PY313=/path/to/python3.13'." >&2; exit 1; fi
@@ -58,6 +59,10 @@ test: lint test-oldest test-current
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
+
+BENCHMARKS := $(filter-out __init__,$(basename $(notdir $(wildcard benchmarks/*.py))))
+bench: venv
+	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python -m benchmarks.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .venv314 .mypy_cache .ruff_cache .pytest_cache
