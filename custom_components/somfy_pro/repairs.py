@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 
+from .actions import REQUEST_ISSUE_PREFIX
 from .portal import MONITORING_DECLINED, MONITORING_GRANTED
+from .remote_service_repairs import RemoteServiceRequestFlow
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.core import HomeAssistant
@@ -66,8 +68,10 @@ class MonitoringRequestFlow(RepairsFlow):
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """The fix flow of a monitoring request issue."""
+    """The fix flow of a monitoring or remote-service request issue."""
     data = data or {}
+    if issue_id.startswith(REQUEST_ISSUE_PREFIX):
+        return RemoteServiceRequestFlow(dict(data))
     request_id = data.get("request_id")
     return MonitoringRequestFlow(
         str(data.get("entry_id")), None if request_id is None else str(request_id)

@@ -94,3 +94,7 @@ async def init_integration(
     ):
         await hass.config_entries.async_unload(mock_config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+# Fixtures of the remote-service and audit-log tests (last: they use entry_data above).
+from .remote_fixtures import linked_entry, no_portal_channel, outgoing  # noqa: E402, F401
