@@ -305,7 +305,11 @@ def _check_pair_remote(
     else:
         remote = _device(entry, payload.get("remote_url"), pin)
         address = remote.url.rpartition("/")[2]
-        if remote.protocol != "io" or not _ADDRESS.match(address):
+        if (
+            remote.protocol != "io"
+            or remote.ui_class != "RemoteController"
+            or not _ADDRESS.match(address)
+        ):
             raise ActionRefused(ERROR_NOT_PAIRABLE)
     details["remote_address"] = address
     if any(not device.available for device in devices):
