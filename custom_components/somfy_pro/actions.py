@@ -468,3 +468,26 @@ def _summary_line(record: dict[str, Any]) -> str:
     else:
         what = "reboot"
     return f"{when} {kind}: {what}"
+
+
+# -- the portal channel's entry point ------------------------------------------------------
+
+
+async def async_handle_portal_frame(
+    hass: HomeAssistant, entry: SomfyProConfigEntry, frame_type: str, payload: Any
+) -> dict[str, Any] | None:
+    """Handle a remote-service frame of the portal; return the ``action_result`` to post.
+
+    ``action`` -> the ``action_result`` payload; ``request_remote_service`` -> the repair issue
+    (None); ``intervention_ended`` -> window closed, event and notification (None). Raises
+    ValueError for a malformed request or an unknown type (answered with an ``error`` frame).
+    """
+    if frame_type == "action":
+        return await async_handle_action(hass, entry, payload)
+    if frame_type == "request_remote_service":
+        async_handle_request_remote_service(hass, entry, payload)
+        return None
+    if frame_type == "intervention_ended":
+        await async_handle_intervention_ended(hass, entry, payload)
+        return None
+    raise ValueError(f"not a remote-service frame: {frame_type}")

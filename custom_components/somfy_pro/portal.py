@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, Final, TypedDict
 from aiohttp import ClientError, ClientTimeout, WSMsgType, WSServerHandshakeError
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from . import portal_frames as frames
+from . import actions as remote_actions, portal_frames as frames
 from .alerts import BOX_KEY
 from .const import (
     DOMAIN,
@@ -33,6 +34,7 @@ from .const import (
     STATE_RSSI_DISCRETE,
     STATE_SENSOR_DEFECT,
 )
+from .remote_service import describe_editable, signal_outgoing
 
 if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
@@ -206,9 +208,8 @@ def device_payload(device: Device) -> dict[str, Any]:
         "rssi_level": level if isinstance(level, str) else None,
         "battery": battery,
         "defect": defect if isinstance(defect, str) else None,
-        # Parameters an installer may change in a remote-service window (issue "remote
-        # service"): none yet.
-        "editable": [],
+        # Parameters an installer may change in a remote-service window, or why none.
+        "editable": describe_editable(device),
     }
 
 
@@ -324,6 +325,11 @@ class PortalManager:
         """Listen to alerts and box updates; open the channel when linked."""
         self._unsubs.append(self._alerts.async_add_listener(self._async_on_alert))
         self._unsubs.append(self._coordinator.async_add_listener(self._async_on_box_update))
+        self._unsubs.append(
+            async_dispatcher_connect(
+                self._hass, signal_outgoing(self._entry.entry_id), self._async_on_outgoing
+            )
+        )
         if self.link is not None:
             self._set_connected(False)  # disconnected since now
         if self.request is not None and self.link is not None and not self.granted:
@@ -616,7 +622,7 @@ class PortalManager:
                         "integration_version": self._version,
                         "pin": self._entry.unique_id or self._coordinator.data.gateway.id,
                         "monitoring": self.granted,
-                        "window": None,
+                        "window": self._entry.runtime_data.remote_service.hello_window(),
                     },
                 )
             )
@@ -677,12 +683,8 @@ class PortalManager:
                 payload.get("message"),
                 payload["code"],
             )
-        else:  # request_remote_service, action, intervention_ended: a later version
-            self._answer_error(
-                frames.FrameError(
-                    frames.ERROR_UNSUPPORTED, f"{frame_type} is not supported yet", frame["id"]
-                )
-            )
+        else:  # request_remote_service, action, intervention_ended
+            await self._async_on_remote_service(frame)
 
     async def _async_on_welcome(self, payload: dict[str, Any]) -> None:
         company = payload["company"]
@@ -737,6 +739,26 @@ class PortalManager:
         self._async_save()
         self._async_raise_issue()
         self._notify()
+
+    async def _async_on_remote_service(self, frame: dict[str, Any]) -> None:
+        """Remote service (actions.py): an action's result goes back, acknowledged."""
+        try:
+            result = await remote_actions.async_handle_portal_frame(
+                self._hass, self._entry, frame["type"], frame["payload"]
+            )
+        except ValueError as err:
+            self._answer_error(
+                frames.FrameError(frames.ERROR_INVALID_PAYLOAD, str(err), frame["id"])
+            )
+            return
+        if result is not None:
+            self._post(frames.new_frame(frames.ACTION_RESULT, result))
+
+    @callback
+    def _async_on_outgoing(self, frame_type: str, payload: dict[str, Any]) -> None:
+        """A remote-service frame (``window``) for the portal, kept until acknowledged."""
+        if self.link is not None:
+            self._post(frames.new_frame(frame_type, payload))
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Connection and consent, for diagnostics (the token is in the entry, redacted)."""
