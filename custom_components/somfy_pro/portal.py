@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from http import HTTPStatus
 import random
 from typing import TYPE_CHECKING, Any, Final, TypedDict
+import uuid
 
 from aiohttp import ClientError, ClientTimeout, WSMsgType, WSServerHandshakeError
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_call_later
@@ -179,6 +181,7 @@ class _StoredPortal(TypedDict):
     seen: list[str]
     monitoring: str | None
     request: dict[str, Any] | None
+    alert_ids: dict[str, str]
 
 
 def _int(value: Any) -> int | None:
@@ -239,6 +242,8 @@ class PortalManager:
         self._seen: deque[str] = deque(maxlen=SEEN_IDS)
         self.monitoring: str | None = None
         self.request: dict[str, Any] | None = None
+        # Active alert (device key|alert) -> the alert_id sent when it was raised.
+        self._alert_ids: dict[str, str] = {}
         self.connected = False
         self.since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
@@ -305,6 +310,7 @@ class PortalManager:
         self._seen.extend(str(i) for i in stored.get("seen", []))
         self.monitoring = stored.get("monitoring")
         self.request = stored.get("request")
+        self._alert_ids = dict(stored.get("alert_ids") or {})
 
     def _stored(self) -> _StoredPortal:
         return {
@@ -312,6 +318,7 @@ class PortalManager:
             "seen": list(self._seen),
             "monitoring": self.monitoring,
             "request": self.request,
+            "alert_ids": dict(self._alert_ids),
         }
 
     @callback
@@ -330,11 +337,17 @@ class PortalManager:
                 self._hass, signal_outgoing(self._entry.entry_id), self._async_on_outgoing
             )
         )
+        self._unsubs.append(
+            self._hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_on_hass_stop)
+        )
         if self.link is not None:
             self._set_connected(False)  # disconnected since now
         if self.request is not None and self.link is not None and not self.granted:
             self._async_raise_issue()
         self._async_start_channel()
+
+    async def _async_on_hass_stop(self, _event: Event) -> None:
+        await self._async_stop_channel()
 
     async def async_stop(self) -> None:
         """Close the channel and write the outbox (unload)."""
@@ -349,8 +362,10 @@ class PortalManager:
         if self.link is None or self._task is not None:
             return
         self.attempt = 0
-        self._task = self._entry.async_create_background_task(
-            self._hass, self._async_run(), f"{DOMAIN} portal channel {self._entry.title}"
+        # Not one of Home Assistant's tracked tasks: it never ends by itself, and
+        # ``async_block_till_done`` must not wait for it. Stopped on unload and on shutdown.
+        self._task = self._hass.loop.create_task(
+            self._async_run(), name=f"{DOMAIN} portal channel {self._entry.title}"
         )
 
     async def _async_stop_channel(self) -> None:
@@ -422,6 +437,7 @@ class PortalManager:
         self._seen.clear()
         self.monitoring = None
         self.request = None
+        self._alert_ids = {}
         self._last_box = None
         self._last_devices = {}
         ir.async_delete_issue(self._hass, DOMAIN, monitoring_issue_id(self._entry.entry_id))
@@ -459,6 +475,7 @@ class PortalManager:
         if state != MONITORING_GRANTED:
             # Nothing more leaves Home Assistant, not even alerts still waiting to be sent.
             self.outbox = [f for f in self.outbox if f["type"] != frames.ALERT]
+            self._alert_ids = {}
             self._last_box = None
             self._last_devices = {}
         LOGGER.info("Monitoring %s for the installer %s", state, self.company_name)
@@ -476,11 +493,17 @@ class PortalManager:
         if not self.granted:
             return
         data = self._coordinator.alert_event_data(change)
+        # One id per occurrence: the alert raised and the same alert cleared share it.
+        key = f"{change.device_key}|{change.alert}"
+        if change.active:
+            alert_id = self._alert_ids[key] = str(uuid.uuid4())
+        else:
+            alert_id = self._alert_ids.pop(key, "") or str(uuid.uuid4())
         self._post(
             frames.new_frame(
                 frames.ALERT,
                 {
-                    "alert_id": f"{change.device_key}:{change.alert}:{change.time.isoformat()}",
+                    "alert_id": alert_id,
                     "device_url": None if change.device_key == BOX_KEY else change.device_key,
                     "device_label": data["device_name"],
                     "type": change.alert,
@@ -587,7 +610,12 @@ class PortalManager:
     async def _async_sleep(self, seconds: float) -> None:
         """Sleep on Home Assistant's clock (so that tests can move time on)."""
         wake = asyncio.Event()
-        cancel = async_call_later(self._hass, seconds, lambda _now: wake.set())
+
+        @callback
+        def _wake(_now: datetime) -> None:
+            wake.set()
+
+        cancel = async_call_later(self._hass, seconds, _wake)
         try:
             await wake.wait()
         finally:
@@ -611,8 +639,8 @@ class PortalManager:
         self._ws = ws
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queue = queue
-        writer = self._entry.async_create_background_task(
-            self._hass, self._async_write(ws, queue), f"{DOMAIN} portal writer"
+        writer = self._hass.loop.create_task(
+            self._async_write(ws, queue), name=f"{DOMAIN} portal writer"
         )
         try:
             self._send(
@@ -638,6 +666,7 @@ class PortalManager:
                     break
         finally:
             writer.cancel()
+            await asyncio.wait([writer])
             await ws.close()
         LOGGER.debug("Portal connection closed (code %s)", ws.close_code)
 

@@ -124,9 +124,9 @@ def new_frame(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, Any]:
     """An ``error`` frame (``ref``: the id of the frame it answers, when known)."""
-    payload: dict[str, Any] = {"code": code, "message": message}
+    payload: dict[str, Any] = {"code": code, "message": message[:1000]}
     if ref is not None:
-        payload["ref"] = ref
+        payload["ref"] = ref[:36]
     return new_frame(ERROR, payload)
 
 
