@@ -67,6 +67,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     remote = remote_service.RemoteService(hass, entry.entry_id, audit_log)
     await remote.async_load()
     entry.async_on_unload(remote.async_unload)
+    entry.async_on_unload(entry.add_update_listener(remote.async_entry_updated))
     integration = await async_get_integration(hass, DOMAIN)
     portal_manager = portal.PortalManager(
         hass,

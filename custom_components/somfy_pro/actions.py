@@ -127,8 +127,9 @@ async def async_handle_action(
         pin = entry.unique_id or entry.runtime_data.coordinator.data.gateway.id
         if payload.get("pin", pin) != pin:
             raise ActionRefused(ERROR_WRONG_BOX)
-        window = entry.runtime_data.remote_service.current
-        if window is None:
+        remote = entry.runtime_data.remote_service
+        window = remote.current
+        if window is None or not remote.is_linked_to(window, linked_installer(entry)):
             raise ActionRefused(ERROR_WINDOW_CLOSED)
         who = window.who()
         if not window.allows(str(kind)):

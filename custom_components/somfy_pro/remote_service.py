@@ -51,8 +51,10 @@ WINDOW_GRANTED: Final = "granted"
 WINDOW_DECLINED: Final = "declined"
 WINDOW_REVOKED: Final = "revoked"
 WINDOW_EXPIRED: Final = "expired"
-# Why a window closed (audit log): the three above, or the installer ended the intervention.
+# Why a window closed (audit log): the three above, the installer ended the intervention, or
+# the installer's link was removed or replaced.
 CLOSED_ENDED: Final = "ended"
+CLOSED_UNLINKED: Final = "unlinked"
 
 # Where the link to the portal (issue 5) lives in the config entry's data, and its keys.
 CONF_LINK: Final = "portal"
@@ -436,6 +438,21 @@ class RemoteService:
         self._async_close(CLOSED_ENDED)
         return True
 
+    async def async_entry_updated(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """The entry changed: a window of an installer no longer linked ends now."""
+        window = self.current
+        if window is not None and not self.is_linked_to(window, linked_installer(entry)):
+            self._async_close(CLOSED_UNLINKED)
+
+    @staticmethod
+    def is_linked_to(window: Window, installer: LinkedInstaller | None) -> bool:
+        """The window was granted to the installer the box is linked to now."""
+        if installer is None:
+            return False
+        if window.company_id is None or installer.company_id is None:
+            return window.company == installer.company
+        return window.company_id == installer.company_id
+
     @callback
     def _async_close(self, reason: str) -> None:
         window = self.window
@@ -451,7 +468,7 @@ class RemoteService:
             granted_at=window.granted_at.isoformat(),
             until=window.until.isoformat(),
         )
-        if reason != CLOSED_ENDED:
+        if reason not in (CLOSED_ENDED, CLOSED_UNLINKED):
             self._async_send_window(reason, window, window.request_id)
         self._async_changed()
         LOGGER.info("Remote-service window of %s closed: %s", window.company, reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -502,3 +503,45 @@ async def test_request_issue_removed_with_the_entry(
     await hass.config_entries.async_remove(linked_entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, request_issue_id(linked_entry.entry_id)) is None
+
+
+async def test_unlinking_ends_the_window(
+    hass: HomeAssistant, linked_entry: MockConfigEntry, outgoing: Outgoing
+) -> None:
+    await grant(hass, linked_entry)
+    # Linked to another company: the window of the first one ends.
+    other = {**linked_entry.data["portal"], "company_id": "8", "company_name": "Other Co"}
+    hass.config_entries.async_update_entry(
+        linked_entry, data={**linked_entry.data, "portal": other}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert remote_of(linked_entry).current is None
+    assert window_states(hass)[0] == "off"
+    assert remote_of(linked_entry).audit.records[-1]["state"] == "unlinked"
+    await grant(hass, linked_entry)
+    data = dict(linked_entry.data)
+    data.pop("portal")
+    hass.config_entries.async_update_entry(linked_entry, data=data)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert remote_of(linked_entry).current is None
+    result = await act(hass, linked_entry, kind="web_app")
+    assert result["error"] == "window_closed"
+    assert [p["state"] for p in outgoing.of_type("window")] == ["granted", "granted"]
+
+
+async def test_action_refused_when_the_link_changed_unnoticed(
+    hass: HomeAssistant, linked_entry: MockConfigEntry
+) -> None:
+    """Even if the window was not closed yet, an installer no longer linked is refused."""
+    await grant(hass, linked_entry)
+    remote = remote_of(linked_entry)
+    window = remote.current
+    assert window is not None
+    assert not remote.is_linked_to(window, None)
+    from custom_components.somfy_pro.remote_service import LinkedInstaller
+
+    assert not remote.is_linked_to(window, LinkedInstaller("8", "Other Co"))
+    assert remote.is_linked_to(window, LinkedInstaller("7", "Renamed Acme"))
+    assert remote.is_linked_to(
+        dataclasses.replace(window, company_id=None), LinkedInstaller(None, COMPANY)
+    )
