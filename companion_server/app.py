@@ -20,6 +20,7 @@ from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api
 from companion_server.installations import views as installation_views
+from companion_server.interventions import views as intervention_views
 from companion_server.mail import worker
 from companion_server.models import Company, Invitation, User, UserToken
 from companion_server.monitoring import views as monitoring_views
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(registration_views.routes)
     app.add_routes(installation_views.routes)
     app.add_routes(monitoring_views.routes)
+    app.add_routes(intervention_views.routes)
     app.add_routes(hub_api.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)

@@ -73,6 +73,14 @@ FLASHES = {
     "box_unlinked": N_("The box is unlinked; its Home Assistant can no longer connect."),
     "note_added": N_("The note is saved. Only your company sees it."),
     "alert_settings_saved": N_("The alert settings are saved."),
+    "remote_service_requested": N_(
+        "Remote service is requested: the customer has been asked to validate."
+    ),
+    "remote_action_sent": N_("The action is sent to the customer's Home Assistant."),
+    "pairing_mode_sent": N_(
+        "Pairing mode is requested on the box: ask the customer to press PROG on the remote."
+    ),
+    "intervention_ended": N_("The intervention is ended; the customer is informed."),
 }
 
 

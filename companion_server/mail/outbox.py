@@ -34,6 +34,8 @@ class MailKind(StrEnum):
     BOX_REGISTRATION = "box_registration"
     MONITORING_REQUEST = "monitoring_request"
     ALERT = "alert"
+    REMOTE_SERVICE_REQUEST = "remote_service_request"
+    INTERVENTION_ENDED = "intervention_ended"
 
 
 @cache

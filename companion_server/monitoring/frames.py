@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 
 from companion_server.hub import protocol
 from companion_server.i18n import translator
+from companion_server.interventions import services as interventions
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Alert,
@@ -354,16 +355,11 @@ async def _mail_alert(ctx: Context, alert: Alert) -> None:
 
 
 async def _window(ctx: Context) -> None:
-    payload = ctx.frame.payload
-    log(ctx.db, ctx.installation, ctx.now, f"window_{payload['state']}")
-    ctx.outcome.changed = True
+    await interventions.on_window(ctx)
 
 
 async def _action_result(ctx: Context) -> None:
-    payload = ctx.frame.payload
-    detail = payload["action_id"] + ("" if payload["ok"] else f": {payload.get('error') or ''}")
-    log(ctx.db, ctx.installation, ctx.now, "action_result", detail=detail[:500])
-    ctx.outcome.changed = True
+    await interventions.on_action_result(ctx)
 
 
 async def _unlinked(ctx: Context) -> None:

@@ -32,11 +32,17 @@ LOG_LABELS: dict[str, str] = {
     "monitoring_granted": N_("Serv-e-go granted by the customer"),
     "monitoring_declined": N_("Serv-e-go declined by the customer"),
     "monitoring_revoked": N_("Serv-e-go revoked by the customer"),
+    "window_requested": N_("Remote service requested"),
     "window_granted": N_("Remote service granted"),
     "window_declined": N_("Remote service declined"),
     "window_revoked": N_("Remote service revoked"),
     "window_expired": N_("Remote service ended"),
     "action_result": N_("Remote action result"),
+    "action_parameters": N_("Remote action: io parameter"),
+    "action_reboot": N_("Remote action: box reboot"),
+    "action_pair_remote": N_("Remote action: add a remote control"),
+    "action_web_app": N_("Remote action: customer's web app"),
+    "intervention_ended": N_("Remote intervention ended"),
     "note": N_("Private note"),
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
+from companion_server.interventions.services import status as remote_status
 from companion_server.monitoring import services
 from companion_server.monitoring.labels import (
     ALERT_LABELS,
@@ -47,6 +48,7 @@ async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
     return {
         "ov": overview,
         "installation": overview.installation,
+        "remote": await remote_status(core, current_user(request).id, overview.installation.id),
         "tab": tab,
         "now": core.now(),
         "minutes_since": services.since,
