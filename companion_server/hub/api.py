@@ -146,7 +146,13 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         await conn.send(protocol.error_frame(err.code, err.message, err.ref))
         return True
     try:
-        outcome = await frames.apply_frame(hub.core, conn.link_id, conn.installation_id, frame)
+        outcome = None
+        if frame.type == "device_update" and conn.monitoring == "granted":
+            outcome = await hub.telemetry.submit(
+                conn.link_id, conn.installation_id, frame, conn.contact_at
+            )
+        if outcome is None:
+            outcome = await frames.apply_frame(hub.core, conn.link_id, conn.installation_id, frame)
     except IntegrityError:
         # The same frame recorded at the same moment through another connection.
         outcome = frames.Outcome(
@@ -158,6 +164,10 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
             protocol.error_frame("internal_error", "the frame could not be handled", frame.id)
         )
         return True
+    if outcome.monitoring is not None:
+        conn.monitoring = outcome.monitoring
+    if outcome.contact_at is not None:
+        conn.contact_at = outcome.contact_at
     if outcome.sent_ids:
         conn.sent.update(outcome.sent_ids)
     for reply in outcome.replies:

@@ -24,8 +24,11 @@ from sqlalchemy.engine import make_url
 
 from companion_server.hub import protocol
 from companion_server.models import InstallationState, PortalFrame
+from companion_server.monitoring.frames import TelemetryWriter
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from aiohttp import web
 
     from companion_server.core import Core
@@ -52,6 +55,10 @@ class Connection:
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
     ready: bool = False  # ``hello`` answered: new frames are sent as they come
     sent: set[str] = field(default_factory=set)  # portal frame ids sent on this connection
+    # Consent as last seen on this connection: it only changes through this connection's
+    # frames (hello, consent) or when the link ends, which closes the connection.
+    monitoring: str | None = None
+    contact_at: datetime | None = None  # when the last contact was last written
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, text: str) -> bool:
@@ -183,6 +190,7 @@ class Hub:
         self.watchers: dict[int, set[asyncio.Queue[str]]] = {}
         self.handlers: set[asyncio.Task[Any]] = set()
         self._changes: dict[int, asyncio.TimerHandle] = {}
+        self.telemetry = TelemetryWriter(core)
         if core.settings.is_sqlite:
             self.bus: LocalBus | PostgresBus = LocalBus(self._on_message)
         else:
@@ -191,8 +199,9 @@ class Hub:
             self.bus = bus
 
     async def start(self) -> None:
-        """Start the bus."""
+        """Start the bus and the telemetry writer."""
         await self.bus.start()
+        self.telemetry.start()
 
     async def stop(self) -> None:
         """Close every connection and watcher, then the bus."""
@@ -221,6 +230,7 @@ class Hub:
             for queue in queues:
                 with contextlib.suppress(asyncio.QueueFull):
                     queue.put_nowait("")
+        await self.telemetry.stop()
         await self.bus.stop()
 
     # -- what services call after their transaction ------------------------------------

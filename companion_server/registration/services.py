@@ -445,7 +445,8 @@ async def link(core: Core, *, code: str, pin: str, instance_id: str, name: str, 
     if result is None:
         LOGGER.info("Link refused for %s", ip)
         raise LinkRefused()
-    await _after_link_change(core, result.installation_id)
+    # A Home Assistant still connected with the previous link of this box goes away.
+    await _after_link_change(core, result.installation_id, close=True)
     return result
 
 

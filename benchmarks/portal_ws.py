@@ -1,0 +1,416 @@
+"""1,000 simulated Home Assistant connections streaming telemetry into one portal process.
+
+Run: ``.venv/bin/python -m benchmarks.portal_ws [--connections 1000] [--rate 1]
+[--seconds 10] [--burst 20] [--database-url postgresql+asyncpg://...]``.
+
+The database gets one company with ``--connections`` linked installations, monitoring
+granted. The portal runs in its own process; this process opens one WebSocket per
+installation (``hello``, then a ``snapshot`` of 5 devices) and measures:
+
+- memory: the portal's resident set before and after the connections (per connection);
+- paced telemetry: every connection sends ``--rate`` ``device_update`` frames a second
+  (radio level changes) for ``--seconds``;
+- a burst: every connection sends ``--burst`` frames back to back.
+
+Every update changes a radio level, so the portal stores one radio sample per frame: the
+benchmark counts them in the database to know how many frames were processed. Frames per
+second = frames sent / (time until the last one is stored); "drain" is how long that took
+after the last frame was sent (a portal that keeps up drains in well under a second). CPU
+is the portal process's user + system time over the phase (100 % = one core). Figures are
+printed; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+import json
+import os
+from pathlib import Path
+import socket
+import sys
+import tempfile
+import time
+from typing import Any
+import uuid
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import func, insert, select
+
+from companion_server.app import create_app
+from companion_server.core import build_core
+from companion_server.db import create_engine, migrate
+from companion_server.models import (
+    Company,
+    Installation,
+    InstallationLink,
+    InstallationState,
+    RadioSample,
+)
+from companion_server.security.tokens import hash_token
+from companion_server.settings import Settings
+
+SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
+DEVICES = 5
+
+
+def _settings(database_url: str, port: int) -> Settings:
+    return Settings(database_url=database_url, secret_key=SECRET, port=port, mail_worker=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _token(n: int) -> str:
+    return f"bench-token-{n:06d}-" + "x" * 40
+
+
+async def seed(database_url: str, connections: int) -> None:
+    """One company and ``connections`` linked installations with monitoring granted."""
+    core = build_core(_settings(database_url, 8080))
+    try:
+        await migrate(core.engine)
+        async with core.tx() as db:
+            if await db.scalar(select(Company).where(Company.name == "WS Bench")) is not None:
+                return
+            now = core.now()
+            company = Company(name="WS Bench", created_at=now)
+            db.add(company)
+            await db.flush()
+            await db.execute(
+                insert(Installation),
+                [
+                    {
+                        "company_id": company.id,
+                        "name": f"Home {n:05}",
+                        "box_pin": f"{n:04}-1111-2222",
+                        "customer_email": f"home{n}@example.com",
+                        "status": "linked",
+                        "created_at": now,
+                    }
+                    for n in range(connections)
+                ],
+            )
+            ids = list(
+                await db.scalars(
+                    select(Installation.id)
+                    .where(Installation.company_id == company.id)
+                    .order_by(Installation.id)
+                )
+            )
+            await db.execute(
+                insert(InstallationLink),
+                [
+                    {
+                        "installation_id": installation_id,
+                        "token_hash": hash_token(_token(n)),
+                        "instance_id": f"ha-{n}",
+                        "ha_name": f"Home {n}",
+                        "created_at": now,
+                    }
+                    for n, installation_id in enumerate(ids)
+                ],
+            )
+            await db.execute(
+                insert(InstallationState),
+                [
+                    {
+                        "installation_id": installation_id,
+                        "monitoring": "granted",
+                        "connected": False,
+                    }
+                    for installation_id in ids
+                ],
+            )
+    finally:
+        await core.close()
+
+
+def serve(database_url: str, port: int) -> None:
+    """Child process: the portal."""
+    web.run_app(
+        create_app(_settings(database_url, port)),
+        host="127.0.0.1",
+        port=port,
+        access_log=None,
+        print=None,
+    )
+
+
+class Probe:
+    """CPU time and resident memory of a process (Linux /proc)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+
+def _frame(kind: str, payload: dict[str, Any]) -> str:
+    return json.dumps({"v": 1, "id": str(uuid.uuid4()), "type": kind, "payload": payload})
+
+
+def _snapshot(n: int) -> str:
+    return _frame(
+        "snapshot",
+        {
+            "box": {"online": True, "activated": True, "up_to_date": True, "firmware": "1.0"},
+            "devices": [
+                {
+                    "url": f"io://{n:04}-1111-2222/{d}",
+                    "label": f"Device {d}",
+                    "protocol": "io",
+                    "ui_class": "RollerShutter",
+                    "online": True,
+                    "rssi": 50 + d,
+                    "rssi_level": "normal",
+                    "battery": None,
+                    "defect": None,
+                    "editable": [],
+                }
+                for d in range(DEVICES)
+            ],
+        },
+    )
+
+
+class Client:
+    """One simulated Home Assistant."""
+
+    def __init__(self, n: int, session: aiohttp.ClientSession, base: str) -> None:
+        self.n = n
+        self.session = session
+        self.base = base
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.acks: asyncio.Queue[str] = asyncio.Queue()
+        self.reader: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    async def connect(self) -> None:
+        self.ws = await self.session.ws_connect(
+            self.base + "/api/v1/ws",
+            headers={"Authorization": f"Bearer {_token(self.n)}"},
+            heartbeat=None,
+            autoping=True,
+        )
+        await self.ws.send_str(
+            _frame(
+                "hello",
+                {
+                    "integration_version": "bench",
+                    "pin": f"{self.n:04}-1111-2222",
+                    "monitoring": True,
+                },
+            )
+        )
+        while True:
+            message = json.loads((await self.ws.receive()).data)
+            if message["type"] == "welcome":
+                break
+        await self.ws.send_str(_snapshot(self.n))
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                if data["type"] == "ack":
+                    self.acks.put_nowait(data["payload"]["id"])
+                elif data["type"] == "error":
+                    print("error frame:", data["payload"], file=sys.stderr)
+
+    async def update(self) -> None:
+        assert self.ws is not None
+        step = self.sent
+        device = step % DEVICES
+        await self.ws.send_str(
+            _frame(
+                "device_update",
+                {
+                    "url": f"io://{self.n:04}-1111-2222/{device}",
+                    # Each device alternates between two levels: every frame is a change.
+                    "changes": {"rssi": 30 if (step // DEVICES) % 2 else 70, "online": True},
+                },
+            )
+        )
+        self.sent += 1
+
+    async def probe(self) -> None:
+        """An acknowledged frame; returns when every earlier frame was handled."""
+        assert self.ws is not None
+        frame_id = str(uuid.uuid4())
+        alert = {
+            "alert_id": frame_id,
+            "device_url": f"io://{self.n:04}-1111-2222/0",
+            "device_label": "Device 0",
+            "type": "sensor_defect",
+            "active": False,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        await self.ws.send_str(
+            json.dumps({"v": 1, "id": frame_id, "type": "alert", "payload": alert})
+        )
+        while await self.acks.get() != frame_id:
+            pass
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            await self.reader
+
+
+async def wait_ready(url: str) -> None:
+    """Wait until the portal answers."""
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            try:
+                async with session.get(url) as response:
+                    await response.read()
+                    return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+async def samples(engine: Any) -> int:
+    """Radio samples stored so far (one per processed update)."""
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(RadioSample))).scalar())
+
+
+async def phase(name: str, clients: list[Client], probe: Probe, engine: Any, body: Any) -> None:
+    """Run ``body(client)`` on every client; wait until every frame is stored; print."""
+    before_sent = sum(c.sent for c in clients)
+    before_stored = await samples(engine)
+    cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
+    await asyncio.gather(*(body(c) for c in clients))
+    sent_at = time.perf_counter()
+    frames = sum(c.sent for c in clients) - before_sent
+    stored = 0
+    for _ in range(6000):  # 5 minutes at most
+        stored = await samples(engine) - before_stored
+        if stored >= frames:
+            break
+        await asyncio.sleep(0.05)
+    if stored < frames:
+        print(f"{name}: only {stored} of {frames} frames stored after 5 minutes")
+    wall = time.perf_counter() - wall0
+    cpu = probe.cpu_seconds() - cpu0
+    lag = time.perf_counter() - sent_at
+    print(
+        f"{name:<30} {frames:>8} {wall:>8.1f} {frames / wall:>10.0f} "
+        f"{100 * cpu / wall:>7.0f} % {lag:>8.2f} {probe.rss_mib():>9.1f}"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Seed, start the portal, connect, stream, print."""
+    with tempfile.TemporaryDirectory() as directory:
+        database_url = args.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
+        started = time.perf_counter()
+        await seed(database_url, args.connections)
+        print(
+            f"Seeded {args.connections} linked installations in "
+            f"{time.perf_counter() - started:.1f} s ({database_url.split(':')[0]})"
+        )
+        port = _free_port()
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "benchmarks.portal_ws", "--serve", str(port),
+            "--database-url", database_url,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        engine = create_engine(database_url)
+        connector = aiohttp.TCPConnector(limit=0)
+        session = aiohttp.ClientSession(connector=connector)
+        clients = [Client(n, session, base) for n in range(args.connections)]
+        try:
+            await wait_ready(base + "/healthz")
+            probe = Probe(child.pid)
+            await asyncio.sleep(1)
+            idle = probe.rss_mib()
+            cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
+            limit = asyncio.Semaphore(50)
+
+            async def connect(client: Client) -> None:
+                async with limit:
+                    await client.connect()
+
+            await asyncio.gather(*(connect(c) for c in clients))
+            await asyncio.gather(*(c.probe() for c in clients))
+            connect_wall = time.perf_counter() - wall0
+            connect_cpu = probe.cpu_seconds() - cpu0
+            await asyncio.sleep(1)
+            loaded = probe.rss_mib()
+            print(
+                f"{args.connections} connections (hello, welcome, snapshot of {DEVICES} devices)"
+                f" in {connect_wall:.1f} s, portal CPU {100 * connect_cpu / connect_wall:.0f} %"
+            )
+            print(
+                f"portal memory: {idle:.1f} MiB idle, {loaded:.1f} MiB connected: "
+                f"{(loaded - idle) * 1024 / args.connections:.1f} KiB per connection\n"
+            )
+            header = ("phase", "frames", "wall s", "frames/s", "CPU", "drain s", "RSS MiB")
+            print("{:<30} {:>8} {:>8} {:>10} {:>9} {:>8} {:>9}".format(*header))
+
+            async def paced(client: Client) -> None:
+                interval = 1 / args.rate
+                await asyncio.sleep(interval * client.n / args.connections)  # spread out
+                begin = time.perf_counter()
+                step = 0
+                while time.perf_counter() - begin < args.seconds:
+                    await client.update()
+                    step += 1
+                    delay = begin + step * interval - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+
+            async def burst(client: Client) -> None:
+                for _ in range(args.burst):
+                    await client.update()
+
+            offered = args.connections * args.rate
+            await phase(f"paced, {offered:g} frames/s offered", clients, probe, engine, paced)
+            await phase(f"burst, {args.burst} per connection", clients, probe, engine, burst)
+        finally:
+            for client in clients:
+                await client.close()
+            await session.close()
+            await engine.dispose()
+            child.terminate()
+            await child.wait()
+
+
+def main() -> None:
+    """Command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=1.0, help="frames/s per connection")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--burst", type=int, default=20)
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.database_url, args.serve)
+    else:
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
