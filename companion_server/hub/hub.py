@@ -40,6 +40,7 @@ CLOSE_REPLACED = 4000
 CLOSE_UNLINKED = 4001
 CLOSE_GOING_AWAY = 1001
 CHANGE_COALESCE_SECONDS = 0.3
+CHANGED_PER_MESSAGE = 500
 WATCHER_QUEUE = 20
 
 Listener = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
@@ -189,7 +190,8 @@ class Hub:
         self.connections: dict[int, Connection] = {}
         self.watchers: dict[int, set[asyncio.Queue[str]]] = {}
         self.handlers: set[asyncio.Task[Any]] = set()
-        self._changes: dict[int, asyncio.TimerHandle] = {}
+        self._changed: set[int] = set()
+        self._changed_timer: asyncio.TimerHandle | None = None
         self.telemetry = TelemetryWriter(core)
         if core.settings.is_sqlite:
             self.bus: LocalBus | PostgresBus = LocalBus(self._on_message)
@@ -205,9 +207,9 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every connection and watcher, then the bus."""
-        for handle in self._changes.values():
-            handle.cancel()
-        self._changes.clear()
+        if self._changed_timer is not None:
+            self._changed_timer.cancel()
+        self._changed.clear()
         conns = list(self.connections.values())
         self.connections.clear()
         if conns:
@@ -259,18 +261,25 @@ class Hub:
         await conn.close(CLOSE_UNLINKED, str(message.get("r", "closed")))
 
     async def changed(self, installation_id: int) -> None:
-        """Browsers watching the installation should refresh (coalesced)."""
-        if installation_id in self._changes:
-            return
-        loop = asyncio.get_running_loop()
+        """Browsers watching the installation should refresh.
 
-        def fire() -> None:
-            self._changes.pop(installation_id, None)
-            task = loop.create_task(self.bus.publish({"t": "changed", "i": installation_id}))
+        Coalesced: every installation changed within ``CHANGE_COALESCE_SECONDS`` goes out
+        in one bus message (a few hundred ids each: NOTIFY payloads stay under 8000 bytes).
+        """
+        self._changed.add(installation_id)
+        if self._changed_timer is None:
+            loop = asyncio.get_running_loop()
+            self._changed_timer = loop.call_later(CHANGE_COALESCE_SECONDS, self._fire_changed)
+
+    def _fire_changed(self) -> None:
+        self._changed_timer = None
+        ids = sorted(self._changed)
+        self._changed.clear()
+        for start in range(0, len(ids), CHANGED_PER_MESSAGE):
+            message = {"t": "changed", "ids": ids[start : start + CHANGED_PER_MESSAGE]}
+            task = asyncio.get_running_loop().create_task(self.bus.publish(message))
             self.handlers.add(task)
             task.add_done_callback(self.handlers.discard)
-
-        self._changes[installation_id] = loop.call_later(CHANGE_COALESCE_SECONDS, fire)
 
     # -- connections ------------------------------------------------------------------
 
@@ -339,6 +348,12 @@ class Hub:
     async def _on_message(self, message: dict[str, Any]) -> None:
         try:
             kind = message.get("t")
+            if kind == "changed":
+                for changed_id in message.get("ids", ()):
+                    for queue in self.watchers.get(changed_id, ()):
+                        with contextlib.suppress(asyncio.QueueFull):
+                            queue.put_nowait("changed")
+                return
             installation_id = message.get("i")
             if type(installation_id) is not int:
                 return
@@ -350,10 +365,6 @@ class Hub:
             elif kind == "takeover" and conn is not None and conn.uid != message.get("c"):
                 self.detach(conn)
                 await conn.close(CLOSE_REPLACED, "replaced by a newer connection")
-            elif kind == "changed":
-                for queue in self.watchers.get(installation_id, ()):
-                    with contextlib.suppress(asyncio.QueueFull):
-                        queue.put_nowait("changed")
         except Exception:
             LOGGER.exception("Hub: message %r failed", message)
 
@@ -361,5 +372,4 @@ class Hub:
         """After the bus was down: send whatever was queued meanwhile."""
         for conn in list(self.connections.values()):
             await self.flush(conn)
-        for installation_id in list(self.watchers):
-            await self._on_message({"t": "changed", "i": installation_id})
+        await self._on_message({"t": "changed", "ids": list(self.watchers)})
