@@ -372,7 +372,7 @@ async def on_action_result(ctx: Context) -> None:
         ctx.installation,
         ctx.now,
         "action_result",
-        detail=f"{action.summary}: {outcome}"[:500],
+        detail=f"{action.summary or action.kind}: {outcome}"[:500],
     )
     ctx.outcome.changed = True
 
@@ -478,7 +478,7 @@ async def _send(
             )
         )
         _queue(db, installation, now, "action", payload)
-        log(db, installation, now, f"action_{kind}", actor=actor, detail=summary[:500])
+        log(db, installation, now, f"action_{kind}", actor=actor, detail=summary[:500] or None)
     await _notify(core, installation_id)
     return checked_id
 
@@ -527,7 +527,7 @@ async def reboot(
     """Reboot the box (P16)."""
 
     async def build(db: AsyncSession, installation: Installation) -> tuple[dict[str, Any], str]:
-        return {}, "reboot"
+        return {}, ""
 
     return await _send(core, actor_id, installation_id, "reboot", build, action_id)
 
@@ -568,7 +568,7 @@ async def pair_remote(
 
     async def build(db: AsyncSession, installation: Installation) -> tuple[dict[str, Any], str]:
         if source == "customer" and remote_id is None:
-            return {"source": "customer"}, "pairing mode (remote at the customer's)"
+            return {"source": "customer"}, "pairing mode"
         devices = [await _device(db, installation, i) for i in dict.fromkeys(device_ids)]
         for device in devices:
             if device.protocol != "io":
@@ -577,11 +577,11 @@ async def pair_remote(
         fields: dict[str, Any] = {"source": source, "devices": [d.url for d in devices]}
         if scan is not None:
             fields |= {"code": scan.address, "remote_address": scan.address}
-            return fields, f"remote {scan.address} -> {labels}"
+            return fields, f"{scan.address} -> {labels}"
         assert remote_id is not None
         remote = await _device(db, installation, remote_id)
         fields["remote_url"] = remote.url
-        return fields, f"remote {remote.label} -> {labels}"
+        return fields, f"{remote.label} -> {labels}"
 
     return await _send(core, actor_id, installation_id, "pair_remote", build, action_id)
 
@@ -590,7 +590,7 @@ async def open_web_app(core: Core, actor_id: int, installation_id: int) -> str:
     """Open the customer's web app (P23); the opening is itself an action."""
 
     async def build(db: AsyncSession, installation: Installation) -> tuple[dict[str, Any], str]:
-        return {"command": "open_web_app"}, "web app opened"
+        return {"command": "open_web_app"}, ""
 
     return await _send(core, actor_id, installation_id, "web_app", build, None)
 
@@ -604,7 +604,7 @@ async def web_app_command(
 
     async def build(db: AsyncSession, installation: Installation) -> tuple[dict[str, Any], str]:
         device = await _device(db, installation, device_id)
-        return {"device_url": device.url, "command": command}, f"web app: {device.label} {command}"
+        return {"device_url": device.url, "command": command}, f"{device.label}: {command}"
 
     return await _send(core, actor_id, installation_id, "web_app", build, None)
 
@@ -655,6 +655,39 @@ async def window_actions(
             )
         )
         return view, actions
+
+
+COMMAND_LABELS: Final = {
+    "open": N_("Open"),
+    "close": N_("Close"),
+    "stop": N_("Stop"),
+    "my": N_("My"),
+    "on": N_("On"),
+    "off": N_("Off"),
+}
+
+
+def mail_detail(action: RemoteAction, _: Any) -> str:
+    """What the customer's e-mail says of an action, in their language ("" for nothing)."""
+    try:
+        payload = json.loads(action.payload)
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    device, _sep, _rest = action.summary.partition(": ")
+    if action.kind == "parameters":
+        parameter = str(payload.get("parameter", ""))
+        label = _(PARAMETER_LABELS.get(parameter, parameter))
+        return f"{device}: {label} = {payload.get('value')}"
+    if action.kind == "pair_remote":
+        if "devices" not in payload:
+            return str(_("pairing mode on the box"))
+        remote, _arrow, targets = action.summary.partition(" -> ")
+        return str(_("remote control {remote} paired to {devices}", remote=remote, devices=targets))
+    if action.kind == "web_app" and payload.get("command") in COMMAND_LABELS:
+        return f"{device}: {_(COMMAND_LABELS[payload['command']])}"
+    return ""
 
 
 def action_line(action: RemoteAction) -> dict[str, Any]:
@@ -713,7 +746,7 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
                     {
                         "time": a.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                         "kind": _(KIND_LABELS.get(a.kind, a.kind)),
-                        "summary": a.summary,
+                        "summary": mail_detail(a, _),
                         "result": _("done")
                         if a.ok
                         else _("refused by Home Assistant: {error}", error=a.error)

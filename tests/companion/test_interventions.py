@@ -388,7 +388,9 @@ async def test_remote_intervention_story(setup: Setup, smtp: SmtpServer, clock: 
     body = message.get_body().get_content()  # type: ignore[union-attr]
     assert "Acme Installers a terminé l'intervention" in str(message["Subject"])
     assert "Votre application web a été ouverte pendant l'intervention." in body
-    assert "Living room shutter: my_position = 30 (effectuée)" in body
+    assert "Living room shutter: Position « My » (%) = 30 (effectuée)" in body
+    assert "télécommande A53F27 appairée à Living room shutter, Terrace awning" in body
+    assert "mode appairage sur la box" in body and "Living room shutter: Fermer" in body
     assert "refusée par Home Assistant : box_unreachable" in body
     assert "New remote: A53F27." in body
     # The window is closed on the portal side: the controls are gone, actions refused.

@@ -230,7 +230,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         )
         body = mail.get_body().get_content()  # type: ignore[union-attr]
         assert "Your web app was opened during the intervention." in body
-        assert "remote A53F27 -> Living room shutter, Terrace awning (done)" in body
+        assert "remote control A53F27 paired to Living room shutter, Terrace awning (done)" in body
         expect(page.locator("tr[data-entry=intervention_ended]")).to_have_count(1)
 
         # A short window granted in Home Assistant: the controls go away when it runs out.
