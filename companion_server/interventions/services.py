@@ -347,6 +347,53 @@ async def on_window(ctx: Context) -> None:
     ctx.outcome.changed = True
 
 
+async def on_hello(ctx: Context) -> None:
+    """``hello`` carries Home Assistant's current window: the portal follows it.
+
+    A window the portal thinks open but Home Assistant no longer has is closed (expired or
+    revoked while no frame could tell); one Home Assistant has but the portal does not know
+    (or with another end or kinds) is taken over.
+    """
+    payload = ctx.frame.payload
+    if "window" not in payload:
+        return  # an integration that does not report windows
+    current = payload["window"]
+    opened = await ctx.db.scalar(
+        select(RemoteWindow)
+        .where(RemoteWindow.installation_id == ctx.installation.id, RemoteWindow.state == OPEN)
+        .order_by(RemoteWindow.id.desc())
+        .limit(1)
+    )
+    if current is None:
+        if opened is not None and opened.until is not None:
+            state = "expired" if opened.until <= ctx.now else "revoked"
+            opened.state = state
+            opened.changed_at = ctx.now
+            log(ctx.db, ctx.installation, ctx.now, f"window_{state}")
+            ctx.outcome.changed = True
+        return
+    until = min(current["until"], ctx.now + timedelta(hours=MAX_HOURS))
+    kinds = json.dumps([k for k in current["kinds"] if k in KINDS])
+    if until <= ctx.now:
+        return
+    if opened is not None and opened.until == until and opened.kinds == kinds:
+        return
+    if opened is None:
+        opened = RemoteWindow(
+            installation_id=ctx.installation.id,
+            request_id=None,
+            state=OPEN,
+            requested_at=ctx.now,
+            changed_at=ctx.now,
+        )
+        ctx.db.add(opened)
+        log(ctx.db, ctx.installation, ctx.now, "window_granted")
+    opened.until = until
+    opened.kinds = kinds
+    opened.changed_at = ctx.now
+    ctx.outcome.changed = True
+
+
 async def on_action_result(ctx: Context) -> None:
     """An ``action_result`` frame: record the result of one of this installation's actions."""
     payload = ctx.frame.payload

@@ -351,6 +351,7 @@ async def _hello(ctx: Context) -> None:
         _set_monitoring(ctx, Monitoring.GRANTED)
     elif not granted and state.monitoring == Monitoring.GRANTED:
         _set_monitoring(ctx, Monitoring.REVOKED)
+    await interventions.on_hello(ctx)
     company = await ctx.db.get(Company, ctx.installation.company_id)
     assert company is not None
     pending = list(

@@ -565,3 +565,27 @@ def test_scanned_codes(typed: str, address: str, layout: str | None) -> None:
 def test_unreadable_codes(typed: str) -> None:
     with pytest.raises(UnreadableCode):
         parse_scan(typed)
+
+
+async def test_hello_reports_the_current_window(setup: Setup, clock: FakeClock) -> None:
+    """After a reconnection, the window Home Assistant reports in ``hello`` is the truth."""
+    browser, base = setup.browser, setup.base
+    await setup.grant()
+    assert 'data-remote="open"' in (await browser.get(base)).raw
+    # Home Assistant reconnects without a window (revoked while the portal was unreachable).
+    await setup.ha.send(sim.hello(monitoring=True))
+    await setup.ha.expect("welcome")
+    page = await browser.get(base)
+    assert 'data-last-window="revoked"' in page.raw
+    assert (await browser.post(base + "/remote/reboot", {})).status == 409
+    # ... and with one the portal did not know of (granted meanwhile).
+    hello = sim.hello(monitoring=True)
+    until = clock.now + timedelta(hours=2)
+    hello["payload"]["window"] = {"until": until.isoformat(), "kinds": ["reboot", "bogus"]}
+    await setup.ha.send(hello)
+    await setup.ha.expect("welcome")
+    page = await browser.get(base)
+    assert 'data-remote="open"' in page.raw and "2:00:00" in page.text
+    assert 'data-kind="reboot"' in page.raw and "bogus" not in page.raw
+    assert (await browser.post(base + "/remote/reboot", {})).status == 303
+    assert (await setup.action())["payload"]["kind"] == "reboot"
