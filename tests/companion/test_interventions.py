@@ -589,3 +589,34 @@ async def test_hello_reports_the_current_window(setup: Setup, clock: FakeClock) 
     assert 'data-kind="reboot"' in page.raw and "bogus" not in page.raw
     assert (await browser.post(base + "/remote/reboot", {})).status == 303
     assert (await setup.action())["payload"]["kind"] == "reboot"
+
+
+async def test_remote_at_the_customers_then_paired(setup: Setup) -> None:
+    """Pairing mode, the customer presses PROG, the remote appears, then it is paired."""
+    browser, base = setup.browser, setup.base
+    await setup.grant(kinds=["pair_remote"])
+    remote = {
+        "url": f"io://{PIN}/7788990",
+        "label": "Kitchen remote",
+        "protocol": "io",
+        "ui_class": "RemoteController",
+        "online": True,
+        "editable": {"parameters": {}, "read_only_reason": "no_editable_parameter"},
+    }
+    await setup.ha.send(sim.snapshot([*devices(), remote]))
+    await _until_page_shows(browser, base + "/remote/pair?source=customer", "Kitchen remote")
+    page = await browser.get(base + "/remote/pair?source=customer")
+    remote_id = re.search(r'name="remote_id"><option value="(\d+)"', page.raw)
+    assert remote_id is not None
+    awning = await setup.device_id(AWNING)
+    rts = await setup.device_id(RTS)
+    form = [("source", "customer"), ("remote_id", remote_id.group(1))]
+    page = await _post_multi(browser, base + "/remote/pair", [*form, ("devices", str(rts))])
+    assert page.status == 409 and "io products only" in page.text
+    page = await _post_multi(browser, base + "/remote/pair", form)
+    assert page.status == 400 and "Choose at least one product." in page.text
+    page = await _post_multi(browser, base + "/remote/pair", [*form, ("devices", str(awning))])
+    assert page.status == 303
+    frame = await setup.action()
+    assert frame["payload"]["remote_url"] == remote["url"]
+    assert frame["payload"]["devices"] == [AWNING] and frame["payload"]["source"] == "customer"

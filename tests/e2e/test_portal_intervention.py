@@ -233,8 +233,20 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         assert "remote control A53F27 paired to Living room shutter, Terrace awning (done)" in body
         expect(page.locator("tr[data-entry=intervention_ended]")).to_have_count(1)
 
-        # A short window granted in Home Assistant: the controls go away when it runs out.
+        # Granted again, then revoked in Home Assistant mid-session: the controls go live.
         _tab(page, "Devices")
+        page.evaluate("window.__noReload = true")
+        ha.grant(None, datetime.now(UTC) + timedelta(hours=1), sim_kinds())
+        expect(page.get_by_role("button", name="Reboot the box")).to_be_visible(timeout=15000)
+        ha.send(sim.frame("window", {"request_id": None, "state": "revoked"}))
+        ha.expect("ack")
+        expect(page.get_by_role("button", name="Reboot the box")).to_have_count(0, timeout=15000)
+        expect(page.locator("[data-last-window]")).to_have_text(
+            "The customer revoked the remote-service window."
+        )
+        assert page.evaluate("window.__noReload") is True
+
+        # A short window granted in Home Assistant: the controls go away when it runs out.
         ha.grant(None, datetime.now(UTC) + timedelta(seconds=4), sim_kinds())
         reboot = page.get_by_role("button", name="Reboot the box")
         expect(reboot).to_be_visible(timeout=15000)
