@@ -123,7 +123,7 @@ async def async_handle_action(
             raise ActionRefused(ERROR_INVALID_ACTION)
         if entry.state is not ConfigEntryState.LOADED:
             raise ActionRefused(ERROR_NOT_READY)
-        details = {key: payload[key] for key in _DETAIL_KEYS if key in payload}
+        details = {key: _bounded(payload[key]) for key in _DETAIL_KEYS if key in payload}
         pin = entry.unique_id or entry.runtime_data.coordinator.data.gateway.id
         if payload.get("pin", pin) != pin:
             raise ActionRefused(ERROR_WRONG_BOX)
@@ -165,6 +165,17 @@ async def async_handle_action(
     else:
         LOGGER.warning("Installer action %s (%s) refused: %s", action_id, kind, error)
     return result
+
+
+def _bounded(value: Any) -> Any:
+    """What the audit log keeps of a field sent by the portal (never a whole frame's worth)."""
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, list):
+        return [_bounded(item) for item in value[:MAX_PAIR_TARGETS]]
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    return str(value)[:200]
 
 
 def _check(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -502,18 +502,8 @@ class RemoteService:
 
     @callback
     def _async_save(self) -> None:
-        data: _Stored = {"window": None}
-        if self.window is not None:
-            stored = self.window.as_dict()
-            data["window"] = {
-                "company": stored["company"],
-                "company_id": stored["company_id"],
-                "installer": stored["installer"],
-                "granted_at": stored["granted_at"],
-                "until": stored["until"],
-                "kinds": stored["kinds"],
-                "request_id": stored["request_id"],
-            }
+        window = None if self.window is None else cast(_StoredWindow, self.window.as_dict())
+        data: _Stored = {"window": window}
         self._hass.async_create_task(self._store.async_save(data), eager_start=True)
 
     @callback
