@@ -153,8 +153,8 @@ async def async_handle_action(
     if entry.state is ConfigEntryState.LOADED:
         entry.runtime_data.remote_service.audit.async_append(
             RECORD_ACTION,
-            action_id=action_id,
-            kind=kind if isinstance(kind, str) else None,
+            action_id=action_id[:200],
+            kind=kind[:64] if isinstance(kind, str) else None,
             installer=who,
             **details,
             ok=error is None,
