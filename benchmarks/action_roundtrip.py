@@ -1,19 +1,26 @@
-"""Round trip of an installer's action: portal -> Home Assistant peer -> portal (p50, p99).
+"""Round trip of an installer's action: portal -> Home Assistant -> portal (p50, p99).
 
 Run: ``python -m benchmarks.action_roundtrip [--actions 300] [--database-url URL | --postgres]``
-(``--postgres``: a temporary PostgreSQL server started like the test suite's).
-Prints figures, asserts nothing.
+(``--postgres``: a temporary PostgreSQL server started like the test suite's), or
+``python -m benchmarks.action_roundtrip --real [--actions 100]``. Prints figures, asserts
+nothing.
 
-The portal runs in-process on 127.0.0.1 (SQLite file by default, or the PostgreSQL URL
-given). The Home Assistant side is a PROTOCOL PEER, not the real integration: the
-integration's channel does not route ``action`` frames yet, so the peer (the WebSocket
-client of ``tests/companion/ha.py``) links with the code, grants a window and answers every
-``action`` at once with ``ack`` + ``action_result``. The box is not involved.
+Two Home Assistants, said in the output:
 
-One round trip: the installer's ``POST /installations/{id}/remote/reboot`` (session, CSRF,
-window and kind checks, the action and its frame written in one transaction) -> the frame
-pushed over the WebSocket -> the peer's ``action_result`` -> recorded in the portal (the
-portal's ``ack`` of that result, sent after its transaction commits, reaches the peer).
+- default, a PROTOCOL PEER (the WebSocket client of ``tests/companion/ha.py``) that links
+  with the code, grants a window and answers every ``action`` at once with ``ack`` +
+  ``action_result`` (no box). One round trip: the installer's
+  ``POST /installations/{id}/remote/reboot`` (session, CSRF, window and kind checks, the
+  action and its frame written in one transaction) -> the frame over the WebSocket -> the
+  peer's ``action_result`` recorded by the portal (its ``ack``, sent after the commit,
+  reaches the peer).
+- ``--real``: the REAL INTEGRATION (Home Assistant's test harness, as the integration tests
+  run it) against the box simulator over HTTPS, linked to the in-process portal with a code,
+  monitoring approved in the repair flow, the window granted with
+  ``somfy_pro.grant_remote_service``. One round trip: ``change_parameter`` (the pencil's
+  service: the io shutter's name) -> the integration checks the window, the device and the
+  value, runs ``setName`` on the box, appends to its audit log -> its ``action_result``
+  handled by the portal.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import asyncio
 from datetime import timedelta
 import json
+import logging
 from pathlib import Path
 import statistics
 import sys
@@ -35,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from aiohttp.test_utils import TestServer  # noqa: E402
+import pytest  # noqa: E402
 
 from companion_server.app import create_app  # noqa: E402
 from companion_server.core import Core  # noqa: E402
@@ -174,7 +183,196 @@ async def main(actions: int, database_url: str | None) -> None:
     report("portal -> HA -> portal", trip)
 
 
+# -- the real integration (run by pytest with Home Assistant's harness) ----------------------
+
+
+async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
+    """Link the real integration to the portal, grant a window, time parameter changes."""
+    from homeassistant.helpers import issue_registry as ir
+    from sqlalchemy import select
+
+    from companion_server.interventions import services
+    from companion_server.models import Device, RemoteWindow
+    from companion_server.monitoring.services import request_monitoring
+    from companion_server.registration.services import seed_registration
+    from custom_components.somfy_pro.const import DOMAIN
+    from custom_components.somfy_pro.portal import monitoring_issue_id
+    from tests.integration.common import PIN as REAL_PIN, SHUTTER
+    from tests.integration.portal_common import answer_monitoring_request, manager_of
+
+    async def until(check: Any, what: str) -> None:
+        for _ in range(2000):
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp}/real.db",
+        secret_key="benchmark-secret-key-0123456789abcdefghij",
+        mail_worker=False,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    for name in (
+        "sqlalchemy",
+        "sqlalchemy.engine",
+        "sqlalchemy.engine.Engine",
+        "custom_components",
+    ):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    core: Core = server.app[CORE]
+    recorded: dict[str, asyncio.Future[float]] = {}
+    original = services.on_action_result
+
+    async def timed(ctx: Any) -> None:
+        await original(ctx)
+        future = recorded.pop(ctx.frame.payload["action_id"], None)
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
+
+    services.on_action_result = timed  # type: ignore[assignment]
+    try:
+        reg = await seed_registration(core, pin=REAL_PIN, company_name="Bench Installers")
+        flow = await hass.config_entries.options.async_init(entry.entry_id)
+        await hass.config_entries.options.async_configure(
+            flow["flow_id"], {"url": str(server.make_url("/")).rstrip("/"), "code": reg.code}
+        )
+        await until(lambda: manager_of(entry).connected, "the channel")
+        await request_monitoring(core, reg.actor_id, reg.installation_id)
+        issue = monitoring_issue_id(entry.entry_id)
+        await until(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue), "the request")
+        await answer_monitoring_request(hass, entry, "approve")
+
+        async def shutter_editable() -> int | None:
+            async with core.tx() as db:
+                device = await db.scalar(select(Device).where(Device.url == SHUTTER))
+            if device is None or "label" not in services.editable(device).parameters:
+                return None
+            return device.id
+
+        await until(shutter_editable, "the shutter's editable parameters on the portal")
+        device_id = await shutter_editable()
+        assert device_id is not None
+        await hass.services.async_call(
+            DOMAIN,
+            "grant_remote_service",
+            {"config_entry_id": entry.entry_id, "hours": 8, "kinds": ["parameters"]},
+            blocking=True,
+        )
+
+        async def window_open() -> bool:
+            async with core.tx() as db:
+                return (
+                    await db.scalar(
+                        select(RemoteWindow.id).where(RemoteWindow.state == services.OPEN)
+                    )
+                ) is not None
+
+        await until(window_open, "the window on the portal")
+        trip: list[float] = []
+        for index in range(actions + 10):
+            action_id = str(uuid.uuid4())
+            future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+            recorded[action_id] = future
+            start = time.perf_counter()
+            await services.change_parameter(
+                core,
+                reg.actor_id,
+                reg.installation_id,
+                device_id,
+                "label",
+                f"Shutter {index % 7}",
+                action_id=action_id,
+            )
+            done = await asyncio.wait_for(future, 30)
+            if index >= 10:
+                trip.append(done - start)
+        print()
+        print(
+            f"Action round trip, {actions} parameter changes, SQLite, Home Assistant = the real "
+            "integration (test harness) with the box simulator"
+        )
+        report("portal -> HA -> box -> portal", trip)
+    finally:
+        services.on_action_result = original  # type: ignore[assignment]
+        await server.close()
+
+
+@pytest.fixture(autouse=True)
+def _real_quiet(enable_custom_integrations: None, socket_enabled: None) -> None:
+    """``--real``: load custom_components, allow 127.0.0.1, print only the figures."""
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+
+
+@pytest.fixture
+def expected_lingering_timers() -> bool:
+    """The integration's HTTP session keeps a cleanup timer after the unload."""
+    return True
+
+
+@pytest.fixture
+def verify_cleanup() -> None:
+    """A benchmark leaves keep-alive timers and threads: not checked here."""
+
+
+async def test_real_integration(hass: Any, tmp_path: Path, request: Any) -> None:
+    """Measure with the real integration (run by ``--real``; ``test_`` for pytest)."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from box_simulator.server import BoxSimulator
+    from custom_components.somfy_pro.const import DOMAIN
+    from tests.integration.common import PIN as REAL_PIN
+    from tests.integration.conftest import TOKEN, entry_data
+
+    box = BoxSimulator("home", token=TOKEN, port=0, state_dir=tmp_path, move_seconds=0.05)
+    await box.start()
+    entry = MockConfigEntry(domain=DOMAIN, unique_id=REAL_PIN, data=entry_data(box))
+    entry.add_to_hass(hass)
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        await measure_real(hass, entry, int(request.config.getoption("actions")), tmp_path)
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+        await box.stop()
+
+
+def pytest_addoption(parser: Any) -> None:
+    """``--actions N`` under pytest."""
+    parser.addoption("--actions", default="100")
+
+
 if __name__ == "__main__":
+    if "--real" in sys.argv:
+        import custom_components.somfy_pro  # noqa: F401  (before HA's plugin shadows it)
+
+        count = sys.argv[sys.argv.index("--actions") + 1] if "--actions" in sys.argv else "100"
+        sys.exit(
+            pytest.main(
+                [
+                    __file__,
+                    "-q",
+                    "-s",
+                    "-p",
+                    "no:cacheprovider",
+                    "-W",
+                    "ignore::DeprecationWarning",
+                    "-o",
+                    "log_level=WARNING",
+                    f"--actions={count}",
+                ],
+                plugins=[sys.modules[__name__]],
+            )
+        )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=300)
     parser.add_argument("--database-url", default=None)
