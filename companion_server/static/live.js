@@ -15,6 +15,13 @@
     return result.join(",");
   }
 
+  // A region where the user is typing in a form, or has an editor open, is left alone.
+  function editing(region) {
+    var active = document.activeElement;
+    if (active && active.form && region.contains(active)) { return true; }
+    return region.querySelector("details[open] form") !== null;
+  }
+
   function replace(selector, fresh) {
     var current = document.querySelector(selector);
     var next = fresh.querySelector(selector);
@@ -31,7 +38,7 @@
       var regions = document.querySelectorAll("[data-live][id]");
       for (var i = 0; i < regions.length; i++) {
         var next = fresh.getElementById(regions[i].id);
-        if (next) { regions[i].replaceWith(document.importNode(next, true)); }
+        if (next && !editing(regions[i])) { regions[i].replaceWith(document.importNode(next, true)); }
       }
       replace("nav.tabs", fresh);
     }

@@ -154,6 +154,13 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         )
         shutter.locator('details[data-parameter="my_position"] summary').click()
         shutter.locator('details[data-parameter="my_position"] input[name="value"]').fill("30")
+        # A live update meanwhile leaves the open editor alone (and what is typed in it).
+        page.evaluate("document.body.removeAttribute('data-live-updated')")
+        ha.send(sim.frame("device_update", {"url": AWNING, "changes": {"rssi": 55}}))
+        expect(page.locator("body[data-live-updated]")).to_have_count(1, timeout=15000)
+        expect(
+            shutter.locator('details[data-parameter="my_position"] input[name="value"]')
+        ).to_have_value("30")
         shutter.locator('details[data-parameter="my_position"]').get_by_role(
             "button", name="Send"
         ).click()
