@@ -79,6 +79,14 @@ class WindowView:
     pending: RemoteWindow | None  # a request waiting for the customer
     last: RemoteWindow | None  # the latest window or request, whatever its state
     kinds: list[str] = field(default_factory=list)
+    # A window that closed (expired, revoked) with actions but was not ended: the installer
+    # can still end it, so that the customer gets the summary.
+    lapsed: RemoteWindow | None = None
+
+    @property
+    def endable(self) -> RemoteWindow | None:
+        """The window "End remote intervention" ends (open, or lapsed with actions)."""
+        return self.window or self.lapsed
 
     @property
     def open(self) -> bool:
@@ -152,7 +160,23 @@ async def window_view(db: AsyncSession, installation_id: int, now: datetime) -> 
     if opened is not None and not is_open(opened, now):
         opened = None
     pending = last if last is not None and last.state == "requested" else None
-    return WindowView(opened, pending, last, _kinds(opened) if opened else [])
+    lapsed = None
+    if opened is None:
+        latest = await db.scalar(
+            select(RemoteWindow)
+            .where(
+                RemoteWindow.installation_id == installation_id,
+                RemoteWindow.state.in_((OPEN, "revoked", "expired")),
+            )
+            .order_by(RemoteWindow.id.desc())
+            .limit(1)
+        )
+        if latest is not None:
+            acted = await db.scalar(
+                select(RemoteAction.id).where(RemoteAction.window_id == latest.id).limit(1)
+            )
+            lapsed = latest if acted is not None else None
+    return WindowView(opened, pending, last, _kinds(opened) if opened else [], lapsed)
 
 
 async def status(core: Core, actor_id: int, installation_id: int) -> WindowView:
@@ -692,12 +716,13 @@ async def window_actions(
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
         view = await window_view(db, installation.id, core.now())
-        if view.window is None:
+        window = view.endable
+        if window is None:
             raise RuleViolation(NO_WINDOW)
         actions = list(
             await db.scalars(
                 select(RemoteAction)
-                .where(RemoteAction.window_id == view.window.id)
+                .where(RemoteAction.window_id == window.id)
                 .order_by(RemoteAction.id)
             )
         )
@@ -759,7 +784,7 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
         installation = await visible_installation(db, actor, installation_id)
         now = core.now()
         view = await window_view(db, installation.id, now)
-        window = view.window
+        window = view.endable
         if window is None:
             raise RuleViolation(NO_WINDOW)
         actions = list(

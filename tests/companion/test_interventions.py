@@ -620,3 +620,31 @@ async def test_remote_at_the_customers_then_paired(setup: Setup) -> None:
     frame = await setup.action()
     assert frame["payload"]["remote_url"] == remote["url"]
     assert frame["payload"]["devices"] == [AWNING] and frame["payload"]["source"] == "customer"
+
+
+async def test_end_after_the_window_lapsed(setup: Setup, clock: FakeClock) -> None:
+    """Revoked with actions done: the installer still ends it, the customer gets the summary."""
+    browser, base = setup.browser, setup.base
+    await setup.grant(kinds=["reboot"], hours=0.25)
+    clock.advance(minutes=16)
+    page = await browser.get(base)
+    assert "data-lapsed" not in page.raw  # expired without any action: nothing to end
+    assert 'data-last-window="granted"' in page.raw
+    assert (await browser.get(base + "/remote/end")).status == 409
+    await setup.grant(kinds=["reboot"])
+    assert (await browser.post(base + "/remote/reboot", {})).status == 303
+    await setup.result((await setup.action())["payload"]["action_id"])
+    await setup.window("revoked")
+    page = await browser.get(base)
+    assert "data-lapsed" in page.raw and 'data-last-window="revoked"' in page.raw
+    assert (await browser.post(base + "/remote/reboot", {})).status == 409
+    page = await browser.get(base + "/remote/end")
+    assert page.status == 200 and page.raw.count("<tr data-action=") == 1
+    assert (await browser.post(base + "/remote/end", {"comment": ""})).status == 303
+    ended = await setup.ha.expect("intervention_ended")
+    assert [a["kind"] for a in ended["payload"]["actions"]] == ["reboot"]
+    [mail] = await mails(setup.core, "home@example.com", "intervention_ended")
+    assert "Redémarrer la box" in mail.body and "Commentaire" not in mail.body
+    page = await browser.get(base)
+    assert "data-lapsed" not in page.raw
+    assert (await browser.post(base + "/remote/end", {})).status == 409
