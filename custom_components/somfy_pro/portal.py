@@ -685,6 +685,7 @@ class PortalManager:
     async def _async_on_frame(self, frame: dict[str, Any]) -> None:
         frame_type: str = frame["type"]
         payload: dict[str, Any] = frame["payload"]
+        LOGGER.debug("Frame from the portal: %s %s", frame_type, frame["id"])
         if frame_type in frames.ACKED_TYPES:
             self._send(frames.new_frame(frames.ACK, {"id": frame["id"]}))
             if frame["id"] in self._seen:

@@ -1,0 +1,254 @@
+"""Linking, monitoring and at-least-once delivery against the real portal app, in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from aiohttp.test_utils import TestServer
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from sqlalchemy import func, select
+
+from box_simulator.server import BoxSimulator
+from companion_server.app import create_app
+from companion_server.core import Core
+from companion_server.models import Alert, Device, InstallationLink, InstallationState
+from companion_server.monitoring.services import request_monitoring
+from companion_server.registration.services import (
+    Registered,
+    seed_registration,
+    unlink_by_installer,
+)
+from companion_server.settings import Settings
+from companion_server.web import CORE
+from custom_components.somfy_pro.const import DOMAIN
+from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
+
+from .common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of, tick
+from .portal_common import answer_monitoring_request, manager_of, wait_until
+
+
+@dataclass
+class Portal:
+    """The portal app on 127.0.0.1, restartable on the same port and database."""
+
+    path: Path
+    server: TestServer | None = None
+    port: int = 0
+
+    @property
+    def core(self) -> Core:
+        assert self.server is not None
+        core: Core = self.server.app[CORE]
+        return core
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{self.path}",
+            secret_key="x" * 40,
+            public_url="http://127.0.0.1:8080",
+            mail_worker=False,
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+        )
+        self.server = TestServer(create_app(settings), host="127.0.0.1", port=self.port)
+        await self.server.start_server()
+        self.port = self.server.port or 0
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+            self.server = None
+
+    async def count(self, model: Any, *where: Any) -> int:
+        async with self.core.tx() as db:
+            return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+    async def state(self, installation_id: int) -> InstallationState:
+        async with self.core.tx() as db:
+            state = await db.get(InstallationState, installation_id)
+            assert state is not None
+            return state
+
+
+@pytest.fixture
+async def real_portal(tmp_path: Path) -> AsyncIterator[Portal]:
+    """The real portal on a temporary SQLite database."""
+    portal = Portal(tmp_path / "portal.db")
+    await portal.start()
+    yield portal
+    await portal.stop()
+
+
+async def wait_for(
+    hass: HomeAssistant, check: Callable[[], Awaitable[bool]], what: str, rounds: int = 2000
+) -> None:
+    """Wait for something the portal's database says."""
+    for _ in range(rounds):
+        if await check():
+            return
+        await wait_until(hass, lambda: True)
+        await hass.async_block_till_done()
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def _link(hass: HomeAssistant, entry: MockConfigEntry, portal: Portal, code: str) -> Any:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "link"
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"url": portal.url, "code": code}
+    )
+
+
+async def _linked_and_granted(
+    hass: HomeAssistant, entry: MockConfigEntry, portal: Portal
+) -> Registered:
+    reg = await seed_registration(portal.core, pin=PIN, company_name="Test Installers")
+    result = await _link(hass, entry, portal, reg.code)
+    assert result["type"] == "create_entry"
+    await wait_until(hass, lambda: manager_of(entry).connected, "the channel")
+    await request_monitoring(portal.core, reg.actor_id, reg.installation_id)
+    await wait_until(
+        hass,
+        lambda: ir.async_get(hass).async_get_issue(DOMAIN, monitoring_issue_id(entry.entry_id)),
+        "the monitoring request",
+    )
+    await answer_monitoring_request(hass, entry, "approve")
+
+    async def granted() -> bool:
+        state = await portal.state(reg.installation_id)
+        return state.monitoring == "granted" and await portal.count(Device) > 0
+
+    await wait_for(hass, granted, "monitoring granted on the portal")
+    return reg
+
+
+async def test_link_monitor_and_revoke(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    real_portal: Portal,
+    simulator: BoxSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = init_integration
+    # A wrong code, and a code issued for another box: one answer.
+    result = await _link(hass, entry, real_portal, "AAAAA-BBBBB")
+    assert result["errors"] == {"code": "invalid_code"}
+    other = await seed_registration(real_portal.core, pin="2222-3333-4444")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"url": real_portal.url, "code": other.code}
+    )
+    assert result["errors"] == {"code": "invalid_code"}
+
+    reg = await _linked_and_granted(hass, entry, real_portal)
+    assert state_of(hass, "sensor", f"{PIN}_installer") == "Test Installers"
+    assert state_of(hass, "binary_sensor", f"{PIN}_monitoring") == "on"
+    async with real_portal.core.tx() as db:
+        shutter = await db.scalar(select(Device).where(Device.url == SHUTTER))
+        assert shutter is not None
+        assert shutter.rssi is not None
+        assert shutter.protocol == "io"
+
+    # An intrusion reaches the portal once; its radio level changes too.
+    simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
+    simulator.box.set_rssi(SHUTTER, 7)
+    await tick(hass, freezer)
+
+    async def alert_and_radio() -> bool:
+        async with real_portal.core.tx() as db:
+            device = await db.scalar(select(Device).where(Device.url == SHUTTER))
+        return await real_portal.count(Alert) == 1 and device is not None and device.rssi == 7
+
+    await wait_for(hass, alert_and_radio, "the alert and the radio level")
+    await wait_until(hass, lambda: not manager_of(entry).outbox, "the ack")
+
+    # Revoked from Home Assistant: the portal locks, and nothing more arrives.
+    await hass.services.async_call(
+        DOMAIN, "revoke_monitoring", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+
+    async def revoked() -> bool:
+        return (await real_portal.state(reg.installation_id)).monitoring == "revoked"
+
+    await wait_for(hass, revoked, "the revocation")
+    simulator.box.set_alert(MOTION, "intrusion", True)
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    assert await real_portal.count(Alert) == 1
+    assert not manager_of(entry).outbox
+
+    # Unlinked from Home Assistant: the portal's link ends too.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "unlink"}
+    )
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert CONF_PORTAL not in entry.data
+    assert await real_portal.count(InstallationLink, InstallationLink.revoked_at.is_(None)) == 0
+
+
+async def test_unlinked_by_the_installer(
+    hass: HomeAssistant, init_integration: MockConfigEntry, real_portal: Portal
+) -> None:
+    reg = await seed_registration(real_portal.core, pin=PIN)
+    assert (await _link(hass, init_integration, real_portal, reg.code))["type"] == "create_entry"
+    await wait_until(hass, lambda: manager_of(init_integration).connected, "the channel")
+    await unlink_by_installer(real_portal.core, reg.actor_id, reg.installation_id)
+    await wait_until(hass, lambda: CONF_PORTAL not in init_integration.data, "the unlink")
+    assert state_of(hass, "sensor", f"{PIN}_installer") == "unknown"
+
+
+async def test_every_alert_once_across_portal_and_ha_restarts(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    real_portal: Portal,
+    simulator: BoxSimulator,
+) -> None:
+    """Real time here: the portal's shutdown waits for its sockets on the event loop's clock.
+
+    The reconnection delay is shortened (backoff itself is tested on the scripted peer).
+    """
+    entry = init_integration
+    await _linked_and_granted(hass, entry, real_portal)
+    manager = manager_of(entry)
+
+    with patch("custom_components.somfy_pro.portal.backoff_delay", return_value=0.05):
+        # The portal goes away while alerts keep coming.
+        await real_portal.stop()
+        await wait_until(hass, lambda: not manager.connected, "the disconnection")
+        simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
+        await wait_until(hass, lambda: len(manager.outbox) == 1, "the first alert")
+        simulator.box.set_alert(MOTION, "intrusion", True)
+        await wait_until(hass, lambda: len(manager.outbox) == 2, "the second alert")
+
+        # Home Assistant restarts with both unacknowledged.
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        manager = manager_of(entry)
+        assert len(manager.outbox) == 2
+        simulator.box.set_alert(FRONT_DOOR, "intrusion", False)
+        await wait_until(hass, lambda: len(manager.outbox) == 3, "the cleared alert")
+
+        # The portal comes back on the same port and database.
+        await real_portal.start()
+        await wait_until(hass, lambda: manager.connected, "the reconnection")
+        await wait_until(hass, lambda: not manager.outbox, "the acks")
+
+    async with real_portal.core.tx() as db:
+        alerts = sorted((a.device_url, a.type, a.active) for a in await db.scalars(select(Alert)))
+    # The front door's intrusion raised then cleared is one alert; each is recorded once.
+    assert alerts == sorted([(FRONT_DOOR, "intrusion", False), (MOTION, "intrusion", True)])
