@@ -1,0 +1,195 @@
+"""Alert latency: from an alert raised at the simulated box to the portal recording it.
+
+Run: ``python benchmarks/alert_to_portal.py [--alerts N]``. Every piece is real and
+in-process: the box simulator over HTTPS, Home Assistant's test harness with the integration,
+the installer portal app on 127.0.0.1 with a temporary SQLite database; the box is linked and
+monitoring granted. Prints figures, asserts nothing.
+
+The clock stops when Home Assistant receives the portal's ``ack`` of the ``alert`` frame: the
+portal acknowledges after the alert is committed to its database.
+
+Two figures:
+- end to end: the alert is raised at a random moment of the coordinator's 1-second event
+  fetch cycle (what an installer sees);
+- processing: a fetch is started right after the alert (box round trip, alert bookkeeping,
+  outbox, WebSocket, the portal's transaction, the ack), i.e. what the product adds.
+"""
+
+# ruff: noqa: ASYNC110  (polling the outbox is what is measured, at 0.5 ms)
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+import random
+import statistics
+import sys
+import time
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+TOKEN = "benchmark-token"
+PIN = "1234-5678-9012"
+# Devices and the simulator alert they can raise.
+SOURCES = [
+    (f"io://{PIN}/10811422", "smoke"),
+    (f"io://{PIN}/10811423", "tamper"),
+    (f"io://{PIN}/10338254", "intrusion"),
+    (f"io://{PIN}/10552810", "intrusion"),
+    (f"io://{PIN}/10338255", "sensor_defect"),
+]
+ALERTS = 120
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def report(name: str, latencies: list[float]) -> None:
+    """Print p50/p99 and friends in milliseconds."""
+    ms = [v * 1000 for v in latencies]
+    print(
+        f"{name:<12} n={len(ms):>4}  p50={percentile(ms, 50):8.1f} ms  "
+        f"p99={percentile(ms, 99):8.1f} ms  mean={statistics.fmean(ms):8.1f} ms  "
+        f"max={max(ms):8.1f} ms"
+    )
+
+
+async def _measure(hass: Any, tmp_path: Path, alerts: int) -> None:
+    from aiohttp.test_utils import TestServer
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from box_simulator.server import BoxSimulator
+    from companion_server.app import create_app
+    from companion_server.monitoring.services import request_monitoring
+    from companion_server.registration.services import seed_registration
+    from companion_server.settings import Settings
+    from companion_server.web import CORE
+    from custom_components.somfy_pro.const import DOMAIN
+    from custom_components.somfy_pro.portal import MONITORING_GRANTED, async_link
+
+    sim = BoxSimulator("home", token=TOKEN, port=0, state_dir=tmp_path)
+    await sim.start()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
+        secret_key="x" * 40,
+        public_url="http://127.0.0.1:8080",
+        mail_worker=False,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    core = server.app[CORE]
+    url = f"http://127.0.0.1:{server.port}"
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=PIN,
+        data={"host": f"127.0.0.1:{sim.port}", "token": TOKEN, "verify_ssl": False},
+    )
+    entry.add_to_hass(hass)
+    try:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        coordinator = entry.runtime_data.coordinator
+        manager = entry.runtime_data.portal
+        from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+        reg = await seed_registration(core, pin=PIN)
+        result = await async_link(
+            async_get_clientsession(hass), url, reg.code, PIN, "benchmark", "Benchmark"
+        )
+        await manager.async_set_link(result, url, "benchmark")
+        while not manager.connected:
+            await asyncio.sleep(0.01)
+        await request_monitoring(core, reg.actor_id, reg.installation_id)
+        while manager.request is None:
+            await asyncio.sleep(0.01)
+        await manager.async_set_monitoring(MONITORING_GRANTED)
+        while manager.outbox:
+            await asyncio.sleep(0.01)
+        active = {source: False for source in SOURCES}
+
+        async def one(immediate: bool) -> float:
+            source = random.choice(SOURCES)
+            active[source] = not active[source]
+            started = time.perf_counter()
+            sim.box.set_alert(source[0], source[1], active[source])
+            if immediate:
+                await coordinator.async_refresh()
+            while not manager.outbox:  # the alert frame is posted...
+                await asyncio.sleep(0.0005)
+            while manager.outbox:  # ...and acknowledged once recorded
+                await asyncio.sleep(0.0005)
+            return time.perf_counter() - started
+
+        end_to_end: list[float] = []
+        for _ in range(alerts):
+            await asyncio.sleep(random.uniform(0, 1))  # a random moment of the fetch cycle
+            end_to_end.append(await one(immediate=False))
+        processing = [await one(immediate=True) for _ in range(alerts)]
+        print()
+        print(f"Alert latency, simulator -> HA -> portal database ({alerts} alerts each)")
+        report("end to end", end_to_end)
+        report("processing", processing)
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+        await server.close()
+        await sim.stop()
+
+
+@pytest.fixture(autouse=True)
+def _custom(enable_custom_integrations: None, socket_enabled: None) -> None:
+    """Load custom_components; allow 127.0.0.1; keep the output to the figures."""
+    logging.getLogger().setLevel(logging.WARNING)
+
+
+@pytest.fixture(autouse=True)
+def verify_cleanup() -> None:
+    """A benchmark leaves HTTP keep-alive timers and import threads: not checked here."""
+
+
+async def test_alert_to_portal(hass: Any, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Measure and print (``test_`` so that pytest runs it)."""
+    await _measure(hass, tmp_path, int(request.config.getoption("alerts")))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--alerts N``."""
+    parser.addoption("--alerts", default=str(ALERTS))
+
+
+if __name__ == "__main__":
+    # Import the integration before HA's pytest plugin shadows custom_components.
+    import custom_components.somfy_pro  # noqa: F401
+
+    args = sys.argv[1:]
+    count = args[args.index("--alerts") + 1] if "--alerts" in args else str(ALERTS)
+    sys.exit(
+        pytest.main(
+            [
+                __file__,
+                "-q",
+                "-s",
+                "-p",
+                "no:cacheprovider",
+                "-W",
+                "ignore::DeprecationWarning",
+                "-o",
+                "log_level=WARNING",
+                f"--alerts={count}",
+            ],
+            plugins=[sys.modules[__name__]],
+        )
+    )
