@@ -105,9 +105,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
     )
     await ws.prepare(request)
     conn = Connection(ws, auth.installation_id, auth.link_id)
-    await hub.attach(conn)
-    await frames.connection_changed(core, auth.installation_id, auth.link_id, True)
-    await hub.changed(auth.installation_id)
+    await hub.attach(conn)  # shown as connected from its ``hello`` on
     try:
         async for message in ws:
             if message.type == WSMsgType.TEXT:

@@ -400,9 +400,11 @@ async def _consent(ctx: Context) -> None:
         ctx.state.monitoring_request_id = None
 
 
-async def _apply_device(
+def _apply_device(
     ctx: Context, device: Device, values: dict[str, Any], *, created: bool = False
-) -> None:
+) -> int | None:
+    """Apply reported values; the radio level to sample, if one is due."""
+    sample: int | None = None
     for key in ("label", "protocol", "ui_class", "online", "rssi_level", "defect"):
         if key in values:
             setattr(device, key, values[key] if key != "label" else (values[key] or device.url))
@@ -415,12 +417,21 @@ async def _apply_device(
         rssi = None if values["rssi"] is None else round(values["rssi"])
         due = device.last_sample_at is None or ctx.now - device.last_sample_at >= SAMPLE_EVERY
         if rssi is not None and (created or rssi != device.rssi or due):
-            if created:
-                await ctx.db.flush()
             device.last_sample_at = ctx.now
-            ctx.db.add(RadioSample(device_id=device.id, at=ctx.now, rssi=rssi))
+            sample = rssi
         device.rssi = rssi
     device.updated_at = ctx.now
+    return sample
+
+
+async def _add_samples(ctx: Context, samples: list[tuple[Device, int]]) -> None:
+    if not samples:
+        return
+    if any(device.id is None for device, _ in samples):
+        await ctx.db.flush()  # new devices get their ids, once for all
+    ctx.db.add_all(
+        RadioSample(device_id=device.id, at=ctx.now, rssi=rssi) for device, rssi in samples
+    )
 
 
 async def _snapshot(ctx: Context) -> None:
@@ -441,6 +452,7 @@ async def _snapshot(ctx: Context) -> None:
         )
     }
     seen: set[str] = set()
+    samples: list[tuple[Device, int]] = []
     for values in ctx.frame.payload["devices"]:
         url = values["url"]
         if url in seen:
@@ -453,7 +465,10 @@ async def _snapshot(ctx: Context) -> None:
                 installation_id=ctx.installation.id, url=url, label=url, updated_at=ctx.now
             )
             ctx.db.add(device)
-        await _apply_device(ctx, device, values, created=created)
+        sample = _apply_device(ctx, device, values, created=created)
+        if sample is not None:
+            samples.append((device, sample))
+    await _add_samples(ctx, samples)
     gone = [d.id for url, d in existing.items() if url not in seen]
     if gone:
         await ctx.db.execute(delete(Device).where(Device.id.in_(gone)))
@@ -469,7 +484,9 @@ async def _device_update(ctx: Context) -> None:
     if device is None:
         device = Device(installation_id=ctx.installation.id, url=url, label=url, updated_at=ctx.now)
         ctx.db.add(device)
-    await _apply_device(ctx, device, ctx.frame.payload["changes"], created=created)
+    sample = _apply_device(ctx, device, ctx.frame.payload["changes"], created=created)
+    if sample is not None:
+        await _add_samples(ctx, [(device, sample)])
     ctx.outcome.changed = True
 
 
