@@ -250,6 +250,7 @@ class PortalManager:
         self._ws: ClientWebSocketResponse | None = None
         self._queue: asyncio.Queue[dict[str, Any]] | None = None
         self._ready = False  # welcome received on the current connection
+        self._unlinked = False  # the portal said "unlinked"
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._last_box: dict[str, Any] | None = None
@@ -600,6 +601,11 @@ class PortalManager:
                 self._queue = None
                 self._ws = None
                 self._set_connected(False)
+            if self._unlinked:
+                self._unlinked = False
+                self._task = None
+                await self._async_forget()
+                return
             if self.link is None:
                 return
             delay = backoff_delay(self.attempt)
@@ -662,7 +668,7 @@ class PortalManager:
                 else:  # WSMsgType.ERROR: the connection is broken
                     LOGGER.debug("Portal connection error: %s", ws.exception())
                     break
-                if self.link is None:  # unlinked by the portal
+                if self._unlinked:
                     break
         finally:
             writer.cancel()
@@ -704,8 +710,7 @@ class PortalManager:
             self._async_on_request_monitoring(payload)
         elif frame_type == frames.UNLINKED:
             LOGGER.info("The installer %s unlinked this box", self.company_name)
-            self._task = None
-            await self._async_forget()
+            self._unlinked = True  # forgotten once this connection is closed
         elif frame_type == frames.ERROR:
             LOGGER.warning(
                 "The portal rejected frame %s: %s (%s)",

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from box_simulator.server import BoxSimulator
 from companion_server.app import create_app
 from companion_server.core import Core
+from companion_server.hub.api import HUB
 from companion_server.models import Alert, Device, InstallationLink, InstallationState
 from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.services import (
@@ -64,12 +65,18 @@ class Portal:
             argon2_memory_kib=8,
             argon2_parallelism=1,
         )
-        self.server = TestServer(create_app(settings), host="127.0.0.1", port=self.port)
+        # A short shutdown: stopping the portal closes its sockets at once, like a kill.
+        self.server = TestServer(
+            create_app(settings), host="127.0.0.1", port=self.port, shutdown_timeout=0.2
+        )
         await self.server.start_server()
         self.port = self.server.port or 0
 
     async def stop(self) -> None:
         if self.server is not None:
+            # Close the channels first, as the portal's shutdown does, without waiting for
+            # aiohttp's grace period on open WebSockets.
+            await self.server.app[HUB].stop()
             await self.server.close()
             self.server = None
 
