@@ -195,7 +195,9 @@ async def test_unlink_while_portal_down(
 async def test_unlinked_by_the_portal(
     hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
 ) -> None:
+    # As the portal does: "unlinked", then it closes the socket.
     await peer.send(frame("unlinked", {}))
+    await peer.drop()
     await wait_until(hass, lambda: CONF_PORTAL not in linked.data, "the link to be forgotten")
     assert state_of(hass, "sensor", f"{PIN}_installer") == "unknown"
     assert peer.unlink_requests == 0
