@@ -51,6 +51,9 @@ REQUEST_ISSUE_PREFIX: Final = "remote_service_request_"
 
 # Error codes of ``action_result`` (the portal translates them for the installer).
 ERROR_INVALID_ACTION: Final = "invalid_action"
+# What the customer's web app (P23) may do to a product, as the box's own app does.
+WEB_APP_OPEN: Final = "open_web_app"
+WEB_APP_COMMANDS: Final = frozenset({"open", "close", "stop", "my", "on", "off"})
 ERROR_NOT_READY: Final = "not_ready"
 ERROR_WRONG_BOX: Final = "wrong_box"
 ERROR_WINDOW_CLOSED: Final = "window_closed"
@@ -196,8 +199,24 @@ def _check(
         return _Plan(commands=[(f"internal://{pin}/pod/0", COMMAND_REBOOT, [])])
     if kind == KIND_PAIR_REMOTE:
         return _check_pair_remote(entry, payload, pin, details)
-    # web_app: the portal renders the live control page; Home Assistant records it.
-    return _Plan()
+    return _check_web_app(entry, payload, pin, details)
+
+
+def _check_web_app(
+    entry: SomfyProConfigEntry, payload: dict[str, Any], pin: str, details: dict[str, Any]
+) -> _Plan:
+    """Opening the web app is only recorded; its commands run on the product they name."""
+    if "command" not in payload or payload["command"] == WEB_APP_OPEN:
+        return _Plan()
+    command = payload["command"]
+    if command not in WEB_APP_COMMANDS:
+        raise ActionRefused(ERROR_INVALID_ACTION)
+    device = _device(entry, payload.get("device_url"), pin)
+    details["device"] = device.label
+    details["command"] = command
+    if not device.available:
+        raise ActionRefused(ERROR_DEVICE_OFFLINE)
+    return _Plan(commands=[(device.url, command, [])])
 
 
 def _device(entry: SomfyProConfigEntry, url: Any, pin: str) -> Device:
@@ -475,6 +494,8 @@ def _summary_line(record: dict[str, Any]) -> str:
         what = f"{record.get('device')}: {record.get('parameter')} = {record.get('value')}"
     elif kind == KIND_PAIR_REMOTE:
         what = "remote -> " + ", ".join(str(label) for label in record.get("device_labels", []))
+    elif kind == KIND_WEB_APP and record.get("command"):
+        what = f"web app: {record.get('device')}: {record.get('command')}"
     elif kind == KIND_WEB_APP:
         what = "web app"
     else:

@@ -465,6 +465,30 @@ async def test_web_app_is_recorded(
     )
 
 
+async def test_web_app_commands_reach_the_box(
+    hass: HomeAssistant, linked_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    """The live control page's commands run on the product, checked like every action."""
+    await grant(hass, linked_entry, kinds=["web_app"])
+    result = await act(hass, linked_entry, kind="web_app", device_url=SHUTTER, command="close")
+    assert result["ok"] is True
+    shutter = simulator.box.devices[SHUTTER]
+    await wait_for(lambda: shutter.state("core:ClosureState") == 100, "the shutter closing")
+    record = remote_of(linked_entry).audit.records[-1]
+    assert (record["kind"], record["command"], record["device"]) == (
+        "web_app",
+        "close",
+        "Living room shutter",
+    )
+    refused = await act(hass, linked_entry, kind="web_app", device_url=SHUTTER, command="fly")
+    assert (refused["ok"], refused["error"]) == (False, "invalid_action")
+    other_box = await act(
+        hass, linked_entry, kind="web_app", device_url="io://9999-9999-9999/1", command="open"
+    )
+    assert other_box["error"] == "wrong_box"
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 async def test_refused_without_a_loaded_box(
     hass: HomeAssistant, linked_entry: MockConfigEntry
 ) -> None:
