@@ -24,7 +24,7 @@ from .const import (
     STATE_SMOKE,
     STATE_STATUS,
 )
-from .entity import SomfyProEntity
+from .entity import SomfyProEntity, async_track_new_devices
 from .portal_entity import portal_binary_sensors
 from .remote_service_entity import remote_service_binary_sensors
 
@@ -171,16 +171,10 @@ async def async_setup_entry(
     )
     async_add_entities(portal_binary_sensors(entry))
     async_add_entities(remote_service_binary_sensors(entry))
-    known: set[str] = set()
 
     @callback
-    def add_new_devices() -> None:
+    def add_devices(new: list[str]) -> None:
         devices = coordinator.data.devices
-        known.intersection_update(devices)
-        new = [url for url in devices if url not in known]
-        if not new:
-            return
-        known.update(new)
         async_add_entities(
             SomfyProDeviceBinarySensor(coordinator, description, url)
             for url in new
@@ -188,8 +182,7 @@ async def async_setup_entry(
             if description.exists_fn(devices[url])
         )
 
-    add_new_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+    async_track_new_devices(entry, add_devices)
 
 
 class SomfyProBoxBinarySensor(SomfyProEntity, BinarySensorEntity):

@@ -11,10 +11,33 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coordinator import SomfyProCoordinator
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from homeassistant.helpers.entity import EntityDescription
 
     from .box_api import Device
+    from .coordinator import SomfyProConfigEntry
+
+
+def async_track_new_devices(
+    entry: SomfyProConfigEntry, add_new: Callable[[list[str]], None]
+) -> None:
+    """Call ``add_new`` with the URLs of products not seen yet: now, and whenever paired."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        devices = coordinator.data.devices
+        known.intersection_update(devices)
+        new = [url for url in devices if url not in known]
+        if new:
+            known.update(new)
+            add_new(new)
+
+    add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
 
 
 class SomfyProEntity(CoordinatorEntity[SomfyProCoordinator]):
