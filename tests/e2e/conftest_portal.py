@@ -7,6 +7,7 @@ tests keep their fixtures). The portal runs as ``python -m companion_server serv
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -14,7 +15,6 @@ from email.message import EmailMessage
 import os
 from pathlib import Path
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +24,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Playwright, sync_playwright
 import pytest
+
+from tests.portal_app import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -37,17 +39,12 @@ CHROMIUM_ARGS = [
 LINK_RE = re.compile(r"http://127\.0\.0\.1:\d+/\S+")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Mailbox:
     """What the SMTP server received."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -56,17 +53,33 @@ class Mailbox:
             self.messages.append(message)  # type: ignore[arg-type]
         return "250 OK"
 
+    def find(self, to: str, predicate: Callable[[EmailMessage], bool]) -> EmailMessage | None:
+        """The first message to ``to`` matching ``predicate``, if any came."""
+        with self.lock:
+            for message in self.messages:
+                if message["To"] == to and predicate(message):
+                    return message
+        return None
+
     def wait_for(
         self, to: str, predicate: Callable[[EmailMessage], bool] = lambda m: True
     ) -> EmailMessage:
         """The first message to ``to`` matching ``predicate`` (waits up to 30 s)."""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            with self.lock:
-                for message in self.messages:
-                    if message["To"] == to and predicate(message):
-                        return message
+            if (message := self.find(to, predicate)) is not None:
+                return message
             time.sleep(0.05)
+        raise AssertionError(f"no mail to {to}; got {[m['Subject'] for m in self.messages]}")
+
+    async def arrival(
+        self, to: str, predicate: Callable[[EmailMessage], bool] = lambda m: True
+    ) -> EmailMessage:
+        """:meth:`wait_for` for tests running in an event loop (it keeps running)."""
+        for _ in range(600):
+            if (message := self.find(to, predicate)) is not None:
+                return message
+            await asyncio.sleep(0.05)
         raise AssertionError(f"no mail to {to}; got {[m['Subject'] for m in self.messages]}")
 
     @staticmethod

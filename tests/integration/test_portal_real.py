@@ -3,92 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from box_simulator.server import BoxSimulator
-from companion_server.app import create_app
-from companion_server.core import Core
-from companion_server.hub.api import HUB
-from companion_server.models import Alert, Device, InstallationLink, InstallationState
+from companion_server.models import Alert, Device, InstallationLink
 from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.services import (
     Registered,
     seed_registration,
     unlink_by_installer,
 )
-from companion_server.settings import Settings
-from companion_server.web import CORE
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
+from tests.portal_app import Portal
 
 from .common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of, tick
 from .portal_common import answer_monitoring_request, manager_of, wait_until
-
-
-@dataclass
-class Portal:
-    """The portal app on 127.0.0.1, restartable on the same port and database."""
-
-    path: Path
-    server: TestServer | None = None
-    port: int = 0
-
-    @property
-    def core(self) -> Core:
-        assert self.server is not None
-        core: Core = self.server.app[CORE]
-        return core
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{self.path}",
-            secret_key="x" * 40,
-            public_url="http://127.0.0.1:8080",
-            mail_worker=False,
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-        )
-        # A short shutdown: stopping the portal closes its sockets at once, like a kill.
-        self.server = TestServer(
-            create_app(settings), host="127.0.0.1", port=self.port, shutdown_timeout=0.2
-        )
-        await self.server.start_server()
-        self.port = self.server.port or 0
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            # Close the channels first, as the portal's shutdown does, without waiting for
-            # aiohttp's grace period on open WebSockets.
-            await self.server.app[HUB].stop()
-            await self.server.close()
-            self.server = None
-
-    async def count(self, model: Any, *where: Any) -> int:
-        async with self.core.tx() as db:
-            return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-    async def state(self, installation_id: int) -> InstallationState:
-        async with self.core.tx() as db:
-            state = await db.get(InstallationState, installation_id)
-            assert state is not None
-            return state
 
 
 @pytest.fixture
