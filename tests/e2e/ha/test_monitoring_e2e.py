@@ -138,9 +138,7 @@ async def test_register_link_monitor_alert_revoke(
     await hass.services.async_call(
         DOMAIN, "revoke_monitoring", {"config_entry_id": entry.entry_id}, blocking=True
     )
-    await expect(page.get_by_role("heading", name="Tab locked")).to_be_visible(
-        timeout=LIVE_TIMEOUT
-    )
+    await expect(page.get_by_role("heading", name="Tab locked")).to_be_visible(timeout=LIVE_TIMEOUT)
     assert await page.evaluate("window.__noReload") is True
     manager = manager_of(entry)
     simulator.box.set_alert(MOTION, "intrusion", True)
