@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+import json
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -28,6 +29,7 @@ from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
 from tests.portal_app import Portal
 
 from .common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of, tick
+from .cutting_proxy import DOWNSTREAM, UPSTREAM, CuttingProxy
 from .portal_common import answer_monitoring_request, manager_of, wait_until
 
 
@@ -52,19 +54,20 @@ async def wait_for(
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def _link(hass: HomeAssistant, entry: MockConfigEntry, portal: Portal, code: str) -> Any:
+async def _link(hass: HomeAssistant, entry: MockConfigEntry, url: str, code: str) -> Any:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "link"
     return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"url": portal.url, "code": code}
+        result["flow_id"], {"url": url, "code": code}
     )
 
 
 async def _linked_and_granted(
-    hass: HomeAssistant, entry: MockConfigEntry, portal: Portal
+    hass: HomeAssistant, entry: MockConfigEntry, portal: Portal, url: str | None = None
 ) -> Registered:
+    """Linked to the portal (at ``url`` if it goes through a proxy), monitoring granted."""
     reg = await seed_registration(portal.core, pin=PIN, company_name="Test Installers")
-    result = await _link(hass, entry, portal, reg.code)
+    result = await _link(hass, entry, url or portal.url, reg.code)
     assert result["type"] == "create_entry"
     await wait_until(hass, lambda: manager_of(entry).connected, "the channel")
     await request_monitoring(portal.core, reg.actor_id, reg.installation_id)
@@ -92,7 +95,7 @@ async def test_link_monitor_and_revoke(
 ) -> None:
     entry = init_integration
     # A wrong code, and a code issued for another box: one answer.
-    result = await _link(hass, entry, real_portal, "AAAAA-BBBBB")
+    result = await _link(hass, entry, real_portal.url, "AAAAA-BBBBB")
     assert result["errors"] == {"code": "invalid_code"}
     other = await seed_registration(real_portal.core, pin="2222-3333-4444")
     result = await hass.config_entries.options.async_configure(
@@ -151,7 +154,8 @@ async def test_unlinked_by_the_installer(
     hass: HomeAssistant, init_integration: MockConfigEntry, real_portal: Portal
 ) -> None:
     reg = await seed_registration(real_portal.core, pin=PIN)
-    assert (await _link(hass, init_integration, real_portal, reg.code))["type"] == "create_entry"
+    result = await _link(hass, init_integration, real_portal.url, reg.code)
+    assert result["type"] == "create_entry"
     await wait_until(hass, lambda: manager_of(init_integration).connected, "the channel")
     await unlink_by_installer(real_portal.core, reg.actor_id, reg.installation_id)
     await wait_until(hass, lambda: CONF_PORTAL not in init_integration.data, "the unlink")
@@ -199,3 +203,43 @@ async def test_every_alert_once_across_portal_and_ha_restarts(
         alerts = sorted((a.device_url, a.type, a.active) for a in await db.scalars(select(Alert)))
     # The front door's intrusion raised then cleared is one alert; each is recorded once.
     assert alerts == sorted([(FRONT_DOOR, "intrusion", False), (MOTION, "intrusion", True)])
+
+
+async def test_every_alert_once_when_the_line_is_cut_mid_frame(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    real_portal: Portal,
+    simulator: BoxSimulator,
+) -> None:
+    """An alert truncated on its way, then an acknowledgement truncated on its way back."""
+    entry = init_integration
+    proxy = CuttingProxy(real_portal.port)
+    await proxy.start()
+    try:
+        await _linked_and_granted(hass, entry, real_portal, proxy.url)
+        manager = manager_of(entry)
+        with patch("custom_components.somfy_pro.portal.backoff_delay", return_value=0.05):
+            # The portal receives half of the alert frame: it has nothing to record.
+            proxy.cut(UPSTREAM, b'"type":"alert"')
+            simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
+            await wait_until(hass, lambda: proxy.cuts, "the cut alert")
+            await wait_until(hass, lambda: manager.connected and not manager.outbox, "the resend")
+
+            # The portal records the alert; half of its ack reaches HA, which sends it again.
+            proxy.cut(DOWNSTREAM, b'"type":"ack"')
+            simulator.box.set_alert(MOTION, "intrusion", True)
+            await wait_until(hass, lambda: len(proxy.cuts) == 2, "the cut ack")
+            await wait_until(hass, lambda: manager.connected and not manager.outbox, "the resend")
+    finally:
+        await proxy.stop()
+
+    assert [direction for direction, _ in proxy.cuts] == [UPSTREAM, DOWNSTREAM]
+    # Both alerts crossed whole a second time, after the reconnection.
+    cut_alert_id = json.loads(proxy.cuts[0][1])["id"]
+    acked_alert_id = json.loads(proxy.cuts[1][1])["payload"]["id"]
+    sent = [json.loads(text)["id"] for direction, text in proxy.frames if direction == UPSTREAM]
+    assert sent.count(cut_alert_id) == 1
+    assert sent.count(acked_alert_id) == 2
+    async with real_portal.core.tx() as db:
+        alerts = sorted((a.device_url, a.type, a.active) for a in await db.scalars(select(Alert)))
+    assert alerts == sorted([(FRONT_DOOR, "intrusion", True), (MOTION, "intrusion", True)])
