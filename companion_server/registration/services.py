@@ -19,15 +19,17 @@ import re
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from companion_server.accounts.services import normalize_email
 from companion_server.errors import RateLimited, RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
+    Alert,
     AlertSetting,
     Company,
+    Device,
     Installation,
     InstallationAssignment,
     InstallationLink,
@@ -542,8 +544,15 @@ async def _end_link(
         .values(acked_at=now)
     )
     installation.status = RegistrationStatus.UNLINKED.value
+    # Both sides forget the link: the box's data goes (radio samples with their devices);
+    # the intervention log, a record of the work done, stays.
+    for model in (Alert, Device):
+        await db.execute(delete(model).where(model.installation_id == installation.id))
     state = await db.get(InstallationState, installation.id)
     if state is not None:
+        state.box_online = state.box_activated = state.box_up_to_date = None
+        state.box_online_since = None
+        state.firmware = None
         state.monitoring = Monitoring.NONE.value
         state.monitoring_request_id = None
         state.monitoring_changed_at = now

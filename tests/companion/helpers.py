@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,9 @@ from sqlalchemy import select
 from companion_server.core import Core
 from companion_server.models import Company, OutboxMessage, Role, User
 from companion_server.security.sessions import create_session
+from tests.portal_app import free_port
+
+__all__ = ["free_port"]  # shared with the HA tests
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK_RE = re.compile(r"https?://\S+")
@@ -40,12 +42,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- PostgreSQL -------------------------------------------------------------------------

@@ -10,11 +10,22 @@ import pytest
 from sqlalchemy import select
 
 from companion_server.core import Core
-from companion_server.models import Installation, InstallationLink, Registration
+from companion_server.models import (
+    Alert,
+    Device,
+    Installation,
+    InstallationLink,
+    InstallationState,
+    InterventionEntry,
+    RadioSample,
+    Registration,
+)
 from companion_server.registration import services
 from companion_server.registration.services import LINK_PER_IP, MAX_CODE_ATTEMPTS, resend
+from tests.companion import ha as sim
 from tests.companion.ha import PIN, HomeAssistant, registered
 from tests.companion.helpers import FakeClock, mails
+from tests.companion.test_hub import count
 
 
 @pytest.fixture
@@ -135,3 +146,27 @@ async def test_unlink_stops_the_token(core: Core, ha: HomeAssistant) -> None:
     async with core.tx() as db:
         installation = await db.get(Installation, reg.installation_id)
     assert installation is not None and installation.status == "unlinked"
+
+
+async def test_unlink_forgets_the_box_data(core: Core, ha: HomeAssistant) -> None:
+    reg, _ = await registered(core)
+    await ha.link(reg.code)
+    await ha.connect()
+    await ha.hello(monitoring=True)
+    await ha.send(sim.snapshot())
+    await ha.send(sim.alert())
+    await ha.expect("ack")
+    box_data = (Device, RadioSample, Alert)
+    assert [await count(core, model) for model in box_data] == [2, 2, 1]
+
+    headers = {"Authorization": f"Bearer {ha.token}"}
+    async with ha.session.post(f"{ha.base_url}/api/v1/unlink", headers=headers) as response:
+        assert response.status == 204
+    assert [await count(core, model) for model in box_data] == [0, 0, 0]
+    async with core.tx() as db:
+        state = await db.get(InstallationState, reg.installation_id)
+        log = list(await db.scalars(select(InterventionEntry.kind)))
+    assert state is not None and state.monitoring == "none"
+    assert (state.box_online, state.firmware) == (None, None)
+    # The record of what happened stays.
+    assert log[-1] == "unlinked_by_home_assistant"
