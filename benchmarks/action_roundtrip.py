@@ -31,7 +31,6 @@ from datetime import timedelta
 import json
 import logging
 from pathlib import Path
-import statistics
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ if str(ROOT) not in sys.path:
 from aiohttp.test_utils import TestServer  # noqa: E402
 import pytest  # noqa: E402
 
+from benchmarks.figures import report  # noqa: E402
 from companion_server.app import create_app  # noqa: E402
 from companion_server.core import Core  # noqa: E402
 from companion_server.models import Role  # noqa: E402
@@ -62,23 +62,6 @@ from tests.companion.helpers import (  # noqa: E402
     start_postgres,
     stop_postgres,
 )
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def report(name: str, seconds: list[float]) -> None:
-    """Print p50/p99 and friends in milliseconds."""
-    ms = [v * 1000 for v in seconds]
-    print(
-        f"{name:<26} n={len(ms):>4}  p50={percentile(ms, 50):7.2f} ms  "
-        f"p99={percentile(ms, 99):7.2f} ms  mean={statistics.fmean(ms):7.2f} ms  "
-        f"max={max(ms):7.2f} ms"
-    )
 
 
 class Peer:
@@ -178,9 +161,9 @@ async def main(actions: int, database_url: str | None) -> None:
             await server.close()
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"Action round trip, {actions} reboot actions, {kind}, Home Assistant = protocol peer")
-    report("POST answered", post)
-    report("portal -> HA (action)", out)
-    report("portal -> HA -> portal", trip)
+    report("POST answered", post, 30)
+    report("portal -> HA (action)", out, 30)
+    report("portal -> HA -> portal", trip, 30)
 
 
 # -- the real integration (run by pytest with Home Assistant's harness) ----------------------
@@ -299,7 +282,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
             f"Action round trip, {actions} parameter changes, SQLite, Home Assistant = the real "
             "integration (test harness) with the box simulator"
         )
-        report("portal -> HA -> box -> portal", trip)
+        report("portal -> HA -> box -> portal", trip, 30)
     finally:
         services.on_action_result = original  # type: ignore[assignment]
         await server.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-import statistics
 import sys
 from types import ModuleType
 
 import pytest
+
+from benchmarks.figures import report
+
+__all__ = ["report"]  # the figures of the benchmarks run in the harness
 
 TOKEN = "benchmark-token"
 PIN = "1234-5678-9012"
@@ -20,23 +23,6 @@ SOURCES = [
     (f"io://{PIN}/10338255", "sensor_defect"),
 ]
 ALERTS = 120
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def report(name: str, latencies: list[float]) -> None:
-    """Print p50/p99 and friends in milliseconds."""
-    ms = [v * 1000 for v in latencies]
-    print(
-        f"{name:<12} n={len(ms):>4}  p50={percentile(ms, 50):8.1f} ms  "
-        f"p99={percentile(ms, 99):8.1f} ms  mean={statistics.fmean(ms):8.1f} ms  "
-        f"max={max(ms):8.1f} ms"
-    )
 
 
 @pytest.fixture(autouse=True)
