@@ -15,11 +15,12 @@ PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
 PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha --ignore=tests/e2e/ha
 PYTEST_ARGS ?=
 
-.PHONY: help venv py314 lint test test-oldest test-current demo bench clean
+.PHONY: help venv py314 lint test test-oldest test-current demo walkthrough bench clean
 
 help:
 	@echo "make demo   start the box simulator, the installer portal and Home Assistant"
 	@echo "make test   ruff, mypy and every test on HA 2025.4 (Python 3.13) and current HA (Python 3.14)"
+	@echo "make walkthrough  with make demo running: replay the README walkthrough, new screenshots"
 	@echo "make bench  run every benchmark in benchmarks/ (prints figures)"
 
 $(STAMP): requirements/*.txt
@@ -59,6 +60,10 @@ test: lint test-oldest test-current
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python scripts/demo.py
+
+# Plays both roles of the README walkthrough on a running `make demo` (headless Chromium).
+walkthrough: venv
+	$(BIN)/python scripts/walkthrough.py
 
 BENCHMARKS := $(filter-out __init__,$(basename $(notdir $(wildcard benchmarks/*.py))))
 bench: venv

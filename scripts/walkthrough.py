@@ -43,6 +43,8 @@ from playwright.sync_api import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from playwright.sync_api import ViewportSize
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "walkthrough"
 PORTAL = os.environ.get("DEMO_PORTAL_URL", "http://127.0.0.1:8080")
@@ -66,7 +68,7 @@ REMOTE_QR = "SOMFY;IO:E53F27;SN:1234"  # what a 2D reader types for the new remo
 CODE_RE = re.compile(r"Validation code: ([0-9A-Z]{5}-[0-9A-Z]{5})")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 # A 1x1 transparent PNG for the brand icons Home Assistant fetches from the internet (which
 # the demo does not reach): an empty square instead of a broken-image icon.
 BLANK_PNG = bytes.fromhex(
