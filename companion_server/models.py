@@ -359,6 +359,8 @@ class Device(Base):
     rssi_level: Mapped[str | None] = mapped_column(String(20))
     battery: Mapped[str | None] = mapped_column(String(40))
     defect: Mapped[str | None] = mapped_column(String(40))
+    # A cover's closure in percent (0 open, 100 closed).
+    position: Mapped[int | None] = mapped_column(Integer)
     editable: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sample_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -167,6 +167,8 @@ DEVICE_FIELDS: dict[Any, Any] = {
     vol.Optional("rssi_level"): vol.Any(None, _text(20)),
     vol.Optional("battery"): vol.Any(None, _text(40), _number),
     vol.Optional("defect"): vol.Any(None, _text(40)),
+    # A cover's closure in percent (0 open, 100 closed).
+    vol.Optional("position"): vol.Any(None, vol.All(Int, vol.Range(min=0, max=100))),
     vol.Optional("editable"): _json_value(),
 }
 DEVICE = vol.Schema({vol.Required("url"): _text(300), **DEVICE_FIELDS}, extra=vol.REMOVE_EXTRA)

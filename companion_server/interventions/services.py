@@ -66,6 +66,8 @@ MAX_HOURS: Final = 8
 MAX_COMMENT: Final = 2000
 MAX_PAIR_TARGETS: Final = 20
 OPEN: Final = "granted"
+# Ends of a granted window that Home Assistant reports.
+CLOSED: Final = ("revoked", "expired")
 NO_WINDOW: Final = N_(
     "No remote-service window is open: the customer has not granted one, or it has ended."
 )
@@ -319,11 +321,14 @@ async def on_window(ctx: Context) -> None:
             )
         )
     if window is None and state != "granted":
+        # A refusal answers a request; an end concerns a granted window, which a hello
+        # without it may have closed already.
+        states = (OPEN, *CLOSED) if state in CLOSED else (OPEN, "requested")
         window = await ctx.db.scalar(
             select(RemoteWindow)
             .where(
                 RemoteWindow.installation_id == installation.id,
-                RemoteWindow.state.in_((OPEN, "requested")),
+                RemoteWindow.state.in_(states),
             )
             .order_by(RemoteWindow.id.desc())
             .limit(1)
@@ -364,7 +369,12 @@ async def on_window(ctx: Context) -> None:
         window.kinds = json.dumps(kinds)
         window.changed_at = ctx.now
         detail = f"{', '.join(kinds)}; until {until.strftime('%Y-%m-%d %H:%M UTC')}"
-    elif window is not None and window.state in ("requested", OPEN):
+    elif window is not None and window.state == state:
+        return  # known already (a hello without the window closed it)
+    elif window is not None and (
+        window.state in ("requested", OPEN) or (window.state in CLOSED and state in CLOSED)
+    ):
+        # Home Assistant's word wins over the guess of a hello without the window.
         window.state = state
         window.changed_at = ctx.now
     log(ctx.db, installation, ctx.now, f"window_{state}", detail=detail)

@@ -142,9 +142,12 @@ _DEVICE_FIELDS = (
     "rssi_level",
     "battery",
     "defect",
+    "position",
     "editable",
     "last_sample_at",
 )
+# Reported values stored as they come (a missing label is the URL).
+_COPIED = ("label", "protocol", "ui_class", "online", "rssi_level", "defect", "position")
 _UPDATE_DEVICE = (
     update(Device)
     .where(Device.id == bindparam("target_device"))
@@ -297,7 +300,7 @@ def _merge(
     now: datetime,
     samples: list[dict[str, Any]],
 ) -> None:
-    for key in ("label", "protocol", "ui_class", "online", "rssi_level", "defect"):
+    for key in _COPIED:
         if key in changes:
             device[key] = changes[key] if key != "label" else (changes[key] or url)
     if "battery" in changes:
@@ -405,7 +408,7 @@ def _apply_device(
 ) -> int | None:
     """Apply reported values; the radio level to sample, if one is due."""
     sample: int | None = None
-    for key in ("label", "protocol", "ui_class", "online", "rssi_level", "defect"):
+    for key in _COPIED:
         if key in values:
             setattr(device, key, values[key] if key != "label" else (values[key] or device.url))
     if "battery" in values:

@@ -66,6 +66,8 @@ CONNECT_TIMEOUT: Final = 30
 HEARTBEAT: Final = 30.0
 # Larger messages close the connection (aiohttp); those over 64 KiB are answered `error`.
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
+# A cover's closure in percent (0 open, 100 closed), sent as the device's ``position``.
+STATE_CLOSURE: Final = "core:ClosureState"
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 SEEN_IDS: Final = 1000
@@ -193,6 +195,11 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _percent(value: Any) -> int | None:
+    number = _int(value)
+    return number if number is not None and 0 <= number <= 100 else None
+
+
 def device_payload(device: Device) -> dict[str, Any]:
     """What a snapshot says about one product."""
     states = device.states
@@ -211,6 +218,7 @@ def device_payload(device: Device) -> dict[str, Any]:
         "rssi_level": level if isinstance(level, str) else None,
         "battery": battery,
         "defect": defect if isinstance(defect, str) else None,
+        "position": _percent(states.get(STATE_CLOSURE)),
         # Parameters an installer may change in a remote-service window, or why none.
         "editable": describe_editable(device),
     }
@@ -341,6 +349,9 @@ class PortalManager:
         self._unsubs.append(
             self._hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_on_hass_stop)
         )
+        # Frames from before this, e.g. a window that expired while Home Assistant was stopped.
+        for frame_type, payload in self._entry.runtime_data.remote_service.async_release_held():
+            self._async_on_outgoing(frame_type, payload)
         if self.link is not None:
             self._set_connected(False)  # disconnected since now
         if self.request is not None and self.link is not None and not self.granted:

@@ -8,7 +8,9 @@ the portal with a ``window`` frame.
 
 Frames for the portal leave through the dispatcher signal ``signal_outgoing(entry_id)`` with
 ``(frame_type, payload)``; the portal channel (issue 5) listens to it and keeps them in its
-outbox until acknowledged. Nothing listens when no installer is linked: that is fine.
+outbox until acknowledged. Nothing listens when no installer is linked: that is fine. Frames
+from before the channel listens (a window that expired while Home Assistant was stopped is
+closed in ``async_load``) are held until it takes them with ``async_release_held``.
 """
 
 from __future__ import annotations
@@ -304,6 +306,8 @@ class RemoteService:
         self.window: Window | None = None
         self._unsub_expiry: CALLBACK_TYPE | None = None
         self._listeners: list[Callable[[], None]] = []
+        # Frames for the portal until its channel listens; None once it does.
+        self._held: list[tuple[str, dict[str, Any]]] | None = []
 
     async def async_load(self) -> None:
         """Read the stored window: an expired one is closed (and recorded) now."""
@@ -348,6 +352,12 @@ class RemoteService:
         if window is None:
             return None
         return {"until": window.until.isoformat(), "kinds": list(window.kinds)}
+
+    @callback
+    def async_release_held(self) -> list[tuple[str, dict[str, Any]]]:
+        """The frames held until the portal channel listens; later ones go out at once."""
+        held, self._held = self._held or [], None
+        return held
 
     def as_diagnostics(self) -> dict[str, Any]:
         """The open window and the whole audit log with its verification."""
@@ -520,6 +530,9 @@ class RemoteService:
 
     @callback
     def _async_send(self, frame_type: str, payload: dict[str, Any]) -> None:
+        if self._held is not None:
+            self._held.append((frame_type, payload))
+            return
         async_dispatcher_send(self._hass, signal_outgoing(self.entry_id), frame_type, payload)
 
 

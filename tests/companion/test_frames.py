@@ -46,6 +46,7 @@ VALID = [
     sim.alert(),
     sim.consent("granted", str(uuid.uuid4())),
     sim.frame("device_update", {"url": "io://x/1", "changes": {"rssi": 12, "online": False}}),
+    sim.frame("device_update", {"url": "io://x/1", "changes": {"position": 35}}),
     sim.frame("ack", {"id": str(uuid.uuid4())}),
     sim.frame("error", {"code": "x", "message": "y"}),
     sim.frame("unlinked", {}),
@@ -71,6 +72,27 @@ def _check(text: str | bytes) -> Frame | None:
 def test_valid_frames_parse(data: dict[str, Any]) -> None:
     frame = parse_frame(json.dumps(data))
     assert (frame.id, frame.type) == (data["id"], data["type"])
+
+
+@pytest.mark.parametrize("position", [0, 100, None])
+def test_cover_position_in_snapshot_and_update(position: int | None) -> None:
+    snapshot = sim.snapshot()
+    snapshot["payload"]["devices"][0]["position"] = position
+    [shutter, _] = parse_frame(json.dumps(snapshot)).payload["devices"]
+    assert shutter["position"] == position
+    update = sim.frame("device_update", {"url": "io://x/1", "changes": {"position": position}})
+    assert parse_frame(json.dumps(update)).payload["changes"] == {"position": position}
+
+
+@pytest.mark.parametrize("position", [True, 35.0, "35", -1, 101, [35]])
+def test_cover_position_is_an_integer_percentage(position: Any) -> None:
+    snapshot = sim.snapshot()
+    snapshot["payload"]["devices"][0]["position"] = position
+    update = sim.frame("device_update", {"url": "io://x/1", "changes": {"position": position}})
+    for data in (snapshot, update):
+        with pytest.raises(FrameError) as err:
+            parse_frame(json.dumps(data))
+        assert err.value.code == "invalid_payload"
 
 
 def test_alert_time_is_parsed_and_naive_times_are_utc() -> None:

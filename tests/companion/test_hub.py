@@ -127,6 +127,26 @@ async def test_hello_welcome_and_monitoring_flow(core: Core, new_ha: Factory) ->
     assert await count(core, Alert) == 1
 
 
+async def test_cover_positions_are_stored(core: Core, new_ha: Factory) -> None:
+    client, _installation_id, _ = await linked(core, new_ha)
+    await client.connect()
+    await client.hello(monitoring=True)
+    shutter, sensor = sim.snapshot()["payload"]["devices"]
+    await client.send(sim.snapshot([{**shutter, "position": 100}, sensor]))
+    await client.send(
+        sim.frame("device_update", {"url": shutter["url"], "changes": {"position": 35}})
+    )
+    # Anything but an integer percentage is refused; the stored position stays.
+    for bad in (True, 35.5, "0", 101):
+        frame = sim.frame("device_update", {"url": shutter["url"], "changes": {"position": bad}})
+        await client.send(frame)
+        error = (await client.expect("error"))["payload"]
+        assert (error["code"], error["ref"]) == ("invalid_payload", frame["id"])
+    async with core.tx() as db:
+        positions = sorted((await db.execute(select(Device.url, Device.position))).tuples())
+    assert positions == [(shutter["url"], 35), (sensor["url"], None)]
+
+
 async def test_alert_ack_and_dedupe(core: Core, new_ha: Factory) -> None:
     client, _installation_id, _ = await linked(core, new_ha)
     await client.connect()

@@ -62,6 +62,7 @@ def devices() -> list[dict[str, Any]]:
             "label": "Living room shutter",
             "protocol": "io",
             "ui_class": "RollerShutter",
+            "position": 100,
             "editable": io_editable,
         },
         {
@@ -622,6 +623,23 @@ async def test_remote_at_the_customers_then_paired(setup: Setup) -> None:
     assert frame["payload"]["devices"] == [AWNING] and frame["payload"]["source"] == "customer"
 
 
+async def test_cover_position_shown_and_updated_live(setup: Setup) -> None:
+    """The product's page and the customer's web app show a cover's position as it changes."""
+    browser, base = setup.browser, setup.base
+    product = f"{base}/devices/{await setup.device_id(SHUTTER)}"
+    assert 'data-position="100">100 % closed</dd>' in (await browser.get(product)).raw
+    page = await browser.get(f"{base}/devices/{await setup.device_id(AWNING)}")
+    assert "Terrace awning" in page.text and "data-position" not in page.raw
+    await setup.grant(kinds=["web_app"])
+    page = await browser.get(base + "/remote/web-app")
+    assert '<span data-state="position">100 % closed</span>' in page.raw
+    await setup.ha.send(sim.frame("device_update", {"url": SHUTTER, "changes": {"position": 35}}))
+    await _until_page_shows(browser, base + "/remote/web-app", "35 % closed")
+    assert 'data-position="35">35 % closed</dd>' in (await browser.get(product)).raw
+    await browser.post("/language", {"language": "fr", "next": "/"})
+    assert "fermé à 35 %" in (await browser.get(product)).text
+
+
 async def test_end_after_the_window_lapsed(setup: Setup, clock: FakeClock) -> None:
     """Revoked with actions done: the installer still ends it, the customer gets the summary."""
     browser, base = setup.browser, setup.base
@@ -648,3 +666,47 @@ async def test_end_after_the_window_lapsed(setup: Setup, clock: FakeClock) -> No
     page = await browser.get(base)
     assert "data-lapsed" not in page.raw
     assert (await browser.post(base + "/remote/end", {})).status == 409
+
+
+@pytest.mark.parametrize(
+    ("stopped_minutes", "guessed", "requested"),
+    [
+        (61, "expired", True),
+        # Granted with the service (no request), and Home Assistant's clock is ahead.
+        (30, "revoked", False),
+    ],
+)
+async def test_window_expired_while_home_assistant_was_stopped(
+    setup: Setup, clock: FakeClock, stopped_minutes: int, guessed: str, requested: bool
+) -> None:
+    """A ``hello`` without the window closes it on a guess; the ``window`` frame is the truth."""
+    browser, base = setup.browser, setup.base
+    request_id = await setup.grant(hours=1, request_id=None if requested else "")
+    until = clock.now + timedelta(hours=1)
+    assert "/remote/reboot" in (await browser.get(base + "/devices")).raw
+    assert setup.ha.ws is not None
+    await setup.ha.ws.close()
+    clock.advance(minutes=stopped_minutes)
+    assert (await browser.login("boss@acme.example")).status == 303  # idle session ended
+    await setup.ha.connect()
+    await setup.ha.hello(monitoring=True)
+    assert f'data-last-window="{guessed}"' in (await browser.get(base)).raw
+    expired = sim.frame(
+        "window",
+        {
+            "request_id": request_id or None,
+            "state": "expired",
+            "until": until.isoformat(),
+            "kinds": ALL_KINDS,
+        },
+    )
+    for _ in range(2):  # sent again after a reconnection: recorded once
+        await setup.ha.send(expired)
+        assert (await setup.ha.expect("ack"))["payload"]["id"] == expired["id"]
+    page = await browser.get(base)
+    assert 'data-remote="closed"' in page.raw and 'data-last-window="expired"' in page.raw
+    page = await browser.get(base + "/devices")
+    assert "data-parameter=" not in page.raw and "/remote/reboot" not in page.raw
+    assert (await browser.post(base + "/remote/reboot", {})).status == 409
+    page = await browser.get(base + "/interventions")
+    assert page.raw.count('data-entry="window_expired"') == 1

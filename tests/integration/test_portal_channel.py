@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 import json
 from typing import Any
 from unittest.mock import patch
@@ -17,13 +18,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro import portal
+from custom_components.somfy_pro.box_api import Device
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
 from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
 
-from .common import FRONT_DOOR, PIN, SHUTTER, state_of, tick
+from .common import AWNING, FRONT_DOOR, PIN, SHUTTER, state_of, tick
 from .portal_common import answer_monitoring_request, linked_entry, manager_of, wait_until
 from .portal_peer import FakePortal, frame
+
+BEDROOM_SHUTTER = f"io://{PIN}/13420512"  # closed in the simulator's home scenario
 
 
 @pytest.fixture
@@ -370,8 +374,11 @@ async def test_monitoring_approved_streams(
         "rssi_level",
         "battery",
         "defect",
+        "position",
         "editable",
     }
+    assert (shutter["position"], devices[BEDROOM_SHUTTER]["position"]) == (0, 100)
+    assert devices[AWNING]["position"] is None  # RTS: no feedback
     assert ir.async_get(hass).async_get_issue(DOMAIN, monitoring_issue_id(linked.entry_id)) is None
 
     # Changes stream as device updates; alerts as alert frames, once.
@@ -382,6 +389,13 @@ async def test_monitoring_approved_streams(
     assert update["url"] == SHUTTER
     assert update["changes"]["rssi"] == 5
     assert set(update["changes"]) <= {"rssi", "rssi_level"}
+    simulator.box.set_states(SHUTTER, {"core:ClosureState": 40})
+    await tick(hass, freezer)
+    await wait_until(hass, lambda: len(peer.of_type("device_update")) == 2, "the new position")
+    assert peer.of_type("device_update")[1]["payload"] == {
+        "url": SHUTTER,
+        "changes": {"position": 40},
+    }
     simulator.box.set_alert(FRONT_DOOR, "intrusion", False)
     await tick(hass, freezer)
     simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
@@ -409,6 +423,23 @@ async def test_monitoring_approved_streams(
     await _request_monitoring(hass, peer, "req-2")
     await wait_until(hass, lambda: len(peer.of_type("consent")) == 2, "a second consent")
     assert peer.of_type("consent")[1]["payload"] == {"request_id": "req-2", "monitoring": "granted"}
+
+
+@pytest.mark.parametrize(
+    ("closure", "position"),
+    [(0, 0), (100, 100), (35.0, 35), ("35", 35), (101, None), (-1, None), (True, None)],
+)
+def test_position_is_a_percentage_or_none(closure: Any, position: int | None) -> None:
+    shutter = Device(
+        url=SHUTTER,
+        label="Shutter",
+        controllable_name="io:RollerShutterGenericIOComponent",
+        ui_class="RollerShutter",
+        widget="PositionableRollerShutter",
+        available=True,
+        states={"core:ClosureState": closure},
+    )
+    assert portal.device_payload(shutter)["position"] == position
 
 
 async def test_monitoring_declined_sends_nothing(
@@ -557,3 +588,38 @@ async def test_outbox_survives_a_reload(
     await wait_until(hass, lambda: len(peer.of_type("hello")) == 3, "the reconnection")
     await wait_until(hass, lambda: len(peer.of_type("snapshot")) == 3, "the snapshot")
     assert len(peer.of_type("alert")) == 2
+
+
+async def test_window_expired_while_stopped_is_sent_until_acknowledged(
+    hass: HomeAssistant,
+    linked: MockConfigEntry,
+    peer: FakePortal,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await hass.services.async_call(
+        DOMAIN,
+        "grant_remote_service",
+        {"config_entry_id": linked.entry_id, "hours": 1, "kinds": ["reboot"]},
+        blocking=True,
+    )
+    await wait_until(hass, lambda: peer.of_type("window"), "the window")
+    await wait_until(hass, lambda: not manager_of(linked).outbox, "its acknowledgement")
+    granted = peer.of_type("window")[0]
+
+    # Home Assistant is stopped past the window's end; it closes the window when it starts.
+    assert await hass.config_entries.async_unload(linked.entry_id)
+    freezer.tick(timedelta(hours=2))
+    peer.auto_ack = False
+    assert await hass.config_entries.async_setup(linked.entry_id)
+    await wait_until(hass, lambda: len(peer.of_type("window")) == 2, "the expiry")
+    hello, expired = peer.of_type("hello")[-1], peer.of_type("window")[1]
+    assert hello["payload"]["window"] is None
+    assert peer.received.index(hello) < peer.received.index(expired)
+    assert expired["payload"] == {**granted["payload"], "state": "expired"}
+
+    # Not acknowledged: sent again, the same frame, after the next connection.
+    await _cut(hass, linked, peer, freezer)
+    await wait_until(hass, lambda: len(peer.of_type("window")) == 3, "the expiry again")
+    assert peer.of_type("window")[2] == expired
+    await peer.send(frame("ack", {"id": expired["id"]}))
+    await wait_until(hass, lambda: not manager_of(linked).outbox, "the outbox to empty")

@@ -256,7 +256,7 @@ async def test_window_expired_while_home_assistant_was_stopped(
     hass: HomeAssistant, linked_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     freezer.move_to(NOW)
-    await grant(hass, linked_entry, hours=1)
+    await grant(hass, linked_entry, hours=1, kinds=["reboot"])
     await hass.async_block_till_done(wait_background_tasks=True)
     await hass.config_entries.async_unload(linked_entry.entry_id)
     await hass.async_block_till_done()
@@ -267,6 +267,13 @@ async def test_window_expired_while_home_assistant_was_stopped(
     records = remote_of(linked_entry).audit.records
     assert [r.get("state") for r in records] == ["granted", "expired"]
     assert remote_of(linked_entry).audit.verify().ok
+    # The portal is told, as when the window expires on time: the frame waits in the outbox.
+    until = dt_util.parse_datetime(NOW) + timedelta(hours=1)  # type: ignore[operator]
+    window_frames = [f for f in linked_entry.runtime_data.portal.outbox if f["type"] == "window"]
+    assert [f["payload"] for f in window_frames] == [
+        {"request_id": None, "state": "granted", "until": until.isoformat(), "kinds": ["reboot"]},
+        {"request_id": None, "state": "expired", "until": until.isoformat(), "kinds": ["reboot"]},
+    ]
 
 
 async def test_kind_not_granted(

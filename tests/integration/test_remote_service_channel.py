@@ -1,19 +1,28 @@
-"""Remote-service frames through the portal channel's frame handling (no network needed)."""
+"""Remote-service frames through the portal channel: its frame handling, and the real portal."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 import uuid
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from sqlalchemy import func, select
 
+from companion_server.models import InterventionEntry, ReceivedFrame, RemoteWindow
 from custom_components.somfy_pro.actions import EVENT_INTERVENTION_ENDED, request_issue_id
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal import PortalManager, device_payload
+from tests.portal_app import Portal
 
 from .common import AWNING, SHUTTER
+from .portal_common import manager_of, wait_until
+from .test_portal_real import _linked_and_granted, real_portal, wait_for
+
+__all__ = ["real_portal"]
 
 
 def frame(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -92,3 +101,36 @@ async def test_snapshot_says_what_is_editable(
         "my_position",
     }
     assert device_payload(devices[AWNING])["editable"]["read_only_reason"] == "rts_one_way"
+
+
+async def test_window_expired_while_stopped_recorded_by_the_portal(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    real_portal: Portal,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = init_integration
+    await _linked_and_granted(hass, entry, real_portal)
+
+    async def portal_window(state: str, frames: int) -> bool:
+        async with real_portal.core.tx() as db:
+            window = await db.scalar(select(RemoteWindow).order_by(RemoteWindow.id.desc()))
+            received = await db.scalar(select(func.count()).where(ReceivedFrame.type == "window"))
+        return window is not None and window.state == state and received == frames
+
+    await hass.services.async_call(
+        DOMAIN,
+        "grant_remote_service",
+        {"config_entry_id": entry.entry_id, "hours": 1},
+        blocking=True,
+    )
+    await wait_for(hass, lambda: portal_window("granted", 1), "the window on the portal")
+    # Home Assistant is stopped past the window's end; it closes the window when it starts.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.tick(timedelta(hours=2))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await wait_for(hass, lambda: portal_window("expired", 2), "the expiry on the portal")
+    await wait_until(hass, lambda: not manager_of(entry).outbox, "the acknowledgement")
+    async with real_portal.core.tx() as db:
+        logged = list(await db.scalars(select(InterventionEntry.kind)))
+    assert logged.count("window_expired") == 1
