@@ -33,15 +33,14 @@
     if (ids(document) !== ids(fresh)) {
       // A tab was locked or unlocked: its whole content changed.
       replace(".tabs-card", fresh);
-      replace("aside.customer", fresh);
-    } else {
-      var regions = document.querySelectorAll("[data-live][id]");
-      for (var i = 0; i < regions.length; i++) {
-        var next = fresh.getElementById(regions[i].id);
-        if (next && !editing(regions[i])) { regions[i].replaceWith(document.importNode(next, true)); }
-      }
-      replace("nav.tabs", fresh);
     }
+    // Then every live region (the customer card, the remote-service banner...).
+    var regions = document.querySelectorAll("[data-live][id]");
+    for (var i = 0; i < regions.length; i++) {
+      var next = fresh.getElementById(regions[i].id);
+      if (next && !editing(regions[i])) { regions[i].replaceWith(document.importNode(next, true)); }
+    }
+    replace("nav.tabs", fresh);
     document.body.setAttribute("data-live-updated", String(Date.now()));
   }
 
@@ -60,4 +59,6 @@
 
   var source = new EventSource(root.getAttribute("data-live-url"));
   source.addEventListener("changed", refresh);
+  // What changed before the stream was (re)opened was never announced: fetch it now.
+  source.addEventListener("open", refresh);
 })();

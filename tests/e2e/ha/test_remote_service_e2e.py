@@ -63,33 +63,12 @@ MY_POSITION = "core:Memorized1PositionState"
 ALL_KINDS = ["parameters", "reboot", "pair_remote", "web_app"]
 SENT = "The action is sent to the customer's Home Assistant."
 OTHER_PIN = "2222-3333-4444"
-# Marks the page once its live-update stream (Server-Sent Events) is open. The portal's pages
-# miss a change made between their rendering and the opening of that stream (live.js does not
-# refresh when it opens): a change is only made once the page watching it listens.
-LIVE_PROBE = """
-(() => {
-  const Native = window.EventSource;
-  if (!Native) { return; }
-  window.EventSource = function (url, options) {
-    const source = new Native(url, options);
-    source.addEventListener("open", () => { window.__liveOpen = true; });
-    return source;
-  };
-  window.EventSource.prototype = Native.prototype;
-})();
-"""
-
-
-async def live(page: Page) -> None:
-    """Wait until the page listens to the portal's live updates."""
-    await page.wait_for_function("() => window.__liveOpen === true", timeout=LIVE_TIMEOUT)
 
 
 async def serv_e_go(
     hass: HomeAssistant, entry: MockConfigEntry, page: Page, portal: Portal, mailbox: Mailbox
 ) -> None:
     """Link the installer, activate Serv-e-go and approve it in HA: the Devices tab opens."""
-    await page.context.add_init_script(LIVE_PROBE)
     await register_and_link(hass, entry, page, portal, mailbox)
     await page.get_by_role("link", name="Installations").first.click()
     await page.get_by_role("link", name="Maison Dupont").click()
@@ -101,14 +80,11 @@ async def serv_e_go(
     )
     await tab(page, "Devices")
     await expect(page.get_by_role("heading", name="Tab locked")).to_be_visible()
-    await live(page)
     await answer_monitoring_request(hass, entry, "approve")
     await expect(page.locator(f'tr[data-device="{SHUTTER}"]')).to_contain_text(
         "Living room shutter", timeout=LIVE_TIMEOUT
     )
-    # The tab unlocked live, but not the remote-service banner (live.js swaps only the tabs
-    # and the customer card when a tab unlocks): open the tab again to get its request form.
-    await tab(page, "Devices")
+    # The remote-service banner unlocked live with the tab: its request form is there.
     await expect(page.locator("#live-remote form.remote-request")).to_have_count(1)
 
 
@@ -230,7 +206,6 @@ async def test_remote_intervention_request_approve_act_end(
     # P14: approved in HA's repair flow for 2 hours: the banner opens live and counts down.
     await tab(page, "Devices")
     await page.evaluate("window.__noReload = true")
-    await live(page)
     await approve_request(hass, entry, 2, ALL_KINDS)
     assert state_of(hass, "binary_sensor", f"{PIN}_remote_service") == "on"
     countdown = page.locator("#live-remote .countdown")
@@ -274,7 +249,6 @@ async def test_remote_intervention_request_approve_act_end(
     await tab(page, "Installation")
     online = page.locator('[data-box="online"]')
     await expect(online).to_contain_text("Online")
-    await live(page)
     await other.get_by_role("button", name="Reboot the box").click()
     await expect(other.get_by_role("status")).to_have_text(SENT)
     await other.close()
@@ -312,7 +286,6 @@ async def test_remote_intervention_request_approve_act_end(
     await expect(page.get_by_role("heading", name="The customer's web app")).to_be_visible()
     card = page.locator(f'.web-device[data-device="{SHUTTER}"]')
     await page.evaluate("window.__noReload = true")
-    await live(page)
     box.set_rssi(SHUTTER, 41)
     await expect(card.locator('[data-state="rssi"]')).to_have_text("41 %", timeout=LIVE_TIMEOUT)
     assert await page.evaluate("window.__noReload") is True
@@ -409,7 +382,6 @@ async def test_remote_service_refusals_revocation_and_audit_chain(
 
     # Granted from HA (the action, no request) for an hour, io parameters and web app only.
     await page.evaluate("window.__noReload = true")
-    await live(page)
     await hass.services.async_call(
         DOMAIN,
         "grant_remote_service",
@@ -485,7 +457,6 @@ async def test_remote_service_refusals_revocation_and_audit_chain(
     await tab(page, "Devices")
     await page.evaluate("window.__noReload = true")
     await expect(pencil).to_have_count(1)
-    await live(page)
     await hass.services.async_call(DOMAIN, "revoke_remote_service", {}, blocking=True)
     assert state_of(hass, "binary_sensor", f"{PIN}_remote_service") == "off"
     await expect(page.locator("[data-last-window]")).to_have_text(
