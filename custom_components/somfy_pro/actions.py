@@ -43,6 +43,8 @@ from .remote_service import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from .box_api import Device
     from .coordinator import SomfyProConfigEntry
 
@@ -451,7 +453,15 @@ async def async_handle_intervention_ended(
         portal_actions=portal_actions if isinstance(portal_actions, list) else [],
         actions=[record["seq"] for record in done],
     )
-    summary = [_summary_line(record) for record in done]
+    strings = await translation.async_get_translations(
+        hass, hass.config.language, "exceptions", {DOMAIN}
+    )
+
+    def text(key: str, **values: Any) -> str:
+        template = strings.get(f"component.{DOMAIN}.exceptions.{key}.message", key)
+        return template.format(**values)
+
+    summary = [_summary_line(record, text) for record in done]
     hass.bus.async_fire(
         EVENT_INTERVENTION_ENDED,
         {
@@ -462,45 +472,54 @@ async def async_handle_intervention_ended(
             "actions": summary,
         },
     )
-    strings = await translation.async_get_translations(
-        hass, hass.config.language, "exceptions", {DOMAIN}
-    )
-    prefix = f"component.{DOMAIN}.exceptions."
-    title = strings.get(prefix + "intervention_ended_title.message", "Intervention ended")
-    message = strings.get(
-        prefix + "intervention_ended_message.message",
-        "{company} ended the remote intervention on {title}.\n\n{comment}\n\n{actions}",
-    )
-    none = strings.get(prefix + "intervention_no_action.message", "No action.")
+    company = who.get("company") or ""
     persistent_notification.async_create(
         hass,
-        message.format(
-            company=who.get("company") or "",
+        text(
+            "intervention_ended_message",
+            company=company,
             title=entry.title,
             comment=comment,
-            actions="\n".join(f"- {line}" for line in summary) or none,
+            actions="\n".join(f"- {line}" for line in summary) or text("intervention_no_action"),
         ),
-        title=title.format(company=who.get("company") or ""),
+        title=text("intervention_ended_title", company=company),
         notification_id=f"{DOMAIN}_intervention_{entry.entry_id}",
     )
 
 
-def _summary_line(record: dict[str, Any]) -> str:
-    """One action, for the homeowner: time, kind and what it changed."""
+def _summary_line(record: dict[str, Any], text: Callable[..., str]) -> str:
+    """One action, for the homeowner, in their language: time and what was done."""
     time = dt_util.parse_datetime(str(record.get("time", "")))
     when = dt_util.as_local(time).strftime("%H:%M") if time else ""
     kind = record.get("kind")
+    device = record.get("device")
     if kind == KIND_PARAMETERS:
-        what = f"{record.get('device')}: {record.get('parameter')} = {record.get('value')}"
-    elif kind == KIND_PAIR_REMOTE:
-        what = "remote -> " + ", ".join(str(label) for label in record.get("device_labels", []))
-    elif kind == KIND_WEB_APP and record.get("command"):
-        what = f"web app: {record.get('device')}: {record.get('command')}"
-    elif kind == KIND_WEB_APP:
-        what = "web app"
-    else:
-        what = "reboot"
-    return f"{when} {kind}: {what}"
+        return text(
+            "action_line_parameters",
+            time=when,
+            device=device,
+            parameter=text(f"parameter_{record.get('parameter')}"),
+            value=record.get("value"),
+        )
+    if kind == KIND_PAIR_REMOTE and record.get("remote_address") is None:
+        return text("action_line_pairing_mode", time=when)
+    if kind == KIND_PAIR_REMOTE:
+        return text(
+            "action_line_pair_remote",
+            time=when,
+            remote=record.get("remote_address"),
+            devices=", ".join(str(label) for label in record.get("device_labels", [])),
+        )
+    if kind == KIND_WEB_APP and record.get("command"):
+        return text(
+            "action_line_web_app_command",
+            time=when,
+            device=device,
+            command=text(f"command_{record.get('command')}"),
+        )
+    if kind == KIND_WEB_APP:
+        return text("action_line_web_app", time=when)
+    return text("action_line_reboot", time=when)
 
 
 # -- the portal channel's entry point ------------------------------------------------------

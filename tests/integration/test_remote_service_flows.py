@@ -321,7 +321,8 @@ async def test_intervention_ended(
     assert data["company"] == COMPANY
     assert data["comment"] == "Shutter 'my' position set to 25 %."
     assert len(data["actions"]) == 2  # the refused one is not listed
-    assert "parameters: Living room shutter: my_position = 25" in data["actions"][0]
+    assert data["actions"][0].endswith('Living room shutter: "My" position (%) set to 25')
+    assert data["actions"][1].endswith("Your web app was opened")
     notifications = hass.states.async_all("persistent_notification")
     texts = [state.attributes.get("message", "") for state in notifications]
     if not texts:  # persistent notifications are not states on current Home Assistant
@@ -330,7 +331,10 @@ async def test_intervention_ended(
         )
 
         texts = [n["message"] for n in _async_get_or_create_notifications(hass).values()]
-    assert any("Shutter 'my' position set to 25 %." in text and "web app" in text for text in texts)
+    assert any(
+        "Shutter 'my' position set to 25 %." in text and "- " + data["actions"][1] in text
+        for text in texts
+    )
     records = remote_of(linked_entry).audit.records
     assert [r.get("state") for r in records if r["type"] == "window"] == ["granted", "ended"]
     assert records[-1]["type"] == "intervention_ended"
@@ -339,3 +343,23 @@ async def test_intervention_ended(
     # Nothing more is accepted.
     result = await act(hass, linked_entry, action_id="a-4", kind="web_app")
     assert result["error"] == "window_closed"
+
+
+async def test_intervention_summary_in_the_homeowners_language(
+    hass: HomeAssistant, linked_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    hass.config.language = "fr"
+    events: list[Event] = async_capture_events(hass, EVENT_INTERVENTION_ENDED)
+    await grant(hass)
+    await act(
+        hass, linked_entry, kind="parameters", device_url=SHUTTER, parameter="label", value="Salon"
+    )
+    await act(hass, linked_entry, action_id="a-2", kind="pair_remote", source="customer")
+    await act(hass, linked_entry, action_id="a-3", kind="web_app")
+    await async_handle_intervention_ended(hass, linked_entry, {"comment": "Fini.", "actions": []})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [line.split(" ", 1)[1] for line in events[0].data["actions"]] == [
+        "Living room shutter : nom réglé à Salon",
+        "La box a été mise en mode appairage pour une télécommande",
+        "Votre application web a été ouverte",
+    ]

@@ -335,13 +335,15 @@ async def test_remote_intervention_request_approve_act_end(
     )
     assert data["comment"] == comment
     assert [line.split(" ", 1)[1] for line in data["actions"]] == [
-        "parameters: Living room shutter: my_position = 30",
-        "reboot: reboot",
-        "pair_remote: remote -> Living room shutter, Kitchen shutter",
-        "web_app: web app",
-        "web_app: web app: Living room shutter: close",
+        'Living room shutter: "My" position (%) set to 30',
+        "The box was restarted",
+        "Remote control A53F27 paired to Living room shutter, Kitchen shutter",
+        "Your web app was opened",
+        "Web app: Close sent to Living room shutter",
     ]
-    assert any(comment in text and "pair_remote" in text for text in notifications(hass))
+    assert any(
+        comment in text and "Remote control A53F27 paired" in text for text in notifications(hass)
+    )
     log = await audit_log(hass)
     assert log["verification"]["ok"] is True
     records = log["records"]
