@@ -652,8 +652,10 @@ async def pair_remote(
             return {"source": "customer"}, "pairing mode"
         devices = [await _device(db, installation, i) for i in dict.fromkeys(device_ids)]
         for device in devices:
-            if device.protocol != "io":
-                raise RuleViolation("Remote controls are paired to io products only.")
+            if not pairable(device):
+                raise RuleViolation(
+                    "Remote controls are paired to io products that move or switch only."
+                )
         labels = ", ".join(d.label for d in devices)
         fields: dict[str, Any] = {"source": source, "devices": [d.url for d in devices]}
         if scan is not None:
@@ -868,6 +870,11 @@ def commands_for(device: Device) -> list[str]:
     if "Light" in ui_class or "OnOff" in ui_class or "Plug" in ui_class:
         return ["on", "off"]
     return []
+
+
+def pairable(device: Device) -> bool:
+    """A product a remote control can drive: an io product that moves or switches."""
+    return device.protocol == "io" and bool(commands_for(device))
 
 
 async def web_app_devices(

@@ -135,7 +135,7 @@ async def _wizard(
     context.update(
         {
             "source": source if source in ("customer", "installer") else None,
-            "targets": [d for d in live if d.protocol == "io" and not _is_remote(d)],
+            "targets": [d for d in live if services.pairable(d)],
             "remotes": [d for d in live if _is_remote(d)],
             "errors": errors or {},
             "code": code,

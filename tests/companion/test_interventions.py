@@ -21,6 +21,7 @@ from companion_server.app import create_app
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.interventions.codes import UnreadableCode, parse_scan
+from companion_server.interventions.services import pairable
 from companion_server.mail import worker
 from companion_server.models import Company, Device, Installation, RemoteAction, Role, User
 from companion_server.settings import Settings
@@ -612,8 +613,10 @@ async def test_remote_at_the_customers_then_paired(setup: Setup) -> None:
     awning = await setup.device_id(AWNING)
     rts = await setup.device_id(RTS)
     form = [("source", "customer"), ("remote_id", remote_id.group(1))]
-    page = await _post_multi(browser, base + "/remote/pair", [*form, ("devices", str(rts))])
-    assert page.status == 409 and "io products only" in page.text
+    # Neither an RTS product nor a product that does not move or switch (the remote itself).
+    for target in (rts, int(remote_id.group(1))):
+        page = await _post_multi(browser, base + "/remote/pair", [*form, ("devices", str(target))])
+        assert page.status == 409 and "io products that move or switch only" in page.text
     page = await _post_multi(browser, base + "/remote/pair", form)
     assert page.status == 400 and "Choose at least one product." in page.text
     page = await _post_multi(browser, base + "/remote/pair", [*form, ("devices", str(awning))])
@@ -710,3 +713,23 @@ async def test_window_expired_while_home_assistant_was_stopped(
     assert (await browser.post(base + "/remote/reboot", {})).status == 409
     page = await browser.get(base + "/interventions")
     assert page.raw.count('data-entry="window_expired"') == 1
+
+
+@pytest.mark.parametrize(
+    ("protocol", "ui_class", "expected"),
+    [
+        ("io", "RollerShutter", True),
+        ("io", "GarageDoor", True),
+        ("io", "Light", True),
+        ("io", "ContactSensor", False),
+        ("io", "OccupancySensor", False),
+        ("io", "SmokeSensor", False),
+        ("io", "RemoteController", False),
+        ("rts", "RollerShutter", False),
+    ],
+)
+def test_remotes_pair_to_io_products_that_move_or_switch(
+    protocol: str, ui_class: str, expected: bool
+) -> None:
+    device = Device(url="io://1234-5678-9012/1", label="x", protocol=protocol, ui_class=ui_class)
+    assert pairable(device) is expected
