@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 import functools
+from http import HTTPStatus
 import ipaddress
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
@@ -346,16 +347,24 @@ def error_response(request: web.Request, error: Exception) -> web.StreamResponse
     return error_page(request, 500)
 
 
+LIVE_UPDATE_HEADER: Final = "X-Live-Update"
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Errors become translated pages; service errors their HTTP status."""
     try:
-        return await handler(request)
+        response = await handler(request)
     except Exception as err:
-        response = error_response(request, err)
-        if response is None:
+        error = error_response(request, err)
+        if error is None:
             raise
-        return response
+        response = error
+    if request.headers.get(LIVE_UPDATE_HEADER) and 400 <= response.status < 500:
+        # A live page the visitor may no longer see (window closed, access ended): its
+        # script leaves it for the installation's page, which says why.
+        return web.Response(status=HTTPStatus.NO_CONTENT)
+    return response
 
 
 def _anonymous_visitor(request: web.Request) -> Visitor:

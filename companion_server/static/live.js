@@ -7,6 +7,7 @@
   if (!root || !window.EventSource || !window.fetch) { return; }
   var busy = false;
   var again = false;
+  var leaving = false;
 
   function ids(doc) {
     var found = doc.querySelectorAll("[data-live][id]");
@@ -22,10 +23,15 @@
     return region.querySelector("details[open] form") !== null;
   }
 
+  // Only what changed is swapped: a link being clicked meanwhile stays in the page.
+  function swapIn(current, next) {
+    if (current.outerHTML !== next.outerHTML) { current.replaceWith(document.importNode(next, true)); }
+  }
+
   function replace(selector, fresh) {
     var current = document.querySelector(selector);
     var next = fresh.querySelector(selector);
-    if (current && next) { current.replaceWith(document.importNode(next, true)); }
+    if (current && next) { swapIn(current, next); }
   }
 
   function swap(html) {
@@ -38,18 +44,25 @@
     var regions = document.querySelectorAll("[data-live][id]");
     for (var i = 0; i < regions.length; i++) {
       var next = fresh.getElementById(regions[i].id);
-      if (next && !editing(regions[i])) { regions[i].replaceWith(document.importNode(next, true)); }
+      if (next && !editing(regions[i])) { swapIn(regions[i], next); }
     }
     replace("nav.tabs", fresh);
     document.body.setAttribute("data-live-updated", String(Date.now()));
   }
 
   function refresh() {
+    if (leaving) { return; }
     if (busy) { again = true; return; }
     busy = true;
     fetch(window.location.href, { credentials: "same-origin", headers: { "X-Live-Update": "1" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) { if (html) { swap(html); } })
+      .then(function (response) {
+        // 204: this page is no longer open to the visitor (say, the window closed).
+        if (response.status === 204 && !leaving) {
+          window.location.assign(root.getAttribute("data-live-home"));
+        }
+        return response.status === 200 ? response.text() : null;
+      })
+      .then(function (html) { if (html && !leaving) { swap(html); } })
       .catch(function () {})
       .then(function () {
         busy = false;
@@ -58,6 +71,8 @@
   }
 
   var source = new EventSource(root.getAttribute("data-live-url"));
+  // A form sent or a link followed: that navigation wins over any update.
+  window.addEventListener("beforeunload", function () { leaving = true; source.close(); });
   source.addEventListener("changed", refresh);
   // What changed before the stream was (re)opened was never announced: fetch it now.
   source.addEventListener("open", refresh);

@@ -436,6 +436,11 @@ async def test_refusals(setup: Setup, clock: FakeClock, portal: TestServer) -> N
     assert page.status == 409
     page = await browser.get(base)
     assert 'data-last-window="revoked"' in page.raw
+    # The web app, open meanwhile: its live update is told to leave (the page says why).
+    assert (await browser.get(base + "/remote/web-app")).status == 409
+    live = {"X-Live-Update": "1"}
+    assert (await browser.get(base + "/remote/web-app", headers=live)).status == 204
+    assert (await browser.get(base + "/devices", headers=live)).status == 200
     # A kind not granted; an RTS parameter; a parameter the product does not have.
     await setup.grant(kinds=["reboot"])
     page = await browser.get(base + "/devices")
@@ -579,6 +584,11 @@ async def test_hello_reports_the_current_window(setup: Setup, clock: FakeClock) 
     await setup.ha.expect("welcome")
     page = await browser.get(base)
     assert 'data-last-window="revoked"' in page.raw
+    # The web app, open meanwhile: its live update is told to leave (the page says why).
+    assert (await browser.get(base + "/remote/web-app")).status == 409
+    live = {"X-Live-Update": "1"}
+    assert (await browser.get(base + "/remote/web-app", headers=live)).status == 204
+    assert (await browser.get(base + "/devices", headers=live)).status == 200
     assert (await browser.post(base + "/remote/reboot", {})).status == 409
     # ... and with one the portal did not know of (granted meanwhile).
     hello = sim.hello(monitoring=True)

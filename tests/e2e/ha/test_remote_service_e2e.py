@@ -65,6 +65,22 @@ SENT = "The action is sent to the customer's Home Assistant."
 OTHER_PIN = "2222-3333-4444"
 
 
+async def send_my_position(
+    hass: HomeAssistant, page: Page, simulator: BoxSimulator, value: int
+) -> None:
+    """The pencil of the living-room shutter's "my" position: the box gets ``value``."""
+    pencil = page.locator(f'tr[data-device="{SHUTTER}"] details[data-parameter="my_position"]')
+    await pencil.locator("summary").click()
+    await pencil.locator('input[name="value"]').fill(str(value))
+    await pencil.get_by_role("button", name="Send").click()
+    await expect(page.get_by_role("status")).to_have_text(SENT)
+    await wait_until(
+        hass,
+        lambda: simulator.box.device(SHUTTER).state(MY_POSITION) == value,
+        "the position on the box",
+    )
+
+
 async def serv_e_go(
     hass: HomeAssistant, entry: MockConfigEntry, page: Page, portal: Portal, mailbox: Mailbox
 ) -> None:
@@ -230,14 +246,7 @@ async def test_remote_intervention_request_approve_act_end(
     errors: list[str] = []
     other.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     await other.goto(page.url)
-    pencil = other.locator(f'tr[data-device="{SHUTTER}"] details[data-parameter="my_position"]')
-    await pencil.locator("summary").click()
-    await pencil.locator('input[name="value"]').fill("30")
-    await pencil.get_by_role("button", name="Send").click()
-    await expect(other.get_by_role("status")).to_have_text(SENT)
-    await wait_until(
-        hass, lambda: box.device(SHUTTER).state(MY_POSITION) == 30, "the position on the box"
-    )
+    await send_my_position(hass, other, simulator, 30)
     await expect(summary).to_contain_text("30", timeout=LIVE_TIMEOUT)
     assert await page.evaluate("window.__noReload") is True
 
@@ -400,14 +409,7 @@ async def test_remote_service_refusals_revocation_and_audit_chain(
     assert await page.evaluate("window.__noReload") is True
 
     # A granted kind goes through.
-    pencil = page.locator(f'tr[data-device="{SHUTTER}"] details[data-parameter="my_position"]')
-    await pencil.locator("summary").click()
-    await pencil.locator('input[name="value"]').fill("30")
-    await pencil.get_by_role("button", name="Send").click()
-    await expect(page.get_by_role("status")).to_have_text(SENT)
-    await wait_until(
-        hass, lambda: box.device(SHUTTER).state(MY_POSITION) == 30, "the position on the box"
-    )
+    await send_my_position(hass, page, simulator, 30)
 
     # Frames the portal would never send: HA refuses each one, and nothing reaches the box.
     label = box.device(SHUTTER).label
@@ -458,7 +460,11 @@ async def test_remote_service_refusals_revocation_and_audit_chain(
     # Revoked in HA mid-session: the portal's controls go away by themselves.
     await tab(page, "Devices")
     await page.evaluate("window.__noReload = true")
+    pencil = page.locator(f'tr[data-device="{SHUTTER}"] details[data-parameter="my_position"]')
     await expect(pencil).to_have_count(1)
+    web_app = await page.context.new_page()
+    await web_app.goto(page.url.replace("/devices", "/remote/web-app"))
+    await expect(web_app.get_by_role("heading", name="The customer's web app")).to_be_visible()
     await hass.services.async_call(DOMAIN, "revoke_remote_service", {}, blocking=True)
     assert state_of(hass, "binary_sensor", f"{PIN}_remote_service") == "off"
     await expect(page.locator("[data-last-window]")).to_have_text(
@@ -467,6 +473,11 @@ async def test_remote_service_refusals_revocation_and_audit_chain(
     await expect(pencil).to_have_count(0)
     await expect(banner.locator(".countdown")).to_have_count(0)
     assert await page.evaluate("window.__noReload") is True
+    # The web app, open in another tab, leaves for the installation's page, which says why.
+    await expect(web_app.locator("[data-last-window]")).to_have_text(
+        "The customer revoked the remote-service window.", timeout=LIVE_TIMEOUT
+    )
+    await web_app.close()
     # An action after that is refused by HA (the portal, which knows, would not send it).
     late = await forge_action(
         portal,
