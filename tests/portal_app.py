@@ -12,7 +12,7 @@ from pathlib import Path
 import socket
 from typing import Any
 
-from aiohttp.test_utils import TestServer
+from aiohttp import web
 from sqlalchemy import func, select
 
 from companion_server.app import create_app
@@ -36,13 +36,13 @@ class Portal:
 
     path: Path
     settings: dict[str, Any] = field(default_factory=dict)
-    server: TestServer | None = None
+    runner: web.AppRunner | None = None
     port: int = field(default_factory=free_port)
 
     @property
     def core(self) -> Core:
-        assert self.server is not None
-        core: Core = self.server.app[CORE]
+        assert self.runner is not None
+        core: Core = self.runner.app[CORE]
         return core
 
     @property
@@ -62,19 +62,20 @@ class Portal:
                 **self.settings,
             }
         )
-        # A short shutdown: stopping the portal closes its sockets at once, like a kill.
-        self.server = TestServer(
-            create_app(settings), host="127.0.0.1", port=self.port, shutdown_timeout=0.2
-        )
-        await self.server.start_server()
+        # Served as ``python -m companion_server serve`` serves it (aiohttp's test server would
+        # cancel a handler whose browser went away: not what the portal meets in production),
+        # with a short shutdown: stopping the portal closes its sockets at once, like a kill.
+        self.runner = web.AppRunner(create_app(settings), shutdown_timeout=0.2)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
     async def stop(self) -> None:
-        if self.server is not None:
+        if self.runner is not None:
             # Close the channels first, as the portal's shutdown does, without waiting for
             # aiohttp's grace period on open WebSockets.
-            await self.server.app[HUB].stop()
-            await self.server.close()
-            self.server = None
+            await self.runner.app[HUB].stop()
+            await self.runner.cleanup()
+            self.runner = None
 
     async def count(self, model: Any, *where: Any) -> int:
         async with self.core.tx() as db:

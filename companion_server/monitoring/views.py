@@ -65,7 +65,13 @@ async def _locked_or(
 ) -> web.StreamResponse:
     context = await tab_context(request, tab)
     if context["ov"].granted:
-        context.update(await load())
+        try:
+            context.update(await load())
+        except NotFound:
+            # Revoked between the two reads: the tab as it is now (locked).
+            context = await tab_context(request, tab)
+            if context["ov"].granted:
+                raise
     return render(request, template, context)
 
 

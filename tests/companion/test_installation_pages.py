@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+from unittest.mock import patch
 
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from companion_server.core import Core
-from companion_server.models import Installation, InterventionEntry, Role
+from companion_server.models import Installation, InstallationState, InterventionEntry, Role
+from companion_server.monitoring import services
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
 from tests.companion.helpers import BrowserFactory, PortalClient, mails, make_company, make_user
@@ -113,6 +116,23 @@ async def test_tabs_locked_then_open(
         assert f"{base}/devices/" in page.raw  # links to the product
         page = await browser.get(base + "/devices/999999")
         assert page.status == 404
+        # Revoked while the tab is being read: the tab shows as it is now, locked.
+        alerts = services.alerts
+
+        async def revoked_meanwhile(*args: Any) -> Any:
+            async with core.tx() as db:
+                state = await db.get(InstallationState, installation_id)
+                assert state is not None
+                state.monitoring = "revoked"
+            return await alerts(*args)
+
+        with patch.object(services, "alerts", revoked_meanwhile):
+            page = await browser.get(base + "/alerts")
+        assert page.status == 200 and "Tab locked" in page.text
+        async with core.tx() as db:
+            state = await db.get(InstallationState, installation_id)
+            assert state is not None
+            state.monitoring = "granted"
         # Revoked in Home Assistant: locked again.
         await ha.send(sim.consent("revoked"))
         await ha.expect("ack")

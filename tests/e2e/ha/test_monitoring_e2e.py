@@ -31,12 +31,12 @@ LIVE_TIMEOUT = 20_000  # ms: the box is polled every second, the page updates on
 
 
 async def tab(page: Page, name: str) -> None:
-    """Open a tab of the installation page."""
-    await (
-        page.get_by_role("navigation", name="Installation details")
-        .get_by_role("link", name=re.compile(name))
-        .click()
+    """Open a tab of the installation page (and wait until it is the page shown)."""
+    link = page.get_by_role("navigation", name="Installation details").get_by_role(
+        "link", name=re.compile(name)
     )
+    await link.click()
+    await expect(link).to_have_attribute("aria-current", "page")
 
 
 async def register_and_link(
