@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
 from companion_server.hub import protocol
-from companion_server.i18n import N_, translator
+from companion_server.i18n import N_, Translator, translator
 from companion_server.installations.services import visible_installation
 from companion_server.interventions.codes import UnreadableCode, parse_scan
 from companion_server.mail.outbox import MailKind, enqueue
@@ -40,6 +40,8 @@ from companion_server.registration.services import log
 from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.core import Core
@@ -199,6 +201,32 @@ async def _customer_language(db: AsyncSession, installation: Installation, fallb
     return language or fallback
 
 
+async def _mail_customer(
+    db: AsyncSession,
+    installation: Installation,
+    actor: User,
+    now: datetime,
+    kind: MailKind,
+    fields: Callable[[Translator], dict[str, Any]],
+) -> None:
+    """E-mail the customer, in their language, on behalf of the installer and company."""
+    if not installation.customer_email:
+        return
+    company = await db.get(Company, installation.company_id)
+    assert company is not None
+    language = await _customer_language(db, installation, actor.language)
+    enqueue(
+        db,
+        now,
+        kind,
+        installation.customer_email,
+        language,
+        company=company.name,
+        installer=actor.name,
+        **fields(translator(language)),
+    )
+
+
 def _queue(
     db: AsyncSession, installation: Installation, now: datetime, kind: str, payload: dict[str, Any]
 ) -> None:
@@ -283,22 +311,14 @@ async def request_remote_service(
             {"request_id": request_id, "installer": actor.name, "kinds": chosen, "hours": hours},
         )
         log(db, installation, now, "window_requested", actor=actor, detail=", ".join(chosen))
-        company = await db.get(Company, installation.company_id)
-        assert company is not None
-        if installation.customer_email:
-            language = await _customer_language(db, installation, actor.language)
-            _ = translator(language)
-            enqueue(
-                db,
-                now,
-                MailKind.REMOTE_SERVICE_REQUEST,
-                installation.customer_email,
-                language,
-                company=company.name,
-                installer=actor.name,
-                hours=hours,
-                kinds=[_(KIND_LABELS[k]) for k in chosen],
-            )
+        await _mail_customer(
+            db,
+            installation,
+            actor,
+            now,
+            MailKind.REMOTE_SERVICE_REQUEST,
+            lambda _: {"hours": hours, "kinds": [_(KIND_LABELS[k]) for k in chosen]},
+        )
     await _notify(core, installation_id)
     return request_id
 
@@ -812,21 +832,15 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
         window.comment = text
         window.changed_at = now
         log(db, installation, now, "intervention_ended", actor=actor, detail=text or None)
-        company = await db.get(Company, installation.company_id)
-        assert company is not None
-        if installation.customer_email:
-            language = await _customer_language(db, installation, actor.language)
-            _ = translator(language)
-            enqueue(
-                db,
-                now,
-                MailKind.INTERVENTION_ENDED,
-                installation.customer_email,
-                language,
-                company=company.name,
-                installer=actor.name,
-                comment=text,
-                actions=[
+        await _mail_customer(
+            db,
+            installation,
+            actor,
+            now,
+            MailKind.INTERVENTION_ENDED,
+            lambda _: {
+                "comment": text,
+                "actions": [
                     {
                         "time": a.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                         "kind": _(KIND_LABELS.get(a.kind, a.kind)),
@@ -839,8 +853,9 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
                     }
                     for a in actions
                 ],
-                web_app=any(a.kind == "web_app" for a in actions),
-            )
+                "web_app": any(a.kind == "web_app" for a in actions),
+            },
+        )
     await _notify(core, installation_id)
 
 

@@ -2,53 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from aiohttp.test_utils import TestServer
-import pytest
-
-from companion_server.app import create_app
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.mail import worker
 from companion_server.models import Role
 from companion_server.monitoring.services import alert_settings, save_alert_settings
 from companion_server.registration.services import register_box
-from companion_server.settings import Settings
 from companion_server.web import CORE
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
-from tests.companion.helpers import FakeClock, free_port, make_company, make_user
-from tests.companion.test_mail import SmtpServer
+from tests.companion.helpers import FakeClock, make_company, make_user
+from tests.companion.test_mail import SmtpServer, mail_settings, running_smtp, smtp, start_portal
 
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+__all__ = ["running_smtp", "smtp"]
 
 
 async def test_alerts_mail_whom_the_settings_say(
-    database_url: str, smtp: SmtpServer, clock: FakeClock
+    database_url: str, running_smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    settings = Settings(
-        database_url=database_url,
-        secret_key="alert-mail-secret-key-0123456789abcdefghij",
-        public_url="http://portal.example",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_tls="none",
-        mail_worker=False,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
+    server = await start_portal(
+        mail_settings(database_url, running_smtp, public_url="http://portal.example"), clock
     )
-    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
-    await server.start_server()
     client = HomeAssistant(str(server.make_url("/")))
     try:
         core: Core = server.app[CORE]
@@ -79,14 +53,14 @@ async def test_alerts_mail_whom_the_settings_say(
         await client.send(sim.alert("a-2", "fire", device_url="io://1234-5678-9012/3"))
         await client.expect("ack")
         await worker.deliver_due(core)
-        received = sorted((m["To"], m["Subject"]) for m in smtp.inbox.messages)
+        received = sorted((m["To"], m["Subject"]) for m in running_smtp.inbox.messages)
         assert [to for to, _ in received] == [
             "admin@alarm.example",
             "admin@alarm.example",
             "fire@alarm.example",
             "home@example.com",  # the registration code
         ]
-        fire_mail = next(m for m in smtp.inbox.messages if m["To"] == "fire@alarm.example")
+        fire_mail = next(m for m in running_smtp.inbox.messages if m["To"] == "fire@alarm.example")
         assert "Incendie ou fumée" in fire_mail["Subject"]  # in the recipient's language
         body = fire_mail.get_body().get_content()  # type: ignore[union-attr]
         assert f"http://portal.example/installations/{reg.installation_id}/alerts" in body

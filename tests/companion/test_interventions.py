@@ -8,7 +8,7 @@ answers with ``window`` and ``action_result`` frames. Mail goes through a real S
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 import re
 from typing import Any
@@ -17,14 +17,12 @@ from aiohttp.test_utils import TestServer
 import pytest
 from sqlalchemy import select
 
-from companion_server.app import create_app
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.interventions.codes import UnreadableCode, parse_scan
 from companion_server.interventions.services import pairable
 from companion_server.mail import worker
 from companion_server.models import Company, Device, Installation, RemoteAction, Role, User
-from companion_server.settings import Settings
 from companion_server.web import CORE
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
@@ -32,12 +30,13 @@ from tests.companion.helpers import (
     BrowserFactory,
     FakeClock,
     PortalClient,
-    free_port,
     mails,
     make_company,
     make_user,
 )
-from tests.companion.test_mail import SmtpServer
+from tests.companion.test_mail import SmtpServer, mail_settings, running_smtp, smtp, start_portal
+
+__all__ = ["running_smtp", "smtp"]
 
 PIN = sim.PIN
 SHUTTER = f"io://{PIN}/1"
@@ -90,33 +89,12 @@ def devices() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 async def portal(
-    database_url: str, smtp: SmtpServer, clock: FakeClock
+    database_url: str, running_smtp: SmtpServer, clock: FakeClock
 ) -> AsyncIterator[TestServer]:
-    settings = Settings(
-        database_url=database_url,
-        secret_key="interventions-secret-key-0123456789abcdefghij",
-        public_url="http://portal.example",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_tls="none",
-        mail_worker=False,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
+    server = await start_portal(
+        mail_settings(database_url, running_smtp, public_url="http://portal.example"), clock
     )
-    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
-    await server.start_server()
     try:
         yield server
     finally:

@@ -71,7 +71,14 @@ def smtp() -> Iterator[SmtpServer]:
         server.stop()
 
 
-def _settings(database_url: str, smtp: SmtpServer, **changes: Any) -> Settings:
+@pytest.fixture
+def running_smtp(smtp: SmtpServer) -> SmtpServer:
+    """The SMTP server, already accepting mail."""
+    smtp.start()
+    return smtp
+
+
+def mail_settings(database_url: str, smtp: SmtpServer, **changes: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "secret_key": "mail-test-secret-key-0123456789abcdefghij",
@@ -96,7 +103,7 @@ async def _outbox(core: Core) -> list[OutboxMessage]:
         return list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-async def _started(settings: Settings, clock: FakeClock | None = None) -> TestServer:
+async def start_portal(settings: Settings, clock: FakeClock | None = None) -> TestServer:
     server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
     await server.start_server()
     return server
@@ -105,7 +112,7 @@ async def _started(settings: Settings, clock: FakeClock | None = None) -> TestSe
 async def test_outage_delays_then_delivers(
     database_url: str, smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    server = await _started(_settings(database_url, smtp), clock)
+    server = await start_portal(mail_settings(database_url, smtp), clock)
     try:
         core = server.app[CORE]
         company = await make_company(core, "Mail Co")
@@ -158,7 +165,7 @@ async def test_outage_delays_then_delivers(
 async def test_outbox_survives_a_restart(
     database_url: str, smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    first = await _started(_settings(database_url, smtp, smtp_host=""), clock)
+    first = await start_portal(mail_settings(database_url, smtp, smtp_host=""), clock)
     try:
         core = first.app[CORE]
         company = await make_company(core)
@@ -173,7 +180,9 @@ async def test_outbox_survives_a_restart(
         await first.close()
     smtp.start()
     # A new process, with SMTP and the background worker: the message goes out.
-    second = await _started(_settings(database_url, smtp, mail_worker=True, mail_poll_seconds=0.05))
+    second = await start_portal(
+        mail_settings(database_url, smtp, mail_worker=True, mail_poll_seconds=0.05)
+    )
     try:
         for _ in range(400):
             if smtp.inbox.messages:
@@ -193,7 +202,9 @@ async def test_outbox_survives_a_restart(
 
 async def test_worker_wakes_up_on_new_mail(database_url: str, smtp: SmtpServer) -> None:
     smtp.start()
-    server = await _started(_settings(database_url, smtp, mail_worker=True, mail_poll_seconds=3600))
+    server = await start_portal(
+        mail_settings(database_url, smtp, mail_worker=True, mail_poll_seconds=3600)
+    )
     try:
         core = server.app[CORE]
         company = await make_company(core)
@@ -219,7 +230,7 @@ async def test_worker_wakes_up_on_new_mail(database_url: str, smtp: SmtpServer) 
 async def test_gives_up_after_max_attempts(
     database_url: str, smtp: SmtpServer, clock: FakeClock
 ) -> None:
-    server = await _started(_settings(database_url, smtp, mail_max_attempts=2), clock)
+    server = await start_portal(mail_settings(database_url, smtp, mail_max_attempts=2), clock)
     try:
         core = server.app[CORE]
         async with core.tx() as db:

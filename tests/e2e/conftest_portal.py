@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -157,6 +158,27 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         process.wait(timeout=30)
         reader.join(timeout=10)
         controller.stop()
+
+
+def run_with_browser(scenario: Callable[[Browser], None]) -> None:
+    """Run ``scenario`` with its own Chromium, in a thread of its own.
+
+    Playwright's sync API runs in its own thread: another test module's session-wide
+    Playwright may still be running in this one.
+    """
+
+    def run() -> None:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            try:
+                scenario(browser)
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(run).result()
 
 
 @pytest.fixture(scope="session")

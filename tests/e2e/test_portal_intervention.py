@@ -11,17 +11,16 @@ sees the controls disappear by themselves when a short window runs out.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 import re
 from typing import Any
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
 from tests.companion.test_interventions import AWNING, SHUTTER, devices
-from tests.e2e.conftest_portal import CHROMIUM_ARGS, Portal, portal
+from tests.e2e.conftest_portal import Portal, portal, run_with_browser
 from tests.e2e.test_portal_serv_e_go import (
     ADMIN_EMAIL,
     PASSWORD,
@@ -35,18 +34,7 @@ __all__ = ["loop_thread", "portal"]
 
 
 def test_remote_intervention_in_a_browser(portal: Portal, loop_thread: LoopThread) -> None:
-    def run() -> None:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
-            try:
-                _scenario(portal, browser, loop_thread)
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(run).result()
+    run_with_browser(lambda browser: _scenario(portal, browser, loop_thread))
 
 
 class FakeHomeAssistant:

@@ -16,7 +16,7 @@ import re
 import threading
 from typing import Any, TypeVar
 
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 import pytest
 
 from companion_server.accounts.services import create_admin
@@ -24,7 +24,7 @@ from companion_server.core import build_core
 from companion_server.settings import Settings
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
-from tests.e2e.conftest_portal import CHROMIUM_ARGS, Portal, portal
+from tests.e2e.conftest_portal import Portal, portal, run_with_browser
 
 __all__ = ["portal"]
 
@@ -95,20 +95,7 @@ def _code(portal: Portal, to: str) -> str:
 
 
 def test_register_serv_e_go_live_alert(portal: Portal, loop_thread: LoopThread) -> None:
-    # Playwright's sync API runs in its own thread: another test module's session-wide
-    # Playwright may still be running in this one.
-    def run() -> None:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-            )
-            try:
-                _scenario(portal, browser, loop_thread)
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(run).result()
+    run_with_browser(lambda browser: _scenario(portal, browser, loop_thread))
 
 
 def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None:
