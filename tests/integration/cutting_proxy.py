@@ -116,16 +116,17 @@ class CuttingProxy:
                     buffer, upgraded = rest, True
                 while (size := frame_length(buffer)) is not None:
                     frame, buffer = buffer[:size], buffer[size:]
+                    text = frame_text(frame)
                     marker = self._armed.get(direction)
-                    if marker is not None and marker in frame_text(frame):
+                    if marker is not None and marker in text:
                         del self._armed[direction]
-                        self.cuts.append((direction, frame_text(frame)))
+                        self.cuts.append((direction, text))
                         writer.write(frame[: size // 2])
                         await writer.drain()
                         for each in writers:
                             each.close()
                         return
-                    self.frames.append((direction, frame_text(frame)))
+                    self.frames.append((direction, text))
                     writer.write(frame)
                 await writer.drain()
         for each in writers:
