@@ -13,7 +13,7 @@ from http import HTTPStatus
 import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any, Final, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from aiohttp import web
 import aiohttp_jinja2
@@ -21,6 +21,7 @@ import aiohttp_jinja2
 from companion_server.core import Core
 from companion_server.errors import Forbidden, NotFound, RateLimited, RuleViolation, ServiceError
 from companion_server.i18n import LANGUAGE_NAMES, LANGUAGES, N_, negotiate, normalize, translator
+from companion_server.parsing import is_safe_path, parse_id
 from companion_server.security import csrf
 from companion_server.security.audit import Event, record
 from companion_server.security.sessions import LoadedSession, load_session
@@ -143,12 +144,7 @@ def redirect(location: str) -> web.Response:
 
 def safe_next(target: str | None, default: str = "/installations") -> str:
     """A local path to go to after login (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
-    return target
+    return target if target and is_safe_path(target) else default
 
 
 def set_flash(request: web.Request, response: web.StreamResponse, key: str) -> None:
@@ -191,11 +187,8 @@ async def form_data(request: web.Request) -> dict[str, str]:
 
 def int_param(request: web.Request, name: str) -> int:
     """An integer from the route (anything else is a 404)."""
-    try:
-        value = int(request.match_info[name])
-    except (KeyError, ValueError) as err:
-        raise NotFound() from err
-    if not 0 < value < 2**31:
+    value = parse_id(request.match_info.get(name))
+    if value is None:
         raise NotFound()
     return value
 

@@ -8,10 +8,12 @@ from companion_server.accounts import services
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
 from companion_server.models import TokenKind
+from companion_server.parsing import has_control_characters
 from companion_server.web import (
     clear_session_cookie,
     core_of,
     current_user,
+    error_page,
     flash_redirect,
     form_data,
     login_required,
@@ -86,8 +88,11 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form."""
     if visitor(request).user is not None:
         return redirect(safe_next(request.query.get("next")))
+    next_url = request.query.get("next", "")
     return render(
-        request, "login.html", {"email": "", "error": None, "next": request.query.get("next", "")}
+        request,
+        "login.html",
+        {"email": "", "error": None, "next": "" if has_control_characters(next_url) else next_url},
     )
 
 
@@ -98,6 +103,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     v = visitor(request)
     core = core_of(request)
     next_url = data.get("next", "")
+    if has_control_characters(next_url):
+        # Refused before the password is checked: no session is opened for a bad request.
+        return error_page(request, 400, N_("The page to return to after login is invalid."))
     try:
         result = await services.login(
             core,

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from companion_server.errors import NotFound
 from companion_server.installations import services
+from companion_server.parsing import parse_id, parse_int
 from companion_server.team.services import members
 from companion_server.web import (
     admin_required,
@@ -20,14 +21,14 @@ from companion_server.web import (
 )
 
 routes = web.RouteTableDef()
+MAX_PAGE = 999_999
 
 
 @routes.get("/installations", allow_head=False)
 @login_required
 async def installations_list(request: web.Request) -> web.StreamResponse:
     """Administrators: every installation of the company; installers: theirs."""
-    raw = request.query.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    page = parse_int(request.query.get("page"), 1, MAX_PAGE) or 1
     user = current_user(request)
     result = await services.list_installations(core_of(request), user.id, page)
     return render(request, "installations.html", {"result": result})
@@ -63,11 +64,11 @@ async def assign(request: web.Request) -> web.StreamResponse:
     """Assign the installation to a collaborator."""
     installation_id = int_param(request, "installation_id")
     data = await form_data(request)
-    raw = data.get("user_id", "")
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    user_id = parse_id(data.get("user_id"))
+    if user_id is None:
         raise NotFound()
     await services.assign(
-        core_of(request), current_user(request).id, installation_id, int(raw), visitor(request).ip
+        core_of(request), current_user(request).id, installation_id, user_id, visitor(request).ip
     )
     return flash_redirect(request, f"/installations/{installation_id}", "assigned")
 

@@ -36,6 +36,7 @@ from companion_server.models import (
     RemoteWindow,
     User,
 )
+from companion_server.parsing import MAX_ID, parse_int
 from companion_server.registration.services import log
 from companion_server.team.services import fresh_actor
 
@@ -604,10 +605,10 @@ async def change_parameter(
             raise RuleViolation(reason_label(allowed.reason if not allowed.parameters else None))
         typed: int | str
         if spec["type"] == "int":
-            try:
-                typed = int(value.strip())
-            except ValueError as err:
-                raise ValidationFailed({"value": "Enter a whole number."}) from err
+            number = parse_int(value.strip(), -MAX_ID, MAX_ID)
+            if number is None:
+                raise ValidationFailed({"value": "Enter a whole number."})
+            typed = number
             low, high = spec.get("min"), spec.get("max")
             if (isinstance(low, int) and typed < low) or (isinstance(high, int) and typed > high):
                 raise ValidationFailed({"value": "The value is out of range."})

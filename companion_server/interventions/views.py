@@ -13,6 +13,7 @@ from aiohttp import web
 from companion_server.errors import ValidationFailed
 from companion_server.interventions import services
 from companion_server.interventions.codes import UnreadableCode, parse_scan
+from companion_server.parsing import parse_id, parse_int
 from companion_server.web import (
     core_of,
     current_user,
@@ -33,11 +34,8 @@ def _base(request: web.Request) -> str:
 
 
 def _int(value: str | None, field: str) -> int:
-    try:
-        number = int(value or "")
-    except ValueError as err:
-        raise ValidationFailed({field: "Choose a product."}) from err
-    if not 0 < number < 2**31:
+    number = parse_id(value)
+    if number is None:
         raise ValidationFailed({field: "Choose a product."})
     return number
 
@@ -61,11 +59,12 @@ async def request_service(request: web.Request) -> web.StreamResponse:
     data = await request.post()
     kinds = [str(k) for k in data.getall("kinds", []) if isinstance(k, str)]
     hours_text = data.get("hours")
+    # Out of range is refused, never read as the longest window.
     hours = (
-        int(hours_text)
-        if isinstance(hours_text, str) and hours_text.isdigit() and len(hours_text) < 3
-        else services.MAX_HOURS
+        services.MAX_HOURS if hours_text is None else parse_int(hours_text, 1, services.MAX_HOURS)
     )
+    if hours is None:
+        return _invalid(request, ValidationFailed({"hours": "The duration is 1 to 8 hours."}))
     try:
         await services.request_remote_service(
             core_of(request),
@@ -168,8 +167,9 @@ async def pair(request: web.Request) -> web.StreamResponse:
     source = fields.get("source", "")
     chosen: set[int] = set()
     for value in data.getall("devices", []):
-        if isinstance(value, str) and value.isdigit() and len(value) < 10:
-            chosen.add(int(value))
+        device_id = parse_id(value)
+        if device_id is not None:
+            chosen.add(device_id)
     remote = fields.get("remote_id", "")
     try:
         await services.pair_remote(
@@ -179,7 +179,7 @@ async def pair(request: web.Request) -> web.StreamResponse:
             source=source,
             device_ids=sorted(chosen),
             code=fields.get("code"),
-            remote_id=int(remote) if remote.isdigit() and len(remote) < 10 else None,
+            remote_id=parse_id(remote),
             action_id=fields.get("action_id") or None,
         )
     except ValidationFailed as err:

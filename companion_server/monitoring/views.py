@@ -19,6 +19,7 @@ from companion_server.monitoring.labels import (
     alert_label,
     log_label,
 )
+from companion_server.parsing import parse_id
 from companion_server.registration import services as registration
 from companion_server.web import (
     admin_required,
@@ -178,8 +179,9 @@ async def save_alert_settings(request: web.Request) -> web.StreamResponse:
     for key in data:
         prefix, _, rest = key.partition("-")
         user_id, _, kind = rest.partition("-")
-        if prefix == "alert" and user_id.isdigit() and len(user_id) < 10:
-            chosen.add((int(user_id), kind))
+        member_id = parse_id(user_id)
+        if prefix == "alert" and member_id is not None:
+            chosen.add((member_id, kind))
     await services.save_alert_settings(
         core_of(request), current_user(request).id, installation_id, chosen
     )

@@ -42,6 +42,9 @@ from companion_server.models import (
     Role,
     User,
 )
+
+# Re-exported: the channel reads the PIN of a box the same way.
+from companion_server.parsing import normalize_pin as normalize_pin
 from companion_server.security import ratelimit
 from companion_server.security.tokens import hash_token, new_token
 from companion_server.settings import RateLimit
@@ -56,7 +59,6 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-PIN_RE = re.compile(r"^\d{4}-\d{4}-\d{4}$")
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: 5 bits a character
 CODE_LENGTH = 10  # 50 bits
 CODE_DAYS = 7
@@ -111,14 +113,6 @@ class Authenticated:
 
 
 # -- formats ----------------------------------------------------------------------------
-
-
-def normalize_pin(raw: str) -> str | None:
-    """``1234-5678-9012`` (spaces ignored; 12 digits without dashes accepted), or None."""
-    text = "".join(raw.split())
-    if re.fullmatch(r"\d{12}", text):
-        text = f"{text[:4]}-{text[4:8]}-{text[8:]}"
-    return text if PIN_RE.match(text) else None
 
 
 def new_code() -> str:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from companion_server.accounts.services import logout
 from companion_server.errors import ValidationFailed
+from companion_server.parsing import parse_id
 from companion_server.team import services
 from companion_server.web import (
     admin_required,
@@ -111,8 +112,7 @@ async def promote(request: web.Request) -> web.StreamResponse:
 async def step_down(request: web.Request) -> web.StreamResponse:
     """Stop being an administrator, naming a successor when one is needed."""
     data = await form_data(request)
-    raw = data.get("successor_id", "")
-    successor = int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+    successor = parse_id(data.get("successor_id"))
     await services.step_down(
         core_of(request), current_user(request).id, successor, visitor(request).ip
     )
