@@ -80,6 +80,13 @@ class TokenKind(StrEnum):
     RESET = "reset"
 
 
+class LockReason(StrEnum):
+    """Why an account is locked."""
+
+    FAILURES = "failures"  # wrong passwords (maybe a stranger's): lifted by a reset link
+    ABUSE = "abuse"  # an operator's decision: lifted by an operator only
+
+
 class Company(Base):
     """An installer company; every user and installation belongs to exactly one."""
 
@@ -125,6 +132,17 @@ class User(Base):
     def is_active(self) -> bool:
         """Whether the user may log in (confirmed and not locked)."""
         return self.email_confirmed_at is not None and self.locked_at is None
+
+    @property
+    def keeps_sessions(self) -> bool:
+        """Whether the user's open sessions stay valid.
+
+        A lock after wrong passwords stops new logins only: anyone can type wrong passwords,
+        so it must not end the sessions the owner already has. An operator's lock ends them.
+        """
+        if self.email_confirmed_at is None:
+            return False
+        return self.locked_at is None or self.lock_reason == LockReason.FAILURES
 
 
 class Session(Base):
@@ -258,6 +276,20 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_end: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class UnknownAddressFailures(Base):
+    """Failed logins with an address that has no account, counted like an account's.
+
+    Without a time window, like an account's lock: an unknown address answers as a known one
+    at any time. The key is the SHA-256 of the normalized address.
+    """
+
+    __tablename__ = "unknown_address_failures"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # -- linking, monitoring and the installation view (issue 5) ------------------------------

@@ -39,12 +39,19 @@ class RateLimit:
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """The rate limits of the portal (per client IP address and per e-mail address)."""
+    """The rate limits of the portal (per client IP address, e-mail address, session...)."""
 
     login_per_ip: RateLimit = RateLimit(20, 15 * 60)
     signup_per_ip: RateLimit = RateLimit(10, 3600)
     mail_per_address: RateLimit = RateLimit(3, 3600)
     reset_per_ip: RateLimit = RateLimit(10, 3600)
+    # Reset mails per (requesting IP, address): a stranger cannot spend the owner's budget.
+    reset_mail_per_requester: RateLimit = RateLimit(3, 3600)
+    # Current-password checks of the access page (a stolen session guessing the password).
+    password_check_per_session: RateLimit = RateLimit(5, 15 * 60)
+    password_check_per_account: RateLimit = RateLimit(10, 3600)
+    invitations_per_company: RateLimit = RateLimit(20, 86400)
+    invitations_per_address: RateLimit = RateLimit(3, 86400)
     token_per_ip: RateLimit = RateLimit(30, 3600)
 
 

@@ -14,15 +14,23 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from companion_server.accounts import lockout
 from companion_server.errors import NotFound, RateLimited, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
-from companion_server.models import Company, Role, Session, TokenKind, User, UserToken
+from companion_server.models import (
+    Company,
+    LockReason,
+    Role,
+    Session,
+    TokenKind,
+    User,
+    UserToken,
+)
 from companion_server.security import ratelimit, sessions
 from companion_server.security.audit import Event, record
 from companion_server.security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from companion_server.security.tokens import hash_token, new_token
-from companion_server.settings import RateLimit
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +41,6 @@ EMAIL_RE = re.compile(
     r"^[^@\s<>(),;:\"\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$"
 )
 INVALID_LINK = "This link is invalid, has already been used or has expired."
-LOCK_FAILURES = "failures"
-LOCK_ABUSE = "abuse"
 
 
 class LoginFailed(Exception):
@@ -324,8 +330,10 @@ async def confirm_email(core: Core, token: str, ip: str) -> User:
 async def login(core: Core, *, email: str, password: str, ip: str, user_agent: str) -> LoginResult:
     """Log in with address and password (O1-O2): a new session on success.
 
-    Three wrong passwords in a row lock the account until its owner follows the reset link
-    sent at that moment. Unknown addresses answer exactly like known ones.
+    Three wrong passwords in a row lock the account until its owner follows a reset link
+    (one is sent at that moment); the sessions already open stay (see
+    :mod:`companion_server.accounts.lockout`). Unknown addresses answer exactly like known
+    ones.
     """
     settings = core.settings
     normalized = normalize_email(email) or ""
@@ -382,7 +390,7 @@ async def _login_outcome(
     user = await db.get(User, user_id, with_for_update=True) if user_id is not None else None
     if user is None:
         # Unknown address: count failures like an account would, answer the same.
-        failures = await ratelimit.hit(db, now, "login-unknown", email, RateLimit(10**9, 86400))
+        failures = await lockout.unknown_address_failed(db, now, email)
         await record(
             db, now, Event.LOGIN_FAILED, actor_email=email, ip=ip, detail="unknown address"
         )
@@ -398,11 +406,11 @@ async def _login_outcome(
         if user.failed_logins < settings.max_failed_logins:
             return LoginFailed(locked=False)
         user.locked_at = now
-        user.lock_reason = LOCK_FAILURES
+        user.lock_reason = LockReason.FAILURES
         await record(
             db, now, Event.ACCOUNT_LOCKED, actor=user, ip=ip, detail="too many failed logins"
         )
-        if await _mail_allowed(db, core, user.email):
+        if await lockout.reset_mail_allowed(db, core, ip, user.email):
             await _send_reset(db, core, user, MailKind.ACCOUNT_LOCKED)
         return LoginFailed(locked=True)
     if user.email_confirmed_at is None:
@@ -430,6 +438,8 @@ async def request_password_reset(core: Core, *, email: str, ip: str) -> None:
     async with core.tx() as db:
         now = core.now()
         await ratelimit.check(db, now, "reset-ip", ip, core.settings.rate_limits.reset_per_ip)
+        # Counted for unknown addresses too: the answer and the limits are the same.
+        mail_allowed = await lockout.reset_mail_allowed(db, core, ip, normalized)
         user = await user_by_email(db, normalized)
         await record(
             db,
@@ -440,14 +450,23 @@ async def request_password_reset(core: Core, *, email: str, ip: str) -> None:
             ip=ip,
             detail=None if user else "unknown address",
         )
-        if user is not None and await _mail_allowed(db, core, normalized):
+        if user is not None and mail_allowed:
             await _send_reset(db, core, user, MailKind.RESET_PASSWORD)
 
 
 async def reset_password(
-    core: Core, *, token: str, password: str, password_confirm: str, ip: str
+    core: Core,
+    *,
+    token: str,
+    password: str,
+    password_confirm: str,
+    ip: str,
+    session_token: str | None = None,
 ) -> User:
-    """Set a new password from a reset link: unlocks the account and ends its sessions."""
+    """Set a new password from a reset link: unlocks the account and ends its sessions.
+
+    The session of the browser doing it (``session_token``) stays open if it is the user's.
+    """
     async with core.tx() as db:
         found = await _valid_token(db, core.now(), TokenKind.RESET, token)
         if found is None:
@@ -470,11 +489,11 @@ async def reset_password(
         user.failed_logins = 0
         if user.email_confirmed_at is None:
             user.email_confirmed_at = now  # the link proves the address
-        if user.locked_at is not None and user.lock_reason == LOCK_FAILURES:
+        if user.locked_at is not None and user.lock_reason == LockReason.FAILURES:
             user.locked_at = None
             user.lock_reason = None
             await record(db, now, Event.ACCOUNT_UNLOCKED, actor=user, ip=ip, detail="reset link")
-        await sessions.end_user_sessions(db, user.id)
+        await sessions.end_user_sessions(db, user.id, keep_token=session_token)
         await record(db, now, Event.PASSWORD_RESET, actor=user, ip=ip)
         return user
 
@@ -619,7 +638,7 @@ async def lock_account(core: Core, email: str, *, locked: bool) -> bool:
         now = core.now()
         if locked:
             user.locked_at = now
-            user.lock_reason = LOCK_ABUSE
+            user.lock_reason = LockReason.ABUSE
             await sessions.end_user_sessions(db, user.id)
             await record(db, now, Event.ACCOUNT_LOCKED, actor=user, detail="operator: abuse")
         else:

@@ -201,6 +201,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
             password=data.get("password", ""),
             password_confirm=data.get("password_confirm", ""),
             ip=visitor(request).ip,
+            session_token=visitor(request).session_token,
         )
     except ValidationFailed as err:
         return render(request, "reset.html", {"token": token, "errors": err.errors}, 400)

@@ -2,7 +2,8 @@
 
 The browser gets a random token in an HttpOnly cookie; the database keeps its SHA-256. A
 session is rotated at login (a new token), ended by logout, by a password change or reset
-(every other session of the user) and by deleting the user (every session, at once).
+(every other session of the user), by an operator's lock and by deleting the user (every
+session, at once). A lock after wrong passwords leaves open sessions alone.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ async def load_session(core: Core, token: str) -> LoadedSession | None:
         session, user = row._tuple()
         idle = now - session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
         absolute = now - session.created_at > timedelta(hours=settings.session_absolute_hours)
-        if idle or absolute or not user.is_active:
+        if idle or absolute or not user.keeps_sessions:
             await db.delete(session)
             return None
         if now - session.last_seen_at >= TOUCH_INTERVAL:

@@ -184,9 +184,13 @@ class PortalClient:
 
     TOKEN_PAGE = "/password/forgot/sent"
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, ip: str | None = None) -> None:
         self.base_url = base_url
-        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        # Behind a trusted proxy (``trusted_proxies=("127.0.0.1",)``), the client's address.
+        headers = {"X-Forwarded-For": ip} if ip else None
+        self.session = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers
+        )
         self.csrf: str | None = None
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Page:
@@ -243,8 +247,8 @@ class BrowserFactory:
         self.base_url = base_url
         self.opened: list[PortalClient] = []
 
-    async def new(self) -> PortalClient:
-        client = PortalClient(self.base_url)
+    async def new(self, ip: str | None = None) -> PortalClient:
+        client = PortalClient(self.base_url, ip)
         self.opened.append(client)
         return client
 
