@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from companion_server.models import UnknownAddressFailures
 from companion_server.security import ratelimit
+from companion_server.security.tokens import hash_token
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -43,3 +44,24 @@ async def reset_mail_allowed(db: AsyncSession, core: Core, ip: str, email: str) 
     """Count a reset mail asked from ``ip`` for ``email`` (known or not); whether to send it."""
     rule = core.settings.rate_limits.reset_mail_per_requester
     return await ratelimit.allowed(db, core.now(), "reset-mail", f"{ip}\0{email}", rule)
+
+
+async def check_password_attempt(core: Core, user_id: int, session_token: str) -> None:
+    """Count a check of the current password; :class:`RateLimited` once over a limit.
+
+    Per session and per account, so that a stolen session cannot guess the password at
+    length (and several stolen sessions not much longer); counted before the check.
+    """
+    limits = core.settings.rate_limits
+    async with core.tx() as db:
+        now = core.now()
+        await ratelimit.check(
+            db,
+            now,
+            "password-session",
+            hash_token(session_token),
+            limits.password_check_per_session,
+        )
+        await ratelimit.check(
+            db, now, "password-account", str(user_id), limits.password_check_per_account
+        )

@@ -544,6 +544,7 @@ async def change_password(
     ip: str,
 ) -> User:
     """Change one's password; every other session of the user ends; a notice is mailed."""
+    await lockout.check_password_attempt(core, user_id, session_token)
     async with core.tx() as db:
         user = await db.get(User, user_id)
         if user is None:
