@@ -3,8 +3,8 @@
 The installer registers a box (PIN + customer e-mail); the customer gets a one-time code
 (50 random bits, 7 days, single use, stored as an HMAC keyed with the portal's secret) and
 enters it in Home Assistant, which calls ``POST /api/v1/link`` with the code and the PIN of
-its own box. Both are compared in constant time; each request allows a few wrong attempts,
-and the endpoint is rate-limited per client address. A successful link returns an
+its own box. Both are compared in constant time; a code allows a few attempts with a wrong
+PIN, and the endpoint is rate-limited per client address. A successful link returns an
 installation token (256 bits, only its SHA-256 stored).
 """
 
@@ -19,7 +19,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 
 from companion_server.accounts.services import normalize_email
 from companion_server.errors import RateLimited, RuleViolation, ValidationFailed
@@ -395,18 +395,15 @@ async def link(core: Core, *, code: str, pin: str, instance_id: str, name: str, 
         if not await ratelimit.allowed(db, now, "link", ip, LINK_PER_IP):
             limited = True
         else:
-            # Candidates: the request of this code, and the pending requests of this PIN
-            # (each wrong attempt counts against them); the match is decided below in
-            # constant time on both secrets.
-            conditions = [Registration.code_hash == digest]
-            if pin_n:
-                conditions.append(Installation.box_pin == pin_n)
+            # The request of this code, if any. A wrong attempt counts against that code
+            # only: guesses of codes for a known PIN must not burn the customer's real code
+            # (those are bounded per client address above).
             rows = (
                 await db.execute(
                     select(Registration, Installation)
                     .join(Installation, Installation.id == Registration.installation_id)
                     .where(
-                        or_(*conditions),
+                        Registration.code_hash == digest,
                         Registration.used_at.is_(None),
                         Registration.superseded_at.is_(None),
                     )

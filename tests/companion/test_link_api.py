@@ -93,8 +93,8 @@ async def test_resend_invalidates_the_old_code(core: Core, ha: HomeAssistant) ->
 async def test_attempts_are_limited_per_request(core: Core, ha: HomeAssistant) -> None:
     reg, _ = await registered(core)
     for _ in range(MAX_CODE_ATTEMPTS):
-        assert (await ha.link("ZZZZZ-ZZZZZ", PIN))[0] == 400
-    # The right code no longer works: the installer must send a new one.
+        assert (await ha.link(reg.code, "9999-9999-9999"))[0] == 400
+    # The code was tried with wrong PINs: it no longer works, the installer sends a new one.
     assert await ha.link(reg.code) == (400, {"error": "invalid_code"})
 
 
