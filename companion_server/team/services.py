@@ -27,6 +27,7 @@ from companion_server.models import Company, InstallationAssignment, Invitation,
 from companion_server.security import sessions
 from companion_server.security.audit import Event, record
 from companion_server.security.tokens import hash_token, new_token
+from companion_server.team.limits import check_invitation
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,8 +130,10 @@ async def team(core: Core, actor_id: int) -> Team:
 async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: str) -> None:
     """Invite a collaborator by e-mail: a single-use link valid ``invitation_days`` (O5).
 
-    An address that already has an account in another company is told so by mail (one
-    login per person, O3); the administrator sees the same answer as for a new address.
+    An address that already has an account in another company is told so by mail instead
+    (one login per person, O3). The administrator cannot tell the two apart: both leave the
+    same pending invitation on the team page, and both count against the same daily limits
+    (per company, and per company and address).
     """
     normalized = normalize_email(email)
     errors: dict[str, str] = {}
@@ -148,18 +151,8 @@ async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: st
         existing = await user_by_email(db, normalized)
         if existing is not None and existing.company_id == actor.company_id:
             raise ValidationFailed({"email": "This person is already in your team."})
+        await check_invitation(db, core, actor.company_id, normalized)
         await record(db, now, Event.INVITATION_SENT, actor=actor, target_email=normalized, ip=ip)
-        if existing is not None:
-            enqueue(
-                db,
-                now,
-                MailKind.INVITATION_EXISTING,
-                normalized,
-                existing.language,
-                company=company.name,
-                inviter=actor.name,
-            )
-            return
         # A new invitation replaces a pending one to the same address.
         await db.execute(
             update(Invitation)
@@ -184,6 +177,18 @@ async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: st
                 expires_at=now + timedelta(days=days),
             )
         )
+        if existing is not None:
+            # No link: the invitation cannot be accepted by someone who has an account.
+            enqueue(
+                db,
+                now,
+                MailKind.INVITATION_EXISTING,
+                normalized,
+                existing.language,
+                company=company.name,
+                inviter=actor.name,
+            )
+            return
         enqueue(
             db,
             now,
