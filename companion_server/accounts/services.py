@@ -116,15 +116,22 @@ async def user_by_email(db: AsyncSession, email: str) -> User | None:
     return user
 
 
+async def _end_tokens(db: AsyncSession, now: datetime, user_id: int, kind: TokenKind) -> None:
+    await db.execute(
+        update(UserToken)
+        .where(UserToken.user_id == user_id, UserToken.kind == kind, UserToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
 async def _issue_token(
     db: AsyncSession, now: datetime, user: User, kind: TokenKind, lifetime: timedelta
 ) -> str:
-    # A new link of a kind makes the earlier ones of that kind unusable.
-    await db.execute(
-        update(UserToken)
-        .where(UserToken.user_id == user.id, UserToken.kind == kind, UserToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    # A new confirmation link replaces the earlier ones. Reset links stay valid until one of
+    # them is used (or they expire): a stranger asking for links (or locking the account)
+    # must not void the link the owner is about to follow.
+    if kind != TokenKind.RESET:
+        await _end_tokens(db, now, user.id, kind)
     token, token_hash = new_token()
     db.add(
         UserToken(
@@ -482,8 +489,8 @@ async def reset_password(
         found = await _valid_token(db, now, TokenKind.RESET, token)
         if found is None:
             raise NotFound(INVALID_LINK)
-        user_token, user = found
-        user_token.used_at = now
+        _, user = found
+        await _end_tokens(db, now, user.id, TokenKind.RESET)  # this link and any other
         user.password_hash = password_hash
         user.password_changed_at = now
         user.failed_logins = 0
@@ -564,6 +571,7 @@ async def change_password(
             raise NotFound()
         user.password_hash = password_hash
         user.password_changed_at = now
+        await _end_tokens(db, now, user.id, TokenKind.RESET)
         await sessions.end_user_sessions(db, user.id, keep_token=session_token)
         await record(db, now, Event.PASSWORD_CHANGED, actor=user, ip=ip)
         enqueue(
