@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -28,6 +29,7 @@ from custom_components.somfy_pro import (
     remote_code,
     remote_service,
 )
+from custom_components.somfy_pro.audit import AuditLog
 from custom_components.somfy_pro.box_api import Device
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal import device_payload
@@ -137,7 +139,11 @@ async def test_answers_are_accepted(
 async def _ha_answers(
     hass: HomeAssistant, entry: MockConfigEntry, frame: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """What Home Assistant sends back for a frame it accepted (its own builders)."""
+    """What Home Assistant sends back for a frame it accepted.
+
+    The window frames come from its own RemoteService; the consent is built as
+    PortalManager builds it (the request id it stored, as text).
+    """
     payload = frame["payload"]
     answers = []
     if frame["type"] in frames.ACKED_TYPES:
@@ -151,12 +157,31 @@ async def _ha_answers(
         except ValueError as err:
             answers.append(frames.error_frame(frames.ERROR_INVALID_PAYLOAD, str(err), frame["id"]))
         else:
-            declined = {"request_id": payload["request_id"], "state": "declined", "kinds": []}
-            answers.append(frames.new_frame("window", declined | {"until": None}))
+            answers += _window_answers(hass, entry)
     if frame["type"] == frames.ACTION:
         result = await actions.async_handle_action(hass, entry, payload)
         answers.append(frames.new_frame(frames.ACTION_RESULT, result))
     return answers
+
+
+def _window_answers(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
+    """The ``window`` frames of granting, then declining, the request the repair issue holds."""
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, actions.request_issue_id(entry.entry_id))
+    assert issue is not None and issue.data is not None
+    data = issue.data
+    installer = remote_service.linked_installer(entry)
+    assert installer is not None
+    remote = remote_service.RemoteService(hass, entry.entry_id, AuditLog(hass, entry.entry_id))
+    # As the repair flow does with the request's duration and kinds.
+    hours = min(max(float(data["hours"]), remote_service.MIN_HOURS), remote_service.MAX_HOURS)
+    kinds = str(data["kinds"]).split(",")
+    remote.async_grant(installer, hours, kinds, str(data["request_id"]), str(data["installer"]))
+    remote.async_revoke()
+    remote.async_decline(str(data["request_id"]), {})
+    remote.async_unload()
+    held = remote.async_release_held()
+    assert [payload["state"] for _, payload in held] == ["granted", "revoked", "declined"]
+    return [frames.new_frame(kind, payload) for kind, payload in held]
 
 
 def _device(**fields: Any) -> Device:
