@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 import json
+import random
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -306,6 +307,66 @@ def test_scan(typed: str, address: str | None) -> None:
     assert _ha_scan(typed) == address
     if address is not None:
         assert _ha_scan(address) == address
+
+
+# What readers type: hexadecimal, field names and separators, and the characters layouts
+# swap in, in both cases.
+_SCAN_ALPHABET = (
+    "0123456789ABCDEFabcdefIODRSQWZYMioqwzym:=.-/;|,&?! \t\r\n@#$%^*()é\"'è_çàÖöß\u00b4>"
+)
+
+
+def _generated(alphabet: str, count: int, seed: int) -> list[str]:
+    """``count`` texts of up to 30 characters of ``alphabet``, the same at every run."""
+    rng = random.Random(seed)
+    return ["".join(rng.choices(alphabet, k=rng.randint(0, 30))) for _ in range(count)]
+
+
+def _generated_scans(count: int, seed: int) -> list[str]:
+    """Scans built like real codes, some typed in another layout, some with a typo."""
+    rng = random.Random(seed)
+    hexa = "0123456789ABCDEFabcdef"
+    scans = []
+    for _ in range(count):
+        address = "".join(rng.choices(hexa, k=rng.randint(5, 9)))
+        prefix = rng.choice(["", "IO", "io", "ADDR", "ADDRESS", "SN"])
+        field = prefix + rng.choice(["", ":", "=", ".", "-", "/", ">"]) + address
+        others = ["SOMFY", "SN:12345678", "ABCDEF12", "TYPE=SITUO", field]
+        fields = [field, *rng.sample(others, k=rng.randint(0, 2))]
+        rng.shuffle(fields)
+        typed = rng.choice([";", "|", ",", " ", "&", "?", "\r\n"]).join(fields)
+        if rng.random() < 0.5:
+            layout = rng.choice(list(remote_code.LAYOUTS.values()))
+            typed = typed.translate({ord(v): k for k, v in layout.items() if len(v) == 1})
+        if rng.random() < 0.2:
+            at = rng.randrange(len(typed) + 1)
+            typed = typed[:at] + rng.choice(_SCAN_ALPHABET) + typed[at:]
+        scans.append(typed)
+    return scans
+
+
+def test_generated_scans_read_alike() -> None:
+    """Beyond the corpus: generated scans read the same on both ends (most as an address)."""
+    scans = _generated_scans(3000, 15) + _generated(_SCAN_ALPHABET, 1000, 15)
+    read = [(_ha_scan(typed), _portal_scan(typed)) for typed in scans]
+    assert [typed for typed, (ha, portal) in zip(scans, read, strict=True) if ha != portal] == []
+    assert sum(ha is not None for ha, _ in read) > len(scans) / 4
+
+
+def test_generated_names_are_checked_alike() -> None:
+    """Any name the installer types is refused by the portal exactly when Home Assistant would."""
+    alphabet = "aZ09 é日\u0665\t\n\r\x00\x1f\x7f\u0085\u00a0\u2028"
+    parameter = remote_service.PARAMETER_LABEL
+    for typed in _generated(alphabet, 2000, 16) + ["a" * n for n in (63, 64, 65)]:
+        try:
+            sent: int | str | None = parameter_value(parameter.as_dict(), typed)
+        except ValidationFailed:
+            sent = None
+        try:
+            checked: int | str | None = actions._check_value(parameter, typed)
+        except actions.ActionRefused:
+            checked = None
+        assert sent == checked, typed
 
 
 PARAMETERS = {
