@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from companion_server.errors import ValidationFailed
 from companion_server.hub import protocol
+from companion_server.hub.api import HARD_MAX_MESSAGE
 from companion_server.interventions import codes, services as portal_actions
 from companion_server.interventions.values import parameter_value
 from companion_server.models import Device as PortalDevice
@@ -33,7 +34,7 @@ from custom_components.somfy_pro import (
 from custom_components.somfy_pro.audit import AuditLog
 from custom_components.somfy_pro.box_api import Device
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import device_payload
+from custom_components.somfy_pro.portal import MAX_MESSAGE_BYTES, device_payload
 from tests.contract import frames as corpus, inputs
 
 CASES = corpus.cases()
@@ -268,6 +269,9 @@ def test_declared_limits_agree() -> None:
     """The limits both ends declare as constants are the same numbers."""
     assert frames.PROTOCOL_VERSION == protocol.VERSION == 1
     assert frames.MAX_FRAME_BYTES == protocol.MAX_FRAME_BYTES == corpus.MAX_FRAME_BYTES
+    # A frame over the limit is answered with an error, not a closed connection.
+    assert MAX_MESSAGE_BYTES >= frames.MAX_FRAME_BYTES
+    assert HARD_MAX_MESSAGE >= protocol.MAX_FRAME_BYTES
     assert frames.MAX_ID_LENGTH == protocol.MAX_ID_LENGTH
     assert frames.MAX_ERROR_CODE == protocol.MAX_ERROR_CODE
     assert frames.MAX_ERROR_MESSAGE == protocol.MAX_ERROR_MESSAGE
