@@ -7,22 +7,20 @@ refusal later. The contract test holds both to one corpus.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
 from companion_server.errors import ValidationFailed
-
-# A whole number as typed, in ASCII digits (``int()`` also takes other scripts, "+5", "5_0").
-_WHOLE: Final = re.compile(r"-?[0-9]{1,9}")
+from companion_server.parsing import MAX_ID, parse_int
 
 
 def parameter_value(spec: dict[str, Any], typed: str) -> int | str:
     """The value to send for an editable parameter described by ``spec`` (``editable``)."""
     text = typed.strip()
     if spec.get("type") == "int":
-        if not _WHOLE.fullmatch(text):
+        # ASCII digits only: ``int()`` also reads other scripts, "+5" and "5_0".
+        number = parse_int(text, -MAX_ID, MAX_ID)
+        if number is None:
             raise ValidationFailed({"value": "Enter a whole number."})
-        number = int(text)
         low, high = spec.get("min"), spec.get("max")
         if (isinstance(low, int) and number < low) or (isinstance(high, int) and number > high):
             raise ValidationFailed({"value": "The value is out of range."})
