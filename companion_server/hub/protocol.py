@@ -64,6 +64,10 @@ MONITORING_ONLY: Final = frozenset({"snapshot", "device_update", "alert"})
 CONSENT_STATES: Final = ("granted", "declined", "revoked")
 WINDOW_STATES: Final = ("granted", "declined", "revoked", "expired")
 MAX_DEVICES: Final = 500
+# Limits both ends hold to (Home Assistant's validator has the same; the contract test checks).
+MAX_ID_LENGTH: Final = 36
+MAX_ERROR_CODE: Final = 100
+MAX_ERROR_MESSAGE: Final = 1000
 
 
 class FrameError(Exception):
@@ -155,29 +159,48 @@ def _json_value(depth: int = 0) -> Any:
     return check
 
 
+# The longest texts of a device the portal takes (Home Assistant cuts longer ones).
+DEVICE_TEXT_LIMITS: Final = {
+    "url": 300,
+    "label": 200,
+    "protocol": 20,
+    "ui_class": 100,
+    "rssi_level": 20,
+    "battery": 40,
+    "defect": 40,
+    "firmware": 100,
+}
 OPT_BOOL = vol.Any(None, Bool)
-OPT_TEXT = vol.Any(None, _text(200))
+OPT_TEXT = vol.Any(None, _text(DEVICE_TEXT_LIMITS["label"]))
+
+
+def _opt_text(field: str) -> Any:
+    return vol.Any(None, _text(DEVICE_TEXT_LIMITS[field]))
+
 
 DEVICE_FIELDS: dict[Any, Any] = {
     vol.Optional("label"): OPT_TEXT,
-    vol.Optional("protocol"): vol.Any(None, _text(20)),
-    vol.Optional("ui_class"): vol.Any(None, _text(100)),
+    vol.Optional("protocol"): _opt_text("protocol"),
+    vol.Optional("ui_class"): _opt_text("ui_class"),
     vol.Optional("online"): OPT_BOOL,
     vol.Optional("rssi"): vol.Any(None, vol.All(_number, vol.Range(min=0, max=100))),
-    vol.Optional("rssi_level"): vol.Any(None, _text(20)),
-    vol.Optional("battery"): vol.Any(None, _text(40), _number),
-    vol.Optional("defect"): vol.Any(None, _text(40)),
+    vol.Optional("rssi_level"): _opt_text("rssi_level"),
+    vol.Optional("battery"): vol.Any(None, _text(DEVICE_TEXT_LIMITS["battery"]), _number),
+    vol.Optional("defect"): _opt_text("defect"),
     # A cover's closure in percent (0 open, 100 closed).
     vol.Optional("position"): vol.Any(None, vol.All(Int, vol.Range(min=0, max=100))),
     vol.Optional("editable"): _json_value(),
 }
-DEVICE = vol.Schema({vol.Required("url"): _text(300), **DEVICE_FIELDS}, extra=vol.REMOVE_EXTRA)
+DEVICE = vol.Schema(
+    {vol.Required("url"): _text(DEVICE_TEXT_LIMITS["url"]), **DEVICE_FIELDS},
+    extra=vol.REMOVE_EXTRA,
+)
 BOX = vol.Schema(
     {
         vol.Optional("online"): OPT_BOOL,
         vol.Optional("activated"): OPT_BOOL,
         vol.Optional("up_to_date"): OPT_BOOL,
-        vol.Optional("firmware"): vol.Any(None, _text(100)),
+        vol.Optional("firmware"): _opt_text("firmware"),
     },
     extra=vol.REMOVE_EXTRA,
 )
@@ -205,7 +228,7 @@ PAYLOADS: dict[str, vol.Schema] = {
     ),
     "device_update": vol.Schema(
         {
-            vol.Required("url"): _text(300),
+            vol.Required("url"): _text(DEVICE_TEXT_LIMITS["url"]),
             vol.Required("changes"): vol.Schema(DEVICE_FIELDS, extra=vol.REMOVE_EXTRA),
         },
         extra=vol.REMOVE_EXTRA,
@@ -213,7 +236,7 @@ PAYLOADS: dict[str, vol.Schema] = {
     "alert": vol.Schema(
         {
             vol.Required("alert_id"): vol.All(Str, vol.Length(min=1, max=100)),
-            vol.Optional("device_url"): vol.Any(None, _text(300)),
+            vol.Optional("device_url"): _opt_text("url"),
             vol.Optional("device_label"): OPT_TEXT,
             vol.Required("type"): vol.All(Str, vol.Length(min=1, max=40)),
             vol.Required("active"): Bool,
@@ -250,13 +273,18 @@ PAYLOADS: dict[str, vol.Schema] = {
     "ack": vol.Schema({vol.Required("id"): _uuid}, extra=vol.REMOVE_EXTRA),
     "error": vol.Schema(
         {
-            vol.Required("code"): _text(100),
-            vol.Required("message"): _text(1000),
-            vol.Optional("ref"): vol.Any(None, _text(36)),
+            vol.Required("code"): _text(MAX_ERROR_CODE),
+            vol.Required("message"): _text(MAX_ERROR_MESSAGE),
+            vol.Optional("ref"): vol.Any(None, _text(MAX_ID_LENGTH)),
         },
         extra=vol.REMOVE_EXTRA,
     ),
 }
+
+
+def _no_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (RFC 8259), whatever Python's decoder allows."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_frame(text: str | bytes) -> Frame:
@@ -265,7 +293,7 @@ def parse_frame(text: str | bytes) -> Frame:
     if size > MAX_FRAME_BYTES:
         raise FrameError("too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as err:
         raise FrameError("invalid_json", "the frame is not JSON") from err
     if type(data) is not dict:
@@ -312,9 +340,12 @@ def encode(kind: str, payload: dict[str, Any], frame_id: str | None = None) -> s
 
 def error_frame(code: str, message: str, ref: str | None = None) -> str:
     """An ``error`` frame."""
-    payload: dict[str, Any] = {"code": code, "message": message}
+    payload: dict[str, Any] = {
+        "code": code[:MAX_ERROR_CODE],
+        "message": message[:MAX_ERROR_MESSAGE],
+    }
     if ref:
-        payload["ref"] = ref
+        payload["ref"] = ref[:MAX_ID_LENGTH]
     return encode("error", payload)
 
 

@@ -22,6 +22,7 @@ from companion_server.hub import protocol
 from companion_server.i18n import N_, Translator, translator
 from companion_server.installations.services import visible_installation
 from companion_server.interventions.codes import UnreadableCode, parse_scan
+from companion_server.interventions.values import parameter_value
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Company,
@@ -36,7 +37,6 @@ from companion_server.models import (
     RemoteWindow,
     User,
 )
-from companion_server.parsing import MAX_ID, parse_int
 from companion_server.registration.services import log
 from companion_server.team.services import fresh_actor
 
@@ -67,7 +67,28 @@ READ_ONLY_REASONS: Final = {
 WEB_APP_COMMANDS: Final = ("open", "close", "stop", "my", "on", "off")
 MAX_HOURS: Final = 8
 MAX_COMMENT: Final = 2000
-MAX_PAIR_TARGETS: Final = 20
+MAX_PAIR_TARGETS: Final = 32
+# io products a one-way remote can be paired to: Home Assistant's list (not a lock, a
+# window handle or a plug, whatever their names contain).
+PAIRABLE_UI_CLASSES: Final = frozenset(
+    {
+        "Awning",
+        "Curtain",
+        "ExteriorScreen",
+        "ExteriorVenetianBlind",
+        "GarageDoor",
+        "Gate",
+        "Light",
+        "OnOff",
+        "Pergola",
+        "RollerShutter",
+        "Screen",
+        "Shutter",
+        "SwingingShutter",
+        "VenetianBlind",
+        "Window",
+    }
+)
 OPEN: Final = "granted"
 # Ends of a granted window that Home Assistant reports.
 CLOSED: Final = ("revoked", "expired")
@@ -603,20 +624,7 @@ async def change_parameter(
         spec = allowed.parameters.get(parameter)
         if spec is None:
             raise RuleViolation(reason_label(allowed.reason if not allowed.parameters else None))
-        typed: int | str
-        if spec["type"] == "int":
-            number = parse_int(value.strip(), -MAX_ID, MAX_ID)
-            if number is None:
-                raise ValidationFailed({"value": "Enter a whole number."})
-            typed = number
-            low, high = spec.get("min"), spec.get("max")
-            if (isinstance(low, int) and typed < low) or (isinstance(high, int) and typed > high):
-                raise ValidationFailed({"value": "The value is out of range."})
-        else:
-            typed = value.strip()
-            limit = spec.get("max_length")
-            if not typed or (isinstance(limit, int) and len(typed) > limit):
-                raise ValidationFailed({"value": "The value is empty or too long."})
+        typed = parameter_value(spec, value)
         fields = {"device_url": device.url, "parameter": parameter, "value": typed}
         return fields, f"{device.label}: {parameter} = {typed}"
 
@@ -666,7 +674,7 @@ async def pair_remote(
     if (source == "installer" or remote_id is not None) and not device_ids:
         raise ValidationFailed({"devices": "Choose at least one product."})
     if len(device_ids) > MAX_PAIR_TARGETS:
-        raise ValidationFailed({"devices": "Choose at most 20 products."})
+        raise ValidationFailed({"devices": "Choose at most 32 products."})
 
     async def build(db: AsyncSession, installation: Installation) -> tuple[dict[str, Any], str]:
         if source == "customer" and remote_id is None:
@@ -890,7 +898,7 @@ def commands_for(device: Device) -> list[str]:
 
 def pairable(device: Device) -> bool:
     """A product a remote control can drive: an io product that moves or switches."""
-    return device.protocol == "io" and bool(commands_for(device))
+    return device.protocol == "io" and device.ui_class in PAIRABLE_UI_CLASSES
 
 
 async def web_app_devices(

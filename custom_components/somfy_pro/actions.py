@@ -16,6 +16,7 @@ Every check is made here, on Home Assistant's clock and data, whatever the porta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import math
 import re
 from typing import TYPE_CHECKING, Any, Final
 
@@ -28,6 +29,8 @@ from homeassistant.util import dt as dt_util
 from .audit import RECORD_ACTION, RECORD_INTERVENTION_ENDED
 from .box_api import BoxConnectionError, BoxError
 from .const import DOMAIN, LOGGER
+from .portal_frames import MAX_ID_LENGTH
+from .remote_code import UnreadableCode, read_remote_code
 from .remote_service import (
     KIND_PAIR_REMOTE,
     KIND_PARAMETERS,
@@ -274,29 +277,18 @@ def _check_value(parameter: Parameter, value: Any) -> int | str:
     return text
 
 
-# AZERTY keyboards type the digits' row unshifted: a reader set to another layout types these.
-_AZERTY_DIGITS = str.maketrans("&é\"'(-è_çà", "1234567890")
-_CODE_FIELD = re.compile(r"^(?:IO|ADDR|ADDRESS)?[:=.\-/]?([0-9A-F]{6,8})$")
 _ADDRESS = re.compile(r"^[0-9A-Fa-f]{6,8}$")
 
 
 def parse_remote_code(code: str) -> str:
-    """The io address (6 to 8 hex digits) of a remote from its scanned QR code.
+    """The io address (6 to 8 hex digits) of a remote from its scanned QR code (remote_code).
 
-    Accepts the address alone (``E53F27``), prefixed (``IO:E53F27``, ``ADDR=E53F27``), or as one
-    field of a ``;``/``|``/``,``-separated code; digits typed by a reader set to an AZERTY
-    layout are read back. Raises ActionRefused("unreadable_code") otherwise.
+    Raises ActionRefused("unreadable_code") when the scan gives no single address.
     """
-    text = "".join(char for char in code if char.isprintable() and not char.isspace())
-    text = text.translate(_AZERTY_DIGITS).upper()
-    found = {
-        match.group(1)
-        for part in re.split(r"[;|,]", text)
-        if (match := _CODE_FIELD.match(part)) is not None
-    }
-    if len(found) != 1:
-        raise ActionRefused(ERROR_UNREADABLE_CODE)
-    return found.pop()
+    try:
+        return read_remote_code(code)
+    except UnreadableCode as err:
+        raise ActionRefused(ERROR_UNREADABLE_CODE) from err
 
 
 def _check_pair_remote(
@@ -381,13 +373,20 @@ def async_handle_request_remote_service(
     ``payload``: ``{"request_id", "installer", "kinds", "hours"}``. Raises ValueError when it
     is malformed (the channel answers with an ``error`` frame).
     """
-    if not isinstance(payload, dict) or not isinstance(payload.get("request_id"), str):
+    request_id = payload.get("request_id") if isinstance(payload, dict) else None
+    # The id comes back to the portal in the ``window`` frame, which takes 36 characters.
+    if not isinstance(request_id, str) or not 1 <= len(request_id) <= MAX_ID_LENGTH:
         raise ValueError("request_remote_service needs a request_id")
     kinds = payload.get("kinds", list(KINDS))
     if not isinstance(kinds, list) or not kinds or any(kind not in KINDS for kind in kinds):
         raise ValueError("unknown or missing kinds")
     hours = payload.get("hours", MAX_HOURS)
-    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+    if (
+        isinstance(hours, bool)
+        or not isinstance(hours, (int, float))
+        or not math.isfinite(hours)
+        or hours <= 0
+    ):
         raise ValueError("hours must be a positive number")
     installer = payload.get("installer")
     link = linked_installer(entry)

@@ -191,7 +191,7 @@ def _int(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -208,13 +208,13 @@ def device_payload(device: Device) -> dict[str, Any]:
         battery = str(states[STATE_BATTERY])
     defect = states.get(STATE_SENSOR_DEFECT)
     level = states.get(STATE_RSSI_DISCRETE)
-    return {
+    payload = {
         "url": device.url,
         "label": device.label,
         "protocol": device.protocol,
         "ui_class": device.ui_class,
         "online": device.available,
-        "rssi": _int(states.get(STATE_RSSI)),
+        "rssi": _percent(states.get(STATE_RSSI)),
         "rssi_level": level if isinstance(level, str) else None,
         "battery": battery,
         "defect": defect if isinstance(defect, str) else None,
@@ -222,6 +222,7 @@ def device_payload(device: Device) -> dict[str, Any]:
         # Parameters an installer may change in a remote-service window, or why none.
         "editable": describe_editable(device),
     }
+    return {key: frames.fit(key, value) for key, value in payload.items()}
 
 
 class PortalManager:
@@ -516,8 +517,10 @@ class PortalManager:
                 frames.ALERT,
                 {
                     "alert_id": alert_id,
-                    "device_url": None if change.device_key == BOX_KEY else change.device_key,
-                    "device_label": data["device_name"],
+                    "device_url": None
+                    if change.device_key == BOX_KEY
+                    else frames.fit("url", change.device_key),
+                    "device_label": frames.fit("label", data["device_name"]),
                     "type": change.alert,
                     "active": change.active,
                     "at": change.time.isoformat(),
@@ -531,7 +534,7 @@ class PortalManager:
             "online": self._coordinator.last_update_success,
             "activated": None if gateway.mode is None else gateway.mode == "ACTIVE",
             "up_to_date": gateway.up_to_date,
-            "firmware": gateway.firmware,
+            "firmware": frames.fit("firmware", gateway.firmware),
         }
 
     def _send_snapshot(self) -> None:

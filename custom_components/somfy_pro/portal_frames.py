@@ -54,20 +54,67 @@ ERROR_UNKNOWN_TYPE: Final = "unknown_type"
 ERROR_INVALID_PAYLOAD: Final = "invalid_payload"
 ERROR_UNSUPPORTED: Final = "unsupported"
 
-_ID = vol.All(str, vol.Length(min=1, max=100))
-_REF = vol.Any(str, int)
+# Limits both ends hold to (the portal's validator has the same; the contract test checks).
+MAX_ID_LENGTH: Final = 36  # request and action ids: UUIDs, echoed back to the portal
+MAX_ERROR_CODE: Final = 100
+MAX_ERROR_MESSAGE: Final = 1000
+# The longest texts of a device (and the box's firmware) the portal takes: cut to fit.
+DEVICE_TEXT_LIMITS: Final = {
+    "url": 300,
+    "label": 200,
+    "protocol": 20,
+    "ui_class": 100,
+    "rssi_level": 20,
+    "battery": 40,
+    "defect": 40,
+    "firmware": 100,
+}
+
+
+def _uuid(value: Any) -> str:
+    """A UUID in its usual 36-character form, returned as sent (acks echo it)."""
+    if type(value) is not str or len(value) != 36:
+        raise vol.Invalid("expected a UUID")
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError as err:
+        raise vol.Invalid("expected a UUID") from err
+    if str(parsed) != value.lower():
+        raise vol.Invalid("expected a UUID")
+    return value
+
+
+def _version(value: Any) -> int:
+    """The protocol version: the JSON integer 1 (not ``true``, not ``1.0``)."""
+    if type(value) is not int or value != PROTOCOL_VERSION:
+        raise vol.Invalid(f"only protocol version {PROTOCOL_VERSION}")
+    return value
+
+
+def _ref(value: Any) -> str | int:
+    """An id chosen by the portal: a non-empty text or an integer (not a boolean)."""
+    if type(value) is int or (type(value) is str and 1 <= len(value) <= 100):
+        return value
+    raise vol.Invalid("expected an id")
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    return vol.All(str, vol.Length(min=min_length, max=max_length))
+
+
+_REQUEST_ID = _text(MAX_ID_LENGTH, min_length=1)
 
 FRAME_SCHEMA: Final = vol.Schema(
     {
-        vol.Required("v"): PROTOCOL_VERSION,
-        vol.Required("id"): _ID,
+        vol.Required("v"): _version,
+        vol.Required("id"): _uuid,
         vol.Required("type"): vol.All(str, vol.Length(min=1, max=64)),
         vol.Required("payload"): dict,
     },
     extra=vol.ALLOW_EXTRA,
 )
 
-_COMPANY = vol.Schema({vol.Required("id"): _REF, vol.Required("name"): str}, extra=vol.ALLOW_EXTRA)
+_COMPANY = vol.Schema({vol.Required("id"): _ref, vol.Required("name"): str}, extra=vol.ALLOW_EXTRA)
 # A company or an installer: a name, or an object with at least a name.
 _PARTY = vol.Any(None, str, vol.Schema({vol.Required("name"): str}, extra=vol.ALLOW_EXTRA))
 
@@ -75,7 +122,7 @@ _PARTY = vol.Any(None, str, vol.Schema({vol.Required("name"): str}, extra=vol.AL
 INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
     WELCOME: vol.Schema(
         {
-            vol.Required("installation_id"): _REF,
+            vol.Required("installation_id"): _ref,
             vol.Required("company"): _COMPANY,
             vol.Optional("pending", default=list): [dict],
         },
@@ -83,7 +130,7 @@ INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
     ),
     REQUEST_MONITORING: vol.Schema(
         {
-            vol.Required("request_id"): _REF,
+            vol.Required("request_id"): _REQUEST_ID,
             vol.Optional("company"): _PARTY,
             vol.Optional("installer"): _PARTY,
             vol.Optional("at"): vol.Any(None, str),
@@ -91,17 +138,18 @@ INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
         extra=vol.ALLOW_EXTRA,
     ),
     REQUEST_REMOTE_SERVICE: vol.Schema({}, extra=vol.ALLOW_EXTRA),
-    ACTION: vol.Schema({}, extra=vol.ALLOW_EXTRA),
+    ACTION: vol.Schema({vol.Optional("action_id"): _text(MAX_ID_LENGTH)}, extra=vol.ALLOW_EXTRA),
     INTERVENTION_ENDED: vol.Schema({}, extra=vol.ALLOW_EXTRA),
-    UNLINKED: vol.Schema({}, extra=vol.ALLOW_EXTRA),
-    ACK: vol.Schema({vol.Required("id"): _ID}, extra=vol.ALLOW_EXTRA),
+    # Frames both ends send: read alike on both ends.
+    UNLINKED: vol.Schema({}, extra=vol.REMOVE_EXTRA),
+    ACK: vol.Schema({vol.Required("id"): _uuid}, extra=vol.REMOVE_EXTRA),
     ERROR: vol.Schema(
         {
-            vol.Required("code"): str,
-            vol.Optional("message"): vol.Any(None, str),
-            vol.Optional("ref"): vol.Any(None, str),
+            vol.Required("code"): _text(MAX_ERROR_CODE),
+            vol.Required("message"): _text(MAX_ERROR_MESSAGE),
+            vol.Optional("ref"): vol.Any(None, _text(MAX_ID_LENGTH)),
         },
-        extra=vol.ALLOW_EXTRA,
+        extra=vol.REMOVE_EXTRA,
     ),
 }
 
@@ -124,15 +172,21 @@ def new_frame(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, Any]:
     """An ``error`` frame (``ref``: the id of the frame it answers, when known)."""
-    payload: dict[str, Any] = {"code": code, "message": message[:1000]}
+    payload: dict[str, Any] = {"code": code, "message": message[:MAX_ERROR_MESSAGE]}
     if ref is not None:
-        payload["ref"] = ref[:36]
+        payload["ref"] = ref[:MAX_ID_LENGTH]
     return new_frame(ERROR, payload)
 
 
 def encode(frame: dict[str, Any]) -> str:
     """JSON text of a frame."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def fit(field: str, value: Any) -> Any:
+    """``value`` cut to what the portal takes for ``field`` (texts of ``DEVICE_TEXT_LIMITS``)."""
+    limit = DEVICE_TEXT_LIMITS.get(field)
+    return value[:limit] if isinstance(value, str) and limit is not None else value
 
 
 def party_name(value: Any) -> str | None:
@@ -144,13 +198,19 @@ def party_name(value: Any) -> str | None:
     return None
 
 
+def _no_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (RFC 8259), whatever Python's decoder allows."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse(text: str) -> dict[str, Any]:
     """Validate a received text message; return the frame with its validated payload."""
     if len(text.encode("utf-8")) > MAX_FRAME_BYTES:
         raise FrameError(ERROR_TOO_LARGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
     try:
-        raw = json.loads(text)
-    except ValueError as err:
+        raw = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as err:
+        # Nesting deep enough for the decoder's recursion limit fits in 64 KiB.
         raise FrameError(ERROR_MALFORMED, "not JSON") from err
     return validate(raw)
 

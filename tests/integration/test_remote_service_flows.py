@@ -174,8 +174,8 @@ async def test_malformed_requests(
         ("a1b2c3d4", "A1B2C3D4"),
         ("  io:a1b2c3\n", "A1B2C3"),
         ("SOMFY;ADDR=A1B2C3;TYPE=SITUO", "A1B2C3"),
-        # A reader set to AZERTY types 1, 2, 3 as &, é, ".
-        ('A&Bé"C', "A1B23C"),
+        # A QWERTY reader on an AZERTY PC types 1, 2, 3 as &, é, " and A as Q.
+        ('Q&Bé"C', "A1B23C"),
         ("&é\"'(-", "123456"),
     ],
 )

@@ -1,0 +1,413 @@
+"""Frames of protocol version 1 and what their receiver must do with them.
+
+One table for both ends: ``tests/integration/test_contract.py`` runs every case through
+Home Assistant's validator (``custom_components/somfy_pro/portal_frames.py``, plus the
+request handler of ``actions.py``) when Home Assistant receives that type, and through the
+portal's (``companion_server/hub/protocol.py``) when the portal does. ``accepted`` is the
+contract (``None``: whatever both decide, as long as they decide alike); a frame type both
+ends receive must also give the same payload on both.
+
+Limits are written here as numbers, not read from either side, so that changing a limit on
+one side fails here until the other side and this table agree.
+
+To cover a new frame type: add it to ``RECEIVERS`` and list its cases in ``PAYLOADS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+from typing import Any, Final
+
+HA: Final = "ha"
+PORTAL: Final = "portal"
+
+# Who receives each frame type.
+RECEIVERS: Final[dict[str, frozenset[str]]] = {
+    "hello": frozenset({PORTAL}),
+    "snapshot": frozenset({PORTAL}),
+    "device_update": frozenset({PORTAL}),
+    "alert": frozenset({PORTAL}),
+    "consent": frozenset({PORTAL}),
+    "window": frozenset({PORTAL}),
+    "action_result": frozenset({PORTAL}),
+    "welcome": frozenset({HA}),
+    "request_monitoring": frozenset({HA}),
+    "request_remote_service": frozenset({HA}),
+    "action": frozenset({HA}),
+    "intervention_ended": frozenset({HA}),
+    "unlinked": frozenset({HA, PORTAL}),
+    "ack": frozenset({HA, PORTAL}),
+    "error": frozenset({HA, PORTAL}),
+}
+
+MAX_FRAME_BYTES: Final = 65536
+FRAME_ID: Final = "6f1c8a0e-4b7d-4c1e-9a57-2f0c3d9e8b11"
+OTHER_ID: Final = "0b9e2c44-1f6a-4e8b-8d3c-7a5e9f1b2c60"
+AT: Final = "2026-11-28T05:00:00+00:00"
+
+
+@dataclass(frozen=True, slots=True)
+class FrameCase:
+    """One text message and whether its receiver(s) accept it."""
+
+    name: str
+    type: str
+    text: str
+    accepted: bool | None
+
+    @property
+    def receivers(self) -> frozenset[str]:
+        """Who the case is run through (both ends for an envelope case)."""
+        return RECEIVERS.get(self.type, frozenset({HA, PORTAL}))
+
+
+def text(frame_type: Any, payload: Any, /, **envelope: Any) -> str:
+    """A frame as sent: the envelope fields given replace (or, as ``...``, drop) the usual."""
+    frame = {"v": 1, "id": FRAME_ID, "type": frame_type, "payload": payload} | envelope
+    return json.dumps({k: v for k, v in frame.items() if v is not ...}, ensure_ascii=False)
+
+
+def _padded(size: int, char: str) -> str:
+    """A valid ``ack`` frame of exactly ``size`` bytes in UTF-8, padded with ``char``."""
+    bare = text("ack", {"id": OTHER_ID, "pad": ""})
+    room = size - len(bare.encode())
+    width = len(char.encode())
+    pad = char * (room // width) + "a" * (room % width)
+    return text("ack", {"id": OTHER_ID, "pad": pad})
+
+
+def _nested(depth: int) -> str:
+    inner = "[" * depth + "]" * depth
+    return text("ack", {"id": OTHER_ID}).replace('"payload": {', f'"payload": {{"x": {inner}, ', 1)
+
+
+ACK = {"id": OTHER_ID}
+
+# The envelope, sent as an ``ack`` (both ends receive it).
+ENVELOPE: Final[list[tuple[str, str, bool | None]]] = [
+    ("valid", text("ack", ACK), True),
+    ("extra-envelope-field", text("ack", ACK, seq=3), True),
+    ("upper-case-id", text("ack", ACK, id=FRAME_ID.upper()), True),
+    ("version-2", text("ack", ACK, v=2), False),
+    ("version-text", text("ack", ACK, v="1"), False),
+    ("version-true", text("ack", ACK, v=True), False),
+    ("version-float", text("ack", ACK, v=1.0), False),
+    ("version-missing", text("ack", ACK, v=...), False),
+    ("id-not-uuid", text("ack", ACK, id="x"), False),
+    ("id-uuid-without-dashes", text("ack", ACK, id=FRAME_ID.replace("-", "")), False),
+    ("id-uuid-in-braces", text("ack", ACK, id="{" + FRAME_ID + "}"), False),
+    ("id-number", text("ack", ACK, id=5), False),
+    ("id-missing", text("ack", ACK, id=...), False),
+    ("type-missing", text("ack", ACK, type=...), False),
+    ("type-number", text(5, ACK), False),
+    ("type-empty", text("", ACK), False),
+    ("type-unknown", text("teleport", {}), False),
+    ("type-long", text("x" * 65, {}), False),
+    ("payload-missing", text("ack", ACK, payload=...), False),
+    ("payload-null", text("ack", None), False),
+    ("payload-list", text("ack", [OTHER_ID]), False),
+    ("payload-text", text("ack", OTHER_ID), False),
+    ("not-json", "not json", False),
+    ("empty", "", False),
+    ("json-array", "[1, 2]", False),
+    ("json-text", '"ack"', False),
+    ("nan", text("ack", ACK).replace("{", '{"x": NaN, ', 1), False),
+    ("infinity", text("ack", ACK).replace("{", '{"x": -Infinity, ', 1), False),
+    ("duplicate-key-last-wins", text("ack", ACK).replace('"v": 1', '"v": 1, "v": 2'), False),
+    ("duplicate-key-valid-last", text("ack", ACK).replace('"v": 1', '"v": 2, "v": 1'), True),
+    ("escaped-lone-surrogate", text("ack", ACK).replace("{", '{"x": "\\ud800", ', 1), True),
+    ("nested-100", _nested(100), True),
+    # As deep as 64 KiB allows: past the decoder's recursion limit on some Pythons.
+    ("nested-30000", _nested(30000), None),
+    ("size-at-limit", _padded(MAX_FRAME_BYTES, "a"), True),
+    ("size-over-limit", _padded(MAX_FRAME_BYTES + 1, "a"), False),
+    ("size-at-limit-multibyte", _padded(MAX_FRAME_BYTES, "é"), True),
+    ("size-over-limit-multibyte", _padded(MAX_FRAME_BYTES + 1, "€"), False),
+]
+
+_DEVICE = {
+    "url": "io://1234-5678-9012/12345678",
+    "label": "Living room",
+    "protocol": "io",
+    "ui_class": "RollerShutter",
+    "online": True,
+    "rssi": 80,
+    "rssi_level": "good",
+    "battery": None,
+    "defect": None,
+    "position": 40,
+    "editable": {
+        "parameters": {"label": {"type": "string", "max_length": 64, "value": "Living room"}},
+        "read_only_reason": None,
+    },
+}
+_WINDOW = {"until": AT, "kinds": ["parameters", "reboot"]}
+_HELLO = {
+    "integration_version": "1.4.0",
+    "pin": "1234-5678-9012",
+    "monitoring": True,
+    "window": None,
+}
+_ALERT = {
+    "alert_id": OTHER_ID,
+    "device_url": "io://1234-5678-9012/12345678",
+    "device_label": "Front door",
+    "type": "intrusion",
+    "active": True,
+    "at": AT,
+}
+_REQUEST = {"request_id": OTHER_ID, "installer": "Ann", "kinds": ["reboot"], "hours": 8}
+_WELCOME = {"installation_id": 42, "company": {"id": 7, "name": "Acme"}, "pending": []}
+
+
+def _device(**changes: Any) -> dict[str, Any]:
+    return {"box": {}, "devices": [{**_DEVICE, **changes}]}
+
+
+# Payloads of each type: (name, payload, accepted).
+PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
+    "ack": [
+        ("valid", ACK, True),
+        ("upper-case", {"id": OTHER_ID.upper()}, True),
+        ("extra-field", {"id": OTHER_ID, "extra": 1}, True),
+        ("not-uuid", {"id": "x"}, False),
+        ("number", {"id": 5}, False),
+        ("null", {"id": None}, False),
+        ("missing", {}, False),
+    ],
+    "error": [
+        ("full", {"code": "too_large", "message": "m", "ref": OTHER_ID}, True),
+        ("without-ref", {"code": "too_large", "message": "m"}, True),
+        ("ref-null", {"code": "too_large", "message": "m", "ref": None}, True),
+        ("extra-field", {"code": "x", "message": "m", "detail": 1}, True),
+        ("empty-code", {"code": "", "message": ""}, True),
+        ("message-missing", {"code": "x"}, False),
+        ("message-null", {"code": "x", "message": None}, False),
+        ("message-at-limit", {"code": "x", "message": "m" * 1000}, True),
+        ("message-over-limit", {"code": "x", "message": "m" * 1001}, False),
+        ("code-at-limit", {"code": "x" * 100, "message": "m"}, True),
+        ("code-over-limit", {"code": "x" * 101, "message": "m"}, False),
+        ("code-number", {"code": 5, "message": "m"}, False),
+        ("ref-at-limit", {"code": "x", "message": "m", "ref": "r" * 36}, True),
+        ("ref-over-limit", {"code": "x", "message": "m", "ref": "r" * 37}, False),
+        ("ref-number", {"code": "x", "message": "m", "ref": 5}, False),
+    ],
+    "unlinked": [
+        ("empty", {}, True),
+        ("extra-field", {"reason": "x"}, True),
+    ],
+    "hello": [
+        ("no-window", _HELLO, True),
+        ("window", {**_HELLO, "window": _WINDOW}, True),
+        ("window-local-time", {**_HELLO, "window": {**_WINDOW, "until": AT[:19]}}, True),
+        ("window-bad-time", {**_HELLO, "window": {**_WINDOW, "until": "tomorrow"}}, False),
+        ("window-kinds-text", {**_HELLO, "window": {**_WINDOW, "kinds": "reboot"}}, False),
+        ("window-kind-long", {**_HELLO, "window": {**_WINDOW, "kinds": ["k" * 41]}}, False),
+        ("monitoring-number", {**_HELLO, "monitoring": 1}, False),
+        ("monitoring-text", {**_HELLO, "monitoring": "true"}, False),
+        ("pin-at-limit", {**_HELLO, "pin": "1" * 20}, True),
+        ("pin-over-limit", {**_HELLO, "pin": "1" * 21}, False),
+        ("pin-missing", {k: v for k, v in _HELLO.items() if k != "pin"}, False),
+        ("version-over-limit", {**_HELLO, "integration_version": "1" * 41}, False),
+    ],
+    "snapshot": [
+        ("empty", {"box": {}, "devices": []}, True),
+        ("full", {"box": {"online": True, "firmware": "2025.3"}, **_device()}, True),
+        ("box-missing", {"devices": []}, False),
+        ("box-online-text", {"box": {"online": "yes"}, "devices": []}, False),
+        ("firmware-at-limit", {"box": {"firmware": "f" * 100}, "devices": []}, True),
+        ("firmware-over-limit", {"box": {"firmware": "f" * 101}, "devices": []}, False),
+        ("devices-not-list", {"box": {}, "devices": {}}, False),
+        ("device-extra-field", _device(colour="red"), True),
+        ("device-url-missing", {"box": {}, "devices": [{"label": "x"}]}, False),
+        ("url-at-limit", _device(url="u" * 300), True),
+        ("url-over-limit", _device(url="u" * 301), False),
+        ("label-at-limit", _device(label="l" * 200), True),
+        ("label-over-limit", _device(label="l" * 201), False),
+        ("protocol-over-limit", _device(protocol="p" * 21), False),
+        ("ui-class-over-limit", _device(ui_class="u" * 101), False),
+        (
+            "rssi-at-bounds",
+            {"box": {}, "devices": [_DEVICE | {"rssi": 0}, _DEVICE | {"rssi": 100}]},
+            True,
+        ),
+        ("rssi-fraction", _device(rssi=50.5), True),
+        ("rssi-over-range", _device(rssi=101), False),
+        ("rssi-negative", _device(rssi=-1), False),
+        ("rssi-text", _device(rssi="50"), False),
+        ("rssi-unicode-digits", _device(rssi="\u0665\u0660"), False),
+        ("rssi-boolean", _device(rssi=True), False),
+        ("position-over-range", _device(position=101), False),
+        ("position-fraction", _device(position=50.0), False),
+        ("battery-number", _device(battery=85), True),
+        ("battery-at-limit", _device(battery="b" * 40), True),
+        ("battery-over-limit", _device(battery="b" * 41), False),
+        ("defect-over-limit", _device(defect="d" * 41), False),
+        ("rssi-level-over-limit", _device(rssi_level="r" * 21), False),
+        ("online-text", _device(online="yes"), False),
+        ("editable-too-deep", _device(editable={"a": {"b": {"c": {"d": {"e": 1}}}}}), False),
+        ("editable-long-key", _device(editable={"k" * 101: 1}), False),
+        (
+            "devices-at-limit",
+            {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(500)]},
+            True,
+        ),
+        (
+            "devices-over-limit",
+            {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(501)]},
+            False,
+        ),
+    ],
+    "device_update": [
+        ("valid", {"url": _DEVICE["url"], "changes": {"rssi": 40}}, True),
+        ("no-change", {"url": _DEVICE["url"], "changes": {}}, True),
+        ("url-missing", {"changes": {}}, False),
+        ("changes-not-object", {"url": _DEVICE["url"], "changes": []}, False),
+        ("rssi-over-range", {"url": _DEVICE["url"], "changes": {"rssi": 101}}, False),
+        ("label-over-limit", {"url": _DEVICE["url"], "changes": {"label": "l" * 201}}, False),
+    ],
+    "alert": [
+        ("valid", _ALERT, True),
+        ("box-alert", {**_ALERT, "device_url": None, "device_label": None}, True),
+        ("time-in-utc-z", {**_ALERT, "at": "2026-11-28T05:00:00Z"}, True),
+        ("time-local", {**_ALERT, "at": AT[:19]}, True),
+        ("time-not-iso", {**_ALERT, "at": "yesterday"}, False),
+        (
+            "time-unicode-digits",
+            {**_ALERT, "at": "\u0662\u0660\u0662\u0666-11-28T05:00:00+00:00"},
+            False,
+        ),
+        ("time-missing", {k: v for k, v in _ALERT.items() if k != "at"}, False),
+        ("alert-id-empty", {**_ALERT, "alert_id": ""}, False),
+        ("alert-id-over-limit", {**_ALERT, "alert_id": "a" * 101}, False),
+        ("type-empty", {**_ALERT, "type": ""}, False),
+        ("type-over-limit", {**_ALERT, "type": "t" * 41}, False),
+        ("active-text", {**_ALERT, "active": "true"}, False),
+        ("label-over-limit", {**_ALERT, "device_label": "l" * 201}, False),
+    ],
+    "consent": [
+        ("granted", {"request_id": OTHER_ID, "monitoring": "granted"}, True),
+        ("revoked-without-request", {"request_id": None, "monitoring": "revoked"}, True),
+        ("state-unknown", {"request_id": None, "monitoring": "expired"}, False),
+        ("state-upper-case", {"request_id": None, "monitoring": "GRANTED"}, False),
+        ("state-missing", {"request_id": None}, False),
+        ("request-id-at-limit", {"request_id": "r" * 36, "monitoring": "granted"}, True),
+        ("request-id-over-limit", {"request_id": "r" * 37, "monitoring": "granted"}, False),
+    ],
+    "window": [
+        ("granted", {"request_id": OTHER_ID, "state": "granted", **_WINDOW}, True),
+        (
+            "declined",
+            {"request_id": OTHER_ID, "state": "declined", "until": None, "kinds": []},
+            True,
+        ),
+        ("expired", {"request_id": None, "state": "expired"}, True),
+        ("state-unknown", {"request_id": None, "state": "ended"}, False),
+        (
+            "until-not-iso",
+            {"request_id": None, "state": "granted", "until": "8h", "kinds": []},
+            False,
+        ),
+        ("request-id-over-limit", {"request_id": "r" * 37, "state": "expired"}, False),
+    ],
+    "action_result": [
+        ("done", {"action_id": OTHER_ID, "ok": True, "at": AT}, True),
+        ("refused", {"action_id": OTHER_ID, "ok": False, "error": "window_closed", "at": AT}, True),
+        (
+            "without-action-id-value",
+            {"action_id": "", "ok": False, "error": "invalid_action", "at": AT},
+            True,
+        ),
+        (
+            "error-over-limit",
+            {"action_id": OTHER_ID, "ok": False, "error": "e" * 501, "at": AT},
+            False,
+        ),
+        ("ok-number", {"action_id": OTHER_ID, "ok": 1, "at": AT}, False),
+        ("action-id-over-limit", {"action_id": "a" * 37, "ok": True, "at": AT}, False),
+        ("time-missing", {"action_id": OTHER_ID, "ok": True}, False),
+    ],
+    "welcome": [
+        ("valid", _WELCOME, True),
+        (
+            "ids-as-text",
+            {**_WELCOME, "installation_id": "42", "company": {"id": "7", "name": "A"}},
+            True,
+        ),
+        ("pending-missing", {k: v for k, v in _WELCOME.items() if k != "pending"}, True),
+        ("installation-id-boolean", {**_WELCOME, "installation_id": True}, False),
+        ("installation-id-null", {**_WELCOME, "installation_id": None}, False),
+        ("installation-id-empty", {**_WELCOME, "installation_id": ""}, False),
+        ("company-missing", {k: v for k, v in _WELCOME.items() if k != "company"}, False),
+        ("company-id-boolean", {**_WELCOME, "company": {"id": False, "name": "A"}}, False),
+        ("company-name-number", {**_WELCOME, "company": {"id": 7, "name": 7}}, False),
+        ("pending-not-list", {**_WELCOME, "pending": "x"}, False),
+        ("pending-not-frames", {**_WELCOME, "pending": [5]}, False),
+    ],
+    "request_monitoring": [
+        ("valid", {"request_id": OTHER_ID, "company": "Acme", "installer": "Ann", "at": AT}, True),
+        ("parties-as-objects", {"request_id": OTHER_ID, "company": {"name": "Acme"}}, True),
+        ("at-null", {"request_id": OTHER_ID, "at": None}, True),
+        ("request-id-at-limit", {"request_id": "r" * 36}, True),
+        # Home Assistant answers with ``consent``, whose request_id the portal takes up to 36.
+        ("request-id-over-limit", {"request_id": "r" * 37}, False),
+        ("request-id-empty", {"request_id": ""}, False),
+        ("request-id-number", {"request_id": 5}, False),
+        ("request-id-missing", {"company": "Acme"}, False),
+        ("company-number", {"request_id": OTHER_ID, "company": 5}, False),
+    ],
+    "request_remote_service": [
+        ("valid", _REQUEST, True),
+        ("one-hour", {**_REQUEST, "hours": 1}, True),
+        ("quarter-hour", {**_REQUEST, "hours": 0.25}, True),
+        # Home Assistant caps the window to 8 hours.
+        ("hundred-hours", {**_REQUEST, "hours": 100}, True),
+        ("zero-hours", {**_REQUEST, "hours": 0}, False),
+        ("negative-hours", {**_REQUEST, "hours": -5}, False),
+        ("hours-text", {**_REQUEST, "hours": "8"}, False),
+        ("hours-boolean", {**_REQUEST, "hours": True}, False),
+        ("all-kinds-by-default", {k: v for k, v in _REQUEST.items() if k != "kinds"}, True),
+        ("no-kind", {**_REQUEST, "kinds": []}, False),
+        ("unknown-kind", {**_REQUEST, "kinds": ["teleport"]}, False),
+        ("kinds-text", {**_REQUEST, "kinds": "reboot"}, False),
+        ("request-id-over-limit", {**_REQUEST, "request_id": "r" * 37}, False),
+        ("request-id-number", {**_REQUEST, "request_id": 5}, False),
+        ("request-id-missing", {k: v for k, v in _REQUEST.items() if k != "request_id"}, False),
+    ],
+    "action": [
+        ("reboot", {"action_id": OTHER_ID, "kind": "reboot"}, True),
+        (
+            "parameter",
+            {
+                "action_id": OTHER_ID,
+                "kind": "parameters",
+                "device_url": _DEVICE["url"],
+                "parameter": "label",
+                "value": "Salon",
+            },
+            True,
+        ),
+        # Refused in the action_result (invalid_action), not as a frame.
+        ("unknown-kind", {"action_id": OTHER_ID, "kind": "teleport"}, True),
+        ("action-id-missing", {"kind": "reboot"}, True),
+        # The id comes back in action_result, which the portal takes up to 36 characters.
+        ("action-id-over-limit", {"action_id": "a" * 37, "kind": "reboot"}, False),
+        ("action-id-number", {"action_id": 5, "kind": "reboot"}, False),
+    ],
+    "intervention_ended": [
+        ("valid", {"comment": "Replaced the remote.", "actions": [{"kind": "reboot"}]}, True),
+        ("empty", {}, True),
+    ],
+}
+
+
+def cases() -> list[FrameCase]:
+    """Every case: the envelope (sent as ``ack``), then each type's payloads."""
+    table = [FrameCase(f"envelope-{name}", "*", raw, ok) for name, raw, ok in ENVELOPE]
+    for frame_type, payloads in PAYLOADS.items():
+        table += [
+            FrameCase(f"{frame_type}-{name}", frame_type, text(frame_type, payload), ok)
+            for name, payload, ok in payloads
+        ]
+    return table
