@@ -29,6 +29,7 @@ from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
 from companion_server.web import (
     CORE,
+    busy_middleware,
     csrf_middleware,
     error_middleware,
     headers_middleware,
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             proxy_middleware,
             headers_middleware,
             error_middleware,
+            busy_middleware,
             visitor_middleware,
             csrf_middleware,
         ],

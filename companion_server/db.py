@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -17,29 +17,67 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant: serialises migrations of several instances starting at once on PostgreSQL.
 _MIGRATION_LOCK_ID = 4_842_117_001
+DEFAULT_BUSY_SECONDS = 3.0
+# PostgreSQL: lock_timeout expired (SQLSTATE 55P03).
+_PG_LOCK_NOT_AVAILABLE = "55P03"
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Create the engine; SQLite gets one connection (writes are serialised in-process)."""
+def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS) -> AsyncEngine:
+    """Create the engine: waiting for a lock or a connection lasts at most ``busy_seconds``.
+
+    SQLite runs in WAL mode with a pool of connections. Python's sqlite3 opens a transaction
+    only at the first write, so reads never take a lock: they go on while another connection
+    (a backup, the CLI, another request) writes. A writer waits for the write lock at most
+    ``busy_seconds`` and then fails with "database is locked", which the web layer answers
+    with 503 and Retry-After (see :func:`is_busy`), instead of holding every request up.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=busy_seconds,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        busy_ms = max(1, int(busy_seconds * 1000))
+
+        def pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.close()
+
+        event.listen(engine.sync_engine, "connect", pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=busy_seconds,
+        connect_args={"server_settings": {"lock_timeout": str(max(1, int(busy_seconds * 1000)))}},
+    )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def is_busy(error: BaseException) -> bool:
+    """Whether an error means "the database is busy, try again shortly".
+
+    That is: SQLite's write lock or a PostgreSQL row/table lock not obtained within the busy
+    bound, or no pooled connection free within it.
+    """
+    if isinstance(error, exc.TimeoutError):
+        return True
+    if not isinstance(error, exc.OperationalError | exc.DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return True
+    return getattr(original, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -65,6 +103,8 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (idempotent, safe with several instances)."""
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # Another instance may migrate for longer than the busy bound: wait for it.
+            await conn.execute(text("SET LOCAL lock_timeout = 0"))
             await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
         await conn.run_sync(_upgrade)
 
