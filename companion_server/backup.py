@@ -8,7 +8,6 @@ is dumped with ``pg_dump``, which the operator runs: this module only says how.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 import shlex
 import sqlite3
@@ -57,7 +56,7 @@ def backup_sqlite(source: Path, destination: Path, busy_seconds: float) -> int:
     if verdict != "ok":
         partial.unlink(missing_ok=True)
         raise BackupError(f"the copy is damaged: {verdict}")
-    os.replace(partial, destination)
+    partial.replace(destination)
     return destination.stat().st_size
 
 
