@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 from aiohttp.test_utils import TestServer
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from companion_server.app import create_app
 from companion_server.core import Core
+from companion_server.db import create_engine
 from companion_server.models import User
 from companion_server.settings import Settings
 from companion_server.web import CORE
@@ -179,3 +180,43 @@ async def test_api_and_hub_fail_fast_while_another_process_writes(
     finally:
         await home.close()
         await other.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgresql_write_waits_for_a_lock_at_most_the_bound(
+    database_url: str, clock: FakeClock
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        secret_key=SECRET,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+        mail_worker=False,
+        database_busy_seconds=0.5,
+    )
+    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+    await server.start_server()
+    other = create_engine(database_url)
+    browsers = BrowserFactory(str(server.make_url("/")).rstrip("/"))
+    try:
+        core: Core = server.app[CORE]
+        company = await make_company(core)
+        await make_user(core, company, "ana@example.com", name="Ana")
+        client = await browsers.new()
+        assert (await client.login("ana@example.com")).status == 303
+        assert (await client.get("/profile")).status == 200
+        async with other.connect() as conn:
+            # Another session writes to the accounts table and keeps its lock: reads pass.
+            await conn.execute(text("LOCK TABLE users IN EXCLUSIVE MODE"))
+            assert (await client.get("/installations")).status == 200
+            async with asyncio.timeout(HOLD_SECONDS):  # without a bound it would wait forever
+                write = await client.post("/profile", {"name": "Renamed", "language": "en"})
+            still_locked = conn.in_transaction()
+            await conn.rollback()
+        assert still_locked and write.status == 503 and write.headers["Retry-After"]
+        assert "The portal is busy" in write.text
+    finally:
+        await browsers.close()
+        await other.dispose()
+        await server.close()
