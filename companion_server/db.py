@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+import re
 from typing import Any
 
 from alembic import command
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import await_only
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant: serialises migrations of several instances starting at once on PostgreSQL.
@@ -20,6 +23,10 @@ _MIGRATION_LOCK_ID = 4_842_117_001
 DEFAULT_BUSY_SECONDS = 3.0
 # PostgreSQL: lock_timeout expired (SQLSTATE 55P03).
 _PG_LOCK_NOT_AVAILABLE = "55P03"
+# The statements before which Python's sqlite3 opens a transaction: SQLite's write lock is
+# taken there and held until the commit or rollback.
+_SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_HOLDS_WRITE_TURN = "holds_write_turn"
 
 
 def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS) -> AsyncEngine:
@@ -53,6 +60,7 @@ def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS)
             cursor.close()
 
         event.listen(engine.sync_engine, "connect", pragmas)
+        _take_turns_to_write(engine, busy_seconds)
         return engine
     return create_async_engine(
         url,
@@ -62,6 +70,49 @@ def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS)
         pool_timeout=busy_seconds,
         connect_args={"server_settings": {"lock_timeout": str(max(1, int(busy_seconds * 1000)))}},
     )
+
+
+def _take_turns_to_write(engine: AsyncEngine, busy_seconds: float) -> None:
+    """Writers of this process wait in line for their turn, readers never do.
+
+    SQLite admits one writer; left to its busy handler, writers of one process would poll
+    for the lock and starve each other under load. A transaction's first write, or its
+    first ``SELECT ... FOR UPDATE`` (which SQLite does not know: the turn gives it the
+    meaning it has on PostgreSQL), waits at most ``busy_seconds`` for the process's turn and
+    keeps it until the transaction ends.
+    """
+    turn = asyncio.Lock()
+
+    def before_execute(
+        conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if conn.info.get(_HOLDS_WRITE_TURN):
+            return
+        if not _SQLITE_WRITE.match(statement) and not _locks_rows(context):
+            return
+        try:
+            await_only(asyncio.wait_for(turn.acquire(), busy_seconds))
+        except TimeoutError as err:
+            raise exc.TimeoutError("no turn to write within the busy bound") from err
+        conn.info[_HOLDS_WRITE_TURN] = True
+
+    def end(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_WRITE_TURN, False):
+            turn.release()
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_WRITE_TURN, False):
+            turn.release()  # a connection given back in the middle of a transaction
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
+    event.listen(engine.sync_engine, "commit", end)
+    event.listen(engine.sync_engine, "rollback", end)
+    event.listen(engine.sync_engine.pool, "checkin", checkin)
+
+
+def _locks_rows(context: Any) -> bool:
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
 
 
 def is_busy(error: BaseException) -> bool:

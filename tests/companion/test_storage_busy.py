@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 from aiohttp.test_utils import TestServer
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from companion_server.app import create_app
-from companion_server.core import Core
+from companion_server.core import Core, build_core
 from companion_server.db import create_engine
-from companion_server.models import User
+from companion_server.models import Company, User
 from companion_server.settings import Settings
 from companion_server.web import CORE
 from tests.companion import ha as sim
@@ -220,3 +220,32 @@ async def test_postgresql_write_waits_for_a_lock_at_most_the_bound(
         await browsers.close()
         await other.dispose()
         await server.close()
+
+
+async def test_writers_of_one_process_take_turns(sqlite_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}", secret_key=SECRET)
+    core = build_core(settings, FakeClock())
+    try:
+        company = await make_company(core, "0")
+
+        async def write(number: int) -> None:
+            async with core.tx() as db:
+                db.add(Company(name=f"other {number}", created_at=core.now()))
+                await db.flush()
+                await asyncio.sleep(0.005)  # others run meanwhile, none may fail
+
+        async def increment() -> None:
+            async with core.tx() as db:
+                row = await db.get(Company, company.id, with_for_update=True)
+                assert row is not None
+                seen = int(row.name)
+                await asyncio.sleep(0.005)  # a lost update would show here
+                row.name = str(seen + 1)
+
+        await asyncio.gather(*(write(n) for n in range(30)), *(increment() for _ in range(10)))
+        async with core.tx() as db:
+            row = await db.get(Company, company.id)
+            assert row is not None and row.name == "10"
+            assert await db.scalar(select(func.count()).select_from(Company)) == 31
+    finally:
+        await core.close()
