@@ -34,9 +34,11 @@ def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS)
 
     SQLite runs in WAL mode with a pool of connections. Python's sqlite3 opens a transaction
     only at the first write, so reads never take a lock: they go on while another connection
-    (a backup, the CLI, another request) writes. A writer waits for the write lock at most
-    ``busy_seconds`` and then fails with "database is locked", which the web layer answers
-    with 503 and Retry-After (see :func:`is_busy`), instead of holding every request up.
+    (a backup, the CLI, another request) writes. Writers of this process take turns (see
+    :func:`_take_turns_to_write`); a writer waits for its turn and for the write lock at most
+    ``busy_seconds`` and then fails, which the web layer answers with 503 and Retry-After
+    (see :func:`is_busy`), instead of holding every request up. Reads outside a turn see
+    what is committed when they run, as PostgreSQL's default isolation does.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
