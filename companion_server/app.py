@@ -14,7 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from sqlalchemy import delete, select
 
-from companion_server import pages
+from companion_server import pages, retention
 from companion_server.accounts import views as account_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
@@ -29,6 +29,7 @@ from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
 from companion_server.web import (
     CORE,
+    busy_middleware,
     csrf_middleware,
     error_middleware,
     headers_middleware,
@@ -46,6 +47,7 @@ PACKAGE_DIR = Path(__file__).parent
 MAINTENANCE_SECONDS = 600
 
 MAIL_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("mail_worker", asyncio.Task)
+RETENTION_JOB: web.AppKey[asyncio.Task[None]] = web.AppKey("retention_job", asyncio.Task)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -57,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             proxy_middleware,
             headers_middleware,
             error_middleware,
+            busy_middleware,
             visitor_middleware,
             csrf_middleware,
         ],
@@ -85,6 +88,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     if settings.mail_worker:
         app.cleanup_ctx.append(_mail_worker)
     app.cleanup_ctx.append(_maintenance)
+    if settings.retention_interval_minutes:
+        app.cleanup_ctx.append(_retention)
     return app
 
 
@@ -104,6 +109,15 @@ async def _mail_worker(app: web.Application) -> AsyncIterator[None]:
         return
     task = asyncio.create_task(worker.run(core), name="mail-worker")
     app[MAIL_WORKER] = task
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _retention(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(retention.run(app[CORE]), name="retention")
+    app[RETENTION_JOB] = task
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -1,4 +1,4 @@
-"""Command line: ``python -m companion_server serve | migrate | create-admin | lock | unlock``.
+"""Command line: ``python -m companion_server COMMAND`` (serve, migrate, backup, accounts).
 
 Every option also reads a ``COMPANION_*`` environment variable (see ``docs/portal.md``);
 options win over the environment.
@@ -21,6 +21,7 @@ from aiohttp import web
 from companion_server import __version__
 from companion_server.accounts.services import create_admin, lock_account
 from companion_server.app import create_app
+from companion_server.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_file
 from companion_server.core import build_core
 from companion_server.db import current_revision, migrate
 from companion_server.demo import seed_demo
@@ -67,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="create or upgrade the database schema")
     database(mig)
+
+    backup = sub.add_parser(
+        "backup", help="copy the database to a new file while the portal keeps serving"
+    )
+    database(backup)
+    backup.add_argument("destination", type=Path, help="the new file (must not exist)")
 
     admin = sub.add_parser("create-admin", help="create a company and its administrator")
     database(admin)
@@ -128,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "migrate":
         return asyncio.run(_migrate(settings))
+    if command == "backup":
+        return _backup(settings, args.destination)
     if command == "create-admin":
         password = _admin_password()
         return asyncio.run(_create_admin(settings, args, password))
@@ -141,6 +150,21 @@ async def _migrate(settings: Settings) -> int:
         print(f"Database at revision {await current_revision(core.engine)}")
     finally:
         await core.close()
+    return 0
+
+
+def _backup(settings: Settings, destination: Path) -> int:
+    try:
+        source = sqlite_file(settings.database_url)
+        if source is None:
+            print("PostgreSQL: nothing written. Back up with pg_dump (password in PGPASSWORD):")
+            print(pg_dump_command(settings.database_url, destination))
+            return 0
+        size = backup_sqlite(source, destination, settings.database_busy_seconds)
+    except BackupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"Backup written to {destination} ({size} bytes)")
     return 0
 
 

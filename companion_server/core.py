@@ -53,8 +53,9 @@ class Core:
     async def tx(self) -> AsyncIterator[AsyncSession]:
         """One database transaction; commits on success, rolls back on error.
 
-        Never hold two at once (SQLite runs on a single connection) and never wait on the
-        network inside one. Mail queued inside wakes the mail worker after the commit.
+        Never hold two at once and never wait on the network inside one: on SQLite, a
+        transaction that writes holds the database's only write lock until it ends. Mail
+        queued inside wakes the mail worker after the commit.
         """
         async with self.sessionmaker() as session:
             async with session.begin():
@@ -69,7 +70,7 @@ class Core:
 
 def build_core(settings: Settings, clock: Clock | None = None) -> Core:
     """Create the core (no I/O yet: connections open on first use)."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, settings.database_busy_seconds)
     return Core(
         settings=settings,
         engine=engine,

@@ -2,44 +2,135 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+import re
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.util import await_only
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant: serialises migrations of several instances starting at once on PostgreSQL.
 _MIGRATION_LOCK_ID = 4_842_117_001
+DEFAULT_BUSY_SECONDS = 3.0
+# PostgreSQL: lock_timeout expired (SQLSTATE 55P03).
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+# The statements before which Python's sqlite3 opens a transaction: SQLite's write lock is
+# taken there and held until the commit or rollback.
+_SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_HOLDS_WRITE_TURN = "holds_write_turn"
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """Create the engine; SQLite gets one connection (writes are serialised in-process)."""
+def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS) -> AsyncEngine:
+    """Create the engine: waiting for a lock or a connection lasts at most ``busy_seconds``.
+
+    SQLite runs in WAL mode with a pool of connections. Python's sqlite3 opens a transaction
+    only at the first write, so reads never take a lock: they go on while another connection
+    (a backup, the CLI, another request) writes. Writers of this process take turns (see
+    :func:`_take_turns_to_write`); a writer waits for its turn and for the write lock at most
+    ``busy_seconds`` and then fails, which the web layer answers with 503 and Retry-After
+    (see :func:`is_busy`), instead of holding every request up. Reads outside a turn see
+    what is committed when they run, as PostgreSQL's default isolation does.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=busy_seconds,
         )
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        busy_ms = max(1, int(busy_seconds * 1000))
+
+        def pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.close()
+
+        event.listen(engine.sync_engine, "connect", pragmas)
+        _take_turns_to_write(engine, busy_seconds)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=busy_seconds,
+        connect_args={"server_settings": {"lock_timeout": str(max(1, int(busy_seconds * 1000)))}},
+    )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _take_turns_to_write(engine: AsyncEngine, busy_seconds: float) -> None:
+    """Writers of this process wait in line for their turn, readers never do.
+
+    SQLite admits one writer; left to its busy handler, writers of one process would poll
+    for the lock and starve each other under load. A transaction's first write, or its
+    first ``SELECT ... FOR UPDATE`` (which SQLite does not know: the turn gives it the
+    meaning it has on PostgreSQL), waits at most ``busy_seconds`` for the process's turn and
+    keeps it until the transaction ends.
+    """
+    turn = asyncio.Lock()
+
+    def before_execute(
+        conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if conn.info.get(_HOLDS_WRITE_TURN):
+            return
+        if not _SQLITE_WRITE.match(statement) and not _locks_rows(context):
+            return
+        try:
+            await_only(asyncio.wait_for(turn.acquire(), busy_seconds))
+        except TimeoutError as err:
+            raise exc.TimeoutError("no turn to write within the busy bound") from err
+        conn.info[_HOLDS_WRITE_TURN] = True
+
+    def end(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_WRITE_TURN, False):
+            turn.release()
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_WRITE_TURN, False):
+            turn.release()  # a connection given back in the middle of a transaction
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
+    event.listen(engine.sync_engine, "commit", end)
+    event.listen(engine.sync_engine, "rollback", end)
+    event.listen(engine.sync_engine.pool, "checkin", checkin)
+
+
+def _locks_rows(context: Any) -> bool:
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether an error means "the database is busy, try again shortly".
+
+    That is: SQLite's write lock or a PostgreSQL row/table lock not obtained within the busy
+    bound, or no pooled connection free within it.
+    """
+    if isinstance(error, exc.TimeoutError):
+        return True
+    if not isinstance(error, exc.OperationalError | exc.DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return True
+    return getattr(original, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -65,6 +156,8 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (idempotent, safe with several instances)."""
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # Another instance may migrate for longer than the busy bound: wait for it.
+            await conn.execute(text("SET LOCAL lock_timeout = 0"))
             await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
         await conn.run_sync(_upgrade)
 

@@ -402,7 +402,10 @@ class RadioSample(Base):
     """One radio level reading of a device (the history chart)."""
 
     __tablename__ = "radio_samples"
-    __table_args__ = (Index("ix_radio_samples_device_at", "device_id", "at"),)
+    __table_args__ = (
+        Index("ix_radio_samples_device_at", "device_id", "at"),
+        Index("ix_radio_samples_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
@@ -435,6 +438,7 @@ class ReceivedFrame(Base):
     """The id of an acknowledged frame from Home Assistant, recorded once (de-duplication)."""
 
     __tablename__ = "received_frames"
+    __table_args__ = (Index("ix_received_frames_received_at", "received_at"),)
 
     installation_id: Mapped[int] = mapped_column(
         ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
@@ -448,7 +452,10 @@ class PortalFrame(Base):
     """A frame for Home Assistant kept until acknowledged (resent after each reconnect)."""
 
     __tablename__ = "portal_frames"
-    __table_args__ = (Index("ix_portal_frames_pending", "installation_id", "acked_at"),)
+    __table_args__ = (
+        Index("ix_portal_frames_pending", "installation_id", "acked_at"),
+        Index("ix_portal_frames_acked_at", "acked_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
@@ -536,3 +543,12 @@ class RemoteAction(Base):
     ok: Mapped[bool | None] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(String(500))
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RetentionMark(Base):
+    """How far a retention task has got (e.g. radio history downsampled up to ``at``)."""
+
+    __tablename__ = "retention_marks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

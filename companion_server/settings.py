@@ -88,6 +88,13 @@ class Settings:
     mail_retry_max_seconds: float = 3600.0
     mail_max_attempts: int = 50
     auto_migrate: bool = True
+    database_busy_seconds: float = 3.0
+    retention_interval_minutes: int = 60
+    retention_batch: int = 1000
+    retention_dedupe_days: int = 90
+    retention_radio_full_days: int = 30
+    retention_radio_days: int = 365
+    retention_mail_days: int = 90
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def __post_init__(self) -> None:
@@ -113,6 +120,17 @@ class Settings:
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("secret key must be at least 32 characters")
+        self._check_storage()
+
+    def _check_storage(self) -> None:
+        if not 0 < self.database_busy_seconds <= 60:
+            raise SettingsError("database busy seconds must be more than 0 and at most 60")
+        if self.retention_interval_minutes < 0 or self.retention_batch < 1:
+            raise SettingsError("retention interval must be 0 (off) or more, batch at least 1")
+        if min(self.retention_dedupe_days, self.retention_mail_days) < 1:
+            raise SettingsError("retention periods must be at least one day")
+        if not 1 <= self.retention_radio_full_days < self.retention_radio_days:
+            raise SettingsError("radio history must be kept in full for less time than in all")
 
     @property
     def is_https(self) -> bool:

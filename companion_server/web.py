@@ -1,7 +1,8 @@
 """The web layer shared by every area: typed app keys, the visitor, middlewares, helpers.
 
 Middlewares, outermost first: trusted-proxy handling, security headers, error pages, the
-visitor (session, language, CSRF seed, flash) and the CSRF check of every state change.
+database-busy answer, the visitor (session, language, CSRF seed, flash) and the CSRF check
+of every state change.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 import aiohttp_jinja2
 
 from companion_server.core import Core
+from companion_server.db import is_busy
 from companion_server.errors import Forbidden, NotFound, RateLimited, RuleViolation, ServiceError
 from companion_server.i18n import LANGUAGE_NAMES, LANGUAGES, N_, negotiate, normalize, translator
 from companion_server.parsing import is_safe_path, parse_id
@@ -296,7 +298,10 @@ ERROR_TITLES = {
     413: N_("The request is too large."),
     429: N_("Too many attempts. Please wait a few minutes and try again."),
     500: N_("Something went wrong on our side. Please try again later."),
+    503: N_("The portal is busy. Please try again in a few seconds."),
 }
+# Seconds a client is asked to wait when the database stays busy past its bound.
+BUSY_RETRY_AFTER: Final = 5
 
 
 def error_page(
@@ -357,6 +362,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # A live page the visitor may no longer see (window closed, access ended): its
         # script leaves it for the installation's page, which says why.
         return web.Response(status=HTTPStatus.NO_CONTENT)
+    return response
+
+
+@web.middleware
+async def busy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A database still busy after its short bound answers 503 and Retry-After, not a 500."""
+    try:
+        return await handler(request)
+    except Exception as err:
+        if not is_busy(err):
+            raise
+        LOGGER.warning("Database busy: %s %s answered 503", request.method, request.path)
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER)}
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return web.json_response({"error": "busy"}, status=503, headers=headers)
+    response = error_page(request, 503)
+    response.headers.update(headers)
     return response
 
 

@@ -1,8 +1,9 @@
 """Deliver the outbox by SMTP; failed deliveries are retried with exponential backoff.
 
-Messages are claimed with a lease (``next_attempt_at`` moved forward, rows locked with
-``SKIP LOCKED`` on PostgreSQL), so several instances share the work and a crash during a
-delivery only delays it: nothing is lost on restart.
+Each message has one sender at a time: on PostgreSQL its row stays locked (``FOR UPDATE
+SKIP LOCKED``) during the attempt, so several instances share the work; on SQLite (one
+process) it is claimed with a lease longer than the attempt, which ``smtp_timeout`` bounds.
+Every failure counts as an attempt; a crash during a delivery only delays it.
 """
 
 from __future__ import annotations
@@ -18,16 +19,20 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiosmtplib
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from companion_server.models import OutboxMessage
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from companion_server.core import Core
     from companion_server.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
 BATCH = 20
+# Time to record a result after the attempt's own bound, before the claim may be taken.
+LEASE_MARGIN_SECONDS = 30
 
 
 def build_message(settings: Settings, message: OutboxMessage) -> EmailMessage:
@@ -68,52 +73,101 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=delay * random.uniform(0.9, 1.1))
 
 
+def lease(settings: Settings) -> timedelta:
+    """How long a claimed message is reserved: its whole delivery attempt, and a margin."""
+    return timedelta(seconds=settings.smtp_timeout + LEASE_MARGIN_SECONDS)
+
+
 async def deliver_due(core: Core) -> int:
-    """Try every message that is due once; return how many were tried."""
-    settings = core.settings
-    if not settings.smtp_configured:
+    """Try the messages that are due, one at a time (at most ``BATCH``); return how many."""
+    if not core.settings.smtp_configured:
         return 0
-    now = core.now()
-    lease = now + timedelta(seconds=settings.smtp_timeout * 2 + 30)
-    async with core.tx() as db:
-        rows = await db.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.failed_at.is_(None),
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True)
+    deliver_next = _deliver_locked if core.engine.dialect.name == "postgresql" else _deliver_leased
+    tried = 0
+    while tried < BATCH and await deliver_next(core):
+        tried += 1
+    return tried
+
+
+def _next_due(now: datetime) -> Select[tuple[OutboxMessage]]:
+    return (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
         )
-        claimed = list(rows)
-        for message in claimed:
-            message.next_attempt_at = lease
-    for message in claimed:
-        error: str | None = None
-        try:
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def _deliver_locked(core: Core) -> bool:
+    """PostgreSQL: the row stays locked while it is sent and its result recorded.
+
+    Other instances skip it (``SKIP LOCKED``) for exactly as long as this one works on it,
+    however long the SMTP server stalls and whatever the clocks say; if this instance dies,
+    its transaction ends and the message is due again.
+    """
+    async with core.tx() as db:
+        message = await db.scalar(_next_due(core.now()))
+        if message is None:
+            return False
+        error = await _attempt(core.settings, message)
+        _record(core, message, error)
+    return True
+
+
+async def _deliver_leased(core: Core) -> bool:
+    """SQLite: claim with a lease covering the whole attempt, send outside any transaction.
+
+    SQLite serves one portal process, whose single worker claims one message at a time; a
+    transaction held during the send would hold the database's only write lock.
+    """
+    now = core.now()
+    until = now + lease(core.settings)
+    async with core.tx() as db:
+        message = await db.scalar(_next_due(now))
+        if message is None:
+            return False
+        message.next_attempt_at = until
+    error = await _attempt(core.settings, message)
+    async with core.tx() as db:
+        row = await db.get(OutboxMessage, message.id)
+        # Record only while the claim is still this one's.
+        if row is not None and row.sent_at is None and row.next_attempt_at == until:
+            _record(core, row, error)
+    return True
+
+
+async def _attempt(settings: Settings, message: OutboxMessage) -> str | None:
+    """Send once, within ``smtp_timeout`` in all; the error, or None when delivered."""
+    try:
+        async with asyncio.timeout(settings.smtp_timeout):
             await send(settings, message)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
-            error = f"{type(err).__name__}: {err}"[:2000]
-        async with core.tx() as db:
-            row = await db.get(OutboxMessage, message.id)
-            if row is None:
-                continue
-            row.attempts += 1
-            finished = core.now()
-            if error is None:
-                row.sent_at = finished
-                row.last_error = None
-            else:
-                row.last_error = error
-                if row.attempts >= settings.mail_max_attempts:
-                    row.failed_at = finished
-                    LOGGER.error("Giving up on mail %s to %s: %s", row.id, row.to_addr, error)
-                else:
-                    row.next_attempt_at = finished + backoff(settings, row.attempts)
-                    LOGGER.warning("Mail %s not delivered (%s); will retry", row.id, error)
-    return len(claimed)
+    except Exception as err:  # every failure counts as an attempt, bugs included
+        if not isinstance(err, aiosmtplib.SMTPException | OSError | TimeoutError):
+            LOGGER.warning("Mail %s could not be sent", message.id, exc_info=err)
+        return f"{type(err).__name__}: {err}"[:2000]
+    return None
+
+
+def _record(core: Core, message: OutboxMessage, error: str | None) -> None:
+    settings = core.settings
+    message.attempts += 1
+    finished = core.now()
+    if error is None:
+        message.sent_at = finished
+        message.last_error = None
+        return
+    message.last_error = error
+    if message.attempts >= settings.mail_max_attempts:
+        message.failed_at = finished
+        LOGGER.error("Giving up on mail %s to %s: %s", message.id, message.to_addr, error)
+    else:
+        message.next_attempt_at = finished + backoff(settings, message.attempts)
+        LOGGER.warning("Mail %s not delivered (%s); will retry", message.id, error)
 
 
 async def run(core: Core) -> None:

@@ -61,11 +61,37 @@ def test_settings_from_environment() -> None:
         {"COMPANION_TRUSTED_PROXIES": "proxy.local"},
         {"COMPANION_SECRET_KEY": "short"},
         {"COMPANION_PORT": "70000"},
+        {"COMPANION_DATABASE_BUSY_SECONDS": "0"},
+        {"COMPANION_RETENTION_BATCH": "0"},
+        {"COMPANION_RETENTION_MAIL_DAYS": "0"},
+        {"COMPANION_RETENTION_RADIO_FULL_DAYS": "400"},
+        {"COMPANION_RETENTION_INTERVAL_MINUTES": "-1"},
     ],
 )
 def test_invalid_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_storage_settings_from_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "COMPANION_DATABASE_BUSY_SECONDS": "1.5",
+            "COMPANION_RETENTION_INTERVAL_MINUTES": "0",
+            "COMPANION_RETENTION_DEDUPE_DAYS": "120",
+            "COMPANION_RETENTION_RADIO_FULL_DAYS": "7",
+            "COMPANION_RETENTION_RADIO_DAYS": "90",
+            "COMPANION_RETENTION_MAIL_DAYS": "30",
+            "COMPANION_RETENTION_BATCH": "200",
+        }
+    )
+    assert settings.database_busy_seconds == 1.5 and settings.retention_interval_minutes == 0
+    assert (settings.retention_dedupe_days, settings.retention_mail_days) == (120, 30)
+    assert (settings.retention_radio_full_days, settings.retention_radio_days) == (7, 90)
+    assert settings.retention_batch == 200
+    default = Settings()
+    assert (default.retention_dedupe_days, default.retention_mail_days) == (90, 90)
+    assert (default.retention_radio_full_days, default.retention_radio_days) == (30, 365)
 
 
 def test_secret_key_is_generated_once(tmp_path: Path) -> None:
