@@ -26,7 +26,6 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 # The statements before which Python's sqlite3 opens a transaction: SQLite's write lock is
 # taken there and held until the commit or rollback.
 _SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
-_HOLDS_WRITE_TURN = "holds_write_turn"
 
 
 def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS) -> AsyncEngine:
@@ -84,11 +83,13 @@ def _take_turns_to_write(engine: AsyncEngine, busy_seconds: float) -> None:
     keeps it until the transaction ends.
     """
     turn = asyncio.Lock()
+    holder: list[Any] = []  # the DBAPI connection whose transaction has the turn
 
     def before_execute(
         conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
-        if conn.info.get(_HOLDS_WRITE_TURN):
+        dbapi_connection = conn.connection.dbapi_connection
+        if holder and holder[0] is dbapi_connection:
             return
         if not _SQLITE_WRITE.match(statement) and not _locks_rows(context):
             return
@@ -96,20 +97,25 @@ def _take_turns_to_write(engine: AsyncEngine, busy_seconds: float) -> None:
             await_only(asyncio.wait_for(turn.acquire(), busy_seconds))
         except TimeoutError as err:
             raise exc.TimeoutError("no turn to write within the busy bound") from err
-        conn.info[_HOLDS_WRITE_TURN] = True
+        holder.append(dbapi_connection)
 
-    def end(conn: Any) -> None:
-        if conn.info.pop(_HOLDS_WRITE_TURN, False):
+    def release(dbapi_connection: Any, *_: Any) -> None:
+        if holder and holder[0] is dbapi_connection:
+            holder.clear()
             turn.release()
 
-    def checkin(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_HOLDS_WRITE_TURN, False):
-            turn.release()  # a connection given back in the middle of a transaction
+    def end(conn: Any) -> None:
+        try:
+            dbapi_connection = conn.connection.dbapi_connection
+        except exc.SQLAlchemyError:
+            return  # invalidated (e.g. a cancelled request): the pool's events release it
+        release(dbapi_connection)
 
     event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
     event.listen(engine.sync_engine, "commit", end)
     event.listen(engine.sync_engine, "rollback", end)
-    event.listen(engine.sync_engine.pool, "checkin", checkin)
+    for pool_event in ("reset", "checkin", "invalidate", "close"):
+        event.listen(engine.sync_engine.pool, pool_event, release)
 
 
 def _locks_rows(context: Any) -> bool:
