@@ -22,7 +22,15 @@ from companion_server.models import InstallationState, PortalFrame, RemoteAction
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered
 from tests.companion.helpers import FakeClock
-from tests.companion.test_interventions import SHUTTER, Setup, portal, running_smtp, setup, smtp
+from tests.companion.test_interventions import (
+    SHUTTER,
+    Setup,
+    _field,
+    portal,
+    running_smtp,
+    setup,
+    smtp,
+)
 
 __all__ = ["portal", "running_smtp", "setup", "smtp"]
 
@@ -202,3 +210,15 @@ async def test_an_intervention_with_hundreds_of_actions_ends_in_one_bounded_fram
     assert payload["actions"][0]["summary"].startswith("Shutter 0: ")
     assert len(payload["actions"]) + payload["omitted"] == 400
     assert payload["omitted"] > 0
+
+
+async def test_an_interrupted_action_is_shown_as_such(setup: Setup) -> None:
+    await setup.grant(["reboot"])
+    page = await setup.browser.get(setup.base + "/devices")
+    reboot_id = _field(page.raw, "action_id", f'action="{setup.base}/remote/reboot"')
+    page = await setup.browser.post(setup.base + "/remote/reboot", {"action_id": reboot_id})
+    assert page.status == 303
+    frame = await setup.action()
+    await setup.result(frame["payload"]["action_id"], ok=False, error="interrupted")
+    page = await setup.browser.get(setup.base + "/remote/end")
+    assert "interrupted: Home Assistant stopped before finishing it" in page.text
