@@ -464,6 +464,8 @@ class PortalFrame(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Past this, the frame is never sent (a live command that makes no sense later).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class InterventionEntry(Base):

@@ -122,15 +122,25 @@ async def channel(request: web.Request) -> web.StreamResponse:
         raise
     finally:
         if hub.detach(conn):
-            try:
-                await frames.connection_changed(core, auth.installation_id, auth.link_id, False)
-                await hub.changed(auth.installation_id)
-            except Exception:
-                LOGGER.exception(
-                    "Installation %s: cannot record the disconnection", auth.installation_id
-                )
+            # Shielded: a handler cancelled as its peer goes away still records that Home
+            # Assistant is offline (live commands are refused while it is); the hub waits for
+            # it when the portal stops.
+            record = asyncio.ensure_future(
+                _record_disconnection(hub, auth.installation_id, auth.link_id)
+            )
+            hub.handlers.add(record)
+            record.add_done_callback(hub.handlers.discard)
+            await asyncio.shield(record)
         await conn.close(1000, "bye")
     return ws
+
+
+async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) -> None:
+    try:
+        await frames.connection_changed(hub.core, installation_id, link_id, False)
+        await hub.changed(installation_id)
+    except Exception:
+        LOGGER.exception("Installation %s: cannot record the disconnection", installation_id)
 
 
 async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
@@ -166,8 +176,6 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         conn.monitoring = outcome.monitoring
     if outcome.contact_at is not None:
         conn.contact_at = outcome.contact_at
-    if outcome.sent_ids:
-        conn.sent.update(outcome.sent_ids)
     for reply in outcome.replies:
         await conn.send(reply)
     if outcome.ready:

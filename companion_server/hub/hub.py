@@ -19,11 +19,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
-from companion_server.hub import protocol
-from companion_server.models import InstallationState, PortalFrame
+from companion_server.hub import outbox, protocol
+from companion_server.models import InstallationState
 from companion_server.monitoring.frames import TelemetryWriter
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ CLOSE_GOING_AWAY = 1001
 CHANGE_COALESCE_SECONDS = 0.3
 CHANGED_PER_MESSAGE = 500
 WATCHER_QUEUE = 20
+STOP_WAIT_SECONDS = 5.0
 
 Listener = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
@@ -207,6 +208,8 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every connection and watcher, then the bus."""
+        if self.handlers:
+            await asyncio.wait(list(self.handlers), timeout=STOP_WAIT_SECONDS)
         if self._changed_timer is not None:
             self._changed_timer.cancel()
         self._changed.clear()
@@ -302,29 +305,30 @@ class Hub:
         """Whether ``conn`` is the installation's live connection in this process."""
         return self.connections.get(conn.installation_id) is conn
 
-    async def pending_frames(self, installation_id: int) -> list[PortalFrame]:
-        """The installation's unacknowledged portal frames, oldest first."""
-        async with self.core.tx() as db:
-            rows = await db.scalars(
-                select(PortalFrame)
-                .where(
-                    PortalFrame.installation_id == installation_id,
-                    PortalFrame.acked_at.is_(None),
-                )
-                .order_by(PortalFrame.id)
-            )
-            return list(rows)
-
     async def flush(self, conn: Connection) -> None:
-        """Send the frames not yet sent on this connection."""
+        """Send the frames not yet sent on this connection, one message each.
+
+        Read a page at a time: a backlog of thousands of frames neither makes one large
+        message nor holds them all in memory.
+        """
         if not conn.ready or conn.ws.closed:
             return
-        for frame in await self.pending_frames(conn.installation_id):
-            if frame.frame_id in conn.sent:
-                continue
-            conn.sent.add(frame.frame_id)
-            text = protocol.encode(frame.type, json.loads(frame.payload), frame.frame_id)
-            if not await conn.send(text):
+        after = 0
+        while True:
+            async with self.core.tx() as db:
+                now = self.core.now()
+                if after == 0 and await outbox.expire_due(db, conn.installation_id, now):
+                    await self.changed(conn.installation_id)
+                page = await outbox.pending_page(db, conn.installation_id, now, after)
+            for frame in page:
+                after = frame.id
+                if frame.frame_id in conn.sent:
+                    continue
+                conn.sent.add(frame.frame_id)
+                text = protocol.encode(frame.type, json.loads(frame.payload), frame.frame_id)
+                if not await conn.send(text):
+                    return
+            if len(page) < outbox.PAGE:
                 return
 
     # -- browsers ---------------------------------------------------------------------

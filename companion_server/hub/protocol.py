@@ -338,6 +338,29 @@ def encode(kind: str, payload: dict[str, Any], frame_id: str | None = None) -> s
     )
 
 
+def bounded_list(
+    kind: str, payload: dict[str, Any], key: str, limit: int = MAX_FRAME_BYTES
+) -> dict[str, Any]:
+    """``payload`` with as many of the items of its list ``key`` as fit in one frame.
+
+    Home Assistant refuses frames larger than it accepts: a list that can grow (the actions
+    of an intervention) keeps its first items, and ``omitted`` says how many were left out.
+    """
+    items = list(payload[key])
+
+    def fits(count: int) -> bool:
+        trimmed = {**payload, key: items[:count], "omitted": len(items) - count}
+        return len(encode(kind, trimmed, new_frame_id())) <= limit
+
+    if fits(len(items)):
+        return payload
+    low, high = 0, len(items)  # fits(low) and not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return {**payload, key: items[:low], "omitted": len(items) - low}
+
+
 def error_frame(code: str, message: str, ref: str | None = None) -> str:
     """An ``error`` frame."""
     payload: dict[str, Any] = {

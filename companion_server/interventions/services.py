@@ -15,10 +15,10 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
-from companion_server.hub import protocol
+from companion_server.hub import outbox, protocol
 from companion_server.i18n import N_, Translator, translator
 from companion_server.installations.services import visible_installation
 from companion_server.interventions.codes import UnreadableCode, parse_scan
@@ -89,6 +89,8 @@ PAIRABLE_UI_CLASSES: Final = frozenset(
         "Window",
     }
 )
+# A live command of the web app not delivered within this is dropped (it ends ``expired``).
+LIVE_COMMAND_TTL: Final = timedelta(seconds=60)
 OPEN: Final = "granted"
 # Ends of a granted window that Home Assistant reports.
 CLOSED: Final = ("revoked", "expired")
@@ -250,17 +252,14 @@ async def _mail_customer(
 
 
 def _queue(
-    db: AsyncSession, installation: Installation, now: datetime, kind: str, payload: dict[str, Any]
+    db: AsyncSession,
+    installation: Installation,
+    now: datetime,
+    kind: str,
+    payload: dict[str, Any],
+    ttl: timedelta | None = None,
 ) -> None:
-    db.add(
-        PortalFrame(
-            installation_id=installation.id,
-            frame_id=protocol.new_frame_id(),
-            type=kind,
-            payload=json.dumps(payload),
-            created_at=now,
-        )
-    )
+    outbox.queue_frame(db, installation.id, now, kind, payload, ttl=ttl)
 
 
 async def _monitored(db: AsyncSession, actor: User, installation_id: int) -> Installation:
@@ -312,6 +311,14 @@ async def request_remote_service(
         if view.pending is not None:
             view.pending.state = "withdrawn"
             view.pending.changed_at = now
+        # One request at a time: an older one not delivered yet is withdrawn, not sent.
+        await db.execute(
+            delete(PortalFrame).where(
+                PortalFrame.installation_id == installation.id,
+                PortalFrame.type == "request_remote_service",
+                PortalFrame.acked_at.is_(None),
+            )
+        )
         request_id = str(uuid.uuid4())
         db.add(
             RemoteWindow(
@@ -570,13 +577,26 @@ async def _send(
     kind: str,
     build: Any,
     action_id: str | None,
+    *,
+    live: bool = False,
 ) -> str:
-    """Check the window and the kind, build the frame's fields, queue and record the action."""
+    """Check the window and the kind, build the frame's fields, queue and record the action.
+
+    ``live``: a command that makes sense only now (the live control page): refused while
+    Home Assistant is offline, and never delivered later than :data:`LIVE_COMMAND_TTL`.
+    """
     checked_id = _action_id(action_id)
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
         now = core.now()
+        if live:
+            state = await db.get(InstallationState, installation.id)
+            if state is None or not state.connected:
+                raise RuleViolation(
+                    "Home Assistant is offline: the command was not sent. "
+                    "Try again when it is back online."
+                )
         view = await window_view(db, installation.id, now)
         if view.window is None:
             raise RuleViolation(NO_WINDOW)
@@ -600,7 +620,7 @@ async def _send(
                 created_at=now,
             )
         )
-        _queue(db, installation, now, "action", payload)
+        _queue(db, installation, now, "action", payload, LIVE_COMMAND_TTL if live else None)
         log(db, installation, now, f"action_{kind}", actor=actor, detail=summary[:500] or None)
     await _notify(core, installation_id)
     return checked_id
@@ -718,7 +738,7 @@ async def web_app_command(
         device = await _device(db, installation, device_id)
         return {"device_url": device.url, "command": command}, f"{device.label}: {command}"
 
-    return await _send(core, actor_id, installation_id, "web_app", build, None)
+    return await _send(core, actor_id, installation_id, "web_app", build, None, live=True)
 
 
 @dataclass(slots=True)
@@ -760,6 +780,7 @@ async def window_actions(
         window = view.endable
         if window is None:
             raise RuleViolation(NO_WINDOW)
+        await outbox.expire_due(db, installation.id, core.now())
         actions = list(
             await db.scalars(
                 select(RemoteAction)
@@ -803,6 +824,19 @@ def mail_detail(action: RemoteAction, _: Any) -> str:
     return ""
 
 
+def _result(action: RemoteAction, _: Any) -> str:
+    """An action's result, as the customer's e-mail says it."""
+    if action.ok:
+        return str(_("done"))
+    if action.error == outbox.EXPIRED:
+        return str(_("not delivered: Home Assistant was offline"))
+    if action.error == "interrupted":
+        return str(_("interrupted: Home Assistant stopped before finishing it"))
+    if action.ok is False:
+        return str(_("refused by Home Assistant: {error}", error=action.error))
+    return str(_("no answer yet"))
+
+
 def action_line(action: RemoteAction) -> dict[str, Any]:
     """An action as the ``intervention_ended`` frame lists it."""
     return {
@@ -828,6 +862,7 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
         window = view.endable
         if window is None:
             raise RuleViolation(NO_WINDOW)
+        await outbox.expire_due(db, installation.id, core.now())
         actions = list(
             await db.scalars(
                 select(RemoteAction)
@@ -835,8 +870,12 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
                 .order_by(RemoteAction.id)
             )
         )
-        lines = [action_line(a) for a in actions]
-        _queue(db, installation, now, "intervention_ended", {"comment": text, "actions": lines})
+        payload = protocol.bounded_list(
+            "intervention_ended",
+            {"comment": text, "actions": [action_line(a) for a in actions]},
+            "actions",
+        )
+        _queue(db, installation, now, "intervention_ended", payload)
         window.state = "ended"
         window.comment = text
         window.changed_at = now
@@ -854,11 +893,7 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
                         "time": a.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                         "kind": _(KIND_LABELS.get(a.kind, a.kind)),
                         "summary": mail_detail(a, _),
-                        "result": _("done")
-                        if a.ok
-                        else _("refused by Home Assistant: {error}", error=a.error)
-                        if a.ok is False
-                        else _("no answer yet"),
+                        "result": _result(a, _),
                     }
                     for a in actions
                 ],

@@ -14,30 +14,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import json
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from companion_server.hub import protocol
-from companion_server.i18n import translator
 from companion_server.interventions import services as interventions
-from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
-    Alert,
-    AlertSetting,
     Company,
     Device,
     Installation,
-    InstallationAssignment,
     InstallationLink,
     InstallationState,
     Monitoring,
     PortalFrame,
     RadioSample,
     ReceivedFrame,
-    User,
 )
-from companion_server.monitoring.labels import alert_label
+from companion_server.monitoring.alert_frames import on_alert
 from companion_server.registration.services import _end_link, log, normalize_pin
 
 if TYPE_CHECKING:
@@ -62,7 +56,6 @@ class Outcome:
     changed: bool = False
     close: str | None = None
     ready: bool = False
-    sent_ids: list[str] = field(default_factory=list)
     monitoring: str | None = None  # the consent state after the frame
     contact_at: datetime | None = None  # when ``last_contact_at`` was last written
 
@@ -357,31 +350,17 @@ async def _hello(ctx: Context) -> None:
     await interventions.on_hello(ctx)
     company = await ctx.db.get(Company, ctx.installation.company_id)
     assert company is not None
-    pending = list(
-        await ctx.db.scalars(
-            select(PortalFrame)
-            .where(
-                PortalFrame.installation_id == ctx.installation.id,
-                PortalFrame.acked_at.is_(None),
-            )
-            .order_by(PortalFrame.id)
-        )
-    )
-    frames = [
-        {"v": protocol.VERSION, "id": f.frame_id, "type": f.type, "payload": json.loads(f.payload)}
-        for f in pending
-    ]
+    # The frames waiting for Home Assistant follow the welcome, one message each
+    # (``Hub.flush``): inline, a long backlog would make a message larger than it accepts.
     ctx.outcome.replies.append(
         protocol.encode(
             "welcome",
             {
                 "installation_id": ctx.installation.id,
                 "company": {"id": company.id, "name": company.name},
-                "pending": frames,
             },
         )
     )
-    ctx.outcome.sent_ids = [f.frame_id for f in pending]
     ctx.outcome.ready = True
     ctx.outcome.changed = True
 
@@ -493,81 +472,6 @@ async def _device_update(ctx: Context) -> None:
     ctx.outcome.changed = True
 
 
-async def _alert(ctx: Context) -> None:
-    payload = ctx.frame.payload
-    alert = await ctx.db.scalar(
-        select(Alert).where(
-            Alert.installation_id == ctx.installation.id, Alert.alert_id == payload["alert_id"]
-        )
-    )
-    raised = False
-    if alert is None:
-        alert = Alert(
-            installation_id=ctx.installation.id,
-            alert_id=payload["alert_id"],
-            device_url=payload.get("device_url"),
-            device_label=payload.get("device_label"),
-            type=payload["type"],
-            active=payload["active"],
-            at=payload["at"],
-            received_at=ctx.now,
-            cleared_at=None if payload["active"] else payload["at"],
-        )
-        ctx.db.add(alert)
-        raised = payload["active"]
-    else:
-        raised = payload["active"] and not alert.active
-        alert.active = payload["active"]
-        if payload["active"]:
-            alert.at = payload["at"]
-            alert.cleared_at = None
-        else:
-            alert.cleared_at = payload["at"]
-        if payload.get("device_label"):
-            alert.device_label = payload["device_label"]
-    ctx.outcome.changed = True
-    if raised:
-        await _mail_alert(ctx, alert)
-
-
-async def _mail_alert(ctx: Context, alert: Alert) -> None:
-    installation = ctx.installation
-    rows = await ctx.db.execute(
-        select(User, InstallationAssignment.user_id)
-        .join(AlertSetting, AlertSetting.user_id == User.id)
-        .outerjoin(
-            InstallationAssignment,
-            (InstallationAssignment.user_id == User.id)
-            & (InstallationAssignment.installation_id == installation.id),
-        )
-        .where(
-            AlertSetting.installation_id == installation.id,
-            AlertSetting.alert_type == alert.type,
-            User.company_id == installation.company_id,
-            User.email_confirmed_at.is_not(None),
-            User.locked_at.is_(None),
-        )
-    )
-    link = f"{ctx.core.settings.public_url}/installations/{installation.id}/alerts"
-    for user, assigned in rows.tuples():
-        if not user.is_admin and cast("int | None", assigned) is None:
-            continue
-        _ = translator(user.language)
-        enqueue(
-            ctx.db,
-            ctx.now,
-            MailKind.ALERT,
-            user.email,
-            user.language,
-            name=user.name,
-            installation=installation.name,
-            alert=_(alert_label(alert.type)),
-            device=alert.device_label or alert.device_url or _("the box"),
-            time=alert.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            link=link,
-        )
-
-
 async def _window(ctx: Context) -> None:
     await interventions.on_window(ctx)
 
@@ -609,7 +513,7 @@ HANDLERS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "hello": _hello,
     "snapshot": _snapshot,
     "device_update": _device_update,
-    "alert": _alert,
+    "alert": on_alert,
     "consent": _consent,
     "window": _window,
     "action_result": _action_result,

@@ -25,8 +25,9 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from . import actions as remote_actions, portal_frames as frames
+from . import actions as remote_actions, portal_delivery as delivery, portal_frames as frames
 from .alerts import BOX_KEY
+from .audit import RECORD_ACTION
 from .const import (
     DOMAIN,
     LOGGER,
@@ -36,7 +37,7 @@ from .const import (
     STATE_RSSI_DISCRETE,
     STATE_SENSOR_DEFECT,
 )
-from .remote_service import describe_editable, signal_outgoing
+from .remote_service import describe_editable, linked_installer, signal_outgoing
 
 if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
@@ -184,6 +185,8 @@ class _StoredPortal(TypedDict):
     monitoring: str | None
     request: dict[str, Any] | None
     alert_ids: dict[str, str]
+    # Actions acknowledged and not finished: action_id -> kind.
+    running: dict[str, str]
 
 
 def _int(value: Any) -> int | None:
@@ -253,6 +256,10 @@ class PortalManager:
         self.request: dict[str, Any] | None = None
         # Active alert (device key|alert) -> the alert_id sent when it was raised.
         self._alert_ids: dict[str, str] = {}
+        self._running: dict[str, str] = {}
+        self._dirty = False  # changed since the write under way began
+        self._saving: asyncio.Task[None] | None = None
+        self._acks = delivery.AckTimers(hass, self._async_resend)
         self.connected = False
         self.since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
@@ -321,6 +328,7 @@ class PortalManager:
         self.monitoring = stored.get("monitoring")
         self.request = stored.get("request")
         self._alert_ids = dict(stored.get("alert_ids") or {})
+        self._running = dict(stored.get("running") or {})
 
     def _stored(self) -> _StoredPortal:
         return {
@@ -329,11 +337,27 @@ class PortalManager:
             "monitoring": self.monitoring,
             "request": self.request,
             "alert_ids": dict(self._alert_ids),
+            "running": dict(self._running),
         }
 
     @callback
     def _async_save(self) -> None:
-        self._hass.async_create_task(self._store.async_save(self._stored()), eager_start=True)
+        """Write the state now; changes made meanwhile go in the next write, once.
+
+        A backlog of thousands of frames changes the state thousands of times in a row:
+        one write per change would rewrite the whole outbox each time.
+        """
+        self._dirty = True
+        if self._saving is None:
+            self._saving = self._hass.async_create_task(self._async_write_store(), eager_start=True)
+
+    async def _async_write_store(self) -> None:
+        try:
+            while self._dirty:
+                self._dirty = False
+                await self._store.async_save(self._stored())
+        finally:
+            self._saving = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -355,6 +379,7 @@ class PortalManager:
             self._async_on_outgoing(frame_type, payload)
         if self.link is not None:
             self._set_connected(False)  # disconnected since now
+            self._async_report_interrupted()
         if self.request is not None and self.link is not None and not self.granted:
             self._async_raise_issue()
         self._async_start_channel()
@@ -447,6 +472,8 @@ class PortalManager:
 
     def _reset(self) -> None:
         self.outbox = []
+        self._running = {}
+        self._acks.clear()
         self._seen.clear()
         self.monitoring = None
         self.request = None
@@ -580,7 +607,18 @@ class PortalManager:
         self.outbox.append(frame)
         self._async_save()
         if self._ready:
-            self._send(frame)
+            self._send_acked(frame)
+
+    def _send_acked(self, frame: dict[str, Any]) -> None:
+        """Send a frame of the outbox; sent again if its acknowledgement is late."""
+        self._send(frame)
+        self._acks.sent(frame)
+
+    @callback
+    def _async_resend(self, frame: dict[str, Any]) -> None:
+        if self._ready and any(f["id"] == frame["id"] for f in self.outbox):
+            LOGGER.debug("No acknowledgement of %s %s yet: sent again", frame["type"], frame["id"])
+            self._send_acked(frame)
 
     async def _async_write(self, ws: ClientWebSocketResponse, queue: asyncio.Queue[Any]) -> None:
         """Send the queued frames in order; close the connection when sending fails."""
@@ -612,6 +650,7 @@ class PortalManager:
                 log("Cannot connect to the installer portal: %s", err or type(err).__name__)
             finally:
                 self._ready = False
+                self._acks.clear()
                 self._queue = None
                 self._ws = None
                 self._set_connected(False)
@@ -707,6 +746,8 @@ class PortalManager:
         payload: dict[str, Any] = frame["payload"]
         LOGGER.debug("Frame from the portal: %s %s", frame_type, frame["id"])
         if frame_type in frames.ACKED_TYPES:
+            if frame_type == frames.ACTION and frame["id"] not in self._seen:
+                await self._async_accept_action(payload)
             self._send(frames.new_frame(frames.ACK, {"id": frame["id"]}))
             if frame["id"] in self._seen:
                 LOGGER.debug("Frame %s received again: acknowledged, ignored", frame["id"])
@@ -716,6 +757,7 @@ class PortalManager:
         if frame_type == frames.WELCOME:
             await self._async_on_welcome(payload)
         elif frame_type == frames.ACK:
+            self._acks.acked(payload["id"])
             before = len(self.outbox)
             self.outbox = [f for f in self.outbox if f["id"] != payload["id"]]
             if len(self.outbox) != before:
@@ -758,7 +800,7 @@ class PortalManager:
         LOGGER.debug("Connected to the portal of %s", company["name"])
         self._set_connected(True)
         for frame in list(self.outbox):
-            self._send(frame)
+            self._send_acked(frame)
         self._send_snapshot()
         for pending in payload["pending"]:
             try:
@@ -801,7 +843,41 @@ class PortalManager:
             )
             return
         if result is not None:
+            self._running.pop(str(result["action_id"]), None)
             self._post(frames.new_frame(frames.ACTION_RESULT, result))
+
+    async def _async_accept_action(self, payload: dict[str, Any]) -> None:
+        """Write the action down before acknowledging it (see ``portal_delivery``)."""
+        action_id = payload.get("action_id")
+        if isinstance(action_id, str) and action_id:
+            self._running[action_id] = str(payload.get("kind"))[:64]
+            await self._store.async_save(self._stored())
+
+    @callback
+    def _async_report_interrupted(self) -> None:
+        """Actions accepted before Home Assistant stopped end ``interrupted``."""
+        running, self._running = self._running, {}
+        installer = linked_installer(self._entry)
+        for action_id, kind in running.items():
+            LOGGER.warning("Installer action %s (%s) interrupted by a stop", action_id, kind)
+            self._entry.runtime_data.remote_service.audit.async_append(
+                RECORD_ACTION,
+                action_id=action_id,
+                kind=kind,
+                installer={
+                    "company": installer.company if installer else None,
+                    "company_id": installer.company_id if installer else None,
+                    "name": None,
+                },
+                ok=False,
+                error=delivery.ERROR_INTERRUPTED,
+            )
+            self._post(
+                frames.new_frame(
+                    frames.ACTION_RESULT,
+                    delivery.interrupted_result(action_id, dt_util.utcnow()),
+                )
+            )
 
     @callback
     def _async_on_outgoing(self, frame_type: str, payload: dict[str, Any]) -> None:

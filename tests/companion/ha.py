@@ -157,6 +157,21 @@ class HomeAssistant:
         await self.send(hello(pin, monitoring))
         return await self.expect("welcome")
 
+    async def backlog(self) -> list[dict[str, Any]]:
+        """The frames sent after the welcome, up to the answer of a probe sent now.
+
+        The portal handles one message at a time and sends the backlog before reading the
+        next: the probe (an ``ack`` without its ``id``) is answered after all of it.
+        """
+        probe = frame("ack", {})
+        await self.send(probe)
+        frames: list[dict[str, Any]] = []
+        while True:
+            data = await self.receive(wait=60)
+            if data["type"] == "error" and data["payload"].get("ref") == probe["id"]:
+                return frames
+            frames.append(data)
+
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()

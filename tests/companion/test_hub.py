@@ -86,7 +86,8 @@ async def test_hello_welcome_and_monitoring_flow(core: Core, new_ha: Factory) ->
     welcome = await client.hello()
     assert welcome["payload"]["installation_id"] == installation_id
     assert welcome["payload"]["company"]["name"] == "Acme Installers"
-    assert welcome["payload"]["pending"] == []
+    assert "pending" not in welcome["payload"]
+    assert await client.backlog() == []
     assert (await state_of(core, installation_id)).connected
     # Before consent, box data is refused.
     snap = sim.snapshot()
@@ -180,22 +181,22 @@ async def test_unacked_portal_frames_are_resent_after_reconnect(
     # Queued while Home Assistant is away.
     request_id = await request_monitoring(core, admin_id, installation_id)
     await client.connect()
-    welcome = await client.hello()
-    [pending] = welcome["payload"]["pending"]
+    await client.hello()
+    [pending] = await client.backlog()
     assert pending["type"] == "request_monitoring"
     assert pending["payload"]["request_id"] == request_id
     # Not acknowledged: sent again on the next connection.
     await client.ws.close()  # type: ignore[union-attr]
     await client.connect()
-    welcome = await client.hello()
-    assert [f["id"] for f in welcome["payload"]["pending"]] == [pending["id"]]
+    await client.hello()
+    assert [f["id"] for f in await client.backlog()] == [pending["id"]]
     await client.send(sim.frame("ack", {"id": pending["id"]}))
     await client.send(sim.frame("error", {"code": "sync", "message": "flush", "ref": None}))
     await asyncio.sleep(0)
     await client.ws.close()  # type: ignore[union-attr]
     await client.connect()
-    welcome = await client.hello()
-    assert welcome["payload"]["pending"] == []
+    await client.hello()
+    assert await client.backlog() == []
 
 
 async def test_new_connection_replaces_the_old(core: Core, new_ha: Factory) -> None:
@@ -246,7 +247,7 @@ async def test_tokens_are_confined_to_their_installation(core: Core, new_ha: Fac
     await a.connect()
     welcome = await a.hello(monitoring=True)
     assert welcome["payload"]["installation_id"] == a_id
-    assert welcome["payload"]["pending"] == []  # B's request is not A's
+    assert await a.backlog() == []  # B's request is not A's
     async with core.tx() as db:
         [b_frame] = list(await db.scalars(select(PortalFrame)))
     # A acknowledging B's frame does nothing; A's data lands on A only.
@@ -260,8 +261,8 @@ async def test_tokens_are_confined_to_their_installation(core: Core, new_ha: Fac
     assert b_frame_now is not None and b_frame_now.acked_at is None
     assert devices == {a_id}
     await b.connect()
-    welcome = await b.hello()
-    assert [f["id"] for f in welcome["payload"]["pending"]] == [b_frame.frame_id]
+    await b.hello()
+    assert [f["id"] for f in await b.backlog()] == [b_frame.frame_id]
 
 
 async def test_bad_frames_are_answered_and_survived(core: Core, new_ha: Factory) -> None:
