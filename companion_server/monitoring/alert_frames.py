@@ -15,11 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from companion_server.i18n import translator
 from companion_server.mail.outbox import MailKind, enqueue
-from companion_server.models import Alert, AlertSetting, InstallationAssignment, User
+from companion_server.models import (
+    Alert,
+    AlertSetting,
+    InstallationAssignment,
+    LockReason,
+    User,
+)
 from companion_server.monitoring.labels import alert_label
 
 if TYPE_CHECKING:
@@ -104,7 +110,9 @@ async def _mail_alert(ctx: Context, alert: Alert) -> None:
             AlertSetting.alert_type == alert.type,
             User.company_id == installation.company_id,
             User.email_confirmed_at.is_not(None),
-            User.locked_at.is_(None),
+            # Wrong passwords typed by anyone lock new logins only: the owner still gets
+            # alerts. An operator's lock stops them.
+            or_(User.locked_at.is_(None), User.lock_reason == LockReason.FAILURES),
         )
     )
     link = f"{ctx.core.settings.public_url}/installations/{installation.id}/alerts"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from companion_server.accounts.services import LoginFailed, lock_account, login
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.mail import worker
@@ -64,6 +67,38 @@ async def test_alerts_mail_whom_the_settings_say(
         assert "Incendie ou fumée" in fire_mail["Subject"]  # in the recipient's language
         body = fire_mail.get_body().get_content()  # type: ignore[union-attr]
         assert f"http://portal.example/installations/{reg.installation_id}/alerts" in body
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_a_stranger_locking_an_account_does_not_stop_its_alert_mail(
+    database_url: str, running_smtp: SmtpServer, clock: FakeClock
+) -> None:
+    server = await start_portal(mail_settings(database_url, running_smtp), clock)
+    client = HomeAssistant(str(server.make_url("/")))
+    try:
+        core: Core = server.app[CORE]
+        company = await make_company(core, "Alarm Co")
+        admin = await make_user(core, company, "admin@alarm.example", role=Role.ADMIN)
+        reg = await register_box(core, admin.id, pin=sim.PIN, customer_email="home@example.com")
+        for _ in range(3):  # a stranger's wrong passwords lock the account for new logins
+            with pytest.raises(LoginFailed):
+                await login(
+                    core, email=admin.email, password="wrong", ip="203.0.113.9", user_agent="x"
+                )
+        assert (await client.link(reg.code))[0] == 200
+        await client.connect()
+        await client.hello(monitoring=True)
+        await client.send(sim.alert("a-1", "intrusion"))
+        await client.expect("ack")
+        await lock_account(core, admin.email, locked=True)  # an operator's lock
+        await client.send(sim.alert("a-2", "intrusion", device_url="io://1234-5678-9012/3"))
+        await client.expect("ack")
+        await worker.deliver_due(core)
+        alerts = [m for m in running_smtp.inbox.messages if m["To"] == "admin@alarm.example"]
+        assert len(alerts) == 2  # the lock mail and the alert before the operator's lock
+        assert sum("Intrusion" in str(m["Subject"]) for m in alerts) == 1
     finally:
         await client.close()
         await server.close()
