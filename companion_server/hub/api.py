@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy.exc import IntegrityError
 
+from companion_server.db import is_busy
 from companion_server.errors import RateLimited
 from companion_server.hub import protocol
 from companion_server.hub.hub import Connection, Hub
@@ -166,12 +167,21 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         outcome = frames.Outcome(
             replies=[protocol.ack_frame(frame.id)] if frame.type in protocol.ACKED else []
         )
-    except Exception:
-        LOGGER.exception("Installation %s: %s frame failed", conn.installation_id, frame.type)
+    except Exception as err:
+        if is_busy(err):
+            LOGGER.warning(
+                "Installation %s: database busy, %s frame not handled",
+                conn.installation_id,
+                frame.type,
+            )
+        else:
+            LOGGER.exception("Installation %s: %s frame failed", conn.installation_id, frame.type)
         await conn.send(
             protocol.error_frame("internal_error", "the frame could not be handled", frame.id)
         )
-        return True
+        # Without a welcome, Home Assistant would wait on this connection for good: closing
+        # it makes Home Assistant connect again with its backoff.
+        return frame.type != "hello"
     if outcome.monitoring is not None:
         conn.monitoring = outcome.monitoring
     if outcome.contact_at is not None:

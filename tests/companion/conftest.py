@@ -14,6 +14,7 @@ import itertools
 import os
 from pathlib import Path
 import shutil
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -111,19 +112,22 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def fast_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for a test portal: cheap argon2, no background mail worker."""
+    base: dict[str, Any] = {
+        "secret_key": SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8,
+        "argon2_parallelism": 1,
+        "mail_worker": False,
+    }
+    return Settings(database_url=database_url, **(base | overrides))
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Test settings: cheap argon2, demo mode (outbox page), no background mail worker."""
-    return Settings(
-        database_url=database_url,
-        secret_key=SECRET,
-        public_url="http://127.0.0.1:8080",
-        demo=True,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        mail_worker=False,
-    )
+    return fast_settings(database_url, public_url="http://127.0.0.1:8080", demo=True)
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ import pytest
 from companion_server.app import create_app
 from companion_server.cli import main
 from companion_server.core import Core
-from companion_server.settings import Settings
 from companion_server.web import CORE
-from tests.companion.conftest import SECRET
+from tests.companion.conftest import fast_settings
 from tests.companion.helpers import BrowserFactory, FakeClock, _pg_bin, make_company, make_user
 
 BALLAST_MB = 96  # makes one copy last long enough for requests to be answered meanwhile
@@ -34,13 +33,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 async def portal(database_url: str) -> AsyncIterator[TestServer]:
-    settings = Settings(
-        database_url=database_url,
-        secret_key=SECRET,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        mail_worker=False,
+    settings = fast_settings(
+        database_url,
     )
     server = TestServer(create_app(settings, clock=FakeClock()), host="127.0.0.1")
     await server.start_server()

@@ -19,10 +19,9 @@ from companion_server.core import Core
 from companion_server.hub.api import HUB
 from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.services import unlink_by_installer
-from companion_server.settings import Settings
 from companion_server.web import CORE
 from tests.companion import ha as sim
-from tests.companion.conftest import SECRET
+from tests.companion.conftest import fast_settings
 from tests.companion.ha import HomeAssistant, registered
 from tests.companion.helpers import psql
 
@@ -44,13 +43,8 @@ def shared_postgres(postgres_admin_url: str, _postgres_template: str) -> Iterato
 async def instances(shared_postgres: str) -> AsyncIterator[tuple[TestServer, TestServer]]:
     servers = []
     for _ in range(2):
-        settings = Settings(
-            database_url=shared_postgres,
-            secret_key=SECRET,
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-            mail_worker=False,
+        settings = fast_settings(
+            shared_postgres,
         )
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()

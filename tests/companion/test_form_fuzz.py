@@ -30,7 +30,7 @@ from companion_server.core import Core
 from companion_server.security import csrf
 from companion_server.settings import RateLimit, RateLimits, Settings
 from companion_server.web import CORE
-from tests.companion.conftest import SECRET
+from tests.companion.conftest import SECRET, fast_settings
 from tests.companion.helpers import PASSWORD, FakeClock, free_port
 from tests.companion.test_authz_matrix import (
     ADMIN,
@@ -155,13 +155,8 @@ def portal(
     shutil.copy(_sqlite_template, target)
     generous = {field.name: RateLimit(10**6, 3600) for field in dataclasses.fields(RateLimits)}
     running = ThreadedPortal(
-        Settings(
-            database_url=f"sqlite+aiosqlite:///{target}",
-            secret_key=SECRET,
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-            mail_worker=False,
+        fast_settings(
+            f"sqlite+aiosqlite:///{target}",
             rate_limits=RateLimits(**generous),
         )
     )

@@ -11,7 +11,7 @@ from companion_server.models import AuditEvent, Role, Session
 from companion_server.security import csrf
 from companion_server.settings import RateLimit, RateLimits, Settings
 from companion_server.web import CORE
-from tests.companion.conftest import SECRET
+from tests.companion.conftest import SECRET, fast_settings
 from tests.companion.helpers import (
     PASSWORD,
     BrowserFactory,
@@ -227,13 +227,8 @@ async def test_untrusted_forwarded_headers_are_ignored(client: PortalClient, cor
 
 
 async def test_login_rate_limit_per_ip(database_url: str, clock: FakeClock) -> None:
-    settings = Settings(
-        database_url=database_url,
-        secret_key=SECRET,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        mail_worker=False,
+    settings = fast_settings(
+        database_url,
         rate_limits=RateLimits(login_per_ip=RateLimit(5, 900)),
     )
     server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")

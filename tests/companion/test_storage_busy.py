@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 from typing import Any, TypeVar
 
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
 import pytest
 from sqlalchemy import func, select, text
@@ -22,7 +23,7 @@ from companion_server.models import Company, User
 from companion_server.settings import Settings
 from companion_server.web import CORE
 from tests.companion import ha as sim
-from tests.companion.conftest import SECRET
+from tests.companion.conftest import SECRET, fast_settings
 from tests.companion.helpers import BrowserFactory, FakeClock, make_company, make_user
 
 # Long enough that the old 10 s wait would outlast it, so a hanging request answers only
@@ -79,13 +80,8 @@ def sqlite_path(tmp_path: Path, _sqlite_template: Path) -> Path:
 
 @pytest.fixture
 async def portal(sqlite_path: Path) -> AsyncIterator[TestServer]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{sqlite_path}",
-        secret_key=SECRET,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        mail_worker=False,
+    settings = fast_settings(
+        f"sqlite+aiosqlite:///{sqlite_path}",
         database_busy_seconds=0.5,
     )
     server = TestServer(create_app(settings, clock=FakeClock()), host="127.0.0.1")
@@ -186,13 +182,8 @@ async def test_api_and_hub_fail_fast_while_another_process_writes(
 async def test_postgresql_write_waits_for_a_lock_at_most_the_bound(
     database_url: str, clock: FakeClock
 ) -> None:
-    settings = Settings(
-        database_url=database_url,
-        secret_key=SECRET,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        mail_worker=False,
+    settings = fast_settings(
+        database_url,
         database_busy_seconds=0.5,
     )
     server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
@@ -249,3 +240,26 @@ async def test_writers_of_one_process_take_turns(sqlite_path: Path) -> None:
             assert await db.scalar(select(func.count()).select_from(Company)) == 31
     finally:
         await core.close()
+
+
+async def test_a_hello_the_portal_cannot_store_ends_the_connection(
+    portal: TestServer, sqlite_path: Path
+) -> None:
+    core: Core = portal.app[CORE]
+    reg, _ = await sim.registered(core)
+    home = sim.HomeAssistant(str(portal.make_url("/")))
+    try:
+        assert (await home.link(reg.code))[0] == 200
+        ws = await home.connect()
+        with WriteLock(sqlite_path):
+            await home.send(sim.hello(sim.PIN, False))
+            error = await home.expect("error", wait=HOLD_SECONDS)
+            after = await ws.receive(timeout=HOLD_SECONDS)
+        # Closed rather than left waiting for a welcome that never comes: Home Assistant
+        # connects again, and is welcomed once the database is free.
+        assert error["payload"]["code"] == "internal_error"
+        assert after.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+        await home.connect()
+        assert (await home.hello())["type"] == "welcome"
+    finally:
+        await home.close()
