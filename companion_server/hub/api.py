@@ -161,7 +161,9 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
                 conn.link_id, conn.installation_id, frame, conn.contact_at
             )
         if outcome is None:
-            outcome = await frames.apply_frame(hub.core, conn.link_id, conn.installation_id, frame)
+            outcome = await frames.apply_frame(
+                hub.core, conn.link_id, conn.installation_id, frame, conn.snapshot
+            )
     except IntegrityError:
         # The same frame recorded at the same moment through another connection.
         outcome = frames.Outcome(

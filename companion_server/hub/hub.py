@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from companion_server.hub import outbox, protocol
 from companion_server.models import InstallationState
-from companion_server.monitoring.frames import TelemetryWriter
+from companion_server.monitoring.frames import SnapshotParts, TelemetryWriter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -61,6 +61,7 @@ class Connection:
     # frames (hello, consent) or when the link ends, which closes the connection.
     monitoring: str | None = None
     contact_at: datetime | None = None  # when the last contact was last written
+    snapshot: SnapshotParts = field(default_factory=SnapshotParts)  # parts received so far
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, text: str) -> bool:

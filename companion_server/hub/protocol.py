@@ -63,7 +63,10 @@ ACKED: Final = frozenset(
 MONITORING_ONLY: Final = frozenset({"snapshot", "device_update", "alert"})
 CONSENT_STATES: Final = ("granted", "declined", "revoked")
 WINDOW_STATES: Final = ("granted", "declined", "revoked", "expired")
-MAX_DEVICES: Final = 500
+# A snapshot goes in parts that each fit in a frame (docs/architecture.md, "snapshot"): at
+# most this many devices in a part, and this many parts in one snapshot.
+MAX_SNAPSHOT_PART_DEVICES: Final = 250
+MAX_SNAPSHOT_PARTS: Final = 64
 # Limits both ends hold to (Home Assistant's validator has the same; the contract test checks).
 MAX_ID_LENGTH: Final = 36
 MAX_ERROR_CODE: Final = 100
@@ -125,6 +128,12 @@ def _uuid(value: Any) -> str:
     if str(parsed) != value.lower():
         raise vol.Invalid("expected a UUID")
     return value
+
+
+def _part_in_range(payload: dict[str, Any]) -> dict[str, Any]:
+    if payload.get("part", 0) >= payload.get("parts", 1):
+        raise vol.Invalid("part must be less than parts")
+    return payload
 
 
 def _timestamp(value: Any) -> datetime:
@@ -220,11 +229,26 @@ PAYLOADS: dict[str, vol.Schema] = {
         extra=vol.REMOVE_EXTRA,
     ),
     "snapshot": vol.Schema(
-        {
-            vol.Required("box"): BOX,
-            vol.Required("devices"): vol.All([DEVICE], vol.Length(max=MAX_DEVICES)),
-        },
-        extra=vol.REMOVE_EXTRA,
+        vol.All(
+            vol.Schema(
+                {
+                    vol.Required("box"): BOX,
+                    vol.Required("devices"): vol.All(
+                        [DEVICE], vol.Length(max=MAX_SNAPSHOT_PART_DEVICES)
+                    ),
+                    # A snapshot in parts: all three, or none for a snapshot in one frame.
+                    vol.Inclusive("snapshot_id", "parts"): _uuid,
+                    vol.Inclusive("part", "parts"): vol.All(
+                        Int, vol.Range(min=0, max=MAX_SNAPSHOT_PARTS - 1)
+                    ),
+                    vol.Inclusive("parts", "parts"): vol.All(
+                        Int, vol.Range(min=1, max=MAX_SNAPSHOT_PARTS)
+                    ),
+                },
+                extra=vol.REMOVE_EXTRA,
+            ),
+            _part_in_range,
+        )
     ),
     "device_update": vol.Schema(
         {

@@ -61,6 +61,35 @@ class Outcome:
 
 
 @dataclass(slots=True)
+class SnapshotParts:
+    """The parts of one snapshot received so far on one connection.
+
+    A snapshot's parts are sent one after the other on one connection, so this lives with the
+    connection: a reconnection starts afresh (Home Assistant sends a new snapshot after
+    ``hello``) and the parts of a snapshot cut by it never remove a device.
+    """
+
+    snapshot_id: str | None = None
+    parts: int = 0
+    received: set[int] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
+
+    def add(self, snapshot_id: str, part: int, parts: int, urls: set[str]) -> set[str] | None:
+        """Record one part; the URLs of the whole snapshot once this part completes it."""
+        if snapshot_id != self.snapshot_id or parts != self.parts:
+            # Another snapshot began: the one in progress can no longer complete.
+            self.snapshot_id, self.parts = snapshot_id, parts
+            self.received, self.urls = set(), set()
+        self.received.add(part)
+        self.urls |= urls
+        if len(self.received) < parts:
+            return None
+        complete = self.urls
+        self.snapshot_id, self.parts, self.received, self.urls = None, 0, set(), set()
+        return complete
+
+
+@dataclass(slots=True)
 class Context:
     """One frame being applied."""
 
@@ -72,10 +101,21 @@ class Context:
     link: InstallationLink
     frame: Frame
     outcome: Outcome
+    snapshot: SnapshotParts
 
 
-async def apply_frame(core: Core, link_id: int, installation_id: int, frame: Frame) -> Outcome:
-    """Apply one validated frame of the installation's Home Assistant."""
+async def apply_frame(
+    core: Core,
+    link_id: int,
+    installation_id: int,
+    frame: Frame,
+    snapshot: SnapshotParts | None = None,
+) -> Outcome:
+    """Apply one validated frame of the installation's Home Assistant.
+
+    ``snapshot``: the snapshot parts received so far on the frame's connection (none: the
+    frame is applied on its own, and a snapshot in several parts never completes).
+    """
     outcome = Outcome()
     now = core.now()
     async with core.tx() as db:
@@ -106,7 +146,9 @@ async def apply_frame(core: Core, link_id: int, installation_id: int, frame: Fra
             return outcome
         if state.last_contact_at == now:
             outcome.contact_at = now
-        ctx = Context(db, core, now, installation, state, link, frame, outcome)
+        ctx = Context(
+            db, core, now, installation, state, link, frame, outcome, snapshot or SnapshotParts()
+        )
         await HANDLERS[frame.type](ctx)
         outcome.monitoring = state.monitoring
         if frame.type in protocol.ACKED and outcome.close is None:
@@ -451,10 +493,17 @@ async def _snapshot(ctx: Context) -> None:
         if sample is not None:
             samples.append((device, sample))
     await _add_samples(ctx, samples)
-    gone = [d.id for url, d in existing.items() if url not in seen]
+    ctx.outcome.changed = True
+    payload = ctx.frame.payload
+    # A snapshot in one frame (no part fields) is complete by itself.
+    snapshot_id = payload.get("snapshot_id", ctx.frame.id)
+    listed = ctx.snapshot.add(snapshot_id, payload.get("part", 0), payload.get("parts", 1), seen)
+    if listed is None:
+        return
+    # Every part is in: a device none of them listed is gone from the box.
+    gone = [d.id for url, d in existing.items() if url not in listed]
     if gone:
         await ctx.db.execute(delete(Device).where(Device.id.in_(gone)))
-    ctx.outcome.changed = True
 
 
 async def _device_update(ctx: Context) -> None:

@@ -571,12 +571,8 @@ class PortalManager:
         self._last_devices = {
             url: device_payload(device) for url, device in self._coordinator.data.devices.items()
         }
-        self._send(
-            frames.new_frame(
-                frames.SNAPSHOT,
-                {"box": self._last_box, "devices": list(self._last_devices.values())},
-            )
-        )
+        for frame in frames.snapshot_frames(self._last_box, list(self._last_devices.values())):
+            self._send(frame)
 
     @callback
     def _async_on_box_update(self) -> None:

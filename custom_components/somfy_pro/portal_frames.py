@@ -58,6 +58,12 @@ ERROR_UNSUPPORTED: Final = "unsupported"
 MAX_ID_LENGTH: Final = 36  # request and action ids: UUIDs, echoed back to the portal
 MAX_ERROR_CODE: Final = 100
 MAX_ERROR_MESSAGE: Final = 1000
+# A snapshot too big for one frame goes in parts (docs/architecture.md, "snapshot"): each part
+# holds at most this many devices, and one snapshot at most this many parts.
+MAX_SNAPSHOT_PART_DEVICES: Final = 250
+MAX_SNAPSHOT_PARTS: Final = 64
+# Room left under MAX_FRAME_BYTES by each part, so a part never sits exactly at the limit.
+SNAPSHOT_MARGIN_BYTES: Final = 1024
 # The longest texts of a device (and the box's firmware) the portal takes: cut to fit.
 DEVICE_TEXT_LIMITS: Final = {
     "url": 300,
@@ -181,6 +187,57 @@ def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, An
 def encode(frame: dict[str, Any]) -> str:
     """JSON text of a frame."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+def _size(value: Any) -> int:
+    return len(encode(value).encode("utf-8"))
+
+
+def snapshot_frames(box: dict[str, Any], devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``snapshot`` frames of one snapshot: as many parts as needed, each under the limit.
+
+    Each device is encoded and measured (its size depends on its texts), then devices fill
+    parts in order while the encoded part stays under the limit less a margin. All parts share
+    one ``snapshot_id``: the portal replaces the device list only once it has every part.
+    """
+    snapshot_id = str(uuid.uuid4())
+    # The frame with no device and the widest part numbers: what every part costs anyway.
+    empty = new_frame(
+        SNAPSHOT,
+        {
+            "box": box,
+            "devices": [],
+            "part": MAX_SNAPSHOT_PARTS - 1,
+            "parts": MAX_SNAPSHOT_PARTS,
+            "snapshot_id": snapshot_id,
+        },
+    )
+    budget = MAX_FRAME_BYTES - SNAPSHOT_MARGIN_BYTES - _size(empty)
+    groups: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for device in devices:
+        size = _size(device) + 1  # and the comma that separates it from the previous one
+        if groups[-1] and (used + size > budget or len(groups[-1]) >= MAX_SNAPSHOT_PART_DEVICES):
+            groups.append([])
+            used = 0
+        groups[-1].append(device)
+        used += size
+    if len(groups) > MAX_SNAPSHOT_PARTS:
+        # Far beyond what a box holds; the portal would refuse the whole snapshot otherwise.
+        groups = groups[:MAX_SNAPSHOT_PARTS]
+    return [
+        new_frame(
+            SNAPSHOT,
+            {
+                "box": box,
+                "devices": group,
+                "part": index,
+                "parts": len(groups),
+                "snapshot_id": snapshot_id,
+            },
+        )
+        for index, group in enumerate(groups)
+    ]
 
 
 def fit(field: str, value: Any) -> Any:

@@ -42,6 +42,8 @@ RECEIVERS: Final[dict[str, frozenset[str]]] = {
 }
 
 MAX_FRAME_BYTES: Final = 65536
+MAX_SNAPSHOT_PART_DEVICES: Final = 250
+MAX_SNAPSHOT_PARTS: Final = 64
 FRAME_ID: Final = "6f1c8a0e-4b7d-4c1e-9a57-2f0c3d9e8b11"
 OTHER_ID: Final = "0b9e2c44-1f6a-4e8b-8d3c-7a5e9f1b2c60"
 AT: Final = "2026-11-28T05:00:00+00:00"
@@ -165,6 +167,30 @@ def _device(**changes: Any) -> dict[str, Any]:
     return {"box": {}, "devices": [{**_DEVICE, **changes}]}
 
 
+_PART = {"box": {}, "devices": [_DEVICE], "snapshot_id": OTHER_ID, "part": 0, "parts": 3}
+
+
+def _part(**changes: Any) -> dict[str, Any]:
+    return {k: v for k, v in (_PART | changes).items() if v is not ...}
+
+
+def _sized_part(size: int) -> dict[str, Any]:
+    """A snapshot part whose frame is exactly ``size`` bytes: the longest URLs, then labels."""
+    payload: dict[str, Any] = _part(part=0, parts=1, devices=[])
+    devices: list[dict[str, Any]] = payload["devices"]
+
+    def room() -> int:
+        return size - len(text("snapshot", payload).encode())
+
+    while room() > 400:
+        number = f"io://b/{len(devices)}/"
+        devices.append({"url": number + "u" * (300 - len(number)), "label": ""})
+    for device in devices:
+        device["label"] = "l" * min(200, room())
+    assert room() == 0
+    return payload
+
+
 # Payloads of each type: (name, payload, accepted).
 PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
     "ack": [
@@ -250,14 +276,33 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
         ("editable-long-key", _device(editable={"k" * 101: 1}), False),
         (
             "devices-at-limit",
-            {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(500)]},
+            {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(250)]},
             True,
         ),
         (
             "devices-over-limit",
-            {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(501)]},
+            {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(251)]},
             False,
         ),
+        # A snapshot in parts (docs/architecture.md): the three fields together, or none.
+        ("part-first", _part(), True),
+        ("part-last", _part(part=2), True),
+        ("part-alone", _part(parts=1), True),
+        ("part-at-limit", _part(part=63, parts=64), True),
+        ("parts-over-limit", _part(part=0, parts=65), False),
+        ("part-equal-parts", _part(part=3), False),
+        ("part-past-parts", _part(part=5, parts=3), False),
+        ("part-negative", _part(part=-1), False),
+        ("parts-zero", _part(part=0, parts=0), False),
+        ("part-text", _part(part="1"), False),
+        ("part-boolean", _part(part=True), False),
+        ("part-fraction", _part(part=1.0), False),
+        ("part-missing", _part(part=...), False),
+        ("parts-missing", _part(parts=...), False),
+        ("snapshot-id-missing", _part(snapshot_id=...), False),
+        ("snapshot-id-not-uuid", _part(snapshot_id="s-1"), False),
+        ("part-size-at-limit", _sized_part(MAX_FRAME_BYTES), True),
+        ("part-size-over-limit", _sized_part(MAX_FRAME_BYTES + 1), False),
     ],
     "device_update": [
         ("valid", {"url": _DEVICE["url"], "changes": {"rssi": 40}}, True),

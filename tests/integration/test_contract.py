@@ -253,6 +253,41 @@ def test_device_payloads_are_accepted(device: Device) -> None:
     assert portal_reads(frames.encode(frames.new_frame(frames.ALERT, alert))) is not None
 
 
+def _widest(number: int) -> dict[str, Any]:
+    """A product payload with every text at its limit."""
+    payload = device_payload(EDGE_DEVICES["long-texts"])
+    url = f"io://1234-5678-9012/{number}/"
+    return payload | {
+        "url": url + "u" * (frames.DEVICE_TEXT_LIMITS["url"] - len(url)),
+        "label": "é" * frames.DEVICE_TEXT_LIMITS["label"],
+    }
+
+
+@pytest.mark.parametrize(
+    "devices",
+    [
+        [],
+        [_widest(n) for n in range(600)],
+        [{"url": f"io://b/{n}"} for n in range(1000)],
+    ],
+    ids=["no-product", "widest-products", "many-small-products"],
+)
+def test_snapshot_parts_are_accepted(devices: list[dict[str, Any]]) -> None:
+    """Home Assistant's parts each fit in a frame the portal takes, and together list all."""
+    box = {"online": True, "firmware": "f" * frames.DEVICE_TEXT_LIMITS["firmware"]}
+    parts = frames.snapshot_frames(box, devices)
+    listed: list[dict[str, Any]] = []
+    for index, frame in enumerate(parts):
+        text = frames.encode(frame)
+        assert len(text.encode()) <= frames.MAX_FRAME_BYTES - frames.SNAPSHOT_MARGIN_BYTES
+        payload = portal_reads(text)
+        assert payload is not None
+        assert (payload["part"], payload["parts"]) == (index, len(parts))
+        assert payload["snapshot_id"] == parts[0]["payload"]["snapshot_id"]
+        listed += frame["payload"]["devices"]
+    assert listed == devices
+
+
 def test_portal_builders_are_accepted(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """The portal's own frames (ack, error, any type it encodes) pass Home Assistant's check."""
     assert frames.parse(protocol.ack_frame(protocol.new_frame_id()))["type"] == "ack"
@@ -276,6 +311,12 @@ def test_declared_limits_agree() -> None:
     assert frames.MAX_ERROR_CODE == protocol.MAX_ERROR_CODE
     assert frames.MAX_ERROR_MESSAGE == protocol.MAX_ERROR_MESSAGE
     assert frames.DEVICE_TEXT_LIMITS == protocol.DEVICE_TEXT_LIMITS
+    assert (
+        frames.MAX_SNAPSHOT_PART_DEVICES
+        == protocol.MAX_SNAPSHOT_PART_DEVICES
+        == corpus.MAX_SNAPSHOT_PART_DEVICES
+    )
+    assert frames.MAX_SNAPSHOT_PARTS == protocol.MAX_SNAPSHOT_PARTS == corpus.MAX_SNAPSHOT_PARTS
     assert actions.MAX_PAIR_TARGETS == portal_actions.MAX_PAIR_TARGETS
     assert remote_code.MAX_SCAN == codes.MAX_SCAN
     assert remote_code.LAYOUTS == codes.LAYOUTS
