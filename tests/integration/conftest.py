@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+import logging
 from pathlib import Path
 from unittest.mock import PropertyMock, patch
 
@@ -22,6 +23,12 @@ PIN = "1234-5678-9012"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def quiet_portal_sql() -> None:
+    """The harness logs at INFO, which makes SQLAlchemy log every statement of the portal."""
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)
