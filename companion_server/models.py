@@ -292,7 +292,7 @@ class UnknownAddressFailures(Base):
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# -- linking, monitoring and the installation view (issue 5) ------------------------------
+# -- linking, monitoring and the installation view -------------------------------
 
 
 class RegistrationStatus(StrEnum):

@@ -1,6 +1,6 @@
 """Installer actions: checked in Home Assistant, executed on the box, recorded in the audit log.
 
-Entry points for the portal channel (issue 5), one per portal frame:
+Entry points for the portal channel, one per portal frame:
 
 - ``async_handle_action(hass, entry, payload) -> dict``: an ``action`` frame; returns the
   ``action_result`` payload ``{"action_id", "ok", "error"?, "at"}`` to send back.

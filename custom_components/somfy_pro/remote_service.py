@@ -7,7 +7,7 @@ closing (expiry, revocation, end of the intervention) is recorded in the audit l
 the portal with a ``window`` frame.
 
 Frames for the portal leave through the dispatcher signal ``signal_outgoing(entry_id)`` with
-``(frame_type, payload)``; the portal channel (issue 5) listens to it and keeps them in its
+``(frame_type, payload)``; the portal channel listens to it and keeps them in its
 outbox until acknowledged. Nothing listens when no installer is linked: that is fine. Frames
 from before the channel listens (a window that expired while Home Assistant was stopped is
 closed in ``async_load``) are held until it takes them with ``async_release_held``.
@@ -58,7 +58,7 @@ WINDOW_EXPIRED: Final = "expired"
 CLOSED_ENDED: Final = "ended"
 CLOSED_UNLINKED: Final = "unlinked"
 
-# Where the link to the portal (issue 5) lives in the config entry's data, and its keys.
+# Where the link to the portal lives in the config entry's data, and its keys.
 CONF_LINK: Final = "portal"
 LINK_COMPANY_ID: Final = "company_id"
 LINK_COMPANY_NAME: Final = "company_name"

@@ -1,4 +1,4 @@
-"""Remote-service windows and the installers' actions (issue 6).
+"""Remote-service windows and the installers' actions.
 
 Revision ID: 0003
 Revises: 0002
