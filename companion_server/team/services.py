@@ -13,13 +13,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from companion_server.accounts.services import (
-    INVALID_LINK,
-    _require_text,
-    check_password,
-    normalize_email,
-    user_by_email,
-)
+from companion_server.accounts.links import INVALID_LINK
+from companion_server.accounts.users import user_by_email
+from companion_server.accounts.validation import check_password, normalize_email, require_text
 from companion_server.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
@@ -266,7 +262,7 @@ async def accept_invitation(
     """Create the invited installer's account and log them in; return the session token."""
     view = await peek_invitation(core, token)
     errors: dict[str, str] = {}
-    name = _require_text(name, "name", "Enter your name.", errors)
+    name = require_text(name, "name", "Enter your name.", errors)
     check_password(password, password_confirm, view.invitation.email, errors)
     if language not in LANGUAGES:
         errors["language"] = "Choose one of the offered languages."

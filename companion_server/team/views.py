@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from companion_server.accounts.services import logout
+from companion_server.accounts.logins import logout
 from companion_server.errors import ValidationFailed
 from companion_server.parsing import parse_id
 from companion_server.team import services

@@ -304,7 +304,7 @@ async def test_concurrent_role_changes_keep_the_rules(core: Core) -> None:
 
 
 async def test_concurrent_wrong_passwords_are_all_counted(client: PortalClient, core: Core) -> None:
-    from companion_server.accounts.services import LoginFailed, login
+    from companion_server.accounts.logins import LoginFailed, login
 
     company = await make_company(core)
     await make_user(core, company, "target@example.com")
