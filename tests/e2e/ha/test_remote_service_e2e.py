@@ -35,7 +35,7 @@ from playwright.async_api import Page, expect
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from sqlalchemy import select
 
-from box_simulator.box import CONTROLLERS_STATE
+from box_simulator.paired import CONTROLLERS_STATE
 from box_simulator.server import BoxSimulator
 from companion_server.hub import protocol
 from companion_server.models import Installation, PortalFrame, RemoteAction, RemoteWindow
