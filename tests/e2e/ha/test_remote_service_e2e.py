@@ -1,4 +1,4 @@
-"""Issue 6 end to end, every piece real: the installer in Chromium, the homeowner in HA.
+"""Remote service end to end, every piece real: the installer in Chromium, the homeowner in HA.
 
 The installer requests remote service in the portal -> the homeowner approves it in HA's
 repair flow (duration and kinds) -> the banner counts down -> the pencil changes the "my"
