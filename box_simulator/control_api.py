@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -11,9 +11,33 @@ from .errors import BoxError
 from .scenario import DeviceSpec
 
 if TYPE_CHECKING:
-    from .server import BoxSimulator
+    from .box import Box
+    from .scenario import Profile
 
-SIMULATOR_KEY: web.AppKey[BoxSimulator] = web.AppKey("simulator")
+
+class Simulator(Protocol):
+    """What the control API drives: the :class:`box_simulator.server.BoxSimulator`.
+
+    A protocol, so that the server imports this module and not the other way round.
+    """
+
+    box: Box
+    profiles: dict[str, Profile]
+    tokens: set[str]
+    online: bool
+    reboot_seconds: float
+
+    async def set_online(self, online: bool) -> None:
+        """Make the Overkiz API reachable or unreachable."""
+
+    def reboot(self, seconds: float) -> None:
+        """Reboot in the background: unreachable for ``seconds``."""
+
+    def next_address(self) -> str:
+        """A fresh io address for a newly paired device."""
+
+
+SIMULATOR_KEY: web.AppKey[Simulator] = web.AppKey("simulator")
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -43,7 +67,7 @@ async def _args(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _sim(request: web.Request) -> BoxSimulator:
+def _sim(request: web.Request) -> Simulator:
     return request.app[SIMULATOR_KEY]
 
 
@@ -168,7 +192,7 @@ async def tokens(request: web.Request) -> web.Response:
     return _ok(count=len(sim.tokens))
 
 
-def create_control_app(simulator: BoxSimulator) -> web.Application:
+def create_control_app(simulator: Simulator) -> web.Application:
     """Build the control application."""
     app = web.Application(middlewares=[error_middleware])
     app[SIMULATOR_KEY] = simulator

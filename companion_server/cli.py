@@ -19,7 +19,7 @@ import sys
 from aiohttp import web
 
 from companion_server import __version__
-from companion_server.accounts.services import create_admin, lock_account
+from companion_server.accounts.operator import create_admin, lock_account
 from companion_server.app import create_app
 from companion_server.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_file
 from companion_server.core import build_core

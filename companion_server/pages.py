@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import text
 
-from companion_server.accounts.services import set_language
+from companion_server.accounts.users import set_language
 from companion_server.i18n import normalize
 from companion_server.mail.outbox import recent
 from companion_server.security.audit import EVENT_LABELS, company_events

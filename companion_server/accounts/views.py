@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from companion_server.accounts import services
+from companion_server.accounts import links, logins, passwords, signups, users
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
 from companion_server.models import TokenKind
@@ -45,7 +45,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     v = visitor(request)
     try:
-        await services.register_company(
+        await signups.register_company(
             core_of(request),
             company_name=data.get("company", ""),
             name=data.get("name", ""),
@@ -71,7 +71,7 @@ async def signup_sent(request: web.Request) -> web.StreamResponse:
 async def confirm_form(request: web.Request) -> web.StreamResponse:
     """A button that confirms the address (no change on GET: mail scanners follow links)."""
     token = request.match_info["token"]
-    if not await services.token_is_valid(core_of(request), TokenKind.CONFIRM, token):
+    if not await links.token_is_valid(core_of(request), TokenKind.CONFIRM, token):
         return render(request, "message.html", {"kind": "invalid_link"}, 404)
     return render(request, "confirm.html", {"token": token})
 
@@ -79,7 +79,7 @@ async def confirm_form(request: web.Request) -> web.StreamResponse:
 @routes.post("/confirm/{token}")
 async def confirm(request: web.Request) -> web.StreamResponse:
     """Activate the account."""
-    await services.confirm_email(core_of(request), request.match_info["token"], visitor(request).ip)
+    await signups.confirm_email(core_of(request), request.match_info["token"], visitor(request).ip)
     return flash_redirect(request, "/login", "confirmed")
 
 
@@ -107,14 +107,14 @@ async def login(request: web.Request) -> web.StreamResponse:
         # Refused before the password is checked: no session is opened for a bad request.
         return error_page(request, 400, N_("The page to return to after login is invalid."))
     try:
-        result = await services.login(
+        result = await logins.login(
             core,
             email=data.get("email", ""),
             password=data.get("password", ""),
             ip=v.ip,
             user_agent=_user_agent(request),
         )
-    except services.LoginFailed as failure:
+    except logins.LoginFailed as failure:
         if failure.locked:
             return redirect("/password/forgot?locked=1")
         error = (
@@ -129,7 +129,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             400,
         )
     if v.loaded is not None:
-        await services.logout(core, v.loaded.token, v.ip)
+        await logins.logout(core, v.loaded.token, v.ip)
     response = redirect(safe_next(next_url))
     set_session_cookie(request, response, result.token)
     return response
@@ -141,7 +141,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     v = visitor(request)
     response = flash_redirect(request, "/login", "logged_out")
     if v.loaded is not None:
-        await services.logout(core_of(request), v.loaded.token, v.ip)
+        await logins.logout(core_of(request), v.loaded.token, v.ip)
     clear_session_cookie(request, response)
     return response
 
@@ -161,7 +161,7 @@ async def forgot(request: web.Request) -> web.StreamResponse:
     """Send a reset link if the address has an account (the answer is the same)."""
     data = await form_data(request)
     try:
-        await services.request_password_reset(
+        await passwords.request_password_reset(
             core_of(request), email=data.get("email", ""), ip=visitor(request).ip
         )
     except ValidationFailed as err:
@@ -184,7 +184,7 @@ async def forgot_sent(request: web.Request) -> web.StreamResponse:
 async def reset_form(request: web.Request) -> web.StreamResponse:
     """The new-password form of a reset link."""
     token = request.match_info["token"]
-    if not await services.token_is_valid(core_of(request), TokenKind.RESET, token):
+    if not await links.token_is_valid(core_of(request), TokenKind.RESET, token):
         return render(request, "message.html", {"kind": "invalid_link"}, 404)
     return render(request, "reset.html", {"token": token, "errors": {}})
 
@@ -195,7 +195,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
     token = request.match_info["token"]
     data = await form_data(request)
     try:
-        await services.reset_password(
+        await passwords.reset_password(
             core_of(request),
             token=token,
             password=data.get("password", ""),
@@ -214,7 +214,7 @@ async def profile_form(request: web.Request) -> web.StreamResponse:
     """My profile: name and language; the address is shown, not editable."""
     user = current_user(request)
     values = {"name": user.name, "language": user.language}
-    company = await services.company_name(core_of(request), user.company_id)
+    company = await users.company_name(core_of(request), user.company_id)
     return render(
         request, "profile.html", {"values": values, "errors": {}, "company_name": company}
     )
@@ -227,7 +227,7 @@ async def profile(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     user = current_user(request)
     try:
-        await services.update_profile(
+        await users.update_profile(
             core_of(request),
             user.id,
             name=data.get("name", ""),
@@ -236,7 +236,7 @@ async def profile(request: web.Request) -> web.StreamResponse:
         )
     except ValidationFailed as err:
         values = {"name": data.get("name", ""), "language": data.get("language", "")}
-        company = await services.company_name(core_of(request), user.company_id)
+        company = await users.company_name(core_of(request), user.company_id)
         context = {"values": values, "errors": err.errors, "company_name": company}
         return render(request, "profile.html", context, 400)
     return flash_redirect(request, "/profile", "profile_saved")
@@ -257,7 +257,7 @@ async def access(request: web.Request) -> web.StreamResponse:
     v = visitor(request)
     assert v.loaded is not None
     try:
-        await services.change_password(
+        await passwords.change_password(
             core_of(request),
             v.loaded.user.id,
             current=data.get("current", ""),

@@ -56,11 +56,11 @@ def _python_ids(path: Path) -> set[str]:
             for value in node.args[0].values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     ids.add(value.value)
-        # _require_text(raw, "field", "message", errors)
+        # require_text(raw, "field", "message", errors)
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
-            and node.func.id == "_require_text"
+            and node.func.id == "require_text"
             and len(node.args) >= 3
             and isinstance(node.args[2], ast.Constant)
             and isinstance(node.args[2].value, str)

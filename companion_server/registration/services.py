@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 
-from companion_server.accounts.services import normalize_email
+from companion_server.accounts.validation import normalize_email
 from companion_server.errors import RateLimited, RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue

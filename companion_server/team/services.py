@@ -1,4 +1,4 @@
-"""Company administration (O3, O5-O7, O9): invitations, deletion, administrators.
+"""Company administration (O5-O7, O9): the team, deletion of members, administrators.
 
 Only administrators act here (:class:`Forbidden` otherwise); anything outside the actor's
 company is :class:`NotFound`, exactly like something that does not exist.
@@ -7,27 +7,15 @@ company is :class:`NotFound`, exactly like something that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
-from companion_server.accounts.services import (
-    INVALID_LINK,
-    _require_text,
-    check_password,
-    normalize_email,
-    user_by_email,
-)
-from companion_server.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
-from companion_server.i18n import LANGUAGES
+from companion_server.errors import Forbidden, NotFound, RuleViolation
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import Company, InstallationAssignment, Invitation, Role, User
 from companion_server.security import sessions
 from companion_server.security.audit import Event, record
-from companion_server.security.tokens import hash_token, new_token
-from companion_server.team.limits import check_invitation
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,14 +33,6 @@ class Team:
     members: list[User]
     invitations: list[Invitation]
     assigned: dict[int, int]
-
-
-@dataclass(slots=True)
-class InvitationView:
-    """A usable invitation, as shown to the invited person."""
-
-    invitation: Invitation
-    company_name: str
 
 
 async def fresh_actor(
@@ -125,181 +105,6 @@ async def team(core: Core, actor_id: int) -> Team:
         )
         assigned = {user_id: int(count) for user_id, count in counts.tuples()}
         return Team(company=company, members=members, invitations=invitations, assigned=assigned)
-
-
-async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: str) -> None:
-    """Invite a collaborator by e-mail: a single-use link valid ``invitation_days`` (O5).
-
-    An address that already has an account in another company is told so by mail instead
-    (one login per person, O3). The administrator cannot tell the two apart: both leave the
-    same pending invitation on the team page, and both count against the same daily limits
-    (per company, and per company and address).
-    """
-    normalized = normalize_email(email)
-    errors: dict[str, str] = {}
-    if normalized is None:
-        errors["email"] = "Enter a valid e-mail address."
-    if language not in LANGUAGES:
-        errors["language"] = "Choose one of the offered languages."
-    if errors or normalized is None:
-        raise ValidationFailed(errors)
-    async with core.tx() as db:
-        now = core.now()
-        actor = await fresh_actor(db, actor_id)
-        company = await db.get(Company, actor.company_id)
-        assert company is not None
-        existing = await user_by_email(db, normalized)
-        if existing is not None and existing.company_id == actor.company_id:
-            raise ValidationFailed({"email": "This person is already in your team."})
-        await check_invitation(db, core, actor.company_id, normalized)
-        await record(db, now, Event.INVITATION_SENT, actor=actor, target_email=normalized, ip=ip)
-        # A new invitation replaces a pending one to the same address.
-        await db.execute(
-            update(Invitation)
-            .where(
-                Invitation.company_id == actor.company_id,
-                Invitation.email == normalized,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-        )
-        token, token_hash = new_token()
-        days = core.settings.invitation_days
-        db.add(
-            Invitation(
-                company_id=actor.company_id,
-                email=normalized,
-                language=language,
-                token_hash=token_hash,
-                invited_by_id=actor.id,
-                created_at=now,
-                expires_at=now + timedelta(days=days),
-            )
-        )
-        if existing is not None:
-            # No link: the invitation cannot be accepted by someone who has an account.
-            enqueue(
-                db,
-                now,
-                MailKind.INVITATION_EXISTING,
-                normalized,
-                existing.language,
-                company=company.name,
-                inviter=actor.name,
-            )
-            return
-        enqueue(
-            db,
-            now,
-            MailKind.INVITATION,
-            normalized,
-            language,
-            company=company.name,
-            inviter=actor.name,
-            link=f"{core.settings.public_url}/invitation/{token}",
-            days=days,
-        )
-
-
-async def revoke_invitation(core: Core, actor_id: int, invitation_id: int, ip: str) -> None:
-    """Withdraw a pending invitation (its link stops working)."""
-    async with core.tx() as db:
-        actor = await fresh_actor(db, actor_id)
-        invitation = await db.get(Invitation, invitation_id)
-        if invitation is None or invitation.company_id != actor.company_id:
-            raise NotFound()
-        if invitation.accepted_at is None and invitation.revoked_at is None:
-            invitation.revoked_at = core.now()
-            await record(
-                db,
-                core.now(),
-                Event.INVITATION_REVOKED,
-                actor=actor,
-                target_email=invitation.email,
-                ip=ip,
-            )
-
-
-async def _usable_invitation(
-    db: AsyncSession, now: datetime, token: str
-) -> tuple[Invitation, Company] | None:
-    row = (
-        await db.execute(
-            select(Invitation, Company)
-            .join(Company, Company.id == Invitation.company_id)
-            .where(Invitation.token_hash == hash_token(token))
-        )
-    ).first()
-    if row is None:
-        return None
-    invitation, company = row._tuple()
-    if (
-        invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= now
-    ):
-        return None
-    return invitation, company
-
-
-async def peek_invitation(core: Core, token: str) -> InvitationView:
-    """The invitation behind a link, if it can still be accepted."""
-    async with core.tx() as db:
-        found = await _usable_invitation(db, core.now(), token)
-        if found is None:
-            raise NotFound(INVALID_LINK)
-        return InvitationView(invitation=found[0], company_name=found[1].name)
-
-
-async def accept_invitation(
-    core: Core,
-    token: str,
-    *,
-    name: str,
-    password: str,
-    password_confirm: str,
-    language: str,
-    ip: str,
-    user_agent: str,
-) -> str:
-    """Create the invited installer's account and log them in; return the session token."""
-    view = await peek_invitation(core, token)
-    errors: dict[str, str] = {}
-    name = _require_text(name, "name", "Enter your name.", errors)
-    check_password(password, password_confirm, view.invitation.email, errors)
-    if language not in LANGUAGES:
-        errors["language"] = "Choose one of the offered languages."
-    if errors:
-        raise ValidationFailed(errors)
-    password_hash = await core.passwords.hash(password)
-    try:
-        async with core.tx() as db:
-            now = core.now()
-            found = await _usable_invitation(db, now, token)
-            if found is None or await user_by_email(db, found[0].email) is not None:
-                raise NotFound(INVALID_LINK)
-            invitation, _company = found
-            invitation.accepted_at = now
-            user = User(
-                company_id=invitation.company_id,
-                email=invitation.email,
-                name=name,
-                password_hash=password_hash,
-                role=Role.INSTALLER.value,
-                language=language,
-                failed_logins=0,
-                created_at=now,
-                email_confirmed_at=now,
-                password_changed_at=now,
-                last_login_at=now,
-            )
-            db.add(user)
-            await db.flush()
-            await record(db, now, Event.INVITATION_ACCEPTED, actor=user, ip=ip)
-            return await sessions.create_session(db, now, user, ip, user_agent)
-    except IntegrityError as err:
-        raise NotFound(INVALID_LINK) from err
 
 
 async def delete_member(core: Core, actor_id: int, member_id: int, ip: str) -> None:

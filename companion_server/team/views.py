@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from companion_server.accounts.services import logout
+from companion_server.accounts.logins import logout
 from companion_server.errors import ValidationFailed
 from companion_server.parsing import parse_id
-from companion_server.team import services
+from companion_server.team import invitations, services
 from companion_server.web import (
     admin_required,
     core_of,
@@ -56,7 +56,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     v = visitor(request)
     try:
-        await services.invite(
+        await invitations.invite(
             core_of(request),
             current_user(request).id,
             email=data.get("email", ""),
@@ -72,7 +72,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
 @admin_required
 async def revoke(request: web.Request) -> web.StreamResponse:
     """Withdraw a pending invitation."""
-    await services.revoke_invitation(
+    await invitations.revoke_invitation(
         core_of(request),
         current_user(request).id,
         int_param(request, "invitation_id"),
@@ -122,7 +122,7 @@ async def step_down(request: web.Request) -> web.StreamResponse:
 @routes.get("/invitation/{token}", allow_head=False)
 async def invitation_form(request: web.Request) -> web.StreamResponse:
     """The invited person chooses their name, password and language."""
-    view = await services.peek_invitation(core_of(request), request.match_info["token"])
+    view = await invitations.peek_invitation(core_of(request), request.match_info["token"])
     values = {"name": "", "language": view.invitation.language}
     return render(
         request,
@@ -139,7 +139,7 @@ async def accept(request: web.Request) -> web.StreamResponse:
     v = visitor(request)
     core = core_of(request)
     try:
-        session_token = await services.accept_invitation(
+        session_token = await invitations.accept_invitation(
             core,
             token,
             name=data.get("name", ""),
@@ -150,7 +150,7 @@ async def accept(request: web.Request) -> web.StreamResponse:
             user_agent=request.headers.get("User-Agent", ""),
         )
     except ValidationFailed as err:
-        view = await services.peek_invitation(core, token)
+        view = await invitations.peek_invitation(core, token)
         values = {"name": data.get("name", ""), "language": data.get("language", "")}
         return render(
             request,

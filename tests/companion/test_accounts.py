@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from companion_server.accounts import services
+from companion_server.accounts import operator
 from companion_server.core import Core
 from companion_server.errors import ValidationFailed
 from companion_server.models import AuditEvent, Company, Role, User
@@ -263,7 +263,7 @@ async def test_profile_and_access_data(client: PortalClient, core: Core, browser
 async def test_operator_lock_is_not_lifted_by_reset(client: PortalClient, core: Core) -> None:
     company = await make_company(core)
     await make_user(core, company, "fraud@example.com")
-    assert await services.lock_account(core, "fraud@example.com", locked=True)
+    assert await operator.lock_account(core, "fraud@example.com", locked=True)
     await client.post("/password/forgot", {"email": "fraud@example.com"})
     link = await last_link(core, "fraud@example.com")
     await client.post(
@@ -272,18 +272,18 @@ async def test_operator_lock_is_not_lifted_by_reset(client: PortalClient, core: 
     assert (
         await client.login("fraud@example.com", "new password 123")
     ).location == "/password/forgot?locked=1"
-    assert await services.lock_account(core, "fraud@example.com", locked=False)
+    assert await operator.lock_account(core, "fraud@example.com", locked=False)
     assert (await client.login("fraud@example.com", "new password 123")).status == 303
-    assert not await services.lock_account(core, "ghost@example.com", locked=True)
+    assert not await operator.lock_account(core, "ghost@example.com", locked=True)
 
 
 async def test_create_admin_service(core: Core) -> None:
-    user = await services.create_admin(
+    user = await operator.create_admin(
         core, company_name="Ops", name="Olga", email="olga@example.com", password=PASSWORD
     )
     assert user.is_active and user.is_admin
     try:
-        await services.create_admin(
+        await operator.create_admin(
             core, company_name="Ops", name="Olga", email="olga@example.com", password=PASSWORD
         )
     except ValidationFailed as err:

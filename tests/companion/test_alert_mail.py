@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from companion_server.accounts.services import LoginFailed, lock_account, login
+from companion_server.accounts.logins import LoginFailed, login
+from companion_server.accounts.operator import lock_account
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.mail import worker

@@ -136,7 +136,7 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/installations/{installation_id}/assignments", admin_object(303), ASSIGN),
     Row("POST", "/installations/{installation_id}/assignments/{user_id}/delete",
         admin_object(303)),
-    # Issue 5: registration, Serv-e-go, the installation's tabs, live updates, the HA API.
+    # Registration, Serv-e-go, the installation's tabs, live updates, the HA API.
     Row("GET", "/installations/registrations", members(200)),
     Row("GET", "/installations/registrations/new", members(200)),
     Row("POST", "/installations/registrations", members(303), form=REGISTER),
@@ -159,7 +159,7 @@ TABLE: tuple[Row, ...] = (
         form={"alert-{user_id}-intrusion": "on"}),
     Row("GET", "/installations/{installation_id}/events", installation_viewers(200),
         stream=True),
-    # Issue 6: remote service. The world has no open window: actions answer 409 (refused
+    # Remote service. The world has no open window: actions answer 409 (refused
     # server-side), after the visibility check (other companies: 404).
     Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303)),
     Row("POST", "/installations/{installation_id}/remote/parameters", installation_viewers(409),

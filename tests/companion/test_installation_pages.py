@@ -1,4 +1,4 @@
-"""The portal pages of issue 5: registration, Serv-e-go, the tabs, notes, live events."""
+"""The installation pages: registration, Serv-e-go, the tabs, notes, live events."""
 
 from __future__ import annotations
 

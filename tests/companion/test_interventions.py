@@ -1,4 +1,4 @@
-"""Remote service, portal side (issue 6, P13-P23), with a simulated Home Assistant.
+"""Remote service, portal side (P13-P23), with a simulated Home Assistant.
 
 The fake Home Assistant speaks the protocol over the real WebSocket: it receives the
 ``request_remote_service``, ``action`` and ``intervention_ended`` frames the pages cause and

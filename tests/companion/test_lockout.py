@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 import pytest
 
-from companion_server.accounts.services import lock_account
+from companion_server.accounts.operator import lock_account
 from companion_server.app import create_app
 from companion_server.core import Core
 from companion_server.settings import Settings

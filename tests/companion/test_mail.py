@@ -19,7 +19,7 @@ from companion_server.mail import worker
 from companion_server.mail.outbox import MailKind, enqueue, render
 from companion_server.models import OutboxMessage, Role
 from companion_server.settings import Settings
-from companion_server.team.services import invite
+from companion_server.team.invitations import invite
 from companion_server.web import CORE
 from tests.companion.helpers import (
     PASSWORD,

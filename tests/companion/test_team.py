@@ -12,6 +12,7 @@ from companion_server.errors import Forbidden, NotFound, RuleViolation, Validati
 from companion_server.installations import services as installations
 from companion_server.models import Company, Role, User
 from companion_server.team import services as team
+from companion_server.team.invitations import invite, revoke_invitation
 from tests.companion.helpers import (
     PASSWORD,
     BrowserFactory,
@@ -77,22 +78,22 @@ async def test_invitation_expires_and_can_be_withdrawn(
     client: PortalClient, core: Core, clock: FakeClock
 ) -> None:
     _, admin = await _admin(core)
-    await team.invite(core, admin.id, email="late@example.com", language="en", ip="127.0.0.1")
+    await invite(core, admin.id, email="late@example.com", language="en", ip="127.0.0.1")
     late = await last_link(core, "late@example.com")
     clock.advance(days=7, seconds=1)
     assert (await client.get(late)).status == 404
     assert (await client.post(late, ACCEPT)).status == 404
 
-    await team.invite(core, admin.id, email="gone@example.com", language="en", ip="127.0.0.1")
+    await invite(core, admin.id, email="gone@example.com", language="en", ip="127.0.0.1")
     gone = await last_link(core, "gone@example.com")
     view = await team.team(core, admin.id)
     assert [i.email for i in view.invitations] == ["gone@example.com"]
-    await team.revoke_invitation(core, admin.id, view.invitations[0].id, "127.0.0.1")
+    await revoke_invitation(core, admin.id, view.invitations[0].id, "127.0.0.1")
     assert (await client.get(gone)).status == 404
     # A new invitation replaces the pending one.
-    await team.invite(core, admin.id, email="twice@example.com", language="en", ip="127.0.0.1")
+    await invite(core, admin.id, email="twice@example.com", language="en", ip="127.0.0.1")
     first = await last_link(core, "twice@example.com")
-    await team.invite(core, admin.id, email="twice@example.com", language="en", ip="127.0.0.1")
+    await invite(core, admin.id, email="twice@example.com", language="en", ip="127.0.0.1")
     assert (await client.get(first)).status == 404
     assert (await client.get(await last_link(core, "twice@example.com"))).status == 200
 
@@ -103,15 +104,15 @@ async def test_one_login_per_person(client: PortalClient, core: Core) -> None:
     other = await make_company(core, "Other Co")
     await make_user(core, other, "elsewhere@example.com", language="es")
     with pytest.raises(ValidationFailed) as err:
-        await team.invite(core, admin.id, email="mine@example.com", language="en", ip="x")
+        await invite(core, admin.id, email="mine@example.com", language="en", ip="x")
     assert err.value.errors == {"email": "This person is already in your team."}
     # Someone of another company: the same answer as for a new address; they are told.
-    await team.invite(core, admin.id, email="elsewhere@example.com", language="en", ip="x")
+    await invite(core, admin.id, email="elsewhere@example.com", language="en", ip="x")
     notices = await mails(core, "elsewhere@example.com")
     assert [m.kind for m in notices] == ["invitation_existing"]
     assert "/invitation/" not in notices[0].body
     # An invitation accepted after the address got an account elsewhere is refused.
-    await team.invite(core, admin.id, email="race@example.com", language="en", ip="x")
+    await invite(core, admin.id, email="race@example.com", language="en", ip="x")
     link = await last_link(core, "race@example.com")
     await make_user(core, other, "race@example.com")
     assert (await client.post(link, ACCEPT)).status == 404
@@ -304,7 +305,7 @@ async def test_concurrent_role_changes_keep_the_rules(core: Core) -> None:
 
 
 async def test_concurrent_wrong_passwords_are_all_counted(client: PortalClient, core: Core) -> None:
-    from companion_server.accounts.services import LoginFailed, login
+    from companion_server.accounts.logins import LoginFailed, login
 
     company = await make_company(core)
     await make_user(core, company, "target@example.com")

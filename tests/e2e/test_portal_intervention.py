@@ -1,4 +1,4 @@
-"""A remote intervention in a real browser (issue 6, portal side, P13-P23).
+"""A remote intervention in a real browser (portal side, P13-P23).
 
 The portal runs as a process with a real SMTP server; a simulated Home Assistant (the
 protocol client of ``tests/companion/ha.py``) grants the window and answers every action.

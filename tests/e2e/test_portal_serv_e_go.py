@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from playwright.sync_api import Browser, expect
 import pytest
 
-from companion_server.accounts.services import create_admin
+from companion_server.accounts.operator import create_admin
 from companion_server.core import build_core
 from companion_server.settings import Settings
 from tests.companion import ha as sim

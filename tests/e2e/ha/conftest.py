@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from playwright.async_api import Browser, Page, async_playwright, expect
 import pytest
 
-from companion_server.accounts.services import create_admin
+from companion_server.accounts.operator import create_admin
 from tests.e2e.conftest_portal import CHROMIUM_ARGS, Mailbox
 from tests.integration.conftest import (
     allow_localhost,

@@ -1,4 +1,4 @@
-"""Issue 5 end to end, every piece real: the installer in Chromium, the homeowner in HA.
+"""Linking and monitoring end to end, all real: the installer in Chromium, the homeowner in HA.
 
 Register the box in the portal -> the validation code arrives by e-mail -> the homeowner
 links the installer in the integration's options -> the installer activates Serv-e-go ->

@@ -1,4 +1,4 @@
-"""Issue 6 end to end, every piece real: the installer in Chromium, the homeowner in HA.
+"""Remote service end to end, every piece real: the installer in Chromium, the homeowner in HA.
 
 The installer requests remote service in the portal -> the homeowner approves it in HA's
 repair flow (duration and kinds) -> the banner counts down -> the pencil changes the "my"
@@ -35,7 +35,7 @@ from playwright.async_api import Page, expect
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from sqlalchemy import select
 
-from box_simulator.box import CONTROLLERS_STATE
+from box_simulator.paired import CONTROLLERS_STATE
 from box_simulator.server import BoxSimulator
 from companion_server.hub import protocol
 from companion_server.models import Installation, PortalFrame, RemoteAction, RemoteWindow

@@ -1,0 +1,176 @@
+"""The products paired with the box: pairing, their states and the alerts they report."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+import uuid
+
+from . import errors
+from .device import Device, discrete_rssi, type_of_value
+from .events import EventSource
+from .scenario import DeviceSpec
+
+if TYPE_CHECKING:
+    from .scenario import Profile, StateValue
+
+PAIRING_SECONDS = 120.0
+CONTROLLERS_STATE = "core:PairedOneWayControllersState"
+REMOTE_ADDRESS_RE = re.compile(r"^[0-9A-Fa-f]{6,8}$")
+ALERT_TYPES = ("intrusion", "tamper", "smoke", "battery_low", "sensor_defect")
+
+
+class PairedDevices(EventSource):
+    """The box's paired products (the second layer of :class:`box_simulator.box.Box`).
+
+    The attributes are set by ``Box.__init__``.
+    """
+
+    pin: str
+    profiles: dict[str, Profile]
+    pairing_until: float | None
+    root_place_oid: str
+    places: dict[str, str]
+    devices: dict[str, Device]
+
+    def _place_oid(self, place: str | None) -> str:
+        if place is None:
+            return self.root_place_oid
+        return self.places.setdefault(
+            place, str(uuid.uuid5(uuid.NAMESPACE_URL, f"place:{self.pin}:{place}"))
+        )
+
+    def _add_device(self, spec: DeviceSpec) -> Device:
+        url = f"{spec.profile.protocol}://{self.pin}/{spec.address}"
+        if url in self.devices:
+            raise ValueError(f"device already paired: {url}")
+        states: dict[str, tuple[int, StateValue]] = {}
+        for name, (state_type, value) in spec.profile.states.items():
+            if name in spec.states:
+                value = spec.states[name]
+            elif isinstance(value, str):
+                value = value.format(label=spec.label)
+            states[name] = (state_type, value)
+        device = Device(
+            url=url,
+            label=spec.label,
+            profile=spec.profile,
+            place_oid=self._place_oid(spec.place),
+            states=states,
+        )
+        self.devices[url] = device
+        return device
+
+    def device(self, url: str) -> Device:
+        """Return a paired device or raise the box's error."""
+        try:
+            return self.devices[url]
+        except KeyError:
+            raise errors.no_such_device(url) from None
+
+    def set_states(self, url: str, values: dict[str, StateValue]) -> None:
+        """Change states of a device and emit DeviceStateChangedEvent."""
+        device = self.device(url)
+        changed = []
+        for name, value in values.items():
+            state_type = device.states[name][0] if name in device.states else type_of_value(value)
+            device.states[name] = (state_type, value)
+            changed.append({"name": name, "type": state_type, "value": value})
+        if changed:
+            self.emit("DeviceStateChangedEvent", deviceURL=url, deviceStates=changed)
+
+    def set_rssi(self, url: str, level: int) -> None:
+        """Change a device's radio level (io devices only)."""
+        device = self.device(url)
+        if "core:RSSILevelState" not in device.states:
+            raise ValueError(f"{url} has no radio level (not an io device)")
+        if not 0 <= level <= 100:
+            raise ValueError("radio level must be 0-100")
+        self.set_states(
+            url, {"core:RSSILevelState": level, "core:DiscreteRSSILevelState": discrete_rssi(level)}
+        )
+
+    def set_device_online(self, url: str, online: bool) -> None:
+        """Take a device offline or bring it back."""
+        device = self.device(url)
+        if device.available == online:
+            return
+        device.available = online
+        if "core:StatusState" in device.states:
+            self.set_states(url, {"core:StatusState": "available" if online else "unavailable"})
+        self.emit("DeviceAvailableEvent" if online else "DeviceUnavailableEvent", deviceURL=url)
+
+    def set_alert(self, url: str, alert: str, active: bool) -> None:
+        """Raise or clear an alert on a device, with the states a real sensor reports."""
+        device = self.device(url)
+        states: dict[str, StateValue] = {}
+        has = device.states.__contains__
+        if alert == "intrusion":
+            if has("core:IntrusionDetectedState"):
+                states["core:IntrusionDetectedState"] = active
+            if has("core:IntrusionState"):
+                states["core:IntrusionState"] = "detected" if active else "notDetected"
+            if has("core:ContactState"):
+                states["core:ContactState"] = "open" if active else "closed"
+            if has("core:OccupancyState"):
+                states["core:OccupancyState"] = "personInside" if active else "noPersonInside"
+        elif alert == "tamper" and has("core:AssemblyState"):
+            states["core:AssemblyState"] = "open" if active else "closed"
+        elif alert == "smoke" and has("core:SmokeState"):
+            states["core:SmokeState"] = "detected" if active else "notDetected"
+        elif alert == "battery_low" and has("core:BatteryState"):
+            states["core:BatteryState"] = "low" if active else "full"
+            if has("core:BatteryLevelState"):
+                states["core:BatteryLevelState"] = 8 if active else 100
+            if has("core:SensorDefectState"):
+                states["core:SensorDefectState"] = "lowBattery" if active else "noDefect"
+        elif alert == "sensor_defect" and has("core:SensorDefectState"):
+            states["core:SensorDefectState"] = "maintenanceRequired" if active else "noDefect"
+        if alert not in ALERT_TYPES:
+            raise ValueError(f"unknown alert type {alert!r}; one of {', '.join(ALERT_TYPES)}")
+        if not states:
+            raise ValueError(f"{device.label} cannot report {alert}")
+        self.set_states(url, states)
+
+    def _remote(self, address: str, label: str | None = None) -> Device:
+        """Return the io remote with this address, pairing it with the box if new."""
+        url = f"io://{self.pin}/{address}"
+        if url in self.devices:
+            return self.devices[url]
+        return self.pair(
+            DeviceSpec(
+                profile=self.profiles["io_remote"],
+                address=address,
+                label=label or f"Remote {address}",
+            )
+        )
+
+    def _pair_controller(self, device: Device, address: str, paired: bool) -> None:
+        """Pair (or unpair) a one-way remote control with an actuator."""
+        remote = self._remote(address)
+        current = device.state(CONTROLLERS_STATE)
+        controllers = [c for c in current if c != remote.url] if isinstance(current, list) else []
+        if paired:
+            controllers.append(remote.url)
+        self.set_states(device.url, {CONTROLLERS_STATE: controllers})
+
+    def press_remote(self, address: str, label: str | None = None) -> Device:
+        """The customer presses PROG on a remote while the box listens (discover1WayController)."""
+        if self.pairing_until is None or self.clock() > self.pairing_until:
+            raise ValueError("the box is not in pairing mode (run discover1WayController first)")
+        if not REMOTE_ADDRESS_RE.match(address):
+            raise ValueError("a remote address is 6 to 8 hexadecimal digits")
+        self.pairing_until = None
+        return self._remote(address, label)
+
+    def pair(self, spec: DeviceSpec) -> Device:
+        """Pair a new device and announce it."""
+        device = self._add_device(spec)
+        self.emit("DeviceCreatedEvent", deviceURL=device.url)
+        return device
+
+    def unpair(self, url: str) -> None:
+        """Remove a device and announce it."""
+        self.device(url)
+        del self.devices[url]
+        self.emit("DeviceRemovedEvent", deviceURL=url)

@@ -1,0 +1,56 @@
+"""Looking a user up, and what users change of themselves: name, language (O11)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from companion_server.accounts.validation import require_language, require_text
+from companion_server.errors import NotFound, ValidationFailed
+from companion_server.i18n import LANGUAGES
+from companion_server.models import Company, User
+from companion_server.security.audit import Event, record
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
+
+
+async def user_by_email(db: AsyncSession, email: str) -> User | None:
+    """The user with this (normalized) address."""
+    user: User | None = await db.scalar(select(User).where(User.email == email))
+    return user
+
+
+async def update_profile(core: Core, user_id: int, *, name: str, language: str, ip: str) -> User:
+    """Change one's name and language (the e-mail address is changed by support only)."""
+    errors: dict[str, str] = {}
+    name = require_text(name, "name", "Enter your name.", errors)
+    language = require_language(language, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    async with core.tx() as db:
+        user = await db.get(User, user_id)
+        if user is None:
+            raise NotFound()
+        user.name = name
+        user.language = language
+        await record(db, core.now(), Event.PROFILE_CHANGED, actor=user, ip=ip)
+        return user
+
+
+async def company_name(core: Core, company_id: int) -> str:
+    """The name of a company."""
+    async with core.tx() as db:
+        company = await db.get(Company, company_id)
+        return company.name if company else ""
+
+
+async def set_language(core: Core, user_id: int, language: str) -> None:
+    """Remember a logged-in user's language choice."""
+    if language not in LANGUAGES:
+        raise ValidationFailed({"language": "Choose one of the offered languages."})
+    async with core.tx() as db:
+        await db.execute(update(User).where(User.id == user_id).values(language=language))

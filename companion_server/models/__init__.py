@@ -1,0 +1,77 @@
+"""The portal's tables (SQLAlchemy 2 declarative ORM), one module per area.
+
+Every model is imported and listed here, not only in its own module: importing any model
+then loads all of them, so SQLAlchemy's mapper registry is complete (relationships name
+their classes as strings, resolved when the mappers configure) and ``Base.metadata`` holds
+every table for Alembic. Importers keep using ``from companion_server.models import X``.
+
+Later features add their own tables and columns through new Alembic revisions in
+``companion_server/migrations/versions``; :func:`tests.companion.test_migrations` checks that
+the models and the migrations agree.
+"""
+
+from companion_server.models.accounts import (
+    Company,
+    Invitation,
+    LockReason,
+    Role,
+    Session,
+    TokenKind,
+    UnknownAddressFailures,
+    User,
+    UserToken,
+)
+from companion_server.models.base import Base
+from companion_server.models.frames import PortalFrame, ReceivedFrame
+from companion_server.models.installations import (
+    Installation,
+    InstallationAssignment,
+    InstallationLink,
+    Registration,
+    RegistrationStatus,
+)
+from companion_server.models.interventions import InterventionEntry, RemoteAction, RemoteWindow
+from companion_server.models.mail import OutboxMessage
+from companion_server.models.monitoring import (
+    Alert,
+    AlertSetting,
+    Device,
+    InstallationState,
+    Monitoring,
+    RadioSample,
+)
+from companion_server.models.retention import RetentionMark
+from companion_server.models.security import AuditEvent, RateLimitCounter
+
+__all__ = [
+    "Alert",
+    "AlertSetting",
+    "AuditEvent",
+    "Base",
+    "Company",
+    "Device",
+    "Installation",
+    "InstallationAssignment",
+    "InstallationLink",
+    "InstallationState",
+    "InterventionEntry",
+    "Invitation",
+    "LockReason",
+    "Monitoring",
+    "OutboxMessage",
+    "PortalFrame",
+    "RadioSample",
+    "RateLimitCounter",
+    "ReceivedFrame",
+    "Registration",
+    "RegistrationStatus",
+    "RemoteAction",
+    "RemoteWindow",
+    "RetentionMark",
+    "Role",
+    "Session",
+    "TokenKind",
+    "UnknownAddressFailures",
+    "User",
+    "UserToken",
+]
