@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -11,7 +11,28 @@ from .errors import BoxError
 from .scenario import DeviceSpec
 
 if TYPE_CHECKING:
-    from .server import BoxSimulator
+    from .box import Box
+    from .scenario import Profile
+
+
+class BoxSimulator(Protocol):
+    """What the control API drives (``server.BoxSimulator``; no import back to the server)."""
+
+    box: Box
+    profiles: dict[str, Profile]
+    tokens: set[str]
+    online: bool
+    reboot_seconds: float
+
+    async def set_online(self, online: bool) -> None:
+        """Make the box's API reachable or not."""
+
+    def reboot(self, seconds: float) -> None:
+        """Reboot in the background."""
+
+    def next_address(self) -> str:
+        """A fresh io address for a newly paired device."""
+
 
 SIMULATOR_KEY: web.AppKey[BoxSimulator] = web.AppKey("simulator")
 
