@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 import aiohttp_jinja2
 
-from companion_server.core import Core
+from companion_server.app_keys import CORE
 from companion_server.db import is_busy
 from companion_server.errors import Forbidden, NotFound, RateLimited, RuleViolation, ServiceError
 from companion_server.i18n import LANGUAGE_NAMES, LANGUAGES, N_, negotiate, normalize, translator
@@ -30,11 +30,11 @@ from companion_server.security.sessions import LoadedSession, load_session
 from companion_server.security.tokens import new_token
 
 if TYPE_CHECKING:
+    from companion_server.core import Core
     from companion_server.models import User
 
 LOGGER = logging.getLogger(__name__)
 
-CORE: web.AppKey[Core] = web.AppKey("core", Core)
 VISITOR = "companion_visitor"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

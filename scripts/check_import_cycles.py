@@ -10,6 +10,7 @@ Usage: ``python scripts/check_import_cycles.py [package ...]`` (default: all thr
 from __future__ import annotations
 
 from collections import deque
+import itertools
 from pathlib import Path
 import sys
 
@@ -88,7 +89,7 @@ def shortest_cycle(graph: grimp.ImportGraph, start: str, group: set[str]) -> lis
 def describe(graph: grimp.ImportGraph, cycle: list[str]) -> str:
     """``a -> b (line 3) -> a (line 9)``."""
     parts = [cycle[0]]
-    for importer, imported in zip(cycle, cycle[1:], strict=False):
+    for importer, imported in itertools.pairwise(cycle):
         lines = sorted(
             d["line_number"] for d in graph.get_import_details(importer=importer, imported=imported)
         )
@@ -100,7 +101,10 @@ def describe(graph: grimp.ImportGraph, cycle: list[str]) -> str:
 def main(packages: list[str]) -> int:
     """Print every cycle of ``packages``; 1 if there is one."""
     graph = grimp.build_graph(
-        *packages, include_external_packages=False, exclude_type_checking_imports=False
+        *packages,
+        include_external_packages=False,
+        exclude_type_checking_imports=False,
+        cache_dir=None,
     )
     cycles: dict[tuple[str, ...], list[str]] = {}
     for group in strongly_connected(graph):

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
 from companion_server.hub import protocol
 from companion_server.installations.services import Person, _assignees, visible_installation
+from companion_server.journal import log
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Alert,
@@ -33,7 +34,7 @@ from companion_server.models import (
     RegistrationStatus,
     User,
 )
-from companion_server.registration.services import ALERT_TYPES, log
+from companion_server.registration.services import ALERT_TYPES
 from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
