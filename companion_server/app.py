@@ -27,6 +27,14 @@ from companion_server.interventions import (
     views as intervention_views,
 )
 from companion_server.mail import worker
+from companion_server.middlewares import (
+    busy_middleware,
+    csrf_middleware,
+    error_middleware,
+    headers_middleware,
+    proxy_middleware,
+    visitor_middleware,
+)
 from companion_server.models import Company, Invitation, User, UserToken
 from companion_server.monitoring import (
     handlers as monitoring_handlers,
@@ -39,14 +47,6 @@ from companion_server.registration import (
 )
 from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
-from companion_server.web import (
-    busy_middleware,
-    csrf_middleware,
-    error_middleware,
-    headers_middleware,
-    proxy_middleware,
-    visitor_middleware,
-)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
