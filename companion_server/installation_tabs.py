@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from companion_server.interventions import templating
 from companion_server.interventions.windows import status as remote_status
 from companion_server.monitoring import services
 from companion_server.monitoring.labels import (
@@ -37,4 +38,5 @@ async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
         "monitoring_labels": MONITORING_LABELS,
         "alert_labels": ALERT_LABELS,
         "log_labels": LOG_LABELS,
+        **templating.HELPERS,
     }

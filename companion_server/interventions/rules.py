@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 import json
 from typing import TYPE_CHECKING, Any, Final
-import uuid
 
 from companion_server.i18n import N_
 
@@ -112,8 +111,3 @@ def reason_label(reason: str | None) -> str:
 def pairable(device: Device) -> bool:
     """A product a remote control can drive: an io product that moves or switches."""
     return device.protocol == "io" and device.ui_class in PAIRABLE_UI_CLASSES
-
-
-def new_action_id() -> str:
-    """A fresh action id for a form (sent back once; a replay is refused)."""
-    return str(uuid.uuid4())

@@ -6,7 +6,7 @@ checks each action once more on its own clock.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -14,7 +14,8 @@ from companion_server.errors import ValidationFailed
 from companion_server.installation_tabs import tab_context
 from companion_server.interventions import commands, windows
 from companion_server.interventions.codes import UnreadableCode, parse_scan
-from companion_server.interventions.rules import MAX_HOURS, new_action_id, pairable
+from companion_server.interventions.rules import MAX_HOURS, pairable
+from companion_server.interventions.templating import commands_for, new_action_id
 from companion_server.parsing import parse_id, parse_int
 from companion_server.web import (
     core_of,
@@ -27,9 +28,6 @@ from companion_server.web import (
     redirect,
     render,
 )
-
-if TYPE_CHECKING:
-    from companion_server.models import Device
 
 routes = web.RouteTableDef()
 
@@ -141,29 +139,6 @@ async def _wizard(
         }
     )
     return render(request, "interventions/pair.html", context, status=status)
-
-
-def commands_for(device: Device) -> list[str]:
-    """The live control page's buttons for a product."""
-    ui_class = device.ui_class or ""
-    if any(
-        word in ui_class
-        for word in (
-            "Shutter",
-            "Blind",
-            "Screen",
-            "Awning",
-            "Curtain",
-            "Pergola",
-            "Window",
-            "Gate",
-            "Door",
-        )
-    ) and ui_class not in ("ContactSensor",):
-        return ["open", "stop", "close", "my"] if device.protocol in ("io", "rts") else []
-    if "Light" in ui_class or "OnOff" in ui_class or "Plug" in ui_class:
-        return ["on", "off"]
-    return []
 
 
 def _is_remote(device: Any) -> bool:

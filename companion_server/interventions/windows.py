@@ -25,16 +25,10 @@ from companion_server.interventions.rules import (
     KINDS,
     MAX_HOURS,
     OPEN,
-    PARAMETER_LABELS,
-    Editable,
-    editable,
-    new_action_id,
-    reason_label,
 )
 from companion_server.journal import log
 from companion_server.mail.outbox import MailKind
 from companion_server.models import (
-    Device,
     Installation,
     InstallationState,
     Monitoring,
@@ -79,32 +73,6 @@ class WindowView:
     def allows(self, kind: str) -> bool:
         """Whether ``kind`` is granted in the open window."""
         return self.window is not None and kind in self.kinds
-
-    # For the templates (the banner, the pencils of the Devices tab).
-    @staticmethod
-    def editable(device: Device) -> Editable:
-        """What may be changed on ``device``."""
-        return editable(device)
-
-    @staticmethod
-    def reason_label(reason: str | None) -> str:
-        """The message id of a read-only reason."""
-        return reason_label(reason)
-
-    @staticmethod
-    def kind_label(kind: str) -> str:
-        """The message id of an action kind."""
-        return KIND_LABELS.get(kind, kind)
-
-    @staticmethod
-    def parameter_label(key: str) -> str:
-        """The message id of a parameter."""
-        return PARAMETER_LABELS.get(key, key)
-
-    @staticmethod
-    def new_action_id() -> str:
-        """A fresh action id for a form."""
-        return new_action_id()
 
     def seconds_left(self, now: datetime) -> int:
         """Whole seconds until the window ends."""
