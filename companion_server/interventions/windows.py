@@ -151,6 +151,7 @@ async def _monitored(db: AsyncSession, actor: User, installation_id: int) -> Ins
 
 
 async def notify(core: Core, installation_id: int) -> None:
+    """After the transaction: send the queued frames, refresh the installation's pages."""
     hub = core.hub
     if hub is not None:
         await hub.frames_pending(installation_id)
