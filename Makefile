@@ -47,6 +47,8 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_import_cycles.py
 
 test-oldest: venv
 	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(PYTEST_ARGS)

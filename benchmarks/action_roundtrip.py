@@ -46,11 +46,11 @@ import pytest  # noqa: E402
 
 from benchmarks.figures import report  # noqa: E402
 from companion_server.app import create_app  # noqa: E402
+from companion_server.app_keys import CORE  # noqa: E402
 from companion_server.core import Core  # noqa: E402
 from companion_server.models import Role  # noqa: E402
 from companion_server.registration.services import register_box  # noqa: E402
 from companion_server.settings import Settings  # noqa: E402
-from companion_server.web import CORE  # noqa: E402
 from tests.companion import ha as sim  # noqa: E402
 from tests.companion.ha import HomeAssistant  # noqa: E402
 from tests.companion.helpers import (  # noqa: E402
@@ -174,7 +174,8 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
     from homeassistant.helpers import issue_registry as ir
     from sqlalchemy import select
 
-    from companion_server.interventions import services
+    from companion_server.app_keys import HUB
+    from companion_server.interventions import commands, rules
     from companion_server.models import Device, RemoteWindow
     from companion_server.monitoring.services import request_monitoring
     from companion_server.registration.services import seed_registration
@@ -212,7 +213,8 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     core: Core = server.app[CORE]
     recorded: dict[str, asyncio.Future[float]] = {}
-    original = services.on_action_result
+    frames = server.app[HUB].frames
+    original = frames.handlers["action_result"]
 
     async def timed(ctx: Any) -> None:
         await original(ctx)
@@ -220,7 +222,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
         if future is not None and not future.done():
             future.set_result(time.perf_counter())
 
-    services.on_action_result = timed  # type: ignore[assignment]
+    frames.handlers["action_result"] = timed
     try:
         reg = await seed_registration(core, pin=REAL_PIN, company_name="Bench Installers")
         flow = await hass.config_entries.options.async_init(entry.entry_id)
@@ -236,7 +238,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
         async def shutter_editable() -> int | None:
             async with core.tx() as db:
                 device = await db.scalar(select(Device).where(Device.url == SHUTTER))
-            if device is None or "label" not in services.editable(device).parameters:
+            if device is None or "label" not in rules.editable(device).parameters:
                 return None
             return device.id
 
@@ -253,9 +255,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
         async def window_open() -> bool:
             async with core.tx() as db:
                 return (
-                    await db.scalar(
-                        select(RemoteWindow.id).where(RemoteWindow.state == services.OPEN)
-                    )
+                    await db.scalar(select(RemoteWindow.id).where(RemoteWindow.state == rules.OPEN))
                 ) is not None
 
         await until(window_open, "the window on the portal")
@@ -265,7 +265,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
             future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
             recorded[action_id] = future
             start = time.perf_counter()
-            await services.change_parameter(
+            await commands.change_parameter(
                 core,
                 reg.actor_id,
                 reg.installation_id,
@@ -284,7 +284,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
         )
         report("portal -> HA -> box -> portal", trip, 30)
     finally:
-        services.on_action_result = original  # type: ignore[assignment]
+        frames.handlers["action_result"] = original
         await server.close()
 
 

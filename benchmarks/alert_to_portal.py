@@ -49,10 +49,10 @@ async def _measure(hass: Any, tmp_path: Path, alerts: int) -> None:
 
     from box_simulator.server import BoxSimulator
     from companion_server.app import create_app
+    from companion_server.app_keys import CORE
     from companion_server.monitoring.services import request_monitoring
     from companion_server.registration.services import seed_registration
     from companion_server.settings import Settings
-    from companion_server.web import CORE
     from custom_components.somfy_pro.const import DOMAIN
     from custom_components.somfy_pro.portal import MONITORING_GRANTED, async_link
 

@@ -16,19 +16,18 @@ from sqlalchemy import delete, select
 
 from companion_server import pages, retention
 from companion_server.accounts import views as account_views
+from companion_server.app_keys import CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
-from companion_server.hub import api as hub_api
+from companion_server.hub import api as hub_api, channel_frames
+from companion_server.hub.dispatch import FrameRegistry
 from companion_server.installations import views as installation_views
-from companion_server.interventions import views as intervention_views
+from companion_server.interventions import (
+    handlers as intervention_handlers,
+    views as intervention_views,
+)
 from companion_server.mail import worker
-from companion_server.models import Company, Invitation, User, UserToken
-from companion_server.monitoring import views as monitoring_views
-from companion_server.registration import views as registration_views
-from companion_server.security import ratelimit, sessions
-from companion_server.team import views as team_views
-from companion_server.web import (
-    CORE,
+from companion_server.middlewares import (
     busy_middleware,
     csrf_middleware,
     error_middleware,
@@ -36,6 +35,18 @@ from companion_server.web import (
     proxy_middleware,
     visitor_middleware,
 )
+from companion_server.models import Company, Invitation, User, UserToken
+from companion_server.monitoring import (
+    handlers as monitoring_handlers,
+    views as monitoring_views,
+)
+from companion_server.registration import (
+    api as registration_api,
+    handlers as registration_handlers,
+    views as registration_views,
+)
+from companion_server.security import ratelimit, sessions
+from companion_server.team import views as team_views
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -46,8 +57,20 @@ LOGGER = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).parent
 MAINTENANCE_SECONDS = 600
 
-MAIL_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("mail_worker", asyncio.Task)
-RETENTION_JOB: web.AppKey[asyncio.Task[None]] = web.AppKey("retention_job", asyncio.Task)
+
+def frame_registry() -> FrameRegistry:
+    """Every frame Home Assistant sends, with the area that handles it.
+
+    The order of registration is the order in which the areas follow a ``hello``.
+    """
+    registry = FrameRegistry()
+    channel_frames.register(registry)
+    monitoring_handlers.register(registry)
+    intervention_handlers.register(registry)
+    registration_handlers.register(registry)
+    if missing := registry.missing():
+        raise RuntimeError(f"no handler for the frames {sorted(missing)}")
+    return registry
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -66,6 +89,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         client_max_size=256 * 1024,
     )
     app[CORE] = build_core(settings, clock)
+    app[FRAMES] = frame_registry()
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("companion_server", "templates"),
@@ -79,6 +103,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(installation_views.routes)
     app.add_routes(monitoring_views.routes)
     app.add_routes(intervention_views.routes)
+    app.add_routes(registration_api.routes)
     app.add_routes(hub_api.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)

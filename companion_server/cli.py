@@ -21,13 +21,13 @@ from aiohttp import web
 from companion_server import __version__
 from companion_server.accounts.operator import create_admin, lock_account
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_file
 from companion_server.core import build_core
 from companion_server.db import current_revision, migrate
 from companion_server.demo import seed_demo
 from companion_server.errors import ValidationFailed
 from companion_server.settings import DEFAULT_DATA_DIR, Settings, SettingsError, ensure_secret_key
-from companion_server.web import CORE
 
 LOGGER = logging.getLogger("companion_server")
 

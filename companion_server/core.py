@@ -19,7 +19,7 @@ from companion_server.db import create_engine
 from companion_server.security.passwords import PasswordHasher
 
 if TYPE_CHECKING:
-    from companion_server.hub.hub import Hub
+    from companion_server.notifier import Notifier
     from companion_server.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -43,7 +43,7 @@ class Core:
     clock: Clock = utcnow
     mail_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # The Home Assistant hub of a running app (None in the CLI and plain service calls).
-    hub: Hub | None = None
+    hub: Notifier | None = None
 
     def now(self) -> datetime:
         """The current time (tests move a fake clock)."""

@@ -16,11 +16,10 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE, HUB
 from companion_server.core import Core
-from companion_server.hub.api import HUB
 from companion_server.models import InstallationState
 from companion_server.settings import Settings
-from companion_server.web import CORE
 
 
 def free_port() -> int:

@@ -1,8 +1,9 @@
-"""The Home Assistant API (``docs/architecture.md``): link, unlink and the WebSocket channel.
+"""The WebSocket channel of a linked Home Assistant (``GET /api/v1/ws``, docs/architecture.md).
 
-JSON in, JSON out; no cookies and no CSRF token (the visitor and CSRF middlewares skip
-``/api/``): the link endpoint is protected by the code, the PIN and rate limits, the others
-by the installation's bearer token.
+Authenticated by the installation's bearer token (no cookies, no CSRF token: the visitor and
+CSRF middlewares skip ``/api/``). Every frame goes through the registry of frame handlers
+(``hub.dispatch``) that the app factory wired; ``device_update`` while monitoring is known
+granted goes to the telemetry writer first.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy.exc import IntegrityError
 
+from companion_server.app_keys import CORE, FRAMES, HUB
 from companion_server.db import is_busy
-from companion_server.errors import RateLimited
 from companion_server.hub import protocol
+from companion_server.hub.auth import authenticate, bearer
+from companion_server.hub.dispatch import Outcome
 from companion_server.hub.hub import Connection, Hub
-from companion_server.monitoring import frames
-from companion_server.registration import services
+from companion_server.hub.presence import connection_changed
 from companion_server.web import core_of
 
 LOGGER = logging.getLogger(__name__)
 
-HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
 HEARTBEAT_SECONDS = 30.0
 # Larger messages are refused by aiohttp (close 1009); up to this size they get an error.
 HARD_MAX_MESSAGE = 256 * 1024
@@ -32,74 +33,15 @@ HARD_MAX_MESSAGE = 256 * 1024
 routes = web.RouteTableDef()
 
 
-def _json(status: int, body: dict[str, Any], **headers: str) -> web.Response:
-    return web.json_response(body, status=status, headers=headers or None)
-
-
-def bearer(request: web.Request) -> str:
-    """The bearer token of a request ("" when none)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
-def _client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
-@routes.post("/api/v1/link")
-async def link(request: web.Request) -> web.StreamResponse:
-    """Exchange a validation code and the box PIN for an installation token."""
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        return _json(400, {"error": "invalid_request"})
-    if not isinstance(body, dict):
-        return _json(400, {"error": "invalid_request"})
-    fields = {k: body.get(k) for k in ("code", "pin", "instance_id", "name")}
-    if not all(isinstance(fields[k], str) for k in ("code", "pin")):
-        return _json(400, {"error": "invalid_request"})
-    for key in ("instance_id", "name"):
-        if not isinstance(fields[key], str):
-            fields[key] = ""
-    try:
-        result = await services.link(
-            core_of(request),
-            code=str(fields["code"])[:100],
-            pin=str(fields["pin"])[:40],
-            instance_id=str(fields["instance_id"]),
-            name=str(fields["name"]),
-            ip=_client_ip(request),
-        )
-    except services.LinkRefused:
-        return _json(400, {"error": "invalid_code"})
-    except RateLimited as err:
-        return _json(429, {"error": "rate_limited"}, **{"Retry-After": str(err.retry_after)})
-    return _json(
-        200,
-        {
-            "installation_id": result.installation_id,
-            "token": result.token,
-            "company": {"id": result.company_id, "name": result.company_name},
-        },
-    )
-
-
-@routes.post("/api/v1/unlink")
-async def unlink(request: web.Request) -> web.StreamResponse:
-    """Home Assistant forgets the link; the token stops working at once."""
-    installation_id = await services.unlink_by_token(core_of(request), bearer(request))
-    if installation_id is None:
-        return _json(401, {"error": "invalid_token"}, **{"WWW-Authenticate": "Bearer"})
-    return web.Response(status=204)
-
-
 @routes.get("/api/v1/ws")
 async def channel(request: web.Request) -> web.StreamResponse:
     """The WebSocket of one linked installation (a new connection replaces the old one)."""
     core = core_of(request)
-    auth = await services.authenticate(core, bearer(request))
+    auth = await authenticate(core, bearer(request))
     if auth is None:
-        return _json(401, {"error": "invalid_token"}, **{"WWW-Authenticate": "Bearer"})
+        return web.json_response(
+            {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
     hub = request.app[HUB]
     ws = web.WebSocketResponse(
         heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False
@@ -138,7 +80,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
 
 async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) -> None:
     try:
-        await frames.connection_changed(hub.core, installation_id, link_id, False)
+        await connection_changed(hub.core, installation_id, link_id, False)
         await hub.changed(installation_id)
     except Exception:
         LOGGER.exception("Installation %s: cannot record the disconnection", installation_id)
@@ -161,12 +103,12 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
                 conn.link_id, conn.installation_id, frame, conn.contact_at
             )
         if outcome is None:
-            outcome = await frames.apply_frame(
+            outcome = await hub.frames.apply(
                 hub.core, conn.link_id, conn.installation_id, frame, conn.snapshot
             )
     except IntegrityError:
         # The same frame recorded at the same moment through another connection.
-        outcome = frames.Outcome(
+        outcome = Outcome(
             replies=[protocol.ack_frame(frame.id)] if frame.type in protocol.ACKED else []
         )
     except Exception as err:
@@ -204,10 +146,8 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
 
 async def hub_context(app: web.Application) -> Any:
     """cleanup_ctx: start the hub (and its bus) with the app, close it on shutdown."""
-    from companion_server.web import CORE
-
     core = app[CORE]
-    hub = Hub(core)
+    hub = Hub(core, app[FRAMES])
     await hub.start()
     app[HUB] = hub
     core.hub = hub

@@ -23,8 +23,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from companion_server.hub import outbox, protocol
+from companion_server.hub.dispatch import SnapshotParts
+from companion_server.hub.telemetry import TelemetryWriter
 from companion_server.models import InstallationState
-from companion_server.monitoring.frames import SnapshotParts, TelemetryWriter
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from companion_server.core import Core
+    from companion_server.hub.dispatch import FrameRegistry
 
 LOGGER = logging.getLogger(__name__)
 
@@ -184,11 +186,18 @@ class PostgresBus:
 
 
 class Hub:
-    """Live connections, browser watchers, and the bus between portal instances."""
+    """Live connections, browser watchers, and the bus between portal instances.
 
-    def __init__(self, core: Core) -> None:
-        """Create the hub of one process (the bus starts with :meth:`start`)."""
+    Implements :class:`companion_server.notifier.Notifier` for the services.
+    """
+
+    def __init__(self, core: Core, frames: FrameRegistry) -> None:
+        """Create the hub of one process (the bus starts with :meth:`start`).
+
+        ``frames``: the handlers of Home Assistant's frames, registered by the areas.
+        """
         self.core = core
+        self.frames = frames
         self.connections: dict[int, Connection] = {}
         self.watchers: dict[int, set[asyncio.Queue[str]]] = {}
         self.handlers: set[asyncio.Task[Any]] = set()

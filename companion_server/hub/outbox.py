@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import delete, or_, select
 
 from companion_server.hub import protocol
+from companion_server.journal import log
 from companion_server.models import Installation, PortalFrame, RemoteAction
-from companion_server.registration.services import log
 
 if TYPE_CHECKING:
     from datetime import datetime, timedelta

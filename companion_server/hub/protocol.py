@@ -9,12 +9,22 @@ Values are checked strictly: ``true`` is not a number, ``1`` is not a boolean.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 import json
 from typing import Any, Final
 import uuid
 
 import voluptuous as vol
+
+from companion_server.hub.frame_values import (
+    Bool,
+    Int,
+    Str,
+    bounded_text,
+    finite_number,
+    iso_time,
+    json_value,
+    uuid_string,
+)
 
 VERSION: Final = 1
 MAX_FRAME_BYTES: Final = 64 * 1024
@@ -93,79 +103,10 @@ class Frame:
     payload: dict[str, Any]
 
 
-def _strict(kind: type) -> Any:
-    def check(value: Any) -> Any:
-        if type(value) is not kind:
-            raise vol.Invalid(f"expected {kind.__name__}")
-        return value
-
-    return check
-
-
-Str = _strict(str)
-Bool = _strict(bool)
-Int = _strict(int)
-
-
-def _text(max_length: int) -> Any:
-    return vol.All(Str, vol.Length(max=max_length))
-
-
-def _number(value: Any) -> Any:
-    if type(value) not in (int, float) or value != value or value in (float("inf"), -float("inf")):
-        raise vol.Invalid("expected a number")
-    return value
-
-
-def _uuid(value: Any) -> str:
-    """A UUID in its usual 36-character form (returned as sent: acks echo it)."""
-    if type(value) is not str or len(value) != 36:
-        raise vol.Invalid("expected a UUID")
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError as err:
-        raise vol.Invalid("expected a UUID") from err
-    if str(parsed) != value.lower():
-        raise vol.Invalid("expected a UUID")
-    return value
-
-
 def _part_in_range(payload: dict[str, Any]) -> dict[str, Any]:
     if payload.get("part", 0) >= payload.get("parts", 1):
         raise vol.Invalid("part must be less than parts")
     return payload
-
-
-def _timestamp(value: Any) -> datetime:
-    if type(value) is not str or len(value) > 40:
-        raise vol.Invalid("expected an ISO 8601 time")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise vol.Invalid("expected an ISO 8601 time") from err
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError) as err:
-        raise vol.Invalid("time out of range") from err
-
-
-def _json_value(depth: int = 0) -> Any:
-    def check(value: Any) -> Any:
-        if value is None or type(value) in (str, bool, int):
-            return value
-        if type(value) is float:
-            return _number(value)
-        if depth >= 4:
-            raise vol.Invalid("nested too deep")
-        if type(value) is list:
-            return [_json_value(depth + 1)(item) for item in value]
-        if type(value) is dict:
-            return {_text(100)(k): _json_value(depth + 1)(v) for k, v in value.items()}
-        raise vol.Invalid("unexpected value")
-
-    return check
 
 
 # The longest texts of a device the portal takes (Home Assistant cuts longer ones).
@@ -180,11 +121,11 @@ DEVICE_TEXT_LIMITS: Final = {
     "firmware": 100,
 }
 OPT_BOOL = vol.Any(None, Bool)
-OPT_TEXT = vol.Any(None, _text(DEVICE_TEXT_LIMITS["label"]))
+OPT_TEXT = vol.Any(None, bounded_text(DEVICE_TEXT_LIMITS["label"]))
 
 
 def _opt_text(field: str) -> Any:
-    return vol.Any(None, _text(DEVICE_TEXT_LIMITS[field]))
+    return vol.Any(None, bounded_text(DEVICE_TEXT_LIMITS[field]))
 
 
 DEVICE_FIELDS: dict[Any, Any] = {
@@ -192,16 +133,18 @@ DEVICE_FIELDS: dict[Any, Any] = {
     vol.Optional("protocol"): _opt_text("protocol"),
     vol.Optional("ui_class"): _opt_text("ui_class"),
     vol.Optional("online"): OPT_BOOL,
-    vol.Optional("rssi"): vol.Any(None, vol.All(_number, vol.Range(min=0, max=100))),
+    vol.Optional("rssi"): vol.Any(None, vol.All(finite_number, vol.Range(min=0, max=100))),
     vol.Optional("rssi_level"): _opt_text("rssi_level"),
-    vol.Optional("battery"): vol.Any(None, _text(DEVICE_TEXT_LIMITS["battery"]), _number),
+    vol.Optional("battery"): vol.Any(
+        None, bounded_text(DEVICE_TEXT_LIMITS["battery"]), finite_number
+    ),
     vol.Optional("defect"): _opt_text("defect"),
     # A cover's closure in percent (0 open, 100 closed).
     vol.Optional("position"): vol.Any(None, vol.All(Int, vol.Range(min=0, max=100))),
-    vol.Optional("editable"): _json_value(),
+    vol.Optional("editable"): json_value(),
 }
 DEVICE = vol.Schema(
-    {vol.Required("url"): _text(DEVICE_TEXT_LIMITS["url"]), **DEVICE_FIELDS},
+    {vol.Required("url"): bounded_text(DEVICE_TEXT_LIMITS["url"]), **DEVICE_FIELDS},
     extra=vol.REMOVE_EXTRA,
 )
 BOX = vol.Schema(
@@ -214,15 +157,15 @@ BOX = vol.Schema(
     extra=vol.REMOVE_EXTRA,
 )
 WINDOW = vol.Schema(
-    {vol.Required("until"): _timestamp, vol.Required("kinds"): [_text(40)]},
+    {vol.Required("until"): iso_time, vol.Required("kinds"): [bounded_text(40)]},
     extra=vol.REMOVE_EXTRA,
 )
 
 PAYLOADS: dict[str, vol.Schema] = {
     "hello": vol.Schema(
         {
-            vol.Required("integration_version"): _text(40),
-            vol.Required("pin"): _text(20),
+            vol.Required("integration_version"): bounded_text(40),
+            vol.Required("pin"): bounded_text(20),
             vol.Required("monitoring"): Bool,
             vol.Optional("window"): vol.Any(None, WINDOW),
         },
@@ -237,7 +180,7 @@ PAYLOADS: dict[str, vol.Schema] = {
                         [DEVICE], vol.Length(max=MAX_SNAPSHOT_PART_DEVICES)
                     ),
                     # A snapshot in parts: all three, or none for a snapshot in one frame.
-                    vol.Inclusive("snapshot_id", "parts"): _uuid,
+                    vol.Inclusive("snapshot_id", "parts"): uuid_string,
                     vol.Inclusive("part", "parts"): vol.All(
                         Int, vol.Range(min=0, max=MAX_SNAPSHOT_PARTS - 1)
                     ),
@@ -252,7 +195,7 @@ PAYLOADS: dict[str, vol.Schema] = {
     ),
     "device_update": vol.Schema(
         {
-            vol.Required("url"): _text(DEVICE_TEXT_LIMITS["url"]),
+            vol.Required("url"): bounded_text(DEVICE_TEXT_LIMITS["url"]),
             vol.Required("changes"): vol.Schema(DEVICE_FIELDS, extra=vol.REMOVE_EXTRA),
         },
         extra=vol.REMOVE_EXTRA,
@@ -264,42 +207,42 @@ PAYLOADS: dict[str, vol.Schema] = {
             vol.Optional("device_label"): OPT_TEXT,
             vol.Required("type"): vol.All(Str, vol.Length(min=1, max=40)),
             vol.Required("active"): Bool,
-            vol.Required("at"): _timestamp,
+            vol.Required("at"): iso_time,
         },
         extra=vol.REMOVE_EXTRA,
     ),
     "consent": vol.Schema(
         {
-            vol.Optional("request_id"): vol.Any(None, _text(36)),
+            vol.Optional("request_id"): vol.Any(None, bounded_text(36)),
             vol.Required("monitoring"): vol.All(Str, vol.In(CONSENT_STATES)),
         },
         extra=vol.REMOVE_EXTRA,
     ),
     "window": vol.Schema(
         {
-            vol.Optional("request_id"): vol.Any(None, _text(36)),
+            vol.Optional("request_id"): vol.Any(None, bounded_text(36)),
             vol.Required("state"): vol.All(Str, vol.In(WINDOW_STATES)),
-            vol.Optional("until"): vol.Any(None, _timestamp),
-            vol.Optional("kinds"): vol.Any(None, [_text(40)]),
+            vol.Optional("until"): vol.Any(None, iso_time),
+            vol.Optional("kinds"): vol.Any(None, [bounded_text(40)]),
         },
         extra=vol.REMOVE_EXTRA,
     ),
     "action_result": vol.Schema(
         {
-            vol.Required("action_id"): _text(36),
+            vol.Required("action_id"): bounded_text(36),
             vol.Required("ok"): Bool,
-            vol.Optional("error"): vol.Any(None, _text(500)),
-            vol.Required("at"): _timestamp,
+            vol.Optional("error"): vol.Any(None, bounded_text(500)),
+            vol.Required("at"): iso_time,
         },
         extra=vol.REMOVE_EXTRA,
     ),
     "unlinked": vol.Schema({}, extra=vol.REMOVE_EXTRA),
-    "ack": vol.Schema({vol.Required("id"): _uuid}, extra=vol.REMOVE_EXTRA),
+    "ack": vol.Schema({vol.Required("id"): uuid_string}, extra=vol.REMOVE_EXTRA),
     "error": vol.Schema(
         {
-            vol.Required("code"): _text(MAX_ERROR_CODE),
-            vol.Required("message"): _text(MAX_ERROR_MESSAGE),
-            vol.Optional("ref"): vol.Any(None, _text(MAX_ID_LENGTH)),
+            vol.Required("code"): bounded_text(MAX_ERROR_CODE),
+            vol.Required("message"): bounded_text(MAX_ERROR_MESSAGE),
+            vol.Optional("ref"): vol.Any(None, bounded_text(MAX_ID_LENGTH)),
         },
         extra=vol.REMOVE_EXTRA,
     ),
@@ -327,7 +270,7 @@ def parse_frame(text: str | bytes) -> Frame:
     if type(data.get("v")) is not int or data["v"] != VERSION:
         raise FrameError("unsupported_version", f"only protocol version {VERSION}", ref)
     try:
-        frame_id = _uuid(data.get("id"))
+        frame_id = uuid_string(data.get("id"))
     except vol.Invalid as err:
         raise FrameError("invalid_frame", "the frame id must be a UUID", None) from err
     kind = data.get("type")

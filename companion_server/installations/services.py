@@ -72,13 +72,14 @@ async def list_installations(core: Core, actor_id: int, page: int = 1) -> Instal
                 query.order_by(order.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
             )
         )
-        assignees = await _assignees(db, [item.id for item in items])
+        assignees = await assignees_of(db, [item.id for item in items])
         return InstallationPage(
             items=items, total=total, page=page, pages=pages, assignees=assignees
         )
 
 
-async def _assignees(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[Person]]:
+async def assignees_of(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[Person]]:
+    """The installers assigned to each of the installations (in the caller's transaction)."""
     result: dict[int, list[Person]] = {i: [] for i in installation_ids}
     if not installation_ids:
         return result
@@ -115,7 +116,7 @@ async def get_installation(
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await _get(db, actor, installation_id)
-        assignees = await _assignees(db, [installation.id])
+        assignees = await assignees_of(db, [installation.id])
         return installation, assignees[installation.id]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from companion_server.errors import NotFound
+from companion_server.installation_tabs import tab_context
 from companion_server.installations import services
 from companion_server.parsing import parse_id, parse_int
 from companion_server.team.services import members
@@ -38,8 +39,6 @@ async def installations_list(request: web.Request) -> web.StreamResponse:
 @login_required
 async def installation_page(request: web.Request) -> web.StreamResponse:
     """One installation with its assigned installers (and, for administrators, assignment)."""
-    from companion_server.monitoring.views import tab_context
-
     user = current_user(request)
     core = core_of(request)
     context = await tab_context(request, "installation")

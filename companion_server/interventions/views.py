@@ -11,8 +11,11 @@ from typing import Any
 from aiohttp import web
 
 from companion_server.errors import ValidationFailed
-from companion_server.interventions import services
+from companion_server.installation_tabs import tab_context
+from companion_server.interventions import commands, windows
 from companion_server.interventions.codes import UnreadableCode, parse_scan
+from companion_server.interventions.rules import MAX_HOURS, pairable
+from companion_server.interventions.templating import commands_for, new_action_id
 from companion_server.parsing import parse_id, parse_int
 from companion_server.web import (
     core_of,
@@ -45,12 +48,6 @@ def _invalid(request: web.Request, err: ValidationFailed) -> web.StreamResponse:
     return error_page(request, 400, next(iter(err.errors.values()), err.message))
 
 
-async def _tab(request: web.Request, tab: str) -> dict[str, Any]:
-    from companion_server.monitoring.views import tab_context
-
-    return await tab_context(request, tab)
-
-
 @routes.post("/installations/{installation_id}/remote-service")
 @login_required
 async def request_service(request: web.Request) -> web.StreamResponse:
@@ -60,13 +57,11 @@ async def request_service(request: web.Request) -> web.StreamResponse:
     kinds = [str(k) for k in data.getall("kinds", []) if isinstance(k, str)]
     hours_text = data.get("hours")
     # Out of range is refused, never read as the longest window.
-    hours = (
-        services.MAX_HOURS if hours_text is None else parse_int(hours_text, 1, services.MAX_HOURS)
-    )
+    hours = MAX_HOURS if hours_text is None else parse_int(hours_text, 1, MAX_HOURS)
     if hours is None:
         return _invalid(request, ValidationFailed({"hours": "The duration is 1 to 8 hours."}))
     try:
-        await services.request_remote_service(
+        await windows.request_remote_service(
             core_of(request),
             current_user(request).id,
             installation_id,
@@ -84,7 +79,7 @@ async def change_parameter(request: web.Request) -> web.StreamResponse:
     """The pencil's form: one io parameter of one product (P15)."""
     data = await form_data(request)
     try:
-        await services.change_parameter(
+        await commands.change_parameter(
             core_of(request),
             current_user(request).id,
             int_param(request, "installation_id"),
@@ -103,7 +98,7 @@ async def change_parameter(request: web.Request) -> web.StreamResponse:
 async def reboot(request: web.Request) -> web.StreamResponse:
     """Reboot the box (P16)."""
     data = await form_data(request)
-    await services.reboot(
+    await commands.reboot(
         core_of(request),
         current_user(request).id,
         int_param(request, "installation_id"),
@@ -121,8 +116,8 @@ async def _wizard(
     chosen: set[int] | None = None,
     status: int = 200,
 ) -> web.StreamResponse:
-    context = await _tab(request, "devices")
-    live = await services.web_app_devices(
+    context = await tab_context(request, "devices")
+    live = await commands.web_app_devices(
         core_of(request), current_user(request).id, context["installation"].id, "pair_remote"
     )
     scan = None
@@ -134,13 +129,13 @@ async def _wizard(
     context.update(
         {
             "source": source if source in ("customer", "installer") else None,
-            "targets": [d for d in live if services.pairable(d)],
+            "targets": [d for d in live if pairable(d)],
             "remotes": [d for d in live if _is_remote(d)],
             "errors": errors or {},
             "code": code,
             "scan": scan,
             "chosen": chosen or set(),
-            "new_action_id": services.new_action_id(),
+            "new_action_id": new_action_id(),
         }
     )
     return render(request, "interventions/pair.html", context, status=status)
@@ -172,7 +167,7 @@ async def pair(request: web.Request) -> web.StreamResponse:
             chosen.add(device_id)
     remote = fields.get("remote_id", "")
     try:
-        await services.pair_remote(
+        await commands.pair_remote(
             core_of(request),
             current_user(request).id,
             int_param(request, "installation_id"),
@@ -202,7 +197,7 @@ async def pair(request: web.Request) -> web.StreamResponse:
 @login_required
 async def open_web_app(request: web.Request) -> web.StreamResponse:
     """Open the customer's web app (P23): recorded as an action, then the live page."""
-    await services.open_web_app(
+    await commands.open_web_app(
         core_of(request), current_user(request).id, int_param(request, "installation_id")
     )
     return redirect(_base(request) + "/remote/web-app")
@@ -212,11 +207,11 @@ async def open_web_app(request: web.Request) -> web.StreamResponse:
 @login_required
 async def web_app(request: web.Request) -> web.StreamResponse:
     """The live control page of the installation (only inside a window allowing it)."""
-    context = await _tab(request, "web-app")
-    live = await services.web_app(
+    context = await tab_context(request, "web-app")
+    live = await commands.web_app(
         core_of(request), current_user(request).id, context["installation"].id
     )
-    context.update({"live": live, "commands_for": services.commands_for})
+    context.update({"live": live, "commands_for": commands_for})
     return render(request, "interventions/web_app.html", context)
 
 
@@ -225,7 +220,7 @@ async def web_app(request: web.Request) -> web.StreamResponse:
 async def web_app_command(request: web.Request) -> web.StreamResponse:
     """A command of the live control page: an ``action`` of kind ``web_app``."""
     data = await form_data(request)
-    await services.web_app_command(
+    await commands.web_app_command(
         core_of(request),
         current_user(request).id,
         int_param(request, "installation_id"),
@@ -238,8 +233,8 @@ async def web_app_command(request: web.Request) -> web.StreamResponse:
 async def _end_page(
     request: web.Request, errors: dict[str, str] | None = None, comment: str = "", status: int = 200
 ) -> web.StreamResponse:
-    context = await _tab(request, "end")
-    _view, actions = await services.window_actions(
+    context = await tab_context(request, "end")
+    _view, actions = await commands.window_actions(
         core_of(request), current_user(request).id, context["installation"].id
     )
     context.update({"actions": actions, "errors": errors or {}, "comment": comment})
@@ -260,7 +255,7 @@ async def end(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     comment = data.get("comment", "")
     try:
-        await services.end_intervention(
+        await commands.end_intervention(
             core_of(request),
             current_user(request).id,
             int_param(request, "installation_id"),

@@ -31,7 +31,7 @@ from companion_server.monitoring.labels import alert_label
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from companion_server.monitoring.frames import Context
+    from companion_server.hub.dispatch import Context
 
 
 @dataclass(frozen=True, slots=True)

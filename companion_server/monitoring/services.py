@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
 from companion_server.hub import protocol
-from companion_server.installations.services import Person, _assignees, visible_installation
+from companion_server.installations.services import Person, assignees_of, visible_installation
+from companion_server.journal import log
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Alert,
@@ -33,7 +34,7 @@ from companion_server.models import (
     RegistrationStatus,
     User,
 )
-from companion_server.registration.services import ALERT_TYPES, log
+from companion_server.registration.services import ALERT_TYPES
 from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ async def overview(core: Core, actor_id: int, installation_id: int) -> Overview:
         )
         company = await db.get(Company, installation.company_id)
         assert company is not None
-        assignees = (await _assignees(db, [installation.id]))[installation.id]
+        assignees = (await assignees_of(db, [installation.id]))[installation.id]
         return Overview(installation, state, link, registration, assignees, company.name)
 
 

@@ -9,18 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
+from companion_server.app_keys import HUB
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
-from companion_server.interventions.services import status as remote_status
+from companion_server.installation_tabs import tab_context
 from companion_server.monitoring import services
-from companion_server.monitoring.labels import (
-    ALERT_LABELS,
-    LOG_LABELS,
-    MONITORING_LABELS,
-    alert_label,
-    log_label,
-)
 from companion_server.parsing import parse_id
-from companion_server.registration import services as registration
+from companion_server.registration import linking
 from companion_server.web import (
     admin_required,
     core_of,
@@ -38,27 +32,6 @@ routes = web.RouteTableDef()
 
 EVENTS_LIFETIME_SECONDS = 120.0
 EVENTS_KEEPALIVE_SECONDS = 20.0
-
-
-async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
-    """What every tab of an installation shows (raises NotFound when not visible)."""
-    core = core_of(request)
-    overview = await services.overview(
-        core, current_user(request).id, int_param(request, "installation_id")
-    )
-    return {
-        "ov": overview,
-        "installation": overview.installation,
-        "remote": await remote_status(core, current_user(request).id, overview.installation.id),
-        "tab": tab,
-        "now": core.now(),
-        "minutes_since": services.since,
-        "alert_label": alert_label,
-        "log_label": log_label,
-        "monitoring_labels": MONITORING_LABELS,
-        "alert_labels": ALERT_LABELS,
-        "log_labels": LOG_LABELS,
-    }
 
 
 async def _locked_or(
@@ -210,7 +183,7 @@ async def unlink(request: web.Request) -> web.StreamResponse:
     """End the link with the customer's Home Assistant (administrators)."""
     installation_id = int_param(request, "installation_id")
     try:
-        await registration.unlink_by_installer(
+        await linking.unlink_by_installer(
             core_of(request), current_user(request).id, installation_id
         )
     except RuleViolation as err:
@@ -226,8 +199,6 @@ async def events(request: web.Request) -> web.StreamResponse:
     The stream ends after two minutes (the browser reconnects, and the session and the
     visibility are checked again).
     """
-    from companion_server.hub.api import HUB
-
     core = core_of(request)
     installation_id = int_param(request, "installation_id")
     await services.overview(core, current_user(request).id, installation_id)

@@ -21,10 +21,10 @@ from aiohttp.test_utils import TestServer
 import pytest
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.core import Core
 from companion_server.db import create_engine, migrate
 from companion_server.settings import Settings
-from companion_server.web import CORE
 from tests.companion.helpers import (
     BrowserFactory,
     FakeClock,

@@ -6,13 +6,13 @@ import pytest
 
 from companion_server.accounts.logins import LoginFailed, login
 from companion_server.accounts.operator import lock_account
+from companion_server.app_keys import CORE
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.mail import worker
 from companion_server.models import Role
 from companion_server.monitoring.services import alert_settings, save_alert_settings
 from companion_server.registration.services import register_box
-from companion_server.web import CORE
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
 from tests.companion.helpers import FakeClock, make_company, make_user

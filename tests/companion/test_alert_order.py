@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy import select
 
+from companion_server.app import frame_registry
 from companion_server.core import Core
 from companion_server.hub.protocol import Frame
 from companion_server.models import Alert, InstallationLink, InstallationState
 from companion_server.monitoring.alert_frames import AlertState, apply_change
-from companion_server.monitoring.frames import apply_frame
-from companion_server.registration.services import link
+from companion_server.registration.linking import link
 from tests.companion.ha import registered
 from tests.companion.helpers import mails
 
@@ -104,6 +104,7 @@ async def test_the_channel_applies_shuffled_alerts_as_in_order(
     in_order, shuffled = case
     expected, expected_mails = _replay(in_order)
     installation_id, link_id, admin = await _monitored_installation(core)
+    frames = frame_registry()
     frame_ids: dict[Change, str] = {}
     for change in shuffled:
         # A repeat is the same frame resent (same id), acknowledged again and ignored.
@@ -116,7 +117,7 @@ async def test_the_channel_applies_shuffled_alerts_as_in_order(
             "active": change.active,
             "at": change.at,
         }
-        await apply_frame(core, link_id, installation_id, Frame(frame_id, "alert", payload))
+        await frames.apply(core, link_id, installation_id, Frame(frame_id, "alert", payload))
     async with core.tx() as db:
         rows = list(await db.scalars(select(Alert).where(Alert.installation_id == installation_id)))
     assert {row.alert_id: AlertState(row.active, row.at, row.cleared_at) for row in rows} == (

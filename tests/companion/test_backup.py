@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestServer
 import pytest
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.cli import main
 from companion_server.core import Core
-from companion_server.web import CORE
 from tests.companion.conftest import fast_settings
 from tests.companion.helpers import BrowserFactory, FakeClock, _pg_bin, make_company, make_user
 

@@ -15,11 +15,10 @@ from aiohttp.test_utils import TestServer
 import pytest
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE, HUB
 from companion_server.core import Core
-from companion_server.hub.api import HUB
 from companion_server.monitoring.services import request_monitoring
-from companion_server.registration.services import unlink_by_installer
-from companion_server.web import CORE
+from companion_server.registration.linking import unlink_by_installer
 from tests.companion import ha as sim
 from tests.companion.conftest import fast_settings
 from tests.companion.ha import HomeAssistant, registered

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from companion_server.core import Core
 from companion_server.hub.outbox import queue_frame
 from companion_server.hub.protocol import MAX_FRAME_BYTES
-from companion_server.interventions.services import LIVE_COMMAND_TTL
+from companion_server.interventions.rules import LIVE_COMMAND_TTL
 from companion_server.models import InstallationState, PortalFrame, RemoteAction, RemoteWindow
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered

@@ -26,10 +26,10 @@ from hypothesis.configuration import set_hypothesis_home_dir
 import pytest
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.core import Core
 from companion_server.security import csrf
 from companion_server.settings import RateLimit, RateLimits, Settings
-from companion_server.web import CORE
 from tests.companion.conftest import SECRET, fast_settings
 from tests.companion.helpers import PASSWORD, FakeClock, free_port
 from tests.companion.test_authz_matrix import (

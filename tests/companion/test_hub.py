@@ -21,7 +21,7 @@ from companion_server.models import (
     ReceivedFrame,
 )
 from companion_server.monitoring.services import request_monitoring
-from companion_server.registration.services import unlink_by_installer
+from companion_server.registration.linking import unlink_by_installer
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered
 from tests.companion.helpers import mails

@@ -17,13 +17,13 @@ from aiohttp.test_utils import TestServer
 import pytest
 from sqlalchemy import select
 
+from companion_server.app_keys import CORE
 from companion_server.core import Core
 from companion_server.installations.services import assign
 from companion_server.interventions.codes import UnreadableCode, parse_scan
-from companion_server.interventions.services import pairable
+from companion_server.interventions.rules import pairable
 from companion_server.mail import worker
 from companion_server.models import Company, Device, Installation, RemoteAction, Role, User
-from companion_server.web import CORE
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
 from tests.companion.helpers import (

@@ -21,7 +21,9 @@ from companion_server.models import (
     Registration,
 )
 from companion_server.registration import services
-from companion_server.registration.services import LINK_PER_IP, MAX_CODE_ATTEMPTS, resend
+from companion_server.registration.codes import MAX_CODE_ATTEMPTS
+from companion_server.registration.linking import LINK_PER_IP
+from companion_server.registration.services import resend
 from tests.companion import ha as sim
 from tests.companion.ha import PIN, HomeAssistant, registered
 from tests.companion.helpers import FakeClock, mails
@@ -120,7 +122,7 @@ async def test_code_and_pin_are_compared_in_constant_time(
         calls.append((a, b))
         return real(a, b)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
     assert (await ha.link(reg.code))[0] == 200
     assert len(calls) >= 2
     assert any(isinstance(a, bytes) and a == PIN.encode() for a, _ in calls)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from companion_server.app import create_app
 from companion_server.core import Core
 from companion_server.models import Registration
-from companion_server.registration.services import LINK_PER_IP
+from companion_server.registration.linking import LINK_PER_IP
 from companion_server.settings import Settings
 from tests.companion.ha import PIN, registered
 from tests.companion.helpers import FakeClock

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.core import Core
 from companion_server.mail import worker
 from companion_server.mail.outbox import MailKind, enqueue, render
 from companion_server.models import OutboxMessage, Role
 from companion_server.settings import Settings
 from companion_server.team.invitations import invite
-from companion_server.web import CORE
 from tests.companion.helpers import (
     PASSWORD,
     BrowserFactory,

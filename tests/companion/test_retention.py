@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select, text
 
 from companion_server import retention
-from companion_server.app import RETENTION_JOB, create_app
+from companion_server.app import create_app
+from companion_server.app_keys import CORE, RETENTION_JOB
 from companion_server.core import Core, build_core
 from companion_server.models import (
     AuditEvent,
@@ -26,7 +27,6 @@ from companion_server.models import (
     ReceivedFrame,
 )
 from companion_server.settings import Settings
-from companion_server.web import CORE
 from tests.companion.helpers import FakeClock, make_company
 
 

@@ -6,11 +6,11 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.core import Core
 from companion_server.models import AuditEvent, Role, Session
 from companion_server.security import csrf
 from companion_server.settings import RateLimit, RateLimits, Settings
-from companion_server.web import CORE
 from tests.companion.conftest import SECRET, fast_settings
 from tests.companion.helpers import (
     PASSWORD,

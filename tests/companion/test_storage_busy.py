@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE
 from companion_server.core import Core, build_core
 from companion_server.db import create_engine
 from companion_server.models import Company, User
 from companion_server.settings import Settings
-from companion_server.web import CORE
 from tests.companion import ha as sim
 from tests.companion.conftest import SECRET, fast_settings
 from tests.companion.helpers import BrowserFactory, FakeClock, make_company, make_user

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from companion_server.errors import ValidationFailed
 from companion_server.hub import protocol
 from companion_server.hub.api import HARD_MAX_MESSAGE
-from companion_server.interventions import codes, services as portal_actions
+from companion_server.interventions import codes, rules as portal_actions
 from companion_server.interventions.values import parameter_value
 from companion_server.models import Device as PortalDevice
 from custom_components.somfy_pro import (

@@ -19,11 +19,8 @@ from sqlalchemy import select
 from box_simulator.server import BoxSimulator
 from companion_server.models import Alert, Device, InstallationLink
 from companion_server.monitoring.services import request_monitoring
-from companion_server.registration.services import (
-    Registered,
-    seed_registration,
-    unlink_by_installer,
-)
+from companion_server.registration.linking import unlink_by_installer
+from companion_server.registration.services import Registered, seed_registration
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
 from tests.portal_app import Portal

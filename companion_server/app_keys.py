@@ -1,0 +1,24 @@
+"""Every typed key of the aiohttp application, in one leaf module.
+
+Views, the hub's routes and the app factory all read the app through these keys; holding them
+here (importing the app's types only for type checking) lets every module import them at the
+top, whatever it sits above.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from companion_server.core import Core
+    from companion_server.hub.dispatch import FrameRegistry
+    from companion_server.hub.hub import Hub
+
+CORE: web.AppKey[Core] = web.AppKey("core")
+HUB: web.AppKey[Hub] = web.AppKey("hub")
+FRAMES: web.AppKey[FrameRegistry] = web.AppKey("frames")
+MAIL_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("mail_worker", asyncio.Task)
+RETENTION_JOB: web.AppKey[asyncio.Task[None]] = web.AppKey("retention_job", asyncio.Task)

@@ -1,0 +1,57 @@
+"""The installation behind a Home Assistant's bearer token (the channel and the API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from companion_server.models import Company, Installation, InstallationLink
+from companion_server.security.tokens import hash_token
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from companion_server.core import Core
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """The installation behind a bearer token."""
+
+    link_id: int
+    installation_id: int
+    company_id: int
+    company_name: str
+    box_pin: str
+
+
+async def authenticate(core: Core, token: str) -> Authenticated | None:
+    """The live link of a bearer token, or None (unknown, revoked or unlinked)."""
+    if not token or len(token) > 200:
+        return None
+    async with core.tx() as db:
+        row = (
+            await db.execute(
+                select(InstallationLink, Installation, Company)
+                .join(Installation, Installation.id == InstallationLink.installation_id)
+                .join(Company, Company.id == Installation.company_id)
+                .where(
+                    InstallationLink.token_hash == hash_token(token),
+                    InstallationLink.revoked_at.is_(None),
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        link_row, installation, company = row._tuple()
+        return Authenticated(
+            link_row.id, installation.id, company.id, company.name, installation.box_pin or ""
+        )
+
+
+def bearer(request: web.Request) -> str:
+    """The bearer token of a request ("" when none)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""

@@ -1,0 +1,189 @@
+"""Frame dispatch: the context a frame is applied in, its outcome, and the registry of handlers.
+
+Each area registers the frame types it owns (``<area>/handlers.py``); the app factory wires
+them into one :class:`FrameRegistry`, which the hub applies every frame through (one
+transaction each). The hub never imports the areas.
+
+Acknowledged frames (``alert``, ``consent``, ``window``, ``action_result``) are recorded once
+by id (``received_frames``) and acknowledged again when replayed. ``snapshot``,
+``device_update`` and ``alert`` are accepted only while monitoring is granted; otherwise
+they are dropped and answered with an ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from companion_server.hub import protocol
+from companion_server.models import (
+    Installation,
+    InstallationLink,
+    InstallationState,
+    Monitoring,
+    ReceivedFrame,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
+    from companion_server.hub.protocol import Frame
+
+# ``last_contact_at`` is written at most this often.
+CONTACT_RESOLUTION = timedelta(seconds=5)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the connection does after a frame: replies, and what changed."""
+
+    replies: list[str] = field(default_factory=list)
+    changed: bool = False
+    close: str | None = None
+    ready: bool = False
+    monitoring: str | None = None  # the consent state after the frame
+    contact_at: datetime | None = None  # when ``last_contact_at`` was last written
+
+
+@dataclass(slots=True)
+class SnapshotParts:
+    """The parts of one snapshot received so far on one connection.
+
+    A snapshot's parts are sent one after the other on one connection, so this lives with the
+    connection: a reconnection starts afresh (Home Assistant sends a new snapshot after
+    ``hello``) and the parts of a snapshot cut by it never remove a device.
+    """
+
+    snapshot_id: str | None = None
+    parts: int = 0
+    received: set[int] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
+
+    def add(self, snapshot_id: str, part: int, parts: int, urls: set[str]) -> set[str] | None:
+        """Record one part; the URLs of the whole snapshot once this part completes it."""
+        if snapshot_id != self.snapshot_id or parts != self.parts:
+            # Another snapshot began: the one in progress can no longer complete.
+            self.snapshot_id, self.parts = snapshot_id, parts
+            self.received, self.urls = set(), set()
+        self.received.add(part)
+        self.urls |= urls
+        if len(self.received) < parts:
+            return None
+        complete = self.urls
+        self.snapshot_id, self.parts, self.received, self.urls = None, 0, set(), set()
+        return complete
+
+
+@dataclass(slots=True)
+class Context:
+    """One frame being applied."""
+
+    db: AsyncSession
+    core: Core
+    now: datetime
+    installation: Installation
+    state: InstallationState
+    link: InstallationLink
+    frame: Frame
+    outcome: Outcome
+    snapshot: SnapshotParts
+
+
+Handler = Callable[[Context], Awaitable[None]]
+
+
+class FrameRegistry:
+    """The handler of every frame type Home Assistant sends, registered by the areas."""
+
+    def __init__(self) -> None:
+        """Nothing registered yet."""
+        self.handlers: dict[str, Handler] = {}
+        # What areas take from a ``hello`` (the state it carries), in registration order.
+        self.hello_parts: list[Handler] = []
+
+    def handle(self, frame_type: str, handler: Handler) -> None:
+        """Make ``handler`` the one handler of ``frame_type``."""
+        if frame_type not in protocol.FROM_HA:
+            raise ValueError(f"{frame_type!r} is not a frame Home Assistant sends")
+        if frame_type in self.handlers:
+            raise ValueError(f"{frame_type!r} has a handler already")
+        self.handlers[frame_type] = handler
+
+    def on_hello(self, part: Handler) -> None:
+        """Run ``part`` on every ``hello`` (after the handshake, before the welcome)."""
+        self.hello_parts.append(part)
+
+    def missing(self, frame_types: Collection[str] = protocol.FROM_HA) -> set[str]:
+        """The frame types without a handler."""
+        return set(frame_types) - set(self.handlers)
+
+    async def apply(
+        self,
+        core: Core,
+        link_id: int,
+        installation_id: int,
+        frame: Frame,
+        snapshot: SnapshotParts | None = None,
+    ) -> Outcome:
+        """Apply one validated frame of the installation's Home Assistant.
+
+        ``snapshot``: the snapshot parts received so far on the frame's connection (none: the
+        frame is applied on its own, and a snapshot in several parts never completes).
+        """
+        outcome = Outcome()
+        now = core.now()
+        async with core.tx() as db:
+            link = await db.get(InstallationLink, link_id)
+            installation = await db.get(Installation, installation_id)
+            if link is None or link.revoked_at is not None or installation is None:
+                outcome.close = "unlinked"
+                return outcome
+            state = await db.get(InstallationState, installation_id)
+            if state is None:
+                state = InstallationState(installation_id=installation_id, monitoring="none")
+                db.add(state)
+            if state.last_contact_at is None or now - state.last_contact_at >= CONTACT_RESOLUTION:
+                state.last_contact_at = now
+            if frame.type in protocol.ACKED:
+                seen = await db.get(ReceivedFrame, (installation_id, frame.id.lower()))
+                if seen is not None:
+                    outcome.replies.append(protocol.ack_frame(frame.id))
+                    return outcome
+            if frame.type in protocol.MONITORING_ONLY and state.monitoring != Monitoring.GRANTED:
+                outcome.replies.append(
+                    protocol.error_frame(
+                        "monitoring_not_granted",
+                        "monitoring is not granted: box data is not accepted",
+                        frame.id,
+                    )
+                )
+                return outcome
+            if state.last_contact_at == now:
+                outcome.contact_at = now
+            ctx = Context(
+                db,
+                core,
+                now,
+                installation,
+                state,
+                link,
+                frame,
+                outcome,
+                snapshot or SnapshotParts(),
+            )
+            await self.handlers[frame.type](ctx)
+            outcome.monitoring = state.monitoring
+            if frame.type in protocol.ACKED and outcome.close is None:
+                db.add(
+                    ReceivedFrame(
+                        installation_id=installation_id,
+                        frame_id=frame.id.lower(),
+                        type=frame.type,
+                        received_at=now,
+                    )
+                )
+                outcome.replies.append(protocol.ack_frame(frame.id))
+        return outcome

@@ -1,0 +1,24 @@
+"""What services tell the running hub after their transaction (the hub implements it).
+
+Services see only this protocol through ``Core.hub``: they never import the hub, which
+itself dispatches frames to the areas' handlers.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Notifier(Protocol):
+    """Notices to live Home Assistant connections and browsers, wherever they are."""
+
+    async def frames_pending(self, installation_id: int) -> None:
+        """New frames for an installation's Home Assistant are in the outbox."""
+
+    async def close_installation(
+        self, installation_id: int, reason: str, *, tell_ha: bool = False
+    ) -> None:
+        """Close the installation's live connection (``tell_ha``: send ``unlinked`` first)."""
+
+    async def changed(self, installation_id: int) -> None:
+        """Browsers watching the installation should refresh."""
