@@ -83,19 +83,25 @@ def setup_fixture() -> str:
 
 
 @pytest.fixture
-def mock_box_client(setup_fixture: str) -> Iterator[MagicMock]:
+def box_client_class() -> Iterator[MagicMock]:
     """``BoxClient``, autospecced, where ``__init__`` and the config flow build it."""
     with (
         patch("custom_components.somfy_pro.BoxClient", autospec=True) as client_class,
         patch("custom_components.somfy_pro.config_flow.BoxClient", new=client_class),
     ):
-        client = client_class.return_value
-        client.get_gateway.return_value = load_gateway()
-        client.get_setup.side_effect = lambda: load_setup(setup_fixture)
-        client.register_listener.return_value = LISTENER
-        client.listener_id = LISTENER
-        client.fetch_events.return_value = []
-        yield client
+        yield client_class
+
+
+@pytest.fixture
+def mock_box_client(box_client_class: MagicMock, setup_fixture: str) -> MagicMock:
+    """The client the integration builds, answering with the fixtures' box."""
+    client: MagicMock = box_client_class.return_value
+    client.get_gateway.return_value = load_gateway()
+    client.get_setup.side_effect = lambda: load_setup(setup_fixture)
+    client.register_listener.return_value = LISTENER
+    client.listener_id = LISTENER
+    client.fetch_events.return_value = []
+    return client
 
 
 @pytest.fixture
