@@ -2,8 +2,12 @@
 
 The client class is patched where the integration and the config flow build it; every call
 returns data loaded from ``tests/integration/fixtures/``, in the shape ``box_api`` returns.
-Snapshots live in one folder per Home Assistant version, because registry entries and entity
-ids are serialised differently by the two versions the tests run on.
+Snapshots live in one folder per Home Assistant version (``snapshots/ha2025.4``,
+``snapshots/ha2026.10``), because the two versions the tests run on serialise registry entries
+and state attributes differently and name some entity ids differently. After a change of
+entities, update both: ``.venv/bin/python -m pytest tests/integration/unit --snapshot-update``
+and ``bash scripts/py314.sh run python -m pytest tests/integration/unit --snapshot-update``.
+The simulator stays the test bed of the integration tests one folder up.
 """
 
 from __future__ import annotations
