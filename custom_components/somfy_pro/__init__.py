@@ -14,19 +14,20 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.loader import async_get_integration
 
-from . import audit, portal, remote_service, services, window_services
-from .actions import request_issue_id
+from . import audit, portal_store, remote_service, services, window_services
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
 from .const import DOMAIN, LOGGER
-from .coordinator import (
-    SomfyProConfigEntry,
-    SomfyProCoordinator,
-    SomfyProRuntimeData,
-    token_issue_id,
-)
+from .coordinator import SomfyProCoordinator, token_issue_id
+from .installer_actions import FRAME_TYPES, InstallerActions, request_issue_id
+from .models import SomfyProConfigEntry, SomfyProRuntimeData
+from .portal_channel import PortalChannel
+from .portal_client import PortalError, PortalLink, async_unlink
+from .portal_monitoring import PortalMonitoring, monitoring_issue_id
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
@@ -69,25 +70,43 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     entry.async_on_unload(remote.async_unload)
     entry.async_on_unload(entry.add_update_listener(remote.async_entry_updated))
     integration = await async_get_integration(hass, DOMAIN)
-    portal_manager = portal.PortalManager(
+    store = portal_store.PortalStore(hass, entry.entry_id)
+    channel = PortalChannel(
         hass,
         entry,
         async_get_clientsession(hass),
-        coordinator,
-        alerts,
+        store,
         str(integration.version),
+        remote_service.signal_outgoing(entry.entry_id),
     )
-    await portal_manager.async_load()
+    monitoring = PortalMonitoring(hass, entry, channel, store, coordinator, alerts)
+    installer_actions = InstallerActions(hass, entry, client, coordinator, remote)
+    channel.register(FRAME_TYPES, installer_actions.async_handle_portal_frame)
+
+    def hello() -> dict[str, Any]:
+        return {
+            "pin": entry.unique_id or coordinator.data.gateway.id,
+            "monitoring": monitoring.granted,
+            "window": remote.hello_window(),
+        }
+
+    channel.set_hello(hello)
+    stored = await store.async_load()
+    channel.async_restore(stored)
+    monitoring.async_restore(stored)
     entry.runtime_data = SomfyProRuntimeData(
         client=client,
         coordinator=coordinator,
         alerts=alerts,
-        portal=portal_manager,
         remote_service=remote,
+        portal=channel,
+        monitoring=monitoring,
+        installer_actions=installer_actions,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The installer portal first: alerts raised at start reach it while monitoring is granted.
-    portal_manager.async_start()
+    monitoring.async_start()
+    channel.async_start(remote.async_release_held(), installer_actions.async_interrupted)
     coordinator.async_start_alerts()
     return True
 
@@ -97,6 +116,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
 
     The box's event listener is dropped by ``async_on_unload``.
     """
+    entry.runtime_data.monitoring.async_stop()
     await entry.runtime_data.portal.async_stop()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
@@ -104,20 +124,18 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
 async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> None:
     """Forget the entry's alerts, portal state and repair issues when it is deleted."""
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
-    ir.async_delete_issue(hass, DOMAIN, portal.monitoring_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, monitoring_issue_id(entry.entry_id))
     await async_remove_store(hass, entry.entry_id)
     ir.async_delete_issue(hass, DOMAIN, request_issue_id(entry.entry_id))
     await remote_service.async_remove_store(hass, entry.entry_id)
     await audit.async_remove_store(hass, entry.entry_id)
-    await portal.async_remove_store(hass, entry.entry_id)
-    link = entry.data.get(portal.CONF_PORTAL)
-    if isinstance(link, dict):
+    await portal_store.async_remove_store(hass, entry.entry_id)
+    link = PortalLink.from_entry(entry)
+    if link is not None:
         # The box leaves Home Assistant: the installer's link goes with it.
         try:
-            await portal.async_unlink(
-                async_get_clientsession(hass), link[portal.LINK_URL], link[portal.LINK_TOKEN]
-            )
-        except portal.PortalError as err:
+            await async_unlink(async_get_clientsession(hass), link.url, link.token)
+        except PortalError as err:
             LOGGER.warning("The portal could not be told about the unlink: %s", err)
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from homeassistant.helpers.service_info.zeroconf import ZeroconfServiceInfo
 
-    from .coordinator import SomfyProConfigEntry
+    from .models import SomfyProConfigEntry
 
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 

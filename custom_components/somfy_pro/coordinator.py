@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 import re
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
@@ -51,28 +50,10 @@ from .const import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from .portal import PortalManager
-    from .remote_service import RemoteService
+    from homeassistant.config_entries import ConfigEntry
 
 # Events after which the whole setup is read again (products paired, removed or renamed).
 _SETUP_EVENTS = frozenset({"DeviceCreatedEvent", "DeviceRemovedEvent", "DeviceUpdatedEvent"})
-
-
-type SomfyProConfigEntry = ConfigEntry[SomfyProRuntimeData]
-
-
-@dataclass(slots=True)
-class SomfyProRuntimeData:
-    """What a loaded entry keeps in ``entry.runtime_data``.
-
-    Later features (installer links, the portal connection) add their own fields here.
-    """
-
-    client: BoxClient
-    coordinator: SomfyProCoordinator
-    alerts: AlertTracker
-    remote_service: RemoteService
-    portal: PortalManager
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +83,12 @@ def _model_name(ui_class: str) -> str:
 class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
     """Fetches the box's events every second and applies them to the last full setup read."""
 
-    config_entry: SomfyProConfigEntry
+    config_entry: ConfigEntry[Any]
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: SomfyProConfigEntry,
+        entry: ConfigEntry[Any],
         client: BoxClient,
         alerts: AlertTracker,
     ) -> None:

@@ -13,7 +13,7 @@ from .box_api import PYOVERKIZ_V2
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .coordinator import SomfyProConfigEntry
+    from .models import SomfyProConfigEntry
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_TOKEN, "email", "e-mail", "username", "password"}
@@ -72,7 +72,10 @@ async def async_get_config_entry_diagnostics(
         ],
         "active_alerts": entry.runtime_data.alerts.as_diagnostics(),
         "remote_service": entry.runtime_data.remote_service.as_diagnostics(),
-        "installer_portal": entry.runtime_data.portal.as_diagnostics(),
+        "installer_portal": {
+            **entry.runtime_data.portal.as_diagnostics(),
+            **entry.runtime_data.monitoring.as_diagnostics(),
+        },
     }
     scrubbed: dict[str, Any] = _scrub(diagnostics, entry.unique_id or gateway.id)
     return scrubbed

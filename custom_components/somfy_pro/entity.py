@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity import EntityDescription
 
     from .box_api import Device
-    from .coordinator import SomfyProConfigEntry
+    from .models import SomfyProConfigEntry
 
 
 def async_track_new_devices(

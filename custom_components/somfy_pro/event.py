@@ -13,7 +13,7 @@ from .entity import SomfyProEntity
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import SomfyProConfigEntry
+    from .models import SomfyProConfigEntry
 
 # Read-only entity fed by the coordinator.
 PARALLEL_UPDATES = 0

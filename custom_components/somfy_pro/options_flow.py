@@ -16,18 +16,17 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .const import LOGGER
-from .portal import (
-    MONITORING_REVOKED,
+from .portal_client import (
     InvalidCodeError,
     PortalError,
     RateLimitedError,
     async_link,
     normalize_url,
 )
+from .portal_monitoring import MONITORING_REVOKED
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .coordinator import SomfyProConfigEntry
-    from .portal import PortalManager
+    from .models import SomfyProConfigEntry, SomfyProRuntimeData
 
 CONF_URL: Final = "url"
 CONF_CODE: Final = "code"
@@ -45,36 +44,36 @@ class SomfyProOptionsFlow(OptionsFlow):
 
     config_entry: SomfyProConfigEntry
 
-    def _manager(self) -> PortalManager | None:
+    def _runtime(self) -> SomfyProRuntimeData | None:
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return None
-        return self.config_entry.runtime_data.portal
+        return self.config_entry.runtime_data
 
     def _done(self) -> ConfigFlowResult:
         return self.async_create_entry(data=dict(self.config_entry.options))
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Link when not linked; otherwise what can be done with the link."""
-        manager = self._manager()
-        if manager is None:
+        runtime = self._runtime()
+        if runtime is None:
             return self.async_abort(reason="not_loaded")
-        if manager.link is None:
+        if runtime.portal.link is None:
             return await self.async_step_link()
         options = ["unlink"]
-        if manager.granted:
+        if runtime.monitoring.granted:
             options.insert(0, "revoke_monitoring")
         return self.async_show_menu(
             step_id="init",
             menu_options=options,
-            description_placeholders={"company": manager.company_name or ""},
+            description_placeholders={"company": runtime.portal.company_name or ""},
         )
 
     async def async_step_link(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Portal address and the code the installer's e-mail gave."""
-        manager = self._manager()
-        if manager is None:
+        runtime = self._runtime()
+        if runtime is None:
             return self.async_abort(reason="not_loaded")
-        if manager.link is not None:
+        if runtime.portal.link is not None:
             return self.async_abort(reason="already_linked")
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -83,7 +82,7 @@ class SomfyProOptionsFlow(OptionsFlow):
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 errors[CONF_URL] = "invalid_url"
             else:
-                errors = await self._async_link(manager, url, user_input[CONF_CODE])
+                errors = await self._async_link(runtime, url, user_input[CONF_CODE])
                 if not errors:
                     return self._done()
         return self.async_show_form(
@@ -92,9 +91,10 @@ class SomfyProOptionsFlow(OptionsFlow):
             errors=errors,
         )
 
-    async def _async_link(self, manager: PortalManager, url: str, code: str) -> dict[str, str]:
-        entry = self.config_entry
-        pin = entry.unique_id or entry.runtime_data.coordinator.data.gateway.id
+    async def _async_link(
+        self, runtime: SomfyProRuntimeData, url: str, code: str
+    ) -> dict[str, str]:
+        pin = self.config_entry.unique_id or runtime.coordinator.data.gateway.id
         instance = await instance_id.async_get(self.hass)
         try:
             result = await async_link(
@@ -112,35 +112,35 @@ class SomfyProOptionsFlow(OptionsFlow):
         except PortalError as err:
             LOGGER.debug("Cannot link to the portal at %s: %s", url, err)
             return {CONF_URL: "cannot_connect"}
-        await manager.async_set_link(result, url, instance)
+        await runtime.portal.async_set_link(result, url, instance)
         return {}
 
     async def async_step_unlink(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Unlink (the portal is told when it answers; the link is forgotten anyway)."""
-        manager = self._manager()
-        if manager is None or manager.link is None:
+        runtime = self._runtime()
+        if runtime is None or runtime.portal.link is None:
             return self.async_abort(reason="not_linked")
         if user_input is not None:
-            await manager.async_unlink()
+            await runtime.portal.async_unlink()
             return self._done()
         return self.async_show_form(
             step_id="unlink",
             data_schema=vol.Schema({}),
-            description_placeholders={"company": manager.company_name or ""},
+            description_placeholders={"company": runtime.portal.company_name or ""},
         )
 
     async def async_step_revoke_monitoring(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Stop streaming to the installer (the portal is told when it can be reached)."""
-        manager = self._manager()
-        if manager is None or not manager.granted:
+        runtime = self._runtime()
+        if runtime is None or not runtime.monitoring.granted:
             return self.async_abort(reason="not_granted")
         if user_input is not None:
-            await manager.async_set_monitoring(MONITORING_REVOKED)
+            await runtime.monitoring.async_set_monitoring(MONITORING_REVOKED)
             return self._done()
         return self.async_show_form(
             step_id="revoke_monitoring",
             data_schema=vol.Schema({}),
-            description_placeholders={"company": manager.company_name or ""},
+            description_placeholders={"company": runtime.portal.company_name or ""},
         )

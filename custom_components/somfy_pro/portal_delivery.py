@@ -10,17 +10,24 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
+from .const import LOGGER
+
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from datetime import datetime
 
+    from .portal_store import PortalStore, StoredPortal
+
 ACK_TIMEOUT: Final = 10.0
 ACK_TIMEOUT_MAX: Final = 300.0
+# Ids of the acknowledged frames received lately: one received again is not handled twice.
+SEEN_IDS: Final = 1000
 # The result of an action Home Assistant accepted but stopped before finishing.
 ERROR_INTERRUPTED: Final = "interrupted"
 
@@ -70,3 +77,104 @@ class AckTimers:
 def interrupted_result(action_id: str, at: datetime) -> dict[str, Any]:
     """The ``action_result`` payload of an action accepted but not finished."""
     return {"action_id": action_id, "ok": False, "error": ERROR_INTERRUPTED, "at": at.isoformat()}
+
+
+class Outbox:
+    """Frames kept until the portal acknowledges them, ids received, actions under way.
+
+    The outbox, the ids and the actions are written in the portal's store; ``live`` is on
+    while the portal welcomed the current connection: frames posted then go out at once.
+    """
+
+    def __init__(
+        self, hass: HomeAssistant, store: PortalStore, send: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """``send(frame)`` sends on the current connection, if any."""
+        self._store = store
+        self._send = send
+        self.frames: list[dict[str, Any]] = []
+        self.seen: deque[str] = deque(maxlen=SEEN_IDS)
+        # Actions acknowledged and not finished: action_id -> kind.
+        self.running: dict[str, str] = {}
+        self.live = False
+        self._acks = AckTimers(hass, self._async_resend)
+        store.add_part(self._stored)
+
+    @callback
+    def async_restore(self, stored: StoredPortal) -> None:
+        """Take the stored outbox, ids and actions."""
+        self.frames = [f for f in stored.get("outbox", []) if isinstance(f, dict)]
+        self.seen.extend(str(i) for i in stored.get("seen", []))
+        self.running = dict(stored.get("running") or {})
+
+    def _stored(self) -> StoredPortal:
+        return {"outbox": list(self.frames), "seen": list(self.seen), "running": dict(self.running)}
+
+    @callback
+    def async_reset(self) -> None:
+        """The link was made or forgotten: nothing is kept."""
+        self.frames = []
+        self.running = {}
+        self._acks.clear()
+        self.seen.clear()
+
+    @callback
+    def async_connection_lost(self) -> None:
+        """The connection ended: the next one sends everything again from the start."""
+        self.live = False
+        self._acks.clear()
+
+    @callback
+    def async_post(self, frame: dict[str, Any]) -> None:
+        """Keep ``frame`` until it is acknowledged; send it now when live."""
+        self.frames.append(frame)
+        self._store.async_schedule_save()
+        if self.live:
+            self._send_acked(frame)
+
+    @callback
+    def async_send_all(self) -> None:
+        """Send every frame kept (the portal welcomed a new connection)."""
+        for frame in list(self.frames):
+            self._send_acked(frame)
+
+    @callback
+    def async_acked(self, frame_id: str) -> None:
+        """The portal acknowledged ``frame_id``: forget it."""
+        self._acks.acked(frame_id)
+        before = len(self.frames)
+        self.frames = [f for f in self.frames if f["id"] != frame_id]
+        if len(self.frames) != before:
+            self._store.async_schedule_save()
+
+    @callback
+    def async_drop(self, frame_type: str) -> None:
+        """Forget the frames of a type still waiting (they are never sent)."""
+        self.frames = [f for f in self.frames if f["type"] != frame_type]
+
+    @callback
+    def async_received(self, frame_id: str) -> bool:
+        """Note an acknowledged frame received; False when it was received before."""
+        if frame_id in self.seen:
+            return False
+        self.seen.append(frame_id)
+        self._store.async_schedule_save()
+        return True
+
+    async def async_accept_action(self, payload: dict[str, Any]) -> None:
+        """Write the action down before acknowledging it."""
+        action_id = payload.get("action_id")
+        if isinstance(action_id, str) and action_id:
+            self.running[action_id] = str(payload.get("kind"))[:64]
+            await self._store.async_save()
+
+    def _send_acked(self, frame: dict[str, Any]) -> None:
+        """Send a kept frame; sent again if its acknowledgement is late."""
+        self._send(frame)
+        self._acks.sent(frame)
+
+    @callback
+    def _async_resend(self, frame: dict[str, Any]) -> None:
+        if self.live and any(f["id"] == frame["id"] for f in self.frames):
+            LOGGER.debug("No acknowledgement of %s %s yet: sent again", frame["type"], frame["id"])
+            self._send_acked(frame)

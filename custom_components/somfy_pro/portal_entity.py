@@ -17,8 +17,9 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from .const import DOMAIN
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .coordinator import SomfyProConfigEntry
-    from .portal import PortalManager
+    from .models import SomfyProConfigEntry
+    from .portal_channel import PortalChannel
+    from .portal_monitoring import PortalMonitoring
 
 INSTALLER = SensorEntityDescription(key="installer", translation_key="installer")
 PORTAL_CONNECTION = BinarySensorEntityDescription(
@@ -39,7 +40,8 @@ class SomfyProPortalEntity(Entity):
     def __init__(self, entry: SomfyProConfigEntry, description: EntityDescription) -> None:
         """Attach to the box's device."""
         self.entity_description = description
-        self.portal: PortalManager = entry.runtime_data.portal
+        self.portal: PortalChannel = entry.runtime_data.portal
+        self.monitoring: PortalMonitoring = entry.runtime_data.monitoring
         gateway_id = entry.runtime_data.coordinator.data.gateway.id
         self._attr_unique_id = f"{gateway_id}_{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, gateway_id)})
@@ -78,7 +80,7 @@ class SomfyProMonitoringSensor(SomfyProPortalEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Granted."""
-        return self.portal.granted
+        return self.monitoring.granted
 
 
 def portal_binary_sensors(entry: SomfyProConfigEntry) -> list[BinarySensorEntity]:

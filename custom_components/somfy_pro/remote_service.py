@@ -15,9 +15,7 @@ closed in ``async_load``) are held until it takes them with ``async_release_held
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-import math
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -28,41 +26,31 @@ from homeassistant.util import dt as dt_util
 
 from .audit import RECORD_WINDOW, AuditLog
 from .const import DOMAIN, LOGGER
+from .remote_window import (
+    CLOSED_ENDED,
+    CLOSED_UNLINKED,
+    DEFAULT_HOURS,
+    MAX_HOURS,
+    MIN_HOURS,
+    WINDOW_DECLINED,
+    WINDOW_EXPIRED,
+    WINDOW_GRANTED,
+    WINDOW_REVOKED,
+    LinkedInstaller,
+    StoredWindow,
+    Window,
+    linked_installer,
+    normalize_kinds,
+    valid_hours,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable, Iterable
+    from datetime import datetime
 
     from homeassistant.config_entries import ConfigEntry
 
-    from .box_api import Device
-
 STORAGE_VERSION: Final = 1
-
-KIND_PARAMETERS: Final = "parameters"
-KIND_REBOOT: Final = "reboot"
-KIND_PAIR_REMOTE: Final = "pair_remote"
-KIND_WEB_APP: Final = "web_app"
-KINDS: Final = (KIND_PARAMETERS, KIND_REBOOT, KIND_PAIR_REMOTE, KIND_WEB_APP)
-
-MIN_HOURS: Final = 0.25
-MAX_HOURS: Final = 8.0
-DEFAULT_HOURS: Final = 8.0
-
-# Window states of the ``window`` frame.
-WINDOW_GRANTED: Final = "granted"
-WINDOW_DECLINED: Final = "declined"
-WINDOW_REVOKED: Final = "revoked"
-WINDOW_EXPIRED: Final = "expired"
-# Why a window closed (audit log): the three above, the installer ended the intervention, or
-# the installer's link was removed or replaced.
-CLOSED_ENDED: Final = "ended"
-CLOSED_UNLINKED: Final = "unlinked"
-
-# Where the link to the portal lives in the config entry's data, and its keys.
-CONF_LINK: Final = "portal"
-LINK_COMPANY_ID: Final = "company_id"
-LINK_COMPANY_NAME: Final = "company_name"
-LINK_INSTALLATION_ID: Final = "installation_id"
 
 
 def signal_outgoing(entry_id: str) -> str:
@@ -75,223 +63,8 @@ def signal_window(entry_id: str) -> str:
     return f"{DOMAIN}_window_{entry_id}"
 
 
-# -- the installer linked to the box ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LinkedInstaller:
-    """The installer company the box is linked to in the portal."""
-
-    company_id: str | None
-    company: str
-    installation_id: str | None = None
-
-
-def linked_installer(entry: ConfigEntry[Any]) -> LinkedInstaller | None:
-    """The installer company this entry is linked to, or None.
-
-    The one place that reads the link made by "Link an installer" (``portal.py``):
-    ``entry.data["portal"] = {"company_id", "company_name", "installation_id", ...}``.
-    """
-    link = entry.data.get(CONF_LINK)
-    if not isinstance(link, dict) or not link.get(LINK_COMPANY_NAME):
-        return None
-    company_id = link.get(LINK_COMPANY_ID)
-    installation = link.get(LINK_INSTALLATION_ID)
-    return LinkedInstaller(
-        company_id=None if company_id is None else str(company_id),
-        company=str(link[LINK_COMPANY_NAME]),
-        installation_id=None if installation is None else str(installation),
-    )
-
-
-# -- editable io parameters -------------------------------------------------------------
-
-STATE_NAME: Final = "core:NameState"
-STATE_MEMORIZED_1: Final = "core:Memorized1PositionState"
-
-# Why a product's parameters cannot be changed remotely.
-READ_ONLY_RTS: Final = "rts_one_way"
-READ_ONLY_PROTOCOL: Final = "protocol_not_io"
-READ_ONLY_NONE: Final = "no_editable_parameter"
-
-
-@dataclass(frozen=True, slots=True)
-class Parameter:
-    """An io parameter an installer may change, the command that sets it and its range."""
-
-    key: str
-    command: str
-    state: str
-    type: str  # "int" or "string"
-    min: int | None = None
-    max: int | None = None
-    max_length: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able description (for the portal's pencil and its editor)."""
-        described: dict[str, Any] = {"type": self.type}
-        if self.type == "int":
-            described |= {"min": self.min, "max": self.max}
-        else:
-            described["max_length"] = self.max_length
-        return described
-
-
-PARAMETER_LABEL: Final = Parameter("label", "setName", STATE_NAME, "string", max_length=64)
-PARAMETER_MY_POSITION: Final = Parameter(
-    "my_position", "setMemorized1Position", STATE_MEMORIZED_1, "int", min=0, max=100
-)
-# io products with a "my" (favourite) position the installer may set.
-MY_POSITION_UI_CLASSES: Final = frozenset(
-    {
-        "Awning",
-        "Curtain",
-        "ExteriorScreen",
-        "ExteriorVenetianBlind",
-        "Pergola",
-        "RollerShutter",
-        "Screen",
-        "Shutter",
-        "SwingingShutter",
-        "VenetianBlind",
-        "Window",
-    }
-)
-# io products that are not real products on the box (the io stack, the box's own parts).
-_NOT_PRODUCTS: Final = frozenset({"IOStack", "Pod", "ProtocolGateway"})
-
-
-def editable_parameters(device: Device) -> dict[str, Parameter]:
-    """The parameters of a product an installer may change remotely (io products only)."""
-    if device.protocol != "io" or device.ui_class in _NOT_PRODUCTS:
-        return {}
-    parameters = {PARAMETER_LABEL.key: PARAMETER_LABEL}
-    if device.ui_class in MY_POSITION_UI_CLASSES and STATE_MEMORIZED_1 in device.states:
-        parameters[PARAMETER_MY_POSITION.key] = PARAMETER_MY_POSITION
-    return parameters
-
-
-def read_only_reason(device: Device) -> str | None:
-    """Why the product has no editable parameter (None when it has some)."""
-    if device.protocol == "rts":
-        return READ_ONLY_RTS
-    if device.protocol != "io":
-        return READ_ONLY_PROTOCOL
-    if not editable_parameters(device):
-        return READ_ONLY_NONE
-    return None
-
-
-def describe_editable(device: Device) -> dict[str, Any]:
-    """What the portal shows for a product: editable parameters with values, or the reason.
-
-    ``{"parameters": {key: {"type", "min"/"max" or "max_length", "value"}},
-    "read_only_reason": None | "rts_one_way" | "protocol_not_io" | "no_editable_parameter"}``
-    """
-    parameters = {
-        key: {**parameter.as_dict(), "value": device.states.get(parameter.state)}
-        for key, parameter in editable_parameters(device).items()
-    }
-    if "label" in parameters and parameters["label"]["value"] is None:
-        parameters["label"]["value"] = device.label
-    return {"parameters": parameters, "read_only_reason": read_only_reason(device)}
-
-
-# -- windows ----------------------------------------------------------------------------
-
-
-class _StoredWindow(TypedDict):
-    company: str
-    company_id: str | None
-    installer: str | None
-    granted_at: str
-    until: str
-    kinds: list[str]
-    request_id: str | None
-
-
 class _Stored(TypedDict):
-    window: _StoredWindow | None
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A remote-service window granted by the homeowner."""
-
-    company: str
-    company_id: str | None
-    installer: str | None
-    granted_at: datetime
-    until: datetime
-    kinds: tuple[str, ...]
-    request_id: str | None
-
-    def is_open(self, now: datetime | None = None) -> bool:
-        """Open until ``until`` (exclusive), on Home Assistant's clock."""
-        return (now or dt_util.utcnow()) < self.until
-
-    def allows(self, kind: str, now: datetime | None = None) -> bool:
-        """Open and granted for this kind of action."""
-        return self.is_open(now) and kind in self.kinds
-
-    def who(self) -> dict[str, Any]:
-        """The installer, as the audit log records it."""
-        return {"company": self.company, "company_id": self.company_id, "name": self.installer}
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form (storage, service responses, diagnostics)."""
-        return {
-            "company": self.company,
-            "company_id": self.company_id,
-            "installer": self.installer,
-            "granted_at": self.granted_at.isoformat(),
-            "until": self.until.isoformat(),
-            "kinds": list(self.kinds),
-            "request_id": self.request_id,
-        }
-
-    @classmethod
-    def from_stored(cls, stored: _StoredWindow) -> Window | None:
-        """Read a stored window; None when it cannot be read (it then counts as closed)."""
-        granted = dt_util.parse_datetime(stored.get("granted_at", ""))
-        until = dt_util.parse_datetime(stored.get("until", ""))
-        if granted is None or until is None or not stored.get("company"):
-            return None
-        kinds = tuple(kind for kind in stored.get("kinds", []) if kind in KINDS)
-        # Never trust a stored window longer than the maximum.
-        until = min(until, granted + timedelta(hours=MAX_HOURS))
-        return cls(
-            company=str(stored["company"]),
-            company_id=stored.get("company_id"),
-            installer=stored.get("installer"),
-            granted_at=granted,
-            until=until,
-            kinds=kinds,
-            request_id=stored.get("request_id"),
-        )
-
-
-def normalize_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
-    """Kinds in their canonical order; all kinds when none are given.
-
-    Raises ValueError naming the first unknown kind.
-    """
-    if kinds is None:
-        return KINDS
-    wanted = set()
-    for kind in kinds:
-        if kind not in KINDS:
-            raise ValueError(kind)
-        wanted.add(kind)
-    if not wanted:
-        return KINDS
-    return tuple(kind for kind in KINDS if kind in wanted)
-
-
-def valid_hours(hours: float) -> bool:
-    """A window lasts from a quarter of an hour to 8 hours."""
-    return math.isfinite(hours) and MIN_HOURS <= hours <= MAX_HOURS
+    window: StoredWindow | None
 
 
 class RemoteService:
@@ -512,7 +285,7 @@ class RemoteService:
 
     @callback
     def _async_save(self) -> None:
-        window = None if self.window is None else cast(_StoredWindow, self.window.as_dict())
+        window = None if self.window is None else cast(StoredWindow, self.window.as_dict())
         data: _Stored = {"window": window}
         self._hass.async_create_task(self._store.async_save(data), eager_start=True)
 

@@ -26,7 +26,8 @@ from .entity import SomfyProEntity
 if TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
 
-    from .coordinator import SomfyProConfigEntry, SomfyProCoordinator
+    from .coordinator import SomfyProCoordinator
+    from .models import SomfyProConfigEntry
     from .remote_service import RemoteService
 
 WINDOW_DESCRIPTION = BinarySensorEntityDescription(

@@ -15,12 +15,12 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from .remote_service import KINDS, MAX_HOURS, MIN_HOURS, linked_installer, normalize_kinds
+from .remote_window import KINDS, MAX_HOURS, MIN_HOURS, linked_installer, normalize_kinds
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.data_entry_flow import FlowResult
 
-    from .coordinator import SomfyProConfigEntry
+    from .models import SomfyProConfigEntry
 
 
 class RemoteServiceRequestFlow(RepairsFlow):

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 
-from .actions import REQUEST_ISSUE_PREFIX
-from .portal import MONITORING_DECLINED, MONITORING_GRANTED
+from .installer_actions import REQUEST_ISSUE_PREFIX
+from .portal_monitoring import MONITORING_DECLINED, MONITORING_GRANTED
 from .remote_service_repairs import RemoteServiceRequestFlow
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.core import HomeAssistant
     from homeassistant.data_entry_flow import FlowResult
 
-    from .coordinator import SomfyProConfigEntry
+    from .models import SomfyProConfigEntry
 
 
 class MonitoringRequestFlow(RepairsFlow):
@@ -29,15 +29,16 @@ class MonitoringRequestFlow(RepairsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
         """Approve or decline."""
         entry = self._entry()
-        if entry is None or entry.runtime_data.portal.request is None:
+        if entry is None or entry.runtime_data.monitoring.request is None:
             return self.async_abort(reason="request_gone")
-        manager = entry.runtime_data.portal
-        request = manager.request or {}
+        request = entry.runtime_data.monitoring.request or {}
         return self.async_show_menu(
             step_id="init",
             menu_options=["approve", "decline"],
             description_placeholders={
-                "company": str(request.get("company") or manager.company_name or ""),
+                "company": str(
+                    request.get("company") or entry.runtime_data.portal.company_name or ""
+                ),
                 "installer": str(request.get("installer") or ""),
                 "title": entry.title,
             },
@@ -55,7 +56,7 @@ class MonitoringRequestFlow(RepairsFlow):
         entry = self._entry()
         if entry is None or entry.runtime_data.portal.link is None:
             return self.async_abort(reason="request_gone")
-        await entry.runtime_data.portal.async_set_monitoring(state, self._request_id)
+        await entry.runtime_data.monitoring.async_set_monitoring(state, self._request_id)
         return self.async_create_entry(data={})
 
     def _entry(self) -> SomfyProConfigEntry | None:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .box_api import Device
-    from .coordinator import SomfyProConfigEntry, SomfyProCoordinator
+    from .coordinator import SomfyProCoordinator
+    from .models import SomfyProConfigEntry
 
 # Read-only entities fed by the coordinator.
 PARALLEL_UPDATES = 0

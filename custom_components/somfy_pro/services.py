@@ -2,60 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from .const import DOMAIN
-from .portal import MONITORING_REVOKED
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .coordinator import SomfyProConfigEntry
+from .portal_monitoring import MONITORING_REVOKED
+from .service_target import ATTR_CONFIG_ENTRY_ID, MONITORING_ERRORS, service_error, target_entry
 
 SERVICE_REVOKE_MONITORING: Final = "revoke_monitoring"
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 
 _SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 
 
-def _loaded_entry(hass: HomeAssistant, entry_id: str) -> SomfyProConfigEntry:
-    entry: SomfyProConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
-    return entry
-
-
 async def _async_revoke_monitoring(call: ServiceCall) -> None:
     """Stop streaming to the installer now; the portal is told when it can be reached."""
-    entry = _loaded_entry(call.hass, call.data[ATTR_CONFIG_ENTRY_ID])
-    manager = entry.runtime_data.portal
-    if manager.link is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="not_linked",
-            translation_placeholders={"title": entry.title},
-        )
-    if not manager.granted:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="monitoring_not_granted",
-            translation_placeholders={"company": manager.company_name or ""},
-        )
-    await manager.async_set_monitoring(MONITORING_REVOKED)
+    entry = target_entry(call.hass, dict(call.data), MONITORING_ERRORS)
+    channel = entry.runtime_data.portal
+    monitoring = entry.runtime_data.monitoring
+    if channel.link is None:
+        raise service_error(MONITORING_ERRORS.not_linked, title=entry.title)
+    if not monitoring.granted:
+        raise service_error("monitoring_not_granted", company=channel.company_name or "")
+    await monitoring.async_set_monitoring(MONITORING_REVOKED)
 
 
 @callback

@@ -9,10 +9,8 @@ a single Somfy Pro box neither is needed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -20,12 +18,11 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
 from .const import DOMAIN
-from .remote_service import (
+from .remote_window import (
     DEFAULT_HOURS,
     MAX_HOURS,
     MIN_HOURS,
@@ -33,103 +30,55 @@ from .remote_service import (
     normalize_kinds,
     valid_hours,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .coordinator import SomfyProConfigEntry
+from .service_target import REMOTE_ERRORS, TARGET_FIELDS, service_error, target_entry
 
 SERVICE_GRANT: Final = "grant_remote_service"
 SERVICE_REVOKE: Final = "revoke_remote_service"
 SERVICE_AUDIT_LOG: Final = "get_audit_log"
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_HOURS: Final = "hours"
 ATTR_KINDS: Final = "kinds"
 ATTR_LIMIT: Final = "limit"
 
-_TARGET = {
-    vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-    vol.Optional(ATTR_DEVICE_ID): vol.Any(cv.string, [cv.string]),
-}
 # Ranges are checked in the handlers, so that the errors are translated.
 GRANT_SCHEMA: Final = vol.Schema(
     {
-        **_TARGET,
+        **TARGET_FIELDS,
         vol.Optional(ATTR_HOURS, default=DEFAULT_HOURS): vol.Coerce(float),
         vol.Optional(ATTR_KINDS): vol.All(cv.ensure_list, [cv.string]),
     }
 )
-REVOKE_SCHEMA: Final = vol.Schema(_TARGET)
+REVOKE_SCHEMA: Final = vol.Schema(TARGET_FIELDS)
 AUDIT_SCHEMA: Final = vol.Schema(
-    {**_TARGET, vol.Optional(ATTR_LIMIT): vol.All(vol.Coerce(int), vol.Range(min=0))}
+    {**TARGET_FIELDS, vol.Optional(ATTR_LIMIT): vol.All(vol.Coerce(int), vol.Range(min=0))}
 )
 
 
-def _error(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
-    )
-
-
-def _target_entry(hass: HomeAssistant, data: dict[str, Any]) -> SomfyProConfigEntry:
-    """The loaded entry the call is about: its id, a device of it, or the only one."""
-    entry_ids: set[str] = set()
-    if ATTR_CONFIG_ENTRY_ID in data:
-        entry_ids.add(data[ATTR_CONFIG_ENTRY_ID])
-    devices = data.get(ATTR_DEVICE_ID)
-    if devices:
-        registry = dr.async_get(hass)
-        for device_id in [devices] if isinstance(devices, str) else devices:
-            device = registry.async_get(device_id)
-            ours = [
-                entry_id
-                for entry_id in (device.config_entries if device else ())
-                if (owner := hass.config_entries.async_get_entry(entry_id)) is not None
-                and owner.domain == DOMAIN
-            ]
-            if not ours:
-                raise _error("remote_unknown_target", target=device_id)
-            entry_ids.update(ours)
-    if not entry_ids:
-        entries = hass.config_entries.async_entries(DOMAIN)
-        if len(entries) != 1:
-            raise _error("remote_target_required")
-        entry_ids.add(entries[0].entry_id)
-    if len(entry_ids) != 1:
-        raise _error("remote_target_required")
-    entry_id = entry_ids.pop()
-    entry: SomfyProConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise _error("remote_unknown_target", target=entry_id)
-    if entry.state is not ConfigEntryState.LOADED:
-        raise _error("remote_entry_not_loaded", title=entry.title)
-    return entry
-
-
 async def _async_grant(call: ServiceCall) -> ServiceResponse:
-    entry = _target_entry(call.hass, dict(call.data))
+    entry = target_entry(call.hass, dict(call.data), REMOTE_ERRORS)
     installer = linked_installer(entry)
     if installer is None:
-        raise _error("remote_not_linked", title=entry.title)
+        raise service_error(REMOTE_ERRORS.not_linked, title=entry.title)
     hours: float = call.data[ATTR_HOURS]
     if not valid_hours(hours):
-        raise _error(
+        raise service_error(
             "remote_hours_invalid", hours=f"{hours:g}", min=f"{MIN_HOURS:g}", max=f"{MAX_HOURS:g}"
         )
     try:
         kinds = normalize_kinds(call.data.get(ATTR_KINDS))
     except ValueError as err:
-        raise _error("remote_kind_unknown", kind=str(err)) from err
+        raise service_error("remote_kind_unknown", kind=str(err)) from err
     window = entry.runtime_data.remote_service.async_grant(installer, hours, kinds)
     return window.as_dict() if call.return_response else None
 
 
 async def _async_revoke(call: ServiceCall) -> None:
-    entry = _target_entry(call.hass, dict(call.data))
+    entry = target_entry(call.hass, dict(call.data), REMOTE_ERRORS)
     if not entry.runtime_data.remote_service.async_revoke():
-        raise _error("remote_no_window", title=entry.title)
+        raise service_error("remote_no_window", title=entry.title)
 
 
 async def _async_audit_log(call: ServiceCall) -> ServiceResponse:
-    entry = _target_entry(call.hass, dict(call.data))
+    entry = target_entry(call.hass, dict(call.data), REMOTE_ERRORS)
     exported: dict[str, Any] = entry.runtime_data.remote_service.audit.export(
         call.data.get(ATTR_LIMIT)
     )

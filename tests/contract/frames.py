@@ -2,7 +2,7 @@
 
 One table for both ends: ``tests/integration/test_contract.py`` runs every case through
 Home Assistant's validator (``custom_components/somfy_pro/portal_frames.py``, plus the
-request handler of ``actions.py``) when Home Assistant receives that type, and through the
+request handler of ``installer_actions.py``) when Home Assistant receives that type, and through the
 portal's (``companion_server/hub/protocol.py``) when the portal does. ``accepted`` is the
 contract (``None``: whatever both decide, as long as they decide alike); a frame type both
 ends receive must also give the same payload on both.

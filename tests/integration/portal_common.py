@@ -14,17 +14,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import (
-    CONF_PORTAL,
-    LINK_COMPANY_ID,
-    LINK_COMPANY_NAME,
-    LINK_INSTALLATION_ID,
-    LINK_INSTANCE_ID,
-    LINK_TOKEN,
-    LINK_URL,
-    PortalManager,
-    monitoring_issue_id,
-)
+from custom_components.somfy_pro.portal_channel import PortalChannel
+from custom_components.somfy_pro.portal_client import CONF_PORTAL, PortalLink
+from custom_components.somfy_pro.portal_monitoring import PortalMonitoring, monitoring_issue_id
 
 from .common import PIN
 from .conftest import entry_data
@@ -64,22 +56,28 @@ def linked_entry(
         unique_id=PIN,
         data={
             **entry_data(sim),
-            CONF_PORTAL: {
-                LINK_URL: url,
-                LINK_TOKEN: token,
-                LINK_INSTALLATION_ID: "42",
-                LINK_COMPANY_ID: "7",
-                LINK_COMPANY_NAME: company,
-                LINK_INSTANCE_ID: "instance-1",
-            },
+            CONF_PORTAL: PortalLink(
+                url=url,
+                token=token,
+                installation_id="42",
+                company_id="7",
+                company_name=company,
+                instance_id="instance-1",
+            ).as_data(),
         },
     )
 
 
-def manager_of(entry: MockConfigEntry) -> PortalManager:
-    """The portal manager of a loaded entry."""
-    manager: PortalManager = entry.runtime_data.portal
+def manager_of(entry: MockConfigEntry) -> PortalChannel:
+    """The portal channel of a loaded entry."""
+    manager: PortalChannel = entry.runtime_data.portal
     return manager
+
+
+def monitoring_of(entry: MockConfigEntry) -> PortalMonitoring:
+    """The monitoring consent of a loaded entry."""
+    monitoring: PortalMonitoring = entry.runtime_data.monitoring
+    return monitoring
 
 
 async def answer_monitoring_request(

@@ -17,7 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import PortalManager
+from custom_components.somfy_pro.installer_actions import InstallerActions
+from custom_components.somfy_pro.portal_channel import PortalChannel
 from custom_components.somfy_pro.remote_service import signal_outgoing
 
 from .common import PIN
@@ -44,10 +45,16 @@ def linked_config_entry(sim: BoxSimulator, pin: str = PIN) -> MockConfigEntry:
     )
 
 
+def installer_actions_of(entry: MockConfigEntry) -> InstallerActions:
+    """The installer actions of a loaded entry."""
+    actions: InstallerActions = entry.runtime_data.installer_actions
+    return actions
+
+
 @pytest.fixture
 def no_portal_channel() -> Iterator[None]:
     """The portal channel is not opened: these tests talk to the handlers directly."""
-    with patch.object(PortalManager, "_async_start_channel", lambda self: None):
+    with patch.object(PortalChannel, "_async_start_channel", lambda self: None):
         yield
 
 

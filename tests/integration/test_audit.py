@@ -11,7 +11,6 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.somfy_pro.actions import async_handle_action
 from custom_components.somfy_pro.audit import (
     GENESIS,
     AuditLog,
@@ -23,7 +22,7 @@ from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
 
 from .common import PIN, SHUTTER, state_of
-from .remote_fixtures import COMPANY
+from .remote_fixtures import COMPANY, installer_actions_of
 
 
 async def _log_with_actions(hass: HomeAssistant, entry: MockConfigEntry) -> AuditLog:
@@ -38,7 +37,7 @@ async def _log_with_actions(hass: HomeAssistant, entry: MockConfigEntry) -> Audi
             {"kind": "reboot"},
         ]
     ):
-        await async_handle_action(hass, entry, {"action_id": f"a-{n}", **payload})
+        await installer_actions_of(entry).async_handle_action({"action_id": f"a-{n}", **payload})
     await hass.async_block_till_done(wait_background_tasks=True)
     log: AuditLog = entry.runtime_data.remote_service.audit
     assert len(log.records) == 4
@@ -195,9 +194,7 @@ async def test_diagnostics_include_the_audit_log(
     await hass.services.async_call(
         DOMAIN, "grant_remote_service", {"hours": 1, "kinds": ["parameters"]}, blocking=True
     )
-    await async_handle_action(
-        hass,
-        linked_entry,
+    await installer_actions_of(linked_entry).async_handle_action(
         {
             "action_id": "a-1",
             "kind": "parameters",

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import json
 import random
 from typing import Any
+from unittest.mock import create_autospec
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -26,19 +27,35 @@ from companion_server.interventions import codes, rules as portal_actions
 from companion_server.interventions.values import parameter_value
 from companion_server.models import Device as PortalDevice
 from custom_components.somfy_pro import (
-    actions,
+    action_checks,
+    parameters,
     portal_frames as frames,
     remote_code,
-    remote_service,
+    remote_window,
 )
 from custom_components.somfy_pro.audit import AuditLog
-from custom_components.somfy_pro.box_api import Device
+from custom_components.somfy_pro.box_api import BoxClient, Device
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import MAX_MESSAGE_BYTES, device_payload
+from custom_components.somfy_pro.coordinator import SomfyProCoordinator
+from custom_components.somfy_pro.installer_actions import InstallerActions, request_issue_id
+from custom_components.somfy_pro.portal_monitoring import device_payload
+from custom_components.somfy_pro.portal_socket import MAX_MESSAGE_BYTES
+from custom_components.somfy_pro.remote_service import RemoteService
 from tests.contract import frames as corpus, inputs
 
 CASES = corpus.cases()
 LINK = {"company_id": "7", "company_name": "Acme"}
+
+
+def actions_of(hass: HomeAssistant, entry: MockConfigEntry) -> InstallerActions:
+    """The installer actions of an entry not set up (they refuse before any box work)."""
+    return InstallerActions(
+        hass,
+        entry,
+        create_autospec(BoxClient, instance=True),
+        create_autospec(SomfyProCoordinator, instance=True),
+        create_autospec(RemoteService, instance=True),
+    )
 
 
 @pytest.fixture
@@ -57,7 +74,7 @@ async def ha_reads(hass: HomeAssistant, entry: MockConfigEntry, text: str) -> An
         return None
     if frame["type"] == frames.REQUEST_REMOTE_SERVICE:
         try:
-            actions.async_handle_request_remote_service(hass, entry, frame["payload"])
+            actions_of(hass, entry).async_handle_request_remote_service(frame["payload"])
         except ValueError:
             return None
     return frame["payload"]
@@ -144,7 +161,7 @@ async def _ha_answers(
     """What Home Assistant sends back for a frame it accepted.
 
     The window frames come from its own RemoteService; the consent is built as
-    PortalManager builds it (the request id it stored, as text).
+    the portal monitoring builds it (the request id it stored, as text).
     """
     payload = frame["payload"]
     answers = []
@@ -155,27 +172,27 @@ async def _ha_answers(
         answers.append(frames.new_frame(frames.CONSENT, consent))
     if frame["type"] == frames.REQUEST_REMOTE_SERVICE:
         try:
-            actions.async_handle_request_remote_service(hass, entry, payload)
+            actions_of(hass, entry).async_handle_request_remote_service(payload)
         except ValueError as err:
             answers.append(frames.error_frame(frames.ERROR_INVALID_PAYLOAD, str(err), frame["id"]))
         else:
             answers += _window_answers(hass, entry)
     if frame["type"] == frames.ACTION:
-        result = await actions.async_handle_action(hass, entry, payload)
+        result = await actions_of(hass, entry).async_handle_action(payload)
         answers.append(frames.new_frame(frames.ACTION_RESULT, result))
     return answers
 
 
 def _window_answers(hass: HomeAssistant, entry: MockConfigEntry) -> list[dict[str, Any]]:
     """The ``window`` frames of granting, then declining, the request the repair issue holds."""
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, actions.request_issue_id(entry.entry_id))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, request_issue_id(entry.entry_id))
     assert issue is not None and issue.data is not None
     data = issue.data
-    installer = remote_service.linked_installer(entry)
+    installer = remote_window.linked_installer(entry)
     assert installer is not None
-    remote = remote_service.RemoteService(hass, entry.entry_id, AuditLog(hass, entry.entry_id))
+    remote = RemoteService(hass, entry.entry_id, AuditLog(hass, entry.entry_id))
     # As the repair flow does with the request's duration and kinds.
-    hours = min(max(float(data["hours"]), remote_service.MIN_HOURS), remote_service.MAX_HOURS)
+    hours = min(max(float(data["hours"]), remote_window.MIN_HOURS), remote_window.MAX_HOURS)
     kinds = str(data["kinds"]).split(",")
     remote.async_grant(installer, hours, kinds, str(data["request_id"]), str(data["installer"]))
     remote.async_revoke()
@@ -317,14 +334,14 @@ def test_declared_limits_agree() -> None:
         == corpus.MAX_SNAPSHOT_PART_DEVICES
     )
     assert frames.MAX_SNAPSHOT_PARTS == protocol.MAX_SNAPSHOT_PARTS == corpus.MAX_SNAPSHOT_PARTS
-    assert actions.MAX_PAIR_TARGETS == portal_actions.MAX_PAIR_TARGETS
+    assert action_checks.MAX_PAIR_TARGETS == portal_actions.MAX_PAIR_TARGETS
     assert remote_code.MAX_SCAN == codes.MAX_SCAN
     assert remote_code.LAYOUTS == codes.LAYOUTS
-    assert remote_service.KINDS == portal_actions.KINDS
-    assert set(portal_actions.WEB_APP_COMMANDS) == actions.WEB_APP_COMMANDS
+    assert remote_window.KINDS == portal_actions.KINDS
+    assert set(portal_actions.WEB_APP_COMMANDS) == action_checks.WEB_APP_COMMANDS
     # The portal asks for whole hours within what Home Assistant grants.
-    assert remote_service.MAX_HOURS == portal_actions.MAX_HOURS
-    assert remote_service.MIN_HOURS <= 1
+    assert remote_window.MAX_HOURS == portal_actions.MAX_HOURS
+    assert remote_window.MIN_HOURS <= 1
 
 
 # -- installer input --------------------------------------------------------------------
@@ -332,9 +349,9 @@ def test_declared_limits_agree() -> None:
 
 def _ha_scan(typed: str) -> str | None:
     try:
-        return actions.parse_remote_code(typed)
-    except actions.ActionRefused as err:
-        assert err.code == actions.ERROR_UNREADABLE_CODE
+        return action_checks.parse_remote_code(typed)
+    except action_checks.ActionRefused as err:
+        assert err.code == action_checks.ERROR_UNREADABLE_CODE
         return None
 
 
@@ -401,22 +418,20 @@ def test_generated_scans_read_alike() -> None:
 def test_generated_names_are_checked_alike() -> None:
     """Any name the installer types is refused by the portal exactly when Home Assistant would."""
     alphabet = "aZ09 é日\u0665\t\n\r\x00\x1f\x7f\u0085\u00a0\u2028"
-    parameter = remote_service.PARAMETER_LABEL
+    parameter = parameters.PARAMETER_LABEL
     for typed in _generated(alphabet, 2000, 16) + ["a" * n for n in (63, 64, 65)]:
         try:
             sent: int | str | None = parameter_value(parameter.as_dict(), typed)
         except ValidationFailed:
             sent = None
         try:
-            checked: int | str | None = actions._check_value(parameter, typed)
-        except actions.ActionRefused:
+            checked: int | str | None = action_checks._check_value(parameter, typed)
+        except action_checks.ActionRefused:
             checked = None
         assert sent == checked, typed
 
 
-PARAMETERS = {
-    p.key: p for p in (remote_service.PARAMETER_LABEL, remote_service.PARAMETER_MY_POSITION)
-}
+PARAMETERS = {p.key: p for p in (parameters.PARAMETER_LABEL, parameters.PARAMETER_MY_POSITION)}
 
 
 @pytest.mark.parametrize(("key", "typed", "wire", "value"), inputs.PARAMETER_VALUES)
@@ -429,8 +444,10 @@ def test_parameter_value(key: str, typed: str, wire: int | str, value: int | str
         sent = None
     assert sent == value
     try:
-        checked: int | str | None = actions._check_value(parameter, wire if sent is None else sent)
-    except actions.ActionRefused:
+        checked: int | str | None = action_checks._check_value(
+            parameter, wire if sent is None else sent
+        )
+    except action_checks.ActionRefused:
         checked = None
     assert checked == value
 
@@ -438,8 +455,8 @@ def test_parameter_value(key: str, typed: str, wire: int | str, value: int | str
 @pytest.mark.parametrize(("ui_class", "pairable"), inputs.PAIRABLE)
 def test_pairable(ui_class: str, pairable: bool) -> None:
     """The portal offers a product for pairing a remote exactly when Home Assistant takes it."""
-    assert (ui_class in actions.PAIRABLE_UI_CLASSES) is pairable
-    assert portal_actions.PAIRABLE_UI_CLASSES == actions.PAIRABLE_UI_CLASSES
+    assert (ui_class in action_checks.PAIRABLE_UI_CLASSES) is pairable
+    assert portal_actions.PAIRABLE_UI_CLASSES == action_checks.PAIRABLE_UI_CLASSES
     device = PortalDevice(url="io://1234-5678-9012/1", label="x", protocol="io", ui_class=ui_class)
     assert portal_actions.pairable(device) is pairable
     rts = PortalDevice(url="rts://1234-5678-9012/1", label="x", protocol="rts", ui_class=ui_class)

@@ -17,14 +17,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
-from custom_components.somfy_pro import portal
+from custom_components.somfy_pro import portal_client, portal_monitoring
 from custom_components.somfy_pro.box_api import Device
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
-from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
+from custom_components.somfy_pro.portal_client import CONF_PORTAL
+from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 
 from .common import AWNING, FRONT_DOOR, PIN, SHUTTER, state_of, tick
-from .portal_common import answer_monitoring_request, linked_entry, manager_of, wait_until
+from .portal_common import (
+    answer_monitoring_request,
+    linked_entry,
+    manager_of,
+    monitoring_of,
+    wait_until,
+)
 from .portal_peer import FakePortal, frame
 
 BEDROOM_SHUTTER = f"io://{PIN}/13420512"  # closed in the simulator's home scenario
@@ -298,8 +305,10 @@ async def test_replayed_request_acked_and_handled_once(
 
 
 def test_backoff_delays() -> None:
-    with patch("custom_components.somfy_pro.portal.random.uniform", side_effect=lambda a, b: b):
-        assert [portal.backoff_delay(n) for n in range(11)] == [
+    with patch(
+        "custom_components.somfy_pro.portal_client.random.uniform", side_effect=lambda a, b: b
+    ):
+        assert [portal_client.backoff_delay(n) for n in range(11)] == [
             1,
             2,
             4,
@@ -312,8 +321,10 @@ def test_backoff_delays() -> None:
             300,
             300,
         ]
-    with patch("custom_components.somfy_pro.portal.random.uniform", side_effect=lambda a, b: a):
-        assert portal.backoff_delay(3) == 4  # half of 8: the jitter's low end
+    with patch(
+        "custom_components.somfy_pro.portal_client.random.uniform", side_effect=lambda a, b: a
+    ):
+        assert portal_client.backoff_delay(3) == 4  # half of 8: the jitter's low end
 
 
 async def test_reconnect_with_backoff(
@@ -439,7 +450,7 @@ def test_position_is_a_percentage_or_none(closure: Any, position: int | None) ->
         available=True,
         states={"core:ClosureState": closure},
     )
-    assert portal.device_payload(shutter)["position"] == position
+    assert portal_monitoring.device_payload(shutter)["position"] == position
 
 
 async def test_monitoring_declined_sends_nothing(
@@ -541,7 +552,7 @@ async def test_revoke_in_options_while_portal_down(
     assert result["step_id"] == "revoke_monitoring"
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] == "create_entry"
-    assert not manager_of(linked).granted
+    assert not monitoring_of(linked).granted
     # An alert while revoked and disconnected: never sent.
     simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
     await tick(hass, freezer)

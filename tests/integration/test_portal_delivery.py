@@ -20,8 +20,8 @@ from sqlalchemy import select
 from box_simulator.server import BoxSimulator
 from companion_server.hub.outbox import queue_frame
 from companion_server.models import Alert, PortalFrame, ReceivedFrame
-from custom_components.somfy_pro import actions
 from custom_components.somfy_pro.const import DOMAIN
+from custom_components.somfy_pro.installer_actions import InstallerActions
 from custom_components.somfy_pro.portal_delivery import ERROR_INTERRUPTED
 from tests.portal_app import Portal
 
@@ -47,7 +47,7 @@ async def test_a_long_backlog_is_received_whole_after_a_reconnect(
     entry = init_integration
     reg = await _linked_and_granted(hass, entry, real_portal)
     manager = manager_of(entry)
-    with patch("custom_components.somfy_pro.portal.backoff_delay", return_value=0.05):
+    with patch("custom_components.somfy_pro.portal_connection.backoff_delay", return_value=0.05):
         await real_portal.stop()
         await wait_until(hass, lambda: not manager.connected, "the disconnection")
         # Meanwhile: an alert in Home Assistant, thousands of frames on the portal.
@@ -137,9 +137,9 @@ async def test_an_action_acknowledged_then_stopped_ends_interrupted(
         "type": "action",
         "payload": {"action_id": "a-1", "kind": "reboot"},
     }
-    with patch.object(actions, "_async_run", box_never_answers):
+    with patch.object(InstallerActions, "_async_run", box_never_answers):
         handling = hass.loop.create_task(manager._async_on_frame(frame))
-        await wait_until(hass, lambda: "a-1" in manager._running, "the action accepted")
+        await wait_until(hass, lambda: "a-1" in manager.delivery.running, "the action accepted")
         # Home Assistant stops before the box answered.
         handling.cancel()
         await asyncio.wait([handling])

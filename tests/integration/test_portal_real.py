@@ -22,12 +22,16 @@ from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.linking import unlink_by_installer
 from companion_server.registration.services import Registered, seed_registration
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import CONF_PORTAL, monitoring_issue_id
+from custom_components.somfy_pro.portal_client import CONF_PORTAL
+from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 from tests.portal_app import Portal
 
 from .common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of, tick
 from .cutting_proxy import DOWNSTREAM, UPSTREAM, CuttingProxy
 from .portal_common import answer_monitoring_request, manager_of, wait_until
+
+# Where the channel finds its backoff (patched to reconnect at once).
+BACKOFF_DELAY = "custom_components.somfy_pro.portal_connection.backoff_delay"
 
 
 @pytest.fixture
@@ -173,7 +177,7 @@ async def test_every_alert_once_across_portal_and_ha_restarts(
     await _linked_and_granted(hass, entry, real_portal)
     manager = manager_of(entry)
 
-    with patch("custom_components.somfy_pro.portal.backoff_delay", return_value=0.05):
+    with patch(BACKOFF_DELAY, return_value=0.05):
         # The portal goes away while alerts keep coming.
         await real_portal.stop()
         await wait_until(hass, lambda: not manager.connected, "the disconnection")
@@ -215,7 +219,7 @@ async def test_every_alert_once_when_the_line_is_cut_mid_frame(
     try:
         await _linked_and_granted(hass, entry, real_portal, proxy.url)
         manager = manager_of(entry)
-        with patch("custom_components.somfy_pro.portal.backoff_delay", return_value=0.05):
+        with patch(BACKOFF_DELAY, return_value=0.05):
             # The portal receives half of the alert frame: it has nothing to record.
             proxy.cut(UPSTREAM, b'"type":"alert"')
             simulator.box.set_alert(FRONT_DOOR, "intrusion", True)

@@ -18,7 +18,7 @@ from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.services import seed_registration
 from custom_components.somfy_pro import portal_frames as frames
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import monitoring_issue_id
+from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 from tests.portal_app import Portal
 
 from .conftest import TOKEN, entry_data

@@ -20,13 +20,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from box_simulator.server import BoxSimulator
-from custom_components.somfy_pro.actions import async_handle_action
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.remote_service import KINDS, RemoteService
+from custom_components.somfy_pro.remote_service import RemoteService
+from custom_components.somfy_pro.remote_window import KINDS
 
 from .common import AWNING, PIN, REMOTE, SHUTTER, device_of, state_of, tick
 from .conftest import TOKEN
-from .remote_fixtures import COMPANY, Outgoing, linked_config_entry, wait_for
+from .remote_fixtures import COMPANY, Outgoing, installer_actions_of, linked_config_entry, wait_for
 
 NOW = "2026-11-23T10:00:00+00:00"
 OTHER_PIN = "2222-3333-4444"
@@ -56,7 +56,7 @@ async def grant(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> dic
 async def act(hass: HomeAssistant, entry: MockConfigEntry, **payload: Any) -> dict[str, Any]:
     """Hand an ``action`` frame's payload to the integration."""
     payload.setdefault("action_id", "a-1")
-    result = await async_handle_action(hass, entry, payload)
+    result = await installer_actions_of(entry).async_handle_action(payload)
     await hass.async_block_till_done(wait_background_tasks=True)
     return result
 
@@ -338,13 +338,13 @@ async def test_malformed_actions(
     hass: HomeAssistant, linked_entry: MockConfigEntry, payload: dict[str, Any]
 ) -> None:
     await grant(hass, linked_entry)
-    result = await async_handle_action(hass, linked_entry, payload)
+    result = await installer_actions_of(linked_entry).async_handle_action(payload)
     assert result["ok"] is False
     assert result["error"] == "invalid_action"
     assert result["action_id"] == payload.get("action_id", "")
-    assert (await async_handle_action(hass, linked_entry, "not a dict"))["error"] == (
-        "invalid_action"
-    )
+    assert (await installer_actions_of(linked_entry).async_handle_action("not a dict"))[
+        "error"
+    ] == ("invalid_action")
 
 
 async def test_io_parameters_reach_the_box(
@@ -500,9 +500,12 @@ async def test_refused_without_a_loaded_box(
     hass: HomeAssistant, linked_entry: MockConfigEntry
 ) -> None:
     await grant(hass, linked_entry)
+    # What the channel held when the entry was loaded; the unload drops the runtime data.
+    actions = installer_actions_of(linked_entry)
     await hass.config_entries.async_unload(linked_entry.entry_id)
     await hass.async_block_till_done()
-    result = await act(hass, linked_entry, kind="web_app")
+    result = await actions.async_handle_action({"action_id": "a-1", "kind": "web_app"})
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert result["error"] == "not_ready"
 
 
@@ -522,13 +525,10 @@ def test_issue_translations_exist() -> None:
 async def test_request_issue_removed_with_the_entry(
     hass: HomeAssistant, linked_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
 ) -> None:
-    from custom_components.somfy_pro.actions import (
-        async_handle_request_remote_service,
-        request_issue_id,
-    )
+    from custom_components.somfy_pro.installer_actions import request_issue_id
 
-    async_handle_request_remote_service(
-        hass, linked_entry, {"request_id": "r-1", "kinds": ["reboot"], "hours": 8}
+    installer_actions_of(linked_entry).async_handle_request_remote_service(
+        {"request_id": "r-1", "kinds": ["reboot"], "hours": 8}
     )
     assert issue_registry.async_get_issue(DOMAIN, request_issue_id(linked_entry.entry_id))
     await hass.config_entries.async_remove(linked_entry.entry_id)
@@ -569,7 +569,7 @@ async def test_action_refused_when_the_link_changed_unnoticed(
     window = remote.current
     assert window is not None
     assert not remote.is_linked_to(window, None)
-    from custom_components.somfy_pro.remote_service import LinkedInstaller
+    from custom_components.somfy_pro.remote_window import LinkedInstaller
 
     assert not remote.is_linked_to(window, LinkedInstaller("8", "Other Co"))
     assert remote.is_linked_to(window, LinkedInstaller("7", "Renamed Acme"))

@@ -14,9 +14,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from sqlalchemy import func, select
 
 from companion_server.models import InterventionEntry, ReceivedFrame, RemoteWindow
-from custom_components.somfy_pro.actions import EVENT_INTERVENTION_ENDED, request_issue_id
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import PortalManager, device_payload
+from custom_components.somfy_pro.installer_actions import request_issue_id
+from custom_components.somfy_pro.intervention_summary import EVENT_INTERVENTION_ENDED
+from custom_components.somfy_pro.portal_channel import PortalChannel
+from custom_components.somfy_pro.portal_monitoring import device_payload
 from tests.portal_app import Portal
 
 from .common import AWNING, SHUTTER
@@ -31,13 +33,13 @@ def frame(frame_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {"v": 1, "id": str(uuid.uuid4()), "type": frame_type, "payload": payload}
 
 
-def posted(manager: PortalManager, frame_type: str) -> list[dict[str, Any]]:
+def posted(manager: PortalChannel, frame_type: str) -> list[dict[str, Any]]:
     """Payloads of the acknowledged frames waiting in the outbox."""
     return [f["payload"] for f in manager.outbox if f["type"] == frame_type]
 
 
 async def test_frames_of_remote_service(hass: HomeAssistant, linked_entry: MockConfigEntry) -> None:
-    manager: PortalManager = linked_entry.runtime_data.portal
+    manager: PortalChannel = linked_entry.runtime_data.portal
     # The portal asks; Home Assistant raises the repair issue.
     await manager._async_on_frame(
         frame(
@@ -85,7 +87,7 @@ async def test_frames_of_remote_service(hass: HomeAssistant, linked_entry: MockC
 async def test_malformed_request_answered_with_error(
     hass: HomeAssistant, linked_entry: MockConfigEntry
 ) -> None:
-    manager: PortalManager = linked_entry.runtime_data.portal
+    manager: PortalChannel = linked_entry.runtime_data.portal
     await manager._async_on_frame(frame("request_remote_service", {"kinds": ["x"]}))
     assert (
         ir.async_get(hass).async_get_issue(DOMAIN, request_issue_id(linked_entry.entry_id)) is None

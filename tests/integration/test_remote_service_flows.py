@@ -11,23 +11,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from box_simulator.server import BoxSimulator
-from custom_components.somfy_pro.actions import (
-    EVENT_INTERVENTION_ENDED,
-    ActionRefused,
-    async_handle_action,
-    async_handle_intervention_ended,
-    async_handle_request_remote_service,
-    parse_remote_code,
-    request_issue_id,
-)
+from custom_components.somfy_pro.action_checks import ActionRefused, parse_remote_code
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.remote_service import (
-    RemoteService,
-    describe_editable,
-)
+from custom_components.somfy_pro.installer_actions import request_issue_id
+from custom_components.somfy_pro.intervention_summary import EVENT_INTERVENTION_ENDED
+from custom_components.somfy_pro.parameters import describe_editable
+from custom_components.somfy_pro.remote_service import RemoteService
 
 from .common import AWNING, KITCHEN_SHUTTER, PIN, REMOTE, SHUTTER, SMOKE, tick
-from .remote_fixtures import COMPANY, Outgoing, wait_for
+from .remote_fixtures import COMPANY, Outgoing, installer_actions_of, wait_for
 
 CONTROLLERS = "core:PairedOneWayControllersState"
 
@@ -47,7 +39,7 @@ async def grant(hass: HomeAssistant, **data: Any) -> None:
 async def act(hass: HomeAssistant, entry: MockConfigEntry, **payload: Any) -> dict[str, Any]:
     """Hand an ``action`` frame's payload to the integration."""
     payload.setdefault("action_id", "a-1")
-    result = await async_handle_action(hass, entry, payload)
+    result = await installer_actions_of(entry).async_handle_action(payload)
     await hass.async_block_till_done(wait_background_tasks=True)
     return result
 
@@ -56,9 +48,7 @@ async def act(hass: HomeAssistant, entry: MockConfigEntry, **payload: Any) -> di
 
 
 async def _open_request_flow(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    async_handle_request_remote_service(
-        hass,
-        entry,
+    installer_actions_of(entry).async_handle_request_remote_service(
         {
             "request_id": "r-1",
             "installer": "Jo Fixit",
@@ -161,7 +151,7 @@ async def test_malformed_requests(
     hass: HomeAssistant, linked_entry: MockConfigEntry, payload: dict[str, Any]
 ) -> None:
     with pytest.raises(ValueError):
-        async_handle_request_remote_service(hass, linked_entry, payload)
+        installer_actions_of(linked_entry).async_handle_request_remote_service(payload)
 
 
 # -- adding a remote control ------------------------------------------------------------------
@@ -308,9 +298,7 @@ async def test_intervention_ended(
     )
     await act(hass, linked_entry, action_id="a-2", kind="web_app")
     await act(hass, linked_entry, action_id="a-3", kind="parameters", device_url=AWNING)
-    await async_handle_intervention_ended(
-        hass,
-        linked_entry,
+    await installer_actions_of(linked_entry).async_handle_intervention_ended(
         {"comment": "Shutter 'my' position set to 25 %.", "actions": ["my position", "web app"]},
     )
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -356,7 +344,9 @@ async def test_intervention_summary_in_the_homeowners_language(
     )
     await act(hass, linked_entry, action_id="a-2", kind="pair_remote", source="customer")
     await act(hass, linked_entry, action_id="a-3", kind="web_app")
-    await async_handle_intervention_ended(hass, linked_entry, {"comment": "Fini.", "actions": []})
+    await installer_actions_of(linked_entry).async_handle_intervention_ended(
+        {"comment": "Fini.", "actions": []}
+    )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [line.split(" ", 1)[1] for line in events[0].data["actions"]] == [
         "Living room shutter : nom réglé à Salon",

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from custom_components.somfy_pro.intervention_summary import CATEGORY, NOTIFICATION_KEYS
+
+LANGUAGES = ["fr", "es", "sk"]
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "somfy_pro"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -32,7 +35,7 @@ def test_english_is_strings() -> None:
     assert load("translations/en.json") == load("strings.json")
 
 
-@pytest.mark.parametrize("language", ["fr", "es", "sk"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_language_complete(language: str) -> None:
     english = leaves(load("strings.json"))
     other = leaves(load(f"translations/{language}.json"))
@@ -46,3 +49,11 @@ def test_icons_cover_translation_keys() -> None:
     strings = load("strings.json")["entity"]
     for platform, keys in icons.items():
         assert set(keys) <= set(strings[platform]), platform
+
+
+@pytest.mark.parametrize(
+    "name", ["strings.json", *(f"translations/{language}.json" for language in ["en", *LANGUAGES])]
+)
+def test_notification_texts_in_every_language(name: str) -> None:
+    """Every text the intervention notification may use is in its own category."""
+    assert set(load(name)[CATEGORY]) >= NOTIFICATION_KEYS

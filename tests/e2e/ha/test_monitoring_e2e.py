@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from box_simulator.server import BoxSimulator
 from companion_server.models import Alert
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import monitoring_issue_id
+from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 from tests.e2e.conftest_portal import Mailbox
 from tests.integration.common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of
 from tests.integration.portal_common import answer_monitoring_request, manager_of, wait_until

@@ -39,10 +39,11 @@ from box_simulator.paired import CONTROLLERS_STATE
 from box_simulator.server import BoxSimulator
 from companion_server.hub import protocol
 from companion_server.models import Installation, PortalFrame, RemoteAction, RemoteWindow
-from custom_components.somfy_pro.actions import EVENT_INTERVENTION_ENDED, request_issue_id
 from custom_components.somfy_pro.audit import storage_key as audit_storage_key
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal import monitoring_issue_id
+from custom_components.somfy_pro.installer_actions import request_issue_id
+from custom_components.somfy_pro.intervention_summary import EVENT_INTERVENTION_ENDED
+from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 from tests.e2e.conftest_portal import Mailbox
 from tests.integration.common import (
     AWNING,

@@ -1,0 +1,301 @@
+"""Monitoring for the linked installer: the homeowner's consent, snapshots and their changes.
+
+Box data leaves Home Assistant only while the homeowner grants monitoring: then a snapshot
+goes out whenever the portal welcomes a connection, and afterwards only what changed
+(``device_update``), plus every alert raised or cleared (kept until acknowledged).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+import uuid
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from . import portal_frames as frames
+from .alerts import BOX_KEY
+from .const import (
+    DOMAIN,
+    LOGGER,
+    STATE_BATTERY,
+    STATE_BATTERY_LEVEL,
+    STATE_RSSI,
+    STATE_RSSI_DISCRETE,
+    STATE_SENSOR_DEFECT,
+)
+from .parameters import describe_editable
+from .portal_client import PortalError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from homeassistant.config_entries import ConfigEntry
+
+    from .alerts import AlertChange, AlertTracker
+    from .box_api import Device
+    from .coordinator import SomfyProCoordinator
+    from .portal_channel import PortalChannel
+    from .portal_store import PortalStore, StoredPortal
+
+MONITORING_GRANTED: Final = "granted"
+MONITORING_DECLINED: Final = "declined"
+MONITORING_REVOKED: Final = "revoked"
+
+# A cover's closure in percent (0 open, 100 closed), sent as the device's ``position``.
+STATE_CLOSURE: Final = "core:ClosureState"
+
+
+def monitoring_issue_id(entry_id: str) -> str:
+    """Repair issue raised when an installer asks for monitoring."""
+    return f"monitoring_request_{entry_id}"
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _percent(value: Any) -> int | None:
+    number = _int(value)
+    return number if number is not None and 0 <= number <= 100 else None
+
+
+def device_payload(device: Device) -> dict[str, Any]:
+    """What a snapshot says about one product."""
+    states = device.states
+    battery: int | str | None = _int(states.get(STATE_BATTERY_LEVEL))
+    if battery is None and isinstance(states.get(STATE_BATTERY), str):
+        battery = str(states[STATE_BATTERY])
+    defect = states.get(STATE_SENSOR_DEFECT)
+    level = states.get(STATE_RSSI_DISCRETE)
+    payload = {
+        "url": device.url,
+        "label": device.label,
+        "protocol": device.protocol,
+        "ui_class": device.ui_class,
+        "online": device.available,
+        "rssi": _percent(states.get(STATE_RSSI)),
+        "rssi_level": level if isinstance(level, str) else None,
+        "battery": battery,
+        "defect": defect if isinstance(defect, str) else None,
+        "position": _percent(states.get(STATE_CLOSURE)),
+        # Parameters an installer may change in a remote-service window, or why none.
+        "editable": describe_editable(device),
+    }
+    return {key: frames.fit(key, value) for key, value in payload.items()}
+
+
+class PortalMonitoring:
+    """One entry's monitoring consent, and the box data streamed while it is granted."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        channel: PortalChannel,
+        store: PortalStore,
+        coordinator: SomfyProCoordinator,
+        alerts: AlertTracker,
+    ) -> None:
+        """Plug into the channel; ``async_restore`` then ``async_start`` bring it up."""
+        self._hass = hass
+        self._entry = entry
+        self._channel = channel
+        self._coordinator = coordinator
+        self._alerts = alerts
+        self.monitoring: str | None = None
+        self.request: dict[str, Any] | None = None
+        # Active alert (device key|alert) -> the alert_id sent when it was raised.
+        self._alert_ids: dict[str, str] = {}
+        self._last_box: dict[str, Any] | None = None
+        self._last_devices: dict[str, dict[str, Any]] = {}
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._store = store
+        store.add_part(self._stored)
+        channel.register((frames.REQUEST_MONITORING,), self._async_on_request)
+        channel.on_ready(self._send_snapshot)
+        channel.on_reset(self._reset)
+
+    @property
+    def granted(self) -> bool:
+        """Monitoring granted to the linked company."""
+        return self._channel.link is not None and self.monitoring == MONITORING_GRANTED
+
+    @callback
+    def async_restore(self, stored: StoredPortal | None) -> None:
+        """Take the stored consent, pending request and alert ids."""
+        if stored is None or self._channel.link is None:
+            return
+        self.monitoring = stored.get("monitoring")
+        self.request = stored.get("request")
+        self._alert_ids = dict(stored.get("alert_ids") or {})
+
+    def _stored(self) -> StoredPortal:
+        return {
+            "monitoring": self.monitoring,
+            "request": self.request,
+            "alert_ids": dict(self._alert_ids),
+        }
+
+    @callback
+    def async_start(self) -> None:
+        """Follow alerts and box updates; ask again for a request still pending."""
+        self._unsubs.append(self._alerts.async_add_listener(self._async_on_alert))
+        self._unsubs.append(self._coordinator.async_add_listener(self._async_on_box_update))
+        if self.request is not None and self._channel.link is not None and not self.granted:
+            self._async_raise_issue()
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop following alerts and box updates (unload)."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+
+    def _reset(self) -> None:
+        self.monitoring = None
+        self.request = None
+        self._alert_ids = {}
+        self._last_box = None
+        self._last_devices = {}
+        ir.async_delete_issue(self._hass, DOMAIN, monitoring_issue_id(self._entry.entry_id))
+
+    # -- consent -----------------------------------------------------------------------------
+
+    async def _async_on_request(self, _frame_type: str, payload: dict[str, Any]) -> None:
+        request_id = str(payload["request_id"])
+        if self.granted:
+            # Already granted: say so again for this request.
+            self._channel.post(
+                frames.new_frame(
+                    frames.CONSENT, {"request_id": request_id, "monitoring": MONITORING_GRANTED}
+                )
+            )
+            return
+        self.request = {
+            "request_id": request_id,
+            "company": frames.party_name(payload.get("company")),
+            "installer": frames.party_name(payload.get("installer")),
+            "at": payload.get("at"),
+        }
+        self._store.async_schedule_save()
+        self._async_raise_issue()
+        self._channel.async_notify()
+
+    @callback
+    def _async_raise_issue(self) -> None:
+        request = self.request or {}
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            monitoring_issue_id(self._entry.entry_id),
+            is_fixable=True,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="monitoring_request",
+            translation_placeholders={
+                "company": frames.party_name(request.get("company"))
+                or self._channel.company_name
+                or "",
+                "installer": frames.party_name(request.get("installer")) or "",
+                "title": self._entry.title,
+            },
+            data={"entry_id": self._entry.entry_id, "request_id": str(request.get("request_id"))},
+        )
+
+    async def async_set_monitoring(self, state: str, request_id: str | None = None) -> None:
+        """The homeowner granted, declined or revoked monitoring."""
+        if self._channel.link is None:
+            raise PortalError("not linked")
+        if request_id is None and self.request is not None and state != MONITORING_REVOKED:
+            request_id = str(self.request.get("request_id"))
+        self.monitoring = state
+        self.request = None
+        ir.async_delete_issue(self._hass, DOMAIN, monitoring_issue_id(self._entry.entry_id))
+        if state != MONITORING_GRANTED:
+            # Nothing more leaves Home Assistant, not even alerts still waiting to be sent.
+            self._channel.delivery.async_drop(frames.ALERT)
+            self._alert_ids = {}
+            self._last_box = None
+            self._last_devices = {}
+        LOGGER.info("Monitoring %s for the installer %s", state, self._channel.company_name)
+        self._channel.post(
+            frames.new_frame(frames.CONSENT, {"request_id": request_id, "monitoring": state})
+        )
+        if state == MONITORING_GRANTED:
+            self._send_snapshot()
+        self._channel.async_notify()
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    @callback
+    def _async_on_alert(self, change: AlertChange) -> None:
+        if not self.granted:
+            return
+        data = self._coordinator.alert_event_data(change)
+        # One id per occurrence: the alert raised and the same alert cleared share it.
+        key = f"{change.device_key}|{change.alert}"
+        if change.active:
+            alert_id = self._alert_ids[key] = str(uuid.uuid4())
+        else:
+            alert_id = self._alert_ids.pop(key, "") or str(uuid.uuid4())
+        self._channel.post(
+            frames.new_frame(
+                frames.ALERT,
+                {
+                    "alert_id": alert_id,
+                    "device_url": None
+                    if change.device_key == BOX_KEY
+                    else frames.fit("url", change.device_key),
+                    "device_label": frames.fit("label", data["device_name"]),
+                    "type": change.alert,
+                    "active": change.active,
+                    "at": change.time.isoformat(),
+                },
+            )
+        )
+
+    def _box_payload(self) -> dict[str, Any]:
+        gateway = self._coordinator.data.gateway
+        return {
+            "online": self._coordinator.last_update_success,
+            "activated": None if gateway.mode is None else gateway.mode == "ACTIVE",
+            "up_to_date": gateway.up_to_date,
+            "firmware": frames.fit("firmware", gateway.firmware),
+        }
+
+    def _send_snapshot(self) -> None:
+        if not (self.granted and self._channel.ready) or self._coordinator.data is None:
+            return
+        self._last_box = self._box_payload()
+        self._last_devices = {
+            url: device_payload(device) for url, device in self._coordinator.data.devices.items()
+        }
+        for frame in frames.snapshot_frames(self._last_box, list(self._last_devices.values())):
+            self._channel.send(frame)
+
+    @callback
+    def _async_on_box_update(self) -> None:
+        if not (self.granted and self._channel.ready) or self._coordinator.data is None:
+            return
+        devices = {
+            url: device_payload(device) for url, device in self._coordinator.data.devices.items()
+        }
+        if self._box_payload() != self._last_box or devices.keys() != self._last_devices.keys():
+            self._send_snapshot()
+            return
+        for url, payload in devices.items():
+            last = self._last_devices[url]
+            changes = {key: value for key, value in payload.items() if last.get(key) != value}
+            if changes:
+                self._channel.send(
+                    frames.new_frame(frames.DEVICE_UPDATE, {"url": url, "changes": changes})
+                )
+        self._last_devices = devices
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """The consent and whether a request waits for the homeowner."""
+        return {"monitoring": self.monitoring, "pending_request": self.request is not None}

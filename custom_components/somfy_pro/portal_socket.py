@@ -1,0 +1,69 @@
+"""The portal's WebSocket: opening it, writing frames in order, waiting between attempts."""
+
+from __future__ import annotations
+
+import asyncio
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import ClientError, WSServerHandshakeError
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
+
+from . import portal_frames as frames
+from .const import LOGGER
+from .portal_client import PortalAuthError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime
+
+    from aiohttp import ClientSession, ClientWebSocketResponse
+
+    from .portal_client import PortalLink
+
+CONNECT_TIMEOUT: Final = 30
+HEARTBEAT: Final = 30.0
+# Larger messages close the connection (aiohttp); those over 64 KiB are answered `error`.
+MAX_MESSAGE_BYTES: Final = 1024 * 1024
+
+
+async def async_open(session: ClientSession, link: PortalLink) -> ClientWebSocketResponse:
+    """Open the channel's WebSocket; PortalAuthError when the portal refuses the token."""
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            return await session.ws_connect(
+                f"{link.url}/api/v1/ws",
+                headers={"Authorization": f"Bearer {link.token}"},
+                heartbeat=HEARTBEAT,
+                max_msg_size=MAX_MESSAGE_BYTES,
+            )
+    except WSServerHandshakeError as err:
+        if err.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+            raise PortalAuthError(str(err)) from err
+        raise
+
+
+async def async_write(ws: ClientWebSocketResponse, queue: asyncio.Queue[Any]) -> None:
+    """Send the queued frames in order; close the connection when sending fails."""
+    try:
+        while True:
+            frame = await queue.get()
+            await ws.send_str(frames.encode(frame))
+    except (ClientError, ConnectionError, RuntimeError) as err:
+        LOGGER.debug("Cannot send to the portal: %s", err)
+        await ws.close()
+
+
+async def async_sleep(hass: HomeAssistant, seconds: float) -> None:
+    """Sleep on Home Assistant's clock (so that tests can move time on)."""
+    wake = asyncio.Event()
+
+    @callback
+    def _wake(_now: datetime) -> None:
+        wake.set()
+
+    cancel = async_call_later(hass, seconds, _wake)
+    try:
+        await wake.wait()
+    finally:
+        cancel()
