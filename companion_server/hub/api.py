@@ -30,6 +30,20 @@ HEARTBEAT_SECONDS = 30.0
 # Larger messages are refused by aiohttp (close 1009); up to this size they get an error.
 HARD_MAX_MESSAGE = 256 * 1024
 
+
+class ChannelSocket(web.WebSocketResponse):
+    """A WebSocket whose heartbeat stays stopped once it closes.
+
+    aiohttp (3.13.4 on) re-arms the heartbeat on the loop turn after data arrives, even when
+    that data is the peer's answer to our close: the socket would keep a ping timer, fired
+    later on a closed transport.
+    """
+
+    def _reset_heartbeat(self) -> None:
+        if not self._closing and not self.closed:
+            super()._reset_heartbeat()
+
+
 routes = web.RouteTableDef()
 
 
@@ -43,9 +57,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
             {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
         )
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False
-    )
+    ws = ChannelSocket(heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False)
     await ws.prepare(request)
     conn = Connection(ws, auth.installation_id, auth.link_id)
     await hub.attach(conn)  # shown as connected from its ``hello`` on

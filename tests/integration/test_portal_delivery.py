@@ -13,7 +13,6 @@ from unittest.mock import patch
 import uuid
 
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sqlalchemy import select
 
@@ -35,9 +34,6 @@ __all__ = ["linked_entry", "no_portal_channel", "real_portal"]
 BACKLOG = 2000
 
 
-# The portal restarts in-process while Home Assistant reconnects: a socket the portal was
-# still accepting as it stopped can leave aiohttp's heartbeat timer behind at teardown.
-@pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_a_long_backlog_is_received_whole_after_a_reconnect(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

@@ -9,7 +9,6 @@ import uuid
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from sqlalchemy import func, select
 
@@ -106,9 +105,6 @@ async def test_snapshot_says_what_is_editable(
     assert device_payload(devices[AWNING])["editable"]["read_only_reason"] == "rts_one_way"
 
 
-# The portal restarts in-process while Home Assistant reconnects: a socket the portal was
-# still accepting as it stopped can leave aiohttp's heartbeat timer behind at teardown.
-@pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_window_expired_while_stopped_recorded_by_the_portal(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
