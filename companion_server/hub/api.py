@@ -1,4 +1,4 @@
-"""The WebSocket channel of a linked Home Assistant (``GET /api/v1/ws``, docs/architecture.md).
+"""The WebSocket channel of a linked Home Assistant (``GET /api/v1/ws``, docs/protocol.md).
 
 Authenticated by the installation's bearer token (no cookies, no CSRF token: the visitor and
 CSRF middlewares skip ``/api/``). Every frame goes through the registry of frame handlers

@@ -1,4 +1,4 @@
-"""The Home Assistant <-> portal frames (protocol version 1, ``docs/architecture.md``).
+"""The Home Assistant <-> portal frames (protocol version 1, ``docs/protocol.md``).
 
 Every text message is parsed by :func:`parse_frame`: JSON, at most 64 KiB, the envelope
 ``{"v": 1, "id": "<uuid>", "type": ..., "payload": {...}}`` and a voluptuous schema per
@@ -73,7 +73,7 @@ ACKED: Final = frozenset(
 MONITORING_ONLY: Final = frozenset({"snapshot", "device_update", "alert"})
 CONSENT_STATES: Final = ("granted", "declined", "revoked")
 WINDOW_STATES: Final = ("granted", "declined", "revoked", "expired")
-# A snapshot goes in parts that each fit in a frame (docs/architecture.md, "snapshot"): at
+# A snapshot goes in parts that each fit in a frame (docs/protocol.md, "snapshot"): at
 # most this many devices in a part, and this many parts in one snapshot.
 MAX_SNAPSHOT_PART_DEVICES: Final = 250
 MAX_SNAPSHOT_PARTS: Final = 64

@@ -1,4 +1,4 @@
-"""The Home Assistant API of linking (``docs/architecture.md``): link and unlink.
+"""The Home Assistant API of linking (``docs/protocol.md``): link and unlink.
 
 JSON in, JSON out; no cookies and no CSRF token (the visitor and CSRF middlewares skip
 ``/api/``): the link endpoint is protected by the code, the PIN and rate limits, unlink by

@@ -1,4 +1,4 @@
-"""Frames of the Home Assistant <-> portal channel (protocol version 1, docs/architecture.md).
+"""Frames of the Home Assistant <-> portal channel (protocol version 1, docs/protocol.md).
 
 Every frame is ``{"v": 1, "id": "<uuid>", "type": "...", "payload": {...}}`` in a JSON text
 message of at most 64 KiB. Frames received are validated here; anything that does not fit
@@ -58,7 +58,7 @@ ERROR_UNSUPPORTED: Final = "unsupported"
 MAX_ID_LENGTH: Final = 36  # request and action ids: UUIDs, echoed back to the portal
 MAX_ERROR_CODE: Final = 100
 MAX_ERROR_MESSAGE: Final = 1000
-# A snapshot too big for one frame goes in parts (docs/architecture.md, "snapshot"): each part
+# A snapshot too big for one frame goes in parts (docs/protocol.md, "snapshot"): each part
 # holds at most this many devices, and one snapshot at most this many parts.
 MAX_SNAPSHOT_PART_DEVICES: Final = 250
 MAX_SNAPSHOT_PARTS: Final = 64

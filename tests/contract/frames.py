@@ -284,7 +284,7 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
             {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(251)]},
             False,
         ),
-        # A snapshot in parts (docs/architecture.md): the three fields together, or none.
+        # A snapshot in parts (docs/protocol.md): the three fields together, or none.
         ("part-first", _part(), True),
         ("part-last", _part(part=2), True),
         ("part-alone", _part(parts=1), True),
