@@ -18,6 +18,8 @@ second = frames sent / (time until the last one is stored); "drain" is how long 
 after the last frame was sent (a portal that keeps up drains in well under a second). CPU
 is the portal process's user + system time over the phase (100 % = one core). Figures are
 printed; nothing is asserted.
+
+Over 400 lines in one file: a benchmark runs as one script, load generator and report together.
 """
 
 from __future__ import annotations

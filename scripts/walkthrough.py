@@ -11,6 +11,8 @@ Assistant (which unlinks the box in the portal), unlinks any link the portal sti
 the demo box (as the administrator), and clears the simulator's intrusion. The portal keeps
 the earlier installations (unlinked); a fresh demo (``rm -rf data/demo``, then ``make
 demo``) starts from nothing.
+
+Over 400 lines in one file: the README's story, step by step in the order a reader follows it.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ company's administrator) x own / other object, with the status it must answer. "
 belong to company A (the installer's and the administrator's); "other" objects to company B
 (the other administrator's). The test fails when a route exists without a row (and when a
 row names a route that does not exist). GET requests must not change any table.
+
+Over 400 lines in one file: the matrix is one table, checked against every route at once.
 """
 
 from __future__ import annotations
