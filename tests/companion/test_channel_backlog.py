@@ -22,15 +22,8 @@ from companion_server.models import InstallationState, PortalFrame, RemoteAction
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered
 from tests.companion.helpers import FakeClock
-from tests.companion.test_interventions import (
-    SHUTTER,
-    Setup,
-    _field,
-    portal,
-    running_smtp,
-    setup,
-    smtp,
-)
+from tests.companion.interventions_common import SHUTTER, Setup, _field, portal, setup
+from tests.companion.test_mail import running_smtp, smtp
 
 __all__ = ["portal", "running_smtp", "setup", "smtp"]
 

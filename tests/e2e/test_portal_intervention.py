@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
-from tests.companion.test_interventions import AWNING, SHUTTER, devices
+from tests.companion.interventions_common import AWNING, SHUTTER, devices
 from tests.e2e.conftest_portal import Portal, portal, run_with_browser
 from tests.e2e.test_portal_serv_e_go import (
     ADMIN_EMAIL,

@@ -15,7 +15,7 @@ homeowner revokes mid-session: the controls go away live and a later action is r
 audit chain, edited or cut in HA's storage, no longer verifies.
 
 Expiry is not here: a window lasts at least a quarter of an hour and the simulator and the
-sockets run on real time (no frozen clock); ``tests/integration/test_remote_service.py``
+sockets run on real time (no frozen clock); ``tests/integration/test_remote_service_expiry.py``
 moves HA's clock past the end of a window (``test_expiry_on_home_assistants_clock``).
 
 Over 400 lines in one file: one story across the real pieces, which share expensive fixtures.
