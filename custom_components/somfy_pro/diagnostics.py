@@ -1,34 +1,25 @@
-"""Diagnostics: the box, its products and alerts, with token, PIN and e-mails redacted."""
+"""Diagnostics: the box, its products and alerts, with what identifies the home redacted.
+
+What is redacted and why is described in ``redaction``: token, PIN, e-mail addresses, Wi-Fi
+names, the GSM provider, MAC/zigbee/IP addresses, HomeKit pairing codes and the position.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 
 from .box_api import PYOVERKIZ_V2
+from .redaction import Redactor
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from .models import SomfyProConfigEntry
 
-REDACTED = "**REDACTED**"
 TO_REDACT = {CONF_TOKEN, "email", "e-mail", "username", "password"}
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-
-
-def _scrub(value: Any, pin: str) -> Any:
-    """Replace the PIN and e-mail addresses wherever they appear (device URLs, labels)."""
-    if isinstance(value, str):
-        return _EMAIL.sub(REDACTED, value.replace(pin, REDACTED) if pin else value)
-    if isinstance(value, dict):
-        return {_scrub(key, pin): _scrub(item, pin) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(item, pin) for item in value]
-    return value
 
 
 async def async_get_config_entry_diagnostics(
@@ -38,6 +29,7 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data.coordinator
     data = coordinator.data
     gateway = data.gateway
+    redactor = Redactor(entry.unique_id or gateway.id)
     diagnostics = {
         "entry": {
             "title": entry.title,
@@ -65,8 +57,8 @@ async def async_get_config_entry_diagnostics(
                 "widget": device.widget,
                 "available": device.available,
                 "place": device.place,
-                "states": async_redact_data(device.states, TO_REDACT),
-                "attributes": async_redact_data(device.attributes, TO_REDACT),
+                "states": redactor.states(async_redact_data(device.states, TO_REDACT)),
+                "attributes": redactor.states(async_redact_data(device.attributes, TO_REDACT)),
             }
             for device in data.devices.values()
         ],
@@ -77,5 +69,5 @@ async def async_get_config_entry_diagnostics(
             **entry.runtime_data.monitoring.as_diagnostics(),
         },
     }
-    scrubbed: dict[str, Any] = _scrub(diagnostics, entry.unique_id or gateway.id)
+    scrubbed: dict[str, Any] = redactor.anything(diagnostics)
     return scrubbed
