@@ -46,6 +46,7 @@ from .const import (
     SETUP_REFRESH_INTERVAL,
     STATE_STATUS,
 )
+from .state_values import status_online
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -172,6 +173,8 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             if device.protocol == "internal" and "/pod/" in url:
                 hub_name = device.label or hub_name
                 continue
+            if status_online(device.states.get(STATE_STATUS)) is False:
+                device.available = False  # some boxes say so only in the status state
             devices[url] = device
         self.box_revision += 1
         self.device_revisions = {url: self.device_revisions.get(url, 0) + 1 for url in devices}
@@ -215,9 +218,9 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             return False
         if event.name == "DeviceStateChangedEvent" and event.states:
             device.states.update(event.states)
-            status = event.states.get(STATE_STATUS)
-            if status is not None:
-                device.available = status != "unavailable"
+            online = status_online(event.states.get(STATE_STATUS))
+            if online is not None:
+                device.available = online
         elif event.name == "DeviceAvailableEvent":
             device.available = True
         elif event.name == "DeviceUnavailableEvent":

@@ -26,6 +26,7 @@ from .const import (
 )
 from .parameters import describe_editable
 from .portal_client import PortalError
+from .state_values import battery_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.config_entries import ConfigEntry
@@ -66,7 +67,7 @@ def _percent(value: Any) -> int | None:
 def device_payload(device: Device) -> dict[str, Any]:
     """What a snapshot says about one product."""
     states = device.states
-    battery: int | str | None = _int(states.get(STATE_BATTERY_LEVEL))
+    battery: int | str | None = battery_level(states.get(STATE_BATTERY_LEVEL))
     if battery is None and isinstance(states.get(STATE_BATTERY), str):
         battery = str(states[STATE_BATTERY])
     defect = states.get(STATE_SENSOR_DEFECT)

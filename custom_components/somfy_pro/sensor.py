@@ -18,6 +18,7 @@ from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
 from .entity import SomfyProEntity, async_track_new_devices
 from .portal_entity import portal_sensors
 from .remote_service_entity import remote_service_sensors
+from .state_values import battery_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -116,7 +117,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda device: STATE_BATTERY_LEVEL in device.states,
-        value_fn=_int(STATE_BATTERY_LEVEL),
+        value_fn=lambda device: battery_level(device.states.get(STATE_BATTERY_LEVEL)),
     ),
 )
 
