@@ -80,7 +80,9 @@ def _take_turns_to_write(engine: AsyncEngine, busy_seconds: float) -> None:
     for the lock and starve each other under load. A transaction's first write, or its
     first ``SELECT ... FOR UPDATE`` (which SQLite does not know: the turn gives it the
     meaning it has on PostgreSQL), waits at most ``busy_seconds`` for the process's turn and
-    keeps it until the transaction ends.
+    keeps it until its connection goes back to the pool. Not at the ``commit`` event:
+    SQLAlchemy fires it before the commit runs, and the next writer would read what the
+    commit is about to replace (a lost update).
     """
     turn = asyncio.Lock()
     holder: list[Any] = []  # the DBAPI connection whose transaction has the turn
@@ -104,16 +106,7 @@ def _take_turns_to_write(engine: AsyncEngine, busy_seconds: float) -> None:
             holder.clear()
             turn.release()
 
-    def end(conn: Any) -> None:
-        try:
-            dbapi_connection = conn.connection.dbapi_connection
-        except exc.SQLAlchemyError:
-            return  # invalidated (e.g. a cancelled request): the pool's events release it
-        release(dbapi_connection)
-
     event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
-    event.listen(engine.sync_engine, "commit", end)
-    event.listen(engine.sync_engine, "rollback", end)
     for pool_event in ("reset", "checkin", "invalidate", "close"):
         event.listen(engine.sync_engine.pool, pool_event, release)
 

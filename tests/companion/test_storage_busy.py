@@ -15,6 +15,8 @@ from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+from sqlalchemy.util import await_only
 
 from companion_server.app import create_app
 from companion_server.app_keys import CORE
@@ -213,7 +215,19 @@ async def test_postgresql_write_waits_for_a_lock_at_most_the_bound(
         await server.close()
 
 
-async def test_writers_of_one_process_take_turns(sqlite_path: Path) -> None:
+@pytest.mark.parametrize("commit_delay", [0.0, 0.02], ids=["commit", "slow-commit"])
+async def test_writers_of_one_process_take_turns(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, commit_delay: float
+) -> None:
+    if commit_delay:
+        # A commit that takes a while (a busy disk): the next writer must not read before it ends.
+        commit = AsyncAdapt_aiosqlite_connection.commit
+
+        def slow_commit(self: AsyncAdapt_aiosqlite_connection) -> None:
+            await_only(asyncio.sleep(commit_delay))
+            commit(self)
+
+        monkeypatch.setattr(AsyncAdapt_aiosqlite_connection, "commit", slow_commit)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}", secret_key=SECRET)
     core = build_core(settings, FakeClock())
     try:
