@@ -17,7 +17,6 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from companion_server.core import build_core
 from companion_server.db import migrate
 from companion_server.models import Company, Installation, InstallationAssignment, Role, User
 from companion_server.settings import RateLimit, RateLimits, Settings
+from tests.portal_app import free_port
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "benchmark password 1"
@@ -47,12 +47,6 @@ def _settings(database_url: str, port: int) -> Settings:
         mail_worker=False,
         rate_limits=RateLimits(login_per_ip=RateLimit(10**9, 900)),
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def seed(database_url: str, installations: int, installers: int) -> None:
@@ -265,7 +259,7 @@ async def run(args: argparse.Namespace) -> None:
             f"Seeded {args.installations} installations and {args.installers} installers "
             f"in {time.perf_counter() - started:.1f} s ({database_url.split(':')[0]})"
         )
-        portal_port, bare_port = _free_port(), _free_port()
+        portal_port, bare_port = free_port(), free_port()
         me = [sys.executable, "-m", "benchmarks.portal"]
         children = [
             await asyncio.create_subprocess_exec(

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 import json
 import os
 from pathlib import Path
-import socket
 import sys
 import tempfile
 import time
@@ -53,6 +52,7 @@ from companion_server.models import (
 )
 from companion_server.security.tokens import hash_token
 from companion_server.settings import Settings
+from tests.portal_app import free_port
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 DEVICES = 5
@@ -60,12 +60,6 @@ DEVICES = 5
 
 def _settings(database_url: str, port: int) -> Settings:
     return Settings(database_url=database_url, secret_key=SECRET, port=port, mail_worker=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _token(n: int) -> str:
@@ -331,7 +325,7 @@ async def run(args: argparse.Namespace) -> None:
             f"Seeded {args.connections} linked installations in "
             f"{time.perf_counter() - started:.1f} s ({database_url.split(':')[0]})"
         )
-        port = _free_port()
+        port = free_port()
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.portal_ws", "--serve", str(port),
             "--database-url", database_url,

@@ -19,7 +19,7 @@ import time
 
 import aiohttp
 
-from box_simulator.server import free_port
+from tests.portal_app import free_port
 
 TOKEN = "benchmark-token"
 
@@ -74,7 +74,7 @@ def report(name: str, latencies: list[float], seconds: float) -> None:
 
 async def main(seconds: float, concurrency: int) -> None:
     """Start the simulator with the large scenario and measure both endpoints."""
-    port = free_port("127.0.0.1")
+    port = free_port()
     with tempfile.TemporaryDirectory() as state:
         process = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child, not awaited
             [

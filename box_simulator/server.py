@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 import secrets
-import socket
 
 from aiohttp import web
 
@@ -17,12 +16,9 @@ from .scenario import load_profiles, load_scenario
 from .tls import ensure_certificate, server_context
 
 
-def free_port(host: str) -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _bound_port(runner: web.AppRunner) -> int:
+    address = runner.addresses[0]
+    return int(address[1])
 
 
 class BoxSimulator:
@@ -55,11 +51,13 @@ class BoxSimulator:
         self.token = token or secrets.token_urlsafe(24)
         self.tokens = {self.token}
         self.host = host
-        self.port = port or free_port(host)
+        # Port 0: the system picks a free port when the site starts (asking for one earlier
+        # and binding it later races other processes). A reboot reuses the port it got.
+        self.port = port
         self.control_host = control_host
         if control_port is None:
             control_port = self.port + 1 if port else 0
-        self.control_port = control_port or free_port(control_host)
+        self.control_port = control_port
         self.state_dir = state_dir
         self.zeroconf = zeroconf
         self.zeroconf_interface = zeroconf_interface
@@ -97,6 +95,7 @@ class BoxSimulator:
         await self._runner.setup()
         await self._control_runner.setup()
         await web.TCPSite(self._control_runner, self.control_host, self.control_port).start()
+        self.control_port = _bound_port(self._control_runner)
         await self.set_online(True)
         if self.zeroconf:
             self._advertiser = Advertiser(
@@ -124,6 +123,7 @@ class BoxSimulator:
                 self._runner, self.host, self.port, ssl_context=self._ssl, reuse_address=True
             )
             await self._site.start()
+            self.port = _bound_port(self._runner)
         elif not online and self._site is not None:
             await self._site.stop()
             self._site = None
