@@ -15,10 +15,13 @@ class Notifier(Protocol):
     async def frames_pending(self, installation_id: int) -> None:
         """New frames for an installation's Home Assistant are in the outbox."""
 
-    async def close_installation(
-        self, installation_id: int, reason: str, *, tell_ha: bool = False
+    async def close_links(
+        self, installation_id: int, links: list[int], reason: str, *, tell_ha: bool = False
     ) -> None:
-        """Close the installation's live connection (``tell_ha``: send ``unlinked`` first)."""
+        """Close the installation's live connection if it uses one of ``links`` (ended).
+
+        ``tell_ha``: send ``unlinked`` first.
+        """
 
     async def changed(self, installation_id: int) -> None:
         """Browsers watching the installation should refresh."""

@@ -254,21 +254,24 @@ class Hub:
         """New frames for an installation's Home Assistant are in the outbox."""
         await self.bus.publish({"t": "flush", "i": installation_id})
 
-    async def close_installation(
-        self, installation_id: int, reason: str, *, tell_ha: bool = False
+    async def close_links(
+        self, installation_id: int, links: list[int], reason: str, *, tell_ha: bool = False
     ) -> None:
-        """Close the installation's live connection wherever it is (unlinked, revoked).
+        """Close the installation's live connection, wherever it is, if it uses ``links``.
 
-        ``tell_ha``: send it an ``unlinked`` frame first (the portal ended the link).
+        Only those links: the bus may bring the message after the Home Assistant that
+        replaced them connected with its new link, which must stay. ``tell_ha``: send it
+        an ``unlinked`` frame first (the portal ended the link).
         """
-        message = {"t": "close", "i": installation_id, "r": reason[:50], "u": tell_ha}
+        message = {"t": "close", "i": installation_id, "l": links, "r": reason[:50], "u": tell_ha}
         await self._close_local(message)
         await self.bus.publish(message)
 
     async def _close_local(self, message: dict[str, Any]) -> None:
-        conn = self.connections.pop(message["i"], None)
-        if conn is None:
+        conn = self.connections.get(message["i"])
+        if conn is None or conn.link_id not in message.get("l", ()):
             return
+        self.detach(conn)
         if message.get("u"):
             await conn.send(protocol.encode("unlinked", {}))
         await conn.close(CLOSE_UNLINKED, str(message.get("r", "closed")))

@@ -43,6 +43,8 @@ from companion_server.settings import RateLimit
 from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.core import Core
@@ -116,7 +118,7 @@ async def link(core: Core, *, code: str, pin: str, instance_id: str, name: str, 
                 for registration, _ in candidates:
                     registration.failed_attempts += 1
             else:
-                result = await _complete_link(
+                result, ended = await _complete_link(
                     db, core, match[0], match[1], instance_id=instance_id, name=name
                 )
     if limited:
@@ -125,7 +127,7 @@ async def link(core: Core, *, code: str, pin: str, instance_id: str, name: str, 
         LOGGER.info("Link refused for %s", ip)
         raise LinkRefused()
     # A Home Assistant still connected with the previous link of this box goes away.
-    await _after_link_change(core, result.installation_id, close=True)
+    await _after_link_change(core, result.installation_id, ended)
     return result
 
 
@@ -137,19 +139,13 @@ async def _complete_link(
     *,
     instance_id: str,
     name: str,
-) -> Linked:
+) -> tuple[Linked, list[int]]:
+    """Link the box; also the ids of the links this one replaces."""
     now = core.now()
     registration.used_at = now
     installation.status = RegistrationStatus.LINKED.value
     installation.customer_email = registration.email
-    await db.execute(
-        update(InstallationLink)
-        .where(
-            InstallationLink.installation_id == installation.id,
-            InstallationLink.revoked_at.is_(None),
-        )
-        .values(revoked_at=now, revoked_by="relinked")
-    )
+    ended = await _end_links(db, installation, now, "relinked")
     # Requests of the old link are not for this Home Assistant.
     await db.execute(
         update(PortalFrame)
@@ -176,26 +172,36 @@ async def _complete_link(
     log(db, installation, now, "linked", detail=name[:200] or None)
     company = await db.get(Company, installation.company_id)
     assert company is not None
-    return Linked(installation.id, token, company.id, company.name)
+    return Linked(installation.id, token, company.id, company.name), ended
 
 
-async def end_link(
-    db: AsyncSession, core: Core, installation: Installation, by: str, actor: User | None
-) -> None:
-    """End the installation's link in the caller's transaction (``by``: who ended it).
-
-    The token stops working, frames not yet delivered are dropped and the box's data goes;
-    the caller closes the live connection once the transaction is committed.
-    """
-    now = core.now()
-    await db.execute(
+async def _end_links(
+    db: AsyncSession, installation: Installation, now: datetime, by: str
+) -> list[int]:
+    """Revoke the installation's live links; their ids."""
+    ended = await db.scalars(
         update(InstallationLink)
         .where(
             InstallationLink.installation_id == installation.id,
             InstallationLink.revoked_at.is_(None),
         )
         .values(revoked_at=now, revoked_by=by)
+        .returning(InstallationLink.id)
     )
+    return list(ended)
+
+
+async def end_link(
+    db: AsyncSession, core: Core, installation: Installation, by: str, actor: User | None
+) -> list[int]:
+    """End the installation's link in the caller's transaction (``by``: who ended it).
+
+    The token stops working, frames not yet delivered are dropped and the box's data goes;
+    the caller closes the live connection of the returned links once the transaction is
+    committed.
+    """
+    now = core.now()
+    ended = await _end_links(db, installation, now, by)
     await db.execute(
         update(PortalFrame)
         .where(PortalFrame.installation_id == installation.id, PortalFrame.acked_at.is_(None))
@@ -217,6 +223,7 @@ async def end_link(
         state.connected = False
         state.connected_changed_at = now
     log(db, installation, now, f"unlinked_by_{by}", actor=actor)
+    return ended
 
 
 async def unlink_by_token(core: Core, token: str) -> int | None:
@@ -234,8 +241,8 @@ async def unlink_installation(core: Core, installation_id: int, *, by: str) -> N
         installation = await db.get(Installation, installation_id)
         if installation is None:
             return
-        await end_link(db, core, installation, by, None)
-    await _after_link_change(core, installation_id, close=True)
+        ended = await end_link(db, core, installation, by, None)
+    await _after_link_change(core, installation_id, ended)
 
 
 async def unlink_by_installer(core: Core, actor_id: int, installation_id: int) -> None:
@@ -245,16 +252,16 @@ async def unlink_by_installer(core: Core, actor_id: int, installation_id: int) -
         installation = await visible_installation(db, actor, installation_id)
         if installation.status != RegistrationStatus.LINKED.value:
             raise RuleViolation("This box is not linked.")
-        await end_link(db, core, installation, "installer", actor)
-    await _after_link_change(core, installation_id, close=True, tell_ha=True)
+        ended = await end_link(db, core, installation, "installer", actor)
+    await _after_link_change(core, installation_id, ended, tell_ha=True)
 
 
 async def _after_link_change(
-    core: Core, installation_id: int, *, close: bool = False, tell_ha: bool = False
+    core: Core, installation_id: int, ended: list[int], *, tell_ha: bool = False
 ) -> None:
     hub = core.hub
     if hub is None:
         return
-    if close:
-        await hub.close_installation(installation_id, "unlinked", tell_ha=tell_ha)
+    if ended:
+        await hub.close_links(installation_id, ended, "unlinked", tell_ha=tell_ha)
     await hub.changed(installation_id)

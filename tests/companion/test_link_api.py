@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 import hmac
 
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
 import pytest
 from sqlalchemy import select
@@ -172,3 +173,23 @@ async def test_unlink_forgets_the_box_data(core: Core, ha: HomeAssistant) -> Non
     assert (state.box_online, state.firmware) == (None, None)
     # The record of what happened stays.
     assert log[-1] == "unlinked_by_home_assistant"
+
+
+async def test_a_late_close_of_an_ended_link_leaves_the_new_connection(
+    core: Core, ha: HomeAssistant
+) -> None:
+    """The bus may bring "close the old link" after Home Assistant connected with its new one."""
+    reg, _ = await registered(core)
+    await ha.link(reg.code)
+    await ha.connect()
+    await ha.hello(monitoring=True)
+    async with core.tx() as db:
+        link = await db.scalar(select(InstallationLink))
+    assert link is not None and core.hub is not None
+    await core.hub.close_links(reg.installation_id, [link.id + 1], "unlinked")
+    await ha.send(sim.alert())
+    assert (await ha.expect("ack"))["type"] == "ack"  # still served
+    await core.hub.close_links(reg.installation_id, [link.id], "unlinked")
+    assert ha.ws is not None
+    closed = await ha.ws.receive(timeout=10)
+    assert closed.type is WSMsgType.CLOSE and closed.extra == "unlinked"
