@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from companion_server.accounts.users import user_by_email
+from companion_server.accounts.users import new_company_with_admin, user_by_email
 from companion_server.accounts.validation import (
     check_password,
     normalize_email,
@@ -13,7 +13,7 @@ from companion_server.accounts.validation import (
     require_text,
 )
 from companion_server.errors import ValidationFailed
-from companion_server.models import Company, LockReason, Role, User
+from companion_server.models import LockReason, User
 from companion_server.security import sessions
 from companion_server.security.audit import Event, record
 
@@ -38,23 +38,16 @@ async def create_admin(
         now = core.now()
         if await user_by_email(db, email) is not None:
             raise ValidationFailed({"email": "This address already has an account."})
-        company = Company(name=company_name, created_at=now)
-        db.add(company)
-        await db.flush()
-        user = User(
-            company_id=company.id,
-            email=email,
+        _, user = await new_company_with_admin(
+            db,
+            now,
+            company_name=company_name,
             name=name,
+            email=email,
             password_hash=password_hash,
-            role=Role.ADMIN.value,
             language=language,
-            failed_logins=0,
-            created_at=now,
-            email_confirmed_at=now,
-            password_changed_at=now,
+            confirmed=True,
         )
-        db.add(user)
-        await db.flush()
         await record(db, now, Event.ADMIN_CREATED, actor=user, detail="command line")
         return user
 

@@ -17,7 +17,7 @@ from companion_server.accounts.links import (
     send_confirmation,
     valid_token,
 )
-from companion_server.accounts.users import user_by_email
+from companion_server.accounts.users import new_company_with_admin, user_by_email
 from companion_server.accounts.validation import (
     check_password,
     require_email,
@@ -26,7 +26,7 @@ from companion_server.accounts.validation import (
 )
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.mail.outbox import MailKind, enqueue
-from companion_server.models import Company, Role, TokenKind, User
+from companion_server.models import Company, TokenKind, User
 from companion_server.security import ratelimit
 from companion_server.security.audit import Event, record
 
@@ -116,21 +116,16 @@ async def _register(
             company_row = await db.get(Company, old_company)
             if company_row is not None:
                 await db.delete(company_row)
-    company = Company(name=company_name, created_at=now)
-    db.add(company)
-    await db.flush()
-    user = User(
-        company_id=company.id,
-        email=email,
+    company, user = await new_company_with_admin(
+        db,
+        now,
+        company_name=company_name,
         name=name,
+        email=email,
         password_hash=password_hash,
-        role=Role.ADMIN.value,
         language=language,
-        failed_logins=0,
-        created_at=now,
+        confirmed=False,
     )
-    db.add(user)
-    await db.flush()
     await send_confirmation(db, core, user, company.name)
     await record(db, now, Event.SIGNUP, actor=user, ip=ip, detail=f"company {company.name}")
     return True

@@ -9,10 +9,12 @@ from sqlalchemy import select, update
 from companion_server.accounts.validation import require_language, require_text
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import LANGUAGES
-from companion_server.models import Company, User
+from companion_server.models import Company, Role, User
 from companion_server.security.audit import Event, record
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.core import Core
@@ -54,3 +56,35 @@ async def set_language(core: Core, user_id: int, language: str) -> None:
         raise ValidationFailed({"language": "Choose one of the offered languages."})
     async with core.tx() as db:
         await db.execute(update(User).where(User.id == user_id).values(language=language))
+
+
+async def new_company_with_admin(
+    db: AsyncSession,
+    now: datetime,
+    *,
+    company_name: str,
+    name: str,
+    email: str,
+    password_hash: str,
+    language: str,
+    confirmed: bool,
+) -> tuple[Company, User]:
+    """A new company and its first administrator (address confirmed or still to confirm)."""
+    company = Company(name=company_name, created_at=now)
+    db.add(company)
+    await db.flush()
+    user = User(
+        company_id=company.id,
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        role=Role.ADMIN.value,
+        language=language,
+        failed_logins=0,
+        created_at=now,
+        email_confirmed_at=now if confirmed else None,
+        password_changed_at=now if confirmed else None,
+    )
+    db.add(user)
+    await db.flush()
+    return company, user

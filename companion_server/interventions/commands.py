@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.core import Core
-    from companion_server.models import Installation
+    from companion_server.models import Installation, RemoteWindow
 
 
 def _action_id(given: str | None) -> str:
@@ -269,19 +269,22 @@ async def window_actions(
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        view = await window_view(db, installation.id, core.now())
-        window = view.endable
-        if window is None:
-            raise RuleViolation(NO_WINDOW)
-        await outbox.expire_due(db, installation.id, core.now())
-        actions = list(
-            await db.scalars(
-                select(RemoteAction)
-                .where(RemoteAction.window_id == window.id)
-                .order_by(RemoteAction.id)
-            )
-        )
+        view, _window, actions = await _endable(db, core, installation)
         return view, actions
+
+
+async def _endable(
+    db: AsyncSession, core: Core, installation: Installation
+) -> tuple[WindowView, RemoteWindow, list[RemoteAction]]:
+    """The window an installer may end, and its actions (commands past their time expire)."""
+    view = await window_view(db, installation.id, core.now())
+    window = view.endable
+    if window is None:
+        raise RuleViolation(NO_WINDOW)
+    await outbox.expire_due(db, installation.id, core.now())
+    query = select(RemoteAction).where(RemoteAction.window_id == window.id)
+    actions = list(await db.scalars(query.order_by(RemoteAction.id)))
+    return view, window, actions
 
 
 async def web_app_devices(
@@ -326,18 +329,7 @@ async def end_intervention(core: Core, actor_id: int, installation_id: int, comm
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
         now = core.now()
-        view = await window_view(db, installation.id, now)
-        window = view.endable
-        if window is None:
-            raise RuleViolation(NO_WINDOW)
-        await outbox.expire_due(db, installation.id, core.now())
-        actions = list(
-            await db.scalars(
-                select(RemoteAction)
-                .where(RemoteAction.window_id == window.id)
-                .order_by(RemoteAction.id)
-            )
-        )
+        _view, window, actions = await _endable(db, core, installation)
         payload = protocol.bounded_list(
             "intervention_ended",
             {"comment": text, "actions": [action_line(a) for a in actions]},
