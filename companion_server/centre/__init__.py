@@ -1,0 +1,1 @@
+"""Links from the portal to outside monitoring centres."""
