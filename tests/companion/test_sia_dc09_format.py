@@ -36,6 +36,9 @@ def test_crc_is_crc16_arc() -> None:
     # The catalogue check value of CRC-16/ARC (the CRC DC-09 specifies) for "123456789".
     assert crc16(b"123456789") == 0xBB3D
     assert crc16(b"") == 0
+    # A frame, CRC and length included, as another DC-09 implementation's tests write it.
+    body = '"SIA-DCS"0002R1L232#78919[#78919|Nri1/BA012][X012W34.1][Y045N12.2]_14:12:04,09-25-2026'
+    assert unframe(b"\n73580056" + body.encode() + b"\r") == body
 
 
 @pytest.mark.parametrize(
