@@ -10,6 +10,7 @@ hand-edited phase, a step the protocol would have refused or an unknown value ra
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import json
 from typing import Any, Final
 
 from companion_server.centre.call_protocol import apply, open_case
@@ -87,10 +88,15 @@ def from_record(record: object) -> CaseState:
     except ValueError as err:
         raise InvalidCaseState(str(err)) from err
     replayed = to_record(state)
-    if replayed != data:
-        differing = sorted(key for key in _CASE_KEYS if replayed[key] != data[key])
+    differing = sorted(key for key in _CASE_KEYS if _json(replayed[key]) != _json(data[key]))
+    if differing:
         raise InvalidCaseState(f"stored {', '.join(differing)} do not match the steps")
     return state
+
+
+def _json(value: object) -> str:
+    """Compared as JSON text, so that ``true`` is not ``1`` and ``1.0`` not ``1``."""
+    return json.dumps(value, sort_keys=True, default=lambda other: f"<{type(other).__name__}>")
 
 
 def _step_record(step: Step) -> dict[str, Any]:

@@ -113,6 +113,14 @@ def tamper(record: dict[str, Any], change: str) -> None:
             record["contacts"] = "1"
         case "duress hidden":
             record["duress"] = True
+        case "flag as a number":
+            record["alert_pending"] = 0
+        case "format as a float":
+            record["format"] = 1.0
+        case "contacts as a float":
+            record["contacts"] = 1.0
+        case "deadline as a time object":
+            record["deadline"] = T0
 
 
 @pytest.mark.parametrize(
@@ -137,6 +145,10 @@ def tamper(record: dict[str, Any], change: str) -> None:
         "no contact",
         "contacts as text",
         "duress hidden",
+        "flag as a number",
+        "format as a float",
+        "contacts as a float",
+        "deadline as a time object",
     ],
 )
 def test_tampered_record_is_refused_with_a_clear_error(change: str) -> None:
