@@ -85,8 +85,8 @@ def _record(state: CaseState, action: Action) -> CaseState:
 
 
 def _identified(state: CaseState, action: Action) -> CaseState:
-    contact = action.contact if state.phase is Phase.WAITING else state.contact
-    return replace(state, phase=Phase.IDENTIFIED, contact=contact, deadline=None)
+    """The contact being called, or the one who called back during the wait."""
+    return replace(state, phase=Phase.IDENTIFIED, contact=action.contact, deadline=None)
 
 
 def _no_answer(state: CaseState, action: Action) -> CaseState:
