@@ -113,7 +113,7 @@ TIMER_ACTIONS: Final = frozenset({ActionKind.SECOND_ROUND})
 
 NOT_ALLOWED: Final = N_("This step is not allowed at this point of the call protocol.")
 CLOSED: Final = N_("This case is closed: no further step can be recorded.")
-WAIT_NOT_OVER: Final = N_("The 10-minute wait for a call back is not over yet.")
+WAIT_NOT_OVER: Final = N_("The wait for a call back (10 minutes) is not over yet.")
 OPERATOR_ONLY: Final = N_("Only an operator can record this step.")
 HOME_ASSISTANT_ONLY: Final = N_("Only the homeowner's Home Assistant can send this event.")
 TIMER_OR_OPERATOR: Final = N_("Only an operator or the centre's timer can start the second round.")

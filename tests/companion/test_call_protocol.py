@@ -85,7 +85,7 @@ def test_nobody_reached_twice_sends_a_guard(kind: CaseKind) -> None:
     assert A.SECOND_ROUND not in allowed_actions(state, early)
     with pytest.raises(ActionNotAllowed) as refused:
         apply(state, Action(A.SECOND_ROUND, TIMER, early))
-    assert refused.value.message == "The 10-minute wait for a call back is not over yet."
+    assert refused.value.message == "The wait for a call back (10 minutes) is not over yet."
     state = walk.do(A.SECOND_ROUND, TIMER, minutes=10)
     assert (state.phase, state.round, state.contact, state.deadline) == (
         Phase.CALLING,
