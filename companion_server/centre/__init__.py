@@ -1,1 +1,1 @@
-"""The monitoring centre: the call protocol of alarm cases, and links to outside monitoring centres."""
+"""The monitoring centre: the call protocol of alarm cases, links to outside centres."""
