@@ -34,6 +34,7 @@ from companion_server.models import (
     RegistrationStatus,
     User,
 )
+from companion_server.monitoring.box_values import problems_first
 from companion_server.registration.services import ALERT_TYPES
 from companion_server.team.services import fresh_actor
 
@@ -196,7 +197,7 @@ async def _granted(db: AsyncSession, actor: User, installation_id: int) -> Insta
 
 
 async def devices(core: Core, actor_id: int, installation_id: int) -> list[Device]:
-    """The paired products (monitoring granted only)."""
+    """The paired products, those needing attention first (monitoring granted only)."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await _granted(db, actor, installation_id)
@@ -205,7 +206,7 @@ async def devices(core: Core, actor_id: int, installation_id: int) -> list[Devic
             .where(Device.installation_id == installation.id)
             .order_by(Device.label, Device.id)
         )
-        return list(rows)
+        return problems_first(list(rows))
 
 
 async def device(core: Core, actor_id: int, installation_id: int, device_id: int) -> DeviceView:

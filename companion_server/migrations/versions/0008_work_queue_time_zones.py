@@ -24,9 +24,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply the revision."""
     op.add_column("users", sa.Column("time_zone", sa.String(length=64), nullable=True))
-    op.create_index(
-        "ix_installations_company_name", "installations", ["company_id", "name", "id"]
-    )
+    op.create_index("ix_installations_company_name", "installations", ["company_id", "name", "id"])
     op.create_index("ix_alerts_active_installation", "alerts", ["active", "installation_id"])
     op.create_table(
         "alert_follow_ups",
