@@ -163,7 +163,8 @@ TABLE: tuple[Row, ...] = (
         stream=True),
     # Remote service. The world has no open window: actions answer 409 (refused
     # server-side), after the visibility check (other companies: 404).
-    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303)),
+    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303),
+        form={"kinds": "reboot", "hours": "2"}),
     Row("POST", "/installations/{installation_id}/remote/parameters", installation_viewers(409),
         form={"device_id": "{device_id}", "parameter": "label", "value": "x"}),
     Row("POST", "/installations/{installation_id}/remote/reboot", installation_viewers(409)),
