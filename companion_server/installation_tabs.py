@@ -15,6 +15,7 @@ from companion_server.monitoring.labels import (
     alert_label,
     log_label,
 )
+from companion_server.monitoring.log_details import log_detail
 from companion_server.web import core_of, current_user, int_param
 
 if TYPE_CHECKING:
@@ -41,5 +42,6 @@ async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
         "log_labels": LOG_LABELS,
         "device_problems": device_problems,
         "problem_labels": PROBLEM_LABELS,
+        "log_detail": log_detail,
         **templating.HELPERS,
     }

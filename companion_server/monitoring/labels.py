@@ -55,6 +55,8 @@ LOG_LABELS: dict[str, str] = {
     "action_web_app": N_("Remote action: customer's web app"),
     "intervention_ended": N_("Remote intervention ended"),
     "note": N_("Private note"),
+    "alert_acknowledged": N_("Alert acknowledged"),
+    "alert_assigned": N_("Alert assigned"),
 }
 
 
