@@ -9,6 +9,7 @@ from companion_server.installation_tabs import tab_context
 from companion_server.installations import queue, services
 from companion_server.monitoring.labels import MONITORING_LABELS, alert_label
 from companion_server.parsing import parse_id
+from companion_server.registration.codes import MAX_CODE_ATTEMPTS
 from companion_server.team.services import members
 from companion_server.web import (
     admin_required,
@@ -61,6 +62,8 @@ async def installation_page(request: web.Request) -> web.StreamResponse:
             "assignees": assignees,
             "candidates": candidates,
             "just_registered": request.query.get("registered") == "1",
+            "portal_url": core.settings.public_url,
+            "max_code_attempts": MAX_CODE_ATTEMPTS,
         }
     )
     return render(request, "installation.html", context)
