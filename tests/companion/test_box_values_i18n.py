@@ -130,7 +130,7 @@ async def test_no_raw_key_reaches_a_page(
     assert len(rows) == len(UI_CLASS_LABELS)
     async with core.tx() as db:
         devices = {d.url: d for d in await db.scalars(select(Device))}
-    failures = []
+    failures: list[tuple[str, str | None, str]] = []
     for url, text in rows.items():
         d = devices[url]
         for code, table in (
