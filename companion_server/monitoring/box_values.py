@@ -112,8 +112,8 @@ RADIO_LABELS: Final[dict[str, str]] = {
     "low": N_("Low"),
     "verylow": N_("Very low"),
 }
-# Protocols the box names products by (``io://``, ``rts://``...): shown as they are, they are
-# names of radio standards, not words.
+# The tables by the name templates use (``box("ui_class", ...)``). Protocols (io, rts...) are
+# not among them: they are names of radio standards, the same in every language.
 TABLES: Final[dict[str, dict[str, str]]] = {
     "ui_class": UI_CLASS_LABELS,
     "defect": DEFECT_LABELS,
