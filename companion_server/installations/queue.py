@@ -30,6 +30,7 @@ from companion_server.monitoring.labels import severity
 from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,12 +57,12 @@ class QueueQuery:
     after: str | None = None
 
     @classmethod
-    def parse(cls, params: Any) -> QueueQuery:
+    def parse(cls, params: Mapping[str, str]) -> QueueQuery:
         """From query parameters; unknown values fall back to the defaults."""
         status = params.get("status", "all")
         sort = params.get("sort", "problems")
         return cls(
-            search=" ".join(str(params.get("q", "")).split())[:MAX_SEARCH],
+            search=" ".join(params.get("q", "").split())[:MAX_SEARCH],
             status=status if status in FILTERS else "all",
             sort=sort if sort in SORTS else "problems",
             after=params.get("after") or None,
