@@ -57,10 +57,15 @@ async def request_service(request: web.Request) -> web.StreamResponse:
     kinds = [str(k) for k in data.getall("kinds", []) if isinstance(k, str)]
     hours_text = data.get("hours")
     # The installer chooses both: nothing is read as "every kind" or "the longest window".
+    missing = None
     if not kinds:
-        return _invalid(request, ValidationFailed({"kinds": "Choose at least one kind of action."}))
-    if not hours_text:
-        return _invalid(request, ValidationFailed({"hours": "Choose how long the window lasts."}))
+        missing = ValidationFailed({"kinds": "Choose at least one kind of action."})
+    elif not hours_text:
+        missing = ValidationFailed({"hours": "Choose how long the window lasts."})
+    if missing is not None:
+        # Someone who may not see the installation learns nothing more than its absence.
+        await windows.status(core_of(request), current_user(request).id, installation_id)
+        return _invalid(request, missing)
     hours = parse_int(hours_text, 1, MAX_HOURS) if isinstance(hours_text, str) else None
     if hours is None:
         return _invalid(request, ValidationFailed({"hours": "The duration is 1 to 8 hours."}))
