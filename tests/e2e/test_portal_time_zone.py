@@ -17,9 +17,9 @@ from sqlalchemy import select
 from companion_server.core import Core, build_core
 from companion_server.models import Company, Role, User
 from companion_server.settings import Settings
-from tests.e2e.conftest_portal import Portal, browser, playwright_instance, portal
+from tests.e2e.conftest_portal import Portal, portal, run_with_browser
 
-__all__ = ["browser", "playwright_instance", "portal"]
+__all__ = ["portal"]
 
 EMAIL = "zoe@volt.example"
 PASSWORD = "volt installer secret phrase"
@@ -65,17 +65,21 @@ async def _zone(core: Core) -> str | None:
         return zone
 
 
-def test_the_browsers_time_zone_is_taken_at_login(portal: Portal, browser: Browser) -> None:
+def test_the_browsers_time_zone_is_taken_at_login(portal: Portal) -> None:
     _run(portal.database_url, _add_user)
-    context = browser.new_context(locale="fr-FR", timezone_id="Asia/Tokyo")
-    page = context.new_page()
-    page.goto(portal.url + "/login")
-    expect(page.locator('input[name="time_zone"]')).to_have_value("Asia/Tokyo")
-    page.get_by_label("Adresse e-mail").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(re.compile(r"/installations$"))
-    assert _run(portal.database_url, _zone) == "Asia/Tokyo"
-    page.goto(portal.url + "/profile")
-    expect(page.get_by_label("Fuseau horaire")).to_have_value("Asia/Tokyo")
-    context.close()
+
+    def scenario(browser: Browser) -> None:
+        context = browser.new_context(locale="fr-FR", timezone_id="Asia/Tokyo")
+        page = context.new_page()
+        page.goto(portal.url + "/login")
+        expect(page.locator('input[name="time_zone"]')).to_have_value("Asia/Tokyo")
+        page.get_by_label("Adresse e-mail").fill(EMAIL)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page).to_have_url(re.compile(r"/installations$"))
+        assert _run(portal.database_url, _zone) == "Asia/Tokyo"
+        page.goto(portal.url + "/profile")
+        expect(page.get_by_label("Fuseau horaire")).to_have_value("Asia/Tokyo")
+        context.close()
+
+    run_with_browser(scenario)
