@@ -21,6 +21,7 @@ from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api, channel_frames
 from companion_server.hub.dispatch import FrameRegistry
+from companion_server.i18n import dates
 from companion_server.installations import views as installation_views
 from companion_server.interventions import (
     handlers as intervention_handlers,
@@ -37,6 +38,7 @@ from companion_server.middlewares import (
 )
 from companion_server.models import Company, Invitation, User, UserToken
 from companion_server.monitoring import (
+    box_values,
     handlers as monitoring_handlers,
     views as monitoring_views,
 )
@@ -96,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
+    aiohttp_jinja2.get_env(app).globals.update(dates.TEMPLATE_GLOBALS, box=box_values.box_text)
     app.add_routes(pages.routes)
     app.add_routes(account_views.routes)
     app.add_routes(team_views.routes)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from companion_server.interventions import templating
 from companion_server.interventions.windows import status as remote_status
 from companion_server.monitoring import services
+from companion_server.monitoring.box_values import PROBLEM_LABELS, device_problems
 from companion_server.monitoring.labels import (
     ALERT_LABELS,
     LOG_LABELS,
@@ -14,6 +15,7 @@ from companion_server.monitoring.labels import (
     alert_label,
     log_label,
 )
+from companion_server.monitoring.log_details import log_detail
 from companion_server.web import core_of, current_user, int_param
 
 if TYPE_CHECKING:
@@ -38,5 +40,8 @@ async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
         "monitoring_labels": MONITORING_LABELS,
         "alert_labels": ALERT_LABELS,
         "log_labels": LOG_LABELS,
+        "device_problems": device_problems,
+        "problem_labels": PROBLEM_LABELS,
+        "log_detail": log_detail,
         **templating.HELPERS,
     }

@@ -71,6 +71,8 @@ FLASHES = {
     "box_unlinked": N_("The box is unlinked; its Home Assistant can no longer connect."),
     "note_added": N_("The note is saved. Only your company sees it."),
     "alert_settings_saved": N_("The alert settings are saved."),
+    "alert_acknowledged": N_("The alert is acknowledged."),
+    "alert_assigned": N_("The alert's assignment is saved."),
     "remote_service_requested": N_(
         "Remote service is requested: the customer has been asked to validate."
     ),

@@ -413,6 +413,8 @@ class Walkthrough:
         self.step("installer", "requests remote service (all kinds, 4 hours)")
         self.installation()
         banner = page.locator("#live-remote")
+        for checkbox in banner.get_by_role("checkbox").all():
+            checkbox.check()
         banner.get_by_label("Duration").select_option("4")
         banner.get_by_role("button", name="Request remote service").click()
         self.flash("Remote service is requested: the customer has been asked to validate.")

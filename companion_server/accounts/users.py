@@ -1,4 +1,4 @@
-"""Looking a user up, and what users change of themselves: name, language (O11)."""
+"""Looking a user up, and what users change of themselves: name, language, time zone (O11)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from companion_server.accounts.validation import require_language, require_text
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import LANGUAGES
+from companion_server.i18n.dates import valid_time_zone
 from companion_server.models import Company, Role, User
 from companion_server.security.audit import Event, record
 
@@ -26,11 +27,18 @@ async def user_by_email(db: AsyncSession, email: str) -> User | None:
     return user
 
 
-async def update_profile(core: Core, user_id: int, *, name: str, language: str, ip: str) -> User:
-    """Change one's name and language (the e-mail address is changed by support only)."""
+async def update_profile(
+    core: Core, user_id: int, *, name: str, language: str, ip: str, time_zone: str = ""
+) -> User:
+    """Change one's name, language and time zone (the address is changed by support only).
+
+    An empty time zone keeps the one set (none yet: the browser's is taken at the next login).
+    """
     errors: dict[str, str] = {}
     name = require_text(name, "name", "Enter your name.", errors)
     language = require_language(language, errors)
+    if time_zone and not valid_time_zone(time_zone):
+        errors["time_zone"] = "Choose a time zone from the list."
     if errors:
         raise ValidationFailed(errors)
     async with core.tx() as db:
@@ -39,8 +47,22 @@ async def update_profile(core: Core, user_id: int, *, name: str, language: str, 
             raise NotFound()
         user.name = name
         user.language = language
+        if time_zone:
+            user.time_zone = time_zone
         await record(db, core.now(), Event.PROFILE_CHANGED, actor=user, ip=ip)
         return user
+
+
+async def default_time_zone(core: Core, user_id: int, time_zone: str) -> None:
+    """Take the browser's time zone at login while the user has none (a bad one is ignored)."""
+    if not valid_time_zone(time_zone):
+        return
+    async with core.tx() as db:
+        await db.execute(
+            update(User)
+            .where(User.id == user_id, User.time_zone.is_(None))
+            .values(time_zone=time_zone)
+        )
 
 
 async def company_name(core: Core, company_id: int) -> str:

@@ -7,6 +7,7 @@ from aiohttp import web
 from companion_server.accounts import links, logins, passwords, signups, users
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
+from companion_server.i18n.dates import time_zones
 from companion_server.models import TokenKind
 from companion_server.parsing import has_control_characters
 from companion_server.web import (
@@ -130,6 +131,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
     if v.loaded is not None:
         await logins.logout(core, v.loaded.token, v.ip)
+    # The browser's zone (static/time_zone.js) until the user chooses one in the profile.
+    if result.user.time_zone is None:
+        await users.default_time_zone(core, result.user.id, data.get("time_zone", ""))
     response = redirect(safe_next(next_url))
     set_session_cookie(request, response, result.token)
     return response
@@ -211,12 +215,14 @@ async def reset(request: web.Request) -> web.StreamResponse:
 @routes.get("/profile", allow_head=False)
 @login_required
 async def profile_form(request: web.Request) -> web.StreamResponse:
-    """My profile: name and language; the address is shown, not editable."""
+    """My profile: name, language and time zone; the address is shown, not editable."""
     user = current_user(request)
-    values = {"name": user.name, "language": user.language}
+    values = {"name": user.name, "language": user.language, "time_zone": user.time_zone or ""}
     company = await users.company_name(core_of(request), user.company_id)
     return render(
-        request, "profile.html", {"values": values, "errors": {}, "company_name": company}
+        request,
+        "profile.html",
+        {"values": values, "errors": {}, "company_name": company, "time_zones": time_zones()},
     )
 
 
@@ -233,11 +239,17 @@ async def profile(request: web.Request) -> web.StreamResponse:
             name=data.get("name", ""),
             language=data.get("language", ""),
             ip=visitor(request).ip,
+            time_zone=data.get("time_zone", ""),
         )
     except ValidationFailed as err:
-        values = {"name": data.get("name", ""), "language": data.get("language", "")}
+        values = {k: data.get(k, "") for k in ("name", "language", "time_zone")}
         company = await users.company_name(core_of(request), user.company_id)
-        context = {"values": values, "errors": err.errors, "company_name": company}
+        context = {
+            "values": values,
+            "errors": err.errors,
+            "company_name": company,
+            "time_zones": time_zones(),
+        }
         return render(request, "profile.html", context, 400)
     return flash_redirect(request, "/profile", "profile_saved")
 

@@ -7,11 +7,10 @@ Assistant and monitoring come with later features on top of these tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 
 from companion_server.errors import NotFound
 from companion_server.models import Installation, InstallationAssignment, User
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 
     from companion_server.core import Core
 
-PAGE_SIZE = 50
-
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -33,17 +30,6 @@ class Person:
     id: int
     name: str
     email: str
-
-
-@dataclass(slots=True)
-class InstallationPage:
-    """One page of the installations list."""
-
-    items: list[Installation]
-    total: int
-    page: int
-    pages: int
-    assignees: dict[int, list[Person]] = field(default_factory=dict)
 
 
 def _visible(actor: User) -> Select[tuple[Installation]]:
@@ -55,27 +41,6 @@ def _visible(actor: User) -> Select[tuple[Installation]]:
             & (InstallationAssignment.user_id == actor.id),
         )
     return query
-
-
-async def list_installations(core: Core, actor_id: int, page: int = 1) -> InstallationPage:
-    """The installations the user may see, newest first, ``PAGE_SIZE`` per page."""
-    async with core.tx() as db:
-        actor = await fresh_actor(db, actor_id, admin=False)
-        query = _visible(actor)
-        total = int(await db.scalar(select(func.count()).select_from(query.subquery())) or 0)
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        page = min(max(1, page), pages)
-        # Installers: walk their assignments (index user_id, installation_id) newest first.
-        order = Installation.id if actor.is_admin else InstallationAssignment.installation_id
-        items = list(
-            await db.scalars(
-                query.order_by(order.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-            )
-        )
-        assignees = await assignees_of(db, [item.id for item in items])
-        return InstallationPage(
-            items=items, total=total, page=page, pages=pages, assignees=assignees
-        )
 
 
 async def assignees_of(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[Person]]:

@@ -1,4 +1,4 @@
-"""Pages of installations: the list (ready for box registration) and the assignments."""
+"""Pages of installations: the work queue and the assignments."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from aiohttp import web
 
 from companion_server.errors import NotFound
 from companion_server.installation_tabs import tab_context
-from companion_server.installations import services
-from companion_server.parsing import parse_id, parse_int
+from companion_server.installations import queue, services
+from companion_server.monitoring.labels import MONITORING_LABELS, alert_label
+from companion_server.parsing import parse_id
+from companion_server.registration.codes import MAX_CODE_ATTEMPTS
 from companion_server.team.services import members
 from companion_server.web import (
     admin_required,
@@ -22,17 +24,25 @@ from companion_server.web import (
 )
 
 routes = web.RouteTableDef()
-MAX_PAGE = 999_999
 
 
 @routes.get("/installations", allow_head=False)
 @login_required
 async def installations_list(request: web.Request) -> web.StreamResponse:
-    """Administrators: every installation of the company; installers: theirs."""
-    page = parse_int(request.query.get("page"), 1, MAX_PAGE) or 1
-    user = current_user(request)
-    result = await services.list_installations(core_of(request), user.id, page)
-    return render(request, "installations.html", {"result": result})
+    """The work queue: administrators see the company's installations, installers theirs."""
+    query = queue.QueueQuery.parse(request.query)
+    result = await queue.work_queue(core_of(request), current_user(request).id, query)
+    return render(
+        request,
+        "installations.html",
+        {
+            "result": result,
+            "filters": queue.FILTERS,
+            "sorts": queue.SORTS,
+            "alert_label": alert_label,
+            "monitoring_labels": MONITORING_LABELS,
+        },
+    )
 
 
 @routes.get("/installations/{installation_id}", allow_head=False)
@@ -52,6 +62,8 @@ async def installation_page(request: web.Request) -> web.StreamResponse:
             "assignees": assignees,
             "candidates": candidates,
             "just_registered": request.query.get("registered") == "1",
+            "portal_url": core.settings.public_url,
+            "max_code_attempts": MAX_CODE_ATTEMPTS,
         }
     )
     return render(request, "installation.html", context)

@@ -56,8 +56,17 @@ async def request_service(request: web.Request) -> web.StreamResponse:
     data = await request.post()
     kinds = [str(k) for k in data.getall("kinds", []) if isinstance(k, str)]
     hours_text = data.get("hours")
-    # Out of range is refused, never read as the longest window.
-    hours = MAX_HOURS if hours_text is None else parse_int(hours_text, 1, MAX_HOURS)
+    # The installer chooses both: nothing is read as "every kind" or "the longest window".
+    missing = None
+    if not kinds:
+        missing = ValidationFailed({"kinds": "Choose at least one kind of action."})
+    elif not hours_text:
+        missing = ValidationFailed({"hours": "Choose how long the window lasts."})
+    if missing is not None:
+        # Someone who may not see the installation learns nothing more than its absence.
+        await windows.status(core_of(request), current_user(request).id, installation_id)
+        return _invalid(request, missing)
+    hours = parse_int(hours_text, 1, MAX_HOURS) if isinstance(hours_text, str) else None
     if hours is None:
         return _invalid(request, ValidationFailed({"hours": "The duration is 1 to 8 hours."}))
     try:
@@ -65,7 +74,7 @@ async def request_service(request: web.Request) -> web.StreamResponse:
             core_of(request),
             current_user(request).id,
             installation_id,
-            kinds=kinds or None,
+            kinds=kinds,
             hours=hours,
         )
     except ValidationFailed as err:

@@ -34,6 +34,7 @@ from companion_server.models.interventions import InterventionEntry, RemoteActio
 from companion_server.models.mail import OutboxMessage
 from companion_server.models.monitoring import (
     Alert,
+    AlertFollowUp,
     AlertSetting,
     Device,
     InstallationState,
@@ -45,6 +46,7 @@ from companion_server.models.security import AuditEvent, RateLimitCounter
 
 __all__ = [
     "Alert",
+    "AlertFollowUp",
     "AlertSetting",
     "AuditEvent",
     "Base",

@@ -58,6 +58,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5))
+    # An IANA zone ("Europe/Paris") the pages show times in; None until the browser's is known.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -18,6 +18,8 @@ class Installation(Base):
     __table_args__ = (
         Index("ix_installations_company_id_id", "company_id", "id"),
         Index("ix_installations_box_pin", "box_pin"),
+        # Keyset pagination of the installations list sorted by name.
+        Index("ix_installations_company_name", "company_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -89,6 +89,8 @@ class Alert(Base):
     __table_args__ = (
         UniqueConstraint("installation_id", "alert_id"),
         Index("ix_alerts_installation_at", "installation_id", "at"),
+        # The installations list counts active alerts of every installation at once.
+        Index("ix_alerts_active_installation", "active", "installation_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -101,6 +103,25 @@ class Alert(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertFollowUp(Base):
+    """Who acknowledged an alert and who of the company is to deal with it."""
+
+    __tablename__ = "alert_follow_ups"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    acknowledged_by_name: Mapped[str | None] = mapped_column(String(200))
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AlertSetting(Base):

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import or_, select
 
 from companion_server.i18n import translator
+from companion_server.i18n.dates import format_when
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Alert,
+    AlertFollowUp,
     AlertSetting,
     InstallationAssignment,
     LockReason,
@@ -91,6 +93,13 @@ async def on_alert(ctx: Context) -> None:
         alert.device_label = payload["device_label"]
     alert.active, alert.at, alert.cleared_at = after.active, after.at, after.cleared_at
     ctx.outcome.changed = True
+    if mail and before is not None:
+        # Raised again: it needs someone's attention again (whoever holds it keeps it).
+        follow_up = await ctx.db.get(AlertFollowUp, alert.id)
+        if follow_up is not None:
+            follow_up.acknowledged_at = None
+            follow_up.acknowledged_by_id = None
+            follow_up.acknowledged_by_name = None
     if mail:
         await _mail_alert(ctx, alert)
 
@@ -130,6 +139,6 @@ async def _mail_alert(ctx: Context, alert: Alert) -> None:
             installation=installation.name,
             alert=_(alert_label(alert.type)),
             device=alert.device_label or alert.device_url or _("the box"),
-            time=alert.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            time=format_when(alert.at, user.language, user.time_zone),
             link=link,
         )

@@ -14,6 +14,17 @@ ALERT_LABELS: dict[str, str] = {
     "box_offline": N_("Box offline"),
 }
 
+# Worst first: how the installations list orders an installation's active alerts.
+ALERT_SEVERITY: tuple[str, ...] = (
+    "fire",
+    "intrusion",
+    "tamper",
+    "box_offline",
+    "device_offline",
+    "sensor_defect",
+    "battery_low",
+)
+
 MONITORING_LABELS: dict[str, str] = {
     "none": N_("Not requested"),
     "requested": N_("Requested, waiting for the customer"),
@@ -44,6 +55,8 @@ LOG_LABELS: dict[str, str] = {
     "action_web_app": N_("Remote action: customer's web app"),
     "intervention_ended": N_("Remote intervention ended"),
     "note": N_("Private note"),
+    "alert_acknowledged": N_("Alert acknowledged"),
+    "alert_assigned": N_("Alert assigned"),
 }
 
 
@@ -55,3 +68,8 @@ def alert_label(kind: str) -> str:
 def log_label(kind: str) -> str:
     """The message id of a log entry kind."""
     return LOG_LABELS.get(kind, kind)
+
+
+def severity(kind: str) -> int:
+    """The rank of an alert type, 0 the worst (types nobody ranked yet come last)."""
+    return ALERT_SEVERITY.index(kind) if kind in ALERT_SEVERITY else len(ALERT_SEVERITY)

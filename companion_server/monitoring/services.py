@@ -34,6 +34,7 @@ from companion_server.models import (
     RegistrationStatus,
     User,
 )
+from companion_server.monitoring.box_values import problems_first
 from companion_server.registration.services import ALERT_TYPES
 from companion_server.team.services import fresh_actor
 
@@ -187,7 +188,8 @@ async def request_monitoring(core: Core, actor_id: int, installation_id: int) ->
     return request_id
 
 
-async def _granted(db: AsyncSession, actor: User, installation_id: int) -> Installation:
+async def granted_installation(db: AsyncSession, actor: User, installation_id: int) -> Installation:
+    """An installation the actor may see whose customer grants Serv-e-go, or NotFound."""
     installation = await visible_installation(db, actor, installation_id)
     state = await db.get(InstallationState, installation.id)
     if state is None or state.monitoring != Monitoring.GRANTED.value:
@@ -196,23 +198,23 @@ async def _granted(db: AsyncSession, actor: User, installation_id: int) -> Insta
 
 
 async def devices(core: Core, actor_id: int, installation_id: int) -> list[Device]:
-    """The paired products (monitoring granted only)."""
+    """The paired products, those needing attention first (monitoring granted only)."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
-        installation = await _granted(db, actor, installation_id)
+        installation = await granted_installation(db, actor, installation_id)
         rows = await db.scalars(
             select(Device)
             .where(Device.installation_id == installation.id)
             .order_by(Device.label, Device.id)
         )
-        return list(rows)
+        return problems_first(list(rows))
 
 
 async def device(core: Core, actor_id: int, installation_id: int, device_id: int) -> DeviceView:
     """One product with its radio history and alerts (monitoring granted only)."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
-        installation = await _granted(db, actor, installation_id)
+        installation = await granted_installation(db, actor, installation_id)
         found = await db.get(Device, device_id)
         if found is None or found.installation_id != installation.id:
             raise NotFound()
@@ -241,7 +243,7 @@ async def alerts(
     """The alerts, newest first, and the device ids by URL (monitoring granted only)."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
-        installation = await _granted(db, actor, installation_id)
+        installation = await granted_installation(db, actor, installation_id)
         rows = list(
             await db.scalars(
                 select(Alert)
@@ -265,7 +267,7 @@ async def interventions(core: Core, actor_id: int, installation_id: int) -> list
     """The log; private notes only for the actor's company (monitoring granted only)."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
-        installation = await _granted(db, actor, installation_id)
+        installation = await granted_installation(db, actor, installation_id)
         rows = await db.scalars(
             select(InterventionEntry)
             .where(
@@ -288,7 +290,7 @@ async def add_note(core: Core, actor_id: int, installation_id: int, text: str) -
         raise ValidationFailed({"note": "The note is too long (2000 characters at most)."})
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
-        installation = await _granted(db, actor, installation_id)
+        installation = await granted_installation(db, actor, installation_id)
         db.add(
             InterventionEntry(
                 installation_id=installation.id,
@@ -315,7 +317,8 @@ class AlertSettings:
     types: tuple[str, ...] = ALERT_TYPES
 
 
-async def _recipients(db: AsyncSession, installation: Installation) -> list[User]:
+async def recipients(db: AsyncSession, installation: Installation) -> list[User]:
+    """Confirmed people of the company who may see the installation, by name."""
     rows = await db.scalars(
         select(User)
         .outerjoin(
@@ -338,7 +341,7 @@ async def alert_settings(core: Core, actor_id: int, installation_id: int) -> Ale
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        people = await _recipients(db, installation)
+        people = await recipients(db, installation)
         chosen = {
             (user_id, kind)
             for user_id, kind in (
@@ -360,7 +363,7 @@ async def save_alert_settings(
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        people = {p.id for p in await _recipients(db, installation)}
+        people = {p.id for p in await recipients(db, installation)}
         editable = people if actor.is_admin else {actor.id} & people
         await db.execute(
             delete(AlertSetting).where(

@@ -12,7 +12,7 @@ from aiohttp import web
 from companion_server.app_keys import HUB
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
 from companion_server.installation_tabs import tab_context
-from companion_server.monitoring import services
+from companion_server.monitoring import follow_ups, services
 from companion_server.parsing import parse_id
 from companion_server.registration import linking
 from companion_server.web import (
@@ -89,9 +89,41 @@ async def alerts_tab(request: web.Request) -> web.StreamResponse:
 
     async def load() -> dict[str, Any]:
         alerts, device_ids = await services.alerts(core, user.id, installation_id)
-        return {"alerts": alerts, "device_ids": device_ids}
+        desk = await follow_ups.desk(core, user.id, installation_id)
+        return {"alerts": alerts, "device_ids": device_ids, "desk": desk}
 
     return await _locked_or(request, "alerts", "installation_alerts.html", load)
+
+
+@routes.post("/installations/{installation_id}/alerts/{alert_id}/acknowledge")
+@login_required
+async def acknowledge_alert(request: web.Request) -> web.StreamResponse:
+    """Acknowledge an alert: the company knows someone has seen it."""
+    installation_id = int_param(request, "installation_id")
+    await follow_ups.acknowledge(
+        core_of(request), current_user(request).id, installation_id, int_param(request, "alert_id")
+    )
+    return flash_redirect(request, f"/installations/{installation_id}/alerts", "alert_acknowledged")
+
+
+@routes.post("/installations/{installation_id}/alerts/{alert_id}/assign")
+@login_required
+async def assign_alert(request: web.Request) -> web.StreamResponse:
+    """Give an alert to a member of the company (field ``user_id``; empty: nobody)."""
+    installation_id = int_param(request, "installation_id")
+    data = await form_data(request)
+    raw = data.get("user_id", "")
+    user_id = parse_id(raw) if raw else None
+    if raw and user_id is None:
+        raise NotFound()
+    await follow_ups.assign(
+        core_of(request),
+        current_user(request).id,
+        installation_id,
+        int_param(request, "alert_id"),
+        user_id,
+    )
+    return flash_redirect(request, f"/installations/{installation_id}/alerts", "alert_assigned")
 
 
 @routes.get("/installations/{installation_id}/interventions", allow_head=False)

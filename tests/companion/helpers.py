@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import MultiDict
 from sqlalchemy import select
 
 from companion_server.core import Core
@@ -213,9 +214,15 @@ class PortalClient:
         return await self.request("GET", path, **kwargs)
 
     async def post(
-        self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True, **kwargs: Any
+        self,
+        path: str,
+        data: dict[str, str] | MultiDict[str] | None = None,
+        *,
+        csrf: bool = True,
+        **kwargs: Any,
     ) -> Page:
-        form = dict(data or {})
+        # A MultiDict repeats a field (several checkboxes of one name).
+        form: MultiDict[str] = MultiDict(data or {})
         if csrf and "csrf_token" not in form:
             if self.csrf is None:
                 await self.get(self.TOKEN_PAGE)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from multidict import MultiDict
 import pytest
 from sqlalchemy import select
 
@@ -127,7 +128,7 @@ class Setup:
     ) -> str:
         """Request remote service in the portal and grant it in the fake Home Assistant."""
         if request_id is None:
-            page = await self.browser.post(self.base + "/remote-service", {})
+            page = await self.browser.post(self.base + "/remote-service", request_form())
             assert page.status == 303, page.text
             request = await self.ha.expect("request_remote_service")
             await self.ha.send(sim.frame("ack", {"id": request["id"]}))
@@ -222,3 +223,10 @@ async def _post_multi(browser: PortalClient, path: str, fields: list[tuple[str, 
         await browser.get(browser.TOKEN_PAGE)
     assert browser.csrf
     return await browser.request("POST", path, data=[*fields, ("csrf_token", browser.csrf)])
+
+
+def request_form(kinds: list[str] | None = None, hours: int = 8) -> MultiDict[str]:
+    """The remote-service request form with the kinds and the duration chosen."""
+    form: MultiDict[str] = MultiDict([("kinds", kind) for kind in (kinds or ALL_KINDS)])
+    form["hours"] = str(hours)
+    return form

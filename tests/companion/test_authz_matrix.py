@@ -153,6 +153,12 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/installations/{installation_id}/devices/{device_id}",
         installation_viewers(200)),
     Row("GET", "/installations/{installation_id}/alerts", installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/alerts/{alert_id}/acknowledge",
+        installation_viewers(303)),
+    # Installers take an alert for themselves; administrators give it to anyone who sees
+    # the installation (the installer's own assignee is themselves, see below).
+    Row("POST", "/installations/{installation_id}/alerts/{alert_id}/assign",
+        installation_viewers(303), form={"user_id": "{alert_assignee}"}),
     Row("GET", "/installations/{installation_id}/interventions", installation_viewers(200)),
     Row("POST", "/installations/{installation_id}/notes", installation_viewers(303),
         form={"note": "Checked the shutter."}),
@@ -163,7 +169,8 @@ TABLE: tuple[Row, ...] = (
         stream=True),
     # Remote service. The world has no open window: actions answer 409 (refused
     # server-side), after the visibility check (other companies: 404).
-    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303)),
+    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303),
+        form={"kinds": "reboot", "hours": "2"}),
     Row("POST", "/installations/{installation_id}/remote/parameters", installation_viewers(409),
         form={"device_id": "{device_id}", "parameter": "label", "value": "x"}),
     Row("POST", "/installations/{installation_id}/remote/reboot", installation_viewers(409)),
@@ -240,8 +247,10 @@ async def build_world(core: Core, password_hash: str) -> World:
             )
         )
         extra = await _monitored_installations(db, now, n, company_a, company_b, installer_a)
-        extra["a"]["device_id"] = await _granted(db, now, installation_a)
-        extra["b"]["device_id"] = await _granted(db, now, installation_b)
+        extra["a"].update(await _granted(db, now, installation_a))
+        extra["b"].update(await _granted(db, now, installation_b))
+        extra["a"]["alert_assignee"] = str(installer_a.id)
+        extra["b"]["alert_assignee"] = str(admin_b.id)
         links: dict[str, str] = {}
         invitations: dict[str, int] = {}
         for key, company in (("a", company_a), ("b", company_b)):
@@ -300,8 +309,8 @@ async def build_world(core: Core, password_hash: str) -> World:
         return World(sessions=sessions, own=own, other=other, tokens_own=links)
 
 
-async def _granted(db: Any, now: Any, installation: Installation) -> str:
-    """Link the installation, grant monitoring, give it a device and an alert."""
+async def _granted(db: Any, now: Any, installation: Installation) -> dict[str, str]:
+    """Link the installation, grant monitoring, give it a device and an alert (their ids)."""
     installation.status = "linked"
     db.add(
         InstallationLink(
@@ -324,19 +333,18 @@ async def _granted(db: Any, now: Any, installation: Installation) -> str:
         updated_at=now,
     )
     db.add(device)
-    db.add(
-        Alert(
-            installation_id=installation.id,
-            alert_id="a1",
-            device_url=device.url,
-            type="intrusion",
-            active=True,
-            at=now,
-            received_at=now,
-        )
+    alert = Alert(
+        installation_id=installation.id,
+        alert_id="a1",
+        device_url=device.url,
+        type="intrusion",
+        active=True,
+        at=now,
+        received_at=now,
     )
+    db.add(alert)
     await db.flush()
-    return str(device.id)
+    return {"device_id": str(device.id), "alert_id": str(alert.id)}
 
 
 async def _monitored_installations(

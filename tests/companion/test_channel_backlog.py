@@ -22,7 +22,14 @@ from companion_server.models import InstallationState, PortalFrame, RemoteAction
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered
 from tests.companion.helpers import FakeClock
-from tests.companion.interventions_common import SHUTTER, Setup, _field, portal, setup
+from tests.companion.interventions_common import (
+    SHUTTER,
+    Setup,
+    _field,
+    portal,
+    request_form,
+    setup,
+)
 from tests.companion.test_mail import running_smtp, smtp
 
 __all__ = ["portal", "running_smtp", "setup", "smtp"]
@@ -156,7 +163,7 @@ async def test_a_live_command_within_its_time_is_delivered_after_a_reconnect(
 async def test_a_withdrawn_remote_service_request_is_not_delivered(setup: Setup) -> None:
     await _offline(setup)
     for _ in range(2):
-        page = await setup.browser.post(setup.base + "/remote-service", {})
+        page = await setup.browser.post(setup.base + "/remote-service", request_form())
         assert page.status == 303
     async with setup.core.tx() as db:
         current = await db.scalar(

@@ -18,6 +18,7 @@ from tests.companion.interventions_common import (
     _post_multi,
     _until_page_shows,
     portal,
+    request_form,
     setup,
 )
 from tests.companion.test_mail import SmtpServer, running_smtp, smtp
@@ -32,7 +33,12 @@ async def test_remote_intervention_story(setup: Setup, smtp: SmtpServer, clock: 
     assert 'data-remote="closed"' in page.raw and "Request remote service" in page.text
     page = await browser.post(base + "/remote-service", {"kinds": "parameters", "hours": "9"})
     assert page.status == 400  # over 8 hours
-    page = await browser.post(base + "/remote-service", {})
+    # Nothing is chosen for the installer: no kind or no duration is a 400, nothing sent.
+    page = await browser.post(base + "/remote-service", {"hours": "8"})
+    assert page.status == 400 and "Choose at least one kind of action." in page.text
+    page = await browser.post(base + "/remote-service", {"kinds": "reboot"})
+    assert page.status == 400 and "Choose how long the window lasts." in page.text
+    page = await browser.post(base + "/remote-service", request_form())
     assert page.status == 303
     request = await setup.ha.expect("request_remote_service")
     assert request["payload"]["kinds"] == ALL_KINDS and request["payload"]["hours"] == 8
@@ -159,6 +165,9 @@ async def test_remote_intervention_story(setup: Setup, smtp: SmtpServer, clock: 
     await setup.result(frame["payload"]["action_id"])
     # P17-P18: the summary, the comment, the frame and the customer's e-mail (in French).
     page = await browser.get(base + "/remote/end")
+    # One End button: the form's, not the banner's link as well.
+    assert page.raw.count('href="' + base + '/remote/end"') == 0
+    assert page.text.count("End the intervention and inform the customer") == 1
     assert page.status == 200 and page.raw.count("<tr data-action=") == 6
     assert "refused by Home Assistant: box_unreachable" in page.text
     page = await browser.post(base + "/remote/end", {"comment": "New remote: A53F27."})
@@ -218,7 +227,7 @@ async def test_grant_from_home_assistant_without_request_and_declined(setup: Set
     await setup.window("expired")
     assert 'data-last-window="expired"' in (await browser.get(base)).raw
     # A request the customer declines.
-    assert (await browser.post(base + "/remote-service", {"kinds": "reboot"})).status == 303
+    assert (await browser.post(base + "/remote-service", request_form(["reboot"], 2))).status == 303
     request = await setup.ha.expect("request_remote_service")
     assert request["payload"]["kinds"] == ["reboot"]
     await setup.ha.send(

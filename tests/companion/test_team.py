@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
-from companion_server.installations import services as installations
+from companion_server.installations import queue, services as installations
 from companion_server.models import Company, Role, User
 from companion_server.team import services as team
 from companion_server.team.invitations import invite, revoke_invitation
@@ -241,17 +241,21 @@ async def test_installers_see_only_their_installations(
 
 async def test_installations_list_is_paginated(client: PortalClient, core: Core) -> None:
     company, admin = await _admin(core)
-    for number in range(installations.PAGE_SIZE + 5):
+    for number in range(queue.PAGE_SIZE + 5):
         await installations.create_installation(core, company.id, name=f"Site {number:03}")
-    first = await installations.list_installations(core, admin.id, 1)
-    second = await installations.list_installations(core, admin.id, 2)
-    assert (first.total, first.pages, len(first.items), len(second.items)) == (55, 2, 50, 5)
-    assert first.items[0].name == "Site 054"
-    assert (await installations.list_installations(core, admin.id, 99)).page == 2
+    newest = queue.QueueQuery(sort="newest")
+    first = await queue.work_queue(core, admin.id, newest)
+    assert first.next_after is not None
+    second = await queue.work_queue(
+        core, admin.id, queue.QueueQuery(sort="newest", after=first.next_after)
+    )
+    assert (first.total, len(first.rows), len(second.rows)) == (55, 50, 5)
+    assert first.rows[0].installation.name == "Site 054"
+    assert second.next_after is None
     await client.login(admin.email)
-    page = await client.get("/installations?page=2")
-    assert "Page 2 of 2" in page.text and "Site 000" in page.text
-    assert (await client.get("/installations?page=abc")).status == 200
+    page = await client.get("/installations?sort=newest&after=" + first.next_after)
+    assert "Site 000" in page.text and "Site 054" not in page.text
+    assert (await client.get("/installations?after=abc&sort=zzz")).status == 200
 
 
 async def test_team_page_counts_and_security_log(client: PortalClient, core: Core) -> None:

@@ -112,6 +112,11 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         page.get_by_role("link", name="Installations").first.click()
         page.get_by_role("link", name="Maison Dupont").click()
         banner = page.locator("#live-remote")
+        # Nothing is chosen in advance: the installer ticks the kinds and picks a duration.
+        for checkbox in banner.get_by_role("checkbox").all():
+            expect(checkbox).not_to_be_checked()
+            checkbox.check()
+        banner.get_by_label("Duration").select_option("8")
         banner.get_by_role("button", name="Request remote service").click()
         expect(page.get_by_role("status")).to_have_text(
             "Remote service is requested: the customer has been asked to validate."

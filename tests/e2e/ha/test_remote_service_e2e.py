@@ -215,6 +215,9 @@ async def test_remote_intervention_request_approve_act_end(
 
     # P13: the installer requests remote service; the customer is e-mailed, HA asks.
     banner = page.locator("#live-remote")
+    for checkbox in await banner.get_by_role("checkbox").all():
+        await checkbox.check()
+    await banner.get_by_label("Duration").select_option("8")
     await banner.get_by_role("button", name="Request remote service").click()
     await expect(page.get_by_role("status")).to_have_text(
         "Remote service is requested: the customer has been asked to validate."
