@@ -123,3 +123,25 @@ def _crawl(portal: Portal, browser: Browser, size: str) -> None:
     assert failures == [], "\n".join(failures)
     assert console == []
     assert visited == {row.route for row in PAGES}, "pages never checked"
+
+
+BROKEN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Broken</title></head><body>
+<main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><div style="width: 2000px">wide</div>
+<p style="height: 2000px"></p><button>Under the bar</button><p style="height: 30px"></p></main>
+<div style="position: fixed; inset: auto 0 0 0; height: 120px; background: #fff">bar</div>
+</body></html>"""
+
+
+def test_the_checks_find_what_they_look_for() -> None:
+    """A page with an image without text, sideways scrolling and a button under a fixed bar."""
+
+    def scenario(browser: Browser) -> None:
+        page = browser.new_page(viewport=VIEWPORTS["phone"])
+        page.set_content(BROKEN_PAGE)
+        found = problems(page)
+        assert any(p.startswith("axe image-alt") for p in found), found
+        assert any(p.startswith("the document is 2008 px wide") for p in found), found
+        assert any("button 'Under the bar' is covered by div" in p for p in found), found
+        page.close()
+
+    run_with_browser(scenario)
