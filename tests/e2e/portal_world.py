@@ -162,6 +162,12 @@ async def request_window(core: Core, installation_id: int) -> None:
         )
 
 
+async def speak(core: Core, language: str) -> None:
+    """Every user's pages in ``language`` (longer words than English: the bar, the tables)."""
+    async with core.tx() as db:
+        await db.execute(update(User).values(language=language))
+
+
 async def open_window(core: Core, installation_id: int) -> None:
     """The request granted for 8 hours with every kind, and one action carried out."""
     now = core.now()

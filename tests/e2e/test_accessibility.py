@@ -117,6 +117,10 @@ def _crawl(portal: Portal, browser: Browser, size: str) -> None:
             portal.database_url, lambda core: portal_world.open_window(core, installation_id)
         )
         crawl("open", (ADMIN,), tabs, (200, 409))
+        portal_world.run_in_portal_db(
+            portal.database_url, lambda core: portal_world.speak(core, "sk")
+        )
+        crawl("open sk", (ADMIN,), tabs, (200, 409))
     finally:
         for context in contexts.values():
             context.close()
