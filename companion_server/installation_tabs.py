@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from companion_server.interventions import templating
 from companion_server.interventions.windows import status as remote_status
 from companion_server.monitoring import services
+from companion_server.monitoring.announcements import active_alerts
 from companion_server.monitoring.box_values import PROBLEM_LABELS, device_problems
 from companion_server.monitoring.labels import (
     ALERT_LABELS,
@@ -28,8 +29,10 @@ async def tab_context(request: web.Request, tab: str) -> dict[str, Any]:
     overview = await services.overview(
         core, current_user(request).id, int_param(request, "installation_id")
     )
+    granted = overview.granted
     return {
         "ov": overview,
+        "active_alerts": await active_alerts(core, overview.installation.id) if granted else [],
         "installation": overview.installation,
         "remote": await remote_status(core, current_user(request).id, overview.installation.id),
         "tab": tab,

@@ -101,6 +101,16 @@ class Portal:
 @pytest.fixture
 def portal(tmp_path: Path) -> Iterator[Portal]:
     """A portal process with its own SQLite file and SMTP server."""
+    yield from _serve(tmp_path, {})
+
+
+@pytest.fixture
+def demo_portal(tmp_path: Path) -> Iterator[Portal]:
+    """:func:`portal` in demo mode (the outbox page and its link in every page's footer)."""
+    yield from _serve(tmp_path, {"COMPANION_DEMO": "1"})
+
+
+def _serve(tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Portal]:
     mailbox = Mailbox()
     smtp_port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
@@ -115,6 +125,7 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
         COMPANION_SMTP_TLS="none",
         COMPANION_SECRET_KEY="browser-test-secret-key-0123456789abcdef",
     )
+    env.update(extra_env)
     process = subprocess.Popen(
         [
             sys.executable,

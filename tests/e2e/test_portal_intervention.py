@@ -196,6 +196,8 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         ha.answer(action)
 
         # P23: the customer's web app; states update live; a command goes through HA.
+        # The bar is one line: the web app's button is among its details.
+        page.locator("#live-remote").get_by_role("button", name="Details").click()
         page.locator("#live-remote").get_by_role(
             "button", name="Open the customer's web app"
         ).click()

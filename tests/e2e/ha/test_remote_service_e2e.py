@@ -297,6 +297,8 @@ async def test_remote_intervention_request_approve_act_end(
     await wait_until(hass, paired, "the remote paired to both shutters on the box")
 
     # P23: the customer's web app: live states, and a command that runs on the box.
+    # The bar is one line: the web app's button is among its details.
+    await banner.get_by_role("button", name="Details").click()
     await banner.get_by_role("button", name="Open the customer's web app").click()
     await expect(page.get_by_role("heading", name="The customer's web app")).to_be_visible()
     card = page.locator(f'.web-device[data-device="{SHUTTER}"]')
