@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from . import errors
-from .device import Device, discrete_rssi
+from .device import Device, discrete_rssi, state_json
 from .events import EventSource
 from .scenario import DeviceSpec, Profile
 from .values import type_of_value
@@ -95,14 +95,22 @@ class PairedDevices(EventSource):
         except KeyError:
             raise errors.no_such_device(url) from None
 
-    def set_states(self, url: str, values: dict[str, StateValue]) -> None:
-        """Change states of a device and emit DeviceStateChangedEvent."""
+    def set_states(
+        self, url: str, values: dict[str, StateValue], types: dict[str, int] | None = None
+    ) -> None:
+        """Change (or first report) states of a device and emit DeviceStateChangedEvent.
+
+        Any state may be set, reported before or not; its type code is ``types[name]`` when
+        given, else the one the value calls for (a number keeps its state's numeric type).
+        """
         device = self.device(url)
         changed = []
         for name, value in values.items():
-            state_type = device.states[name][0] if name in device.states else type_of_value(value)
+            state_type = _state_type(device.states.get(name), value)
+            if types and name in types:
+                state_type = types[name]
             device.states[name] = (state_type, value)
-            changed.append({"name": name, "type": state_type, "value": value})
+            changed.append(state_json(name, state_type, value))
         if changed:
             self.emit("DeviceStateChangedEvent", deviceURL=url, deviceStates=changed)
 
@@ -226,3 +234,10 @@ def replayed_profile(raw: dict[str, Any]) -> Profile:
         states={},
         attributes={},
     )
+
+
+def _state_type(current: tuple[int, StateValue] | None, value: StateValue) -> int:
+    new = type_of_value(value)
+    if current is not None and current[0] in (1, 2) and new in (1, 2):
+        return current[0]
+    return new

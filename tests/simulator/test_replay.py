@@ -32,6 +32,13 @@ AWNING = f"io://{PIN}/16719623"
 DIAG_PIN = "0000-0000-0001"
 
 
+def values(states: Any) -> dict[str, Any]:
+    """State name -> value, from pyoverkiz 2's mapping or 1.x's list of states."""
+    if hasattr(states, "items"):
+        return {name: state.value for name, state in states.items()}
+    return {state.name: state.value for state in states}
+
+
 def unmasked(path: Path, masks: dict[str, str]) -> Any:
     """The dump with its masks replaced by hand: what the box must serve."""
     text = path.read_text(encoding="utf-8")
@@ -89,8 +96,11 @@ async def test_masks_become_valid_identifiers_consistently() -> None:
 async def test_pyoverkiz_reads_what_it_can(session: ClientSession, tahoma: BoxSimulator) -> None:
     client = make_client(f"{tahoma.host}:{tahoma.port}", TOKEN, session)
     if V2:
+        # pyoverkiz 2 skips (and logs) the device it cannot model, and reads the rest.
         setup = await client.get_setup()
-        assert SONOS in {d.device_url for d in setup.devices}
+        urls = {d.device_url for d in setup.devices}
+        assert SONOS not in urls
+        assert len(urls) == 11
     else:
         # As on a real 2026 box: pyoverkiz 1.x cannot parse a device without definition.
         with pytest.raises(TypeError):
@@ -121,8 +131,8 @@ async def test_commands_on_replayed_devices(session: ClientSession, tahoma: BoxS
         client,
         lambda e: str(e.name) == "ExecutionStateChangedEvent" and str(e.new_state) == "COMPLETED",
     )
-    changed = [s for e in events if e.device_states for s in e.device_states]
-    assert ("core:ClosureState", 80) in [(s.name, s.value) for s in changed]
+    changed = [values(e.device_states) for e in events if str(e.name) == "DeviceStateChangedEvent"]
+    assert any(c.get("core:ClosureState") == 80 for c in changed)
     assert tahoma.box.devices[SHUTTER].state("core:ClosureState") == 80
     # A device without definition has no commands; an unavailable one fails its executions.
     with pytest.raises(exception("InvalidCommandException")):
@@ -162,7 +172,7 @@ async def test_diagnostics_download_replayed(
         }
         door = devices[f"io://{DIAG_PIN}/10338254"]
         assert door.available is False
-        assert {s.name: s.value for s in door.states} == {
+        assert values(door.states) == {
             "core:NameState": "Front door",
             "core:StatusState": "unavailable",
             "core:ContactState": "closed",
