@@ -67,6 +67,11 @@ class Device:
                 "states": [
                     {"type": _definition_type(t), "qualifiedName": name}
                     for name, (t, _) in self.states.items()
+                ]
+                + [
+                    {"type": "DiscreteState", "qualifiedName": name}
+                    for name in profile.declared
+                    if name not in self.states
                 ],
                 "dataProperties": [],
                 "widgetName": profile.widget,

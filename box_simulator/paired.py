@@ -52,6 +52,10 @@ class PairedDevices(EventSource):
             elif isinstance(value, str):
                 value = value.format(label=spec.label)
             states[name] = (state_type, value)
+        # A scenario may report more: a declared state (something happened) or any other.
+        for name, value in spec.states.items():
+            if name not in states:
+                states[name] = (type_of_value(value), value)
         device = Device(
             url=url,
             label=spec.label,
@@ -142,7 +146,10 @@ class PairedDevices(EventSource):
         """Raise or clear an alert on a device, with the states a real sensor reports."""
         device = self.device(url)
         states: dict[str, StateValue] = {}
-        has = device.states.__contains__
+
+        def has(name: str) -> bool:
+            return name in device.states or name in device.profile.declared
+
         if alert == "intrusion":
             if has("core:IntrusionDetectedState"):
                 states["core:IntrusionDetectedState"] = active
@@ -157,7 +164,7 @@ class PairedDevices(EventSource):
         elif alert == "smoke" and has("core:SmokeState"):
             states["core:SmokeState"] = "detected" if active else "notDetected"
         elif alert == "battery_low" and has("core:BatteryState"):
-            states["core:BatteryState"] = "low" if active else "full"
+            states["core:BatteryState"] = "low" if active else "normal"
             if has("core:BatteryLevelState"):
                 states["core:BatteryLevelState"] = 8 if active else 100
             if has("core:SensorDefectState"):

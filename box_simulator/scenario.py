@@ -43,6 +43,8 @@ class Profile:
     states: dict[str, tuple[int, StateValue]]
     attributes: dict[str, tuple[int, StateValue]]
     editable: dict[str, Editable] = field(default_factory=dict)
+    # States the definition lists but a real box reports only once something happens.
+    declared: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
             states={k: (v[0], v[1]) for k, v in item["states"].items()},
             attributes={k: (v[0], v[1]) for k, v in item["attributes"].items()},
             editable={k: Editable(**v) for k, v in item.get("editable", {}).items()},
+            declared=tuple(item.get("declared", ())),
         )
     return profiles
 
