@@ -52,12 +52,12 @@ def setup_from_diagnostics(data: dict[str, Any]) -> dict[str, Any]:
     """The ``setup`` answer behind a diagnostics download of this integration.
 
     Kept as the download has it: the raw ``gateways`` (the ``box`` summary when absent),
-    each device's URL, label, names, availability, states, attributes, ``definition`` and
-    ``type``. Filled as a real box fills them: ``enabled`` (true), creation times (now), the
-    numeric state types
-    (from the value: 0 for a state without value), places (one per label under the root
-    place), a definition listing the reported and declared states when the download has
-    none, and ``type`` from the definition (actuator when it says nothing).
+    the products (``devices``) and the box's other devices (``other_devices``): each one's
+    URL, label, names, availability, states, attributes, ``definition``, ``declared_states``
+    and ``type``. Filled as a real box fills them: ``enabled`` (true), creation times (now),
+    the numeric state types (from the value: 0 for a state without value), places (one per
+    label under the root place), a definition listing the reported and declared states when
+    the download has none, and ``type`` from the definition (actuator when it says nothing).
     """
     box = data.get("box") or {}
     gateways = data.get("gateways")
@@ -67,7 +67,9 @@ def setup_from_diagnostics(data: dict[str, Any]) -> dict[str, Any]:
         str(gateways[0].get("gatewayId", "")) if gateways and isinstance(gateways[0], dict) else ""
     )
     places: dict[str, str] = {}
-    devices = [_device_from_diagnostics(d, pin, places) for d in data["devices"]]
+    # The box's products, then what it lists besides (its pod, its radio stacks).
+    items = [*data["devices"], *(data.get("other_devices") or [])]
+    devices = [_device_from_diagnostics(d, pin, places) for d in items]
     root = str(uuid.uuid5(uuid.NAMESPACE_URL, f"place:{pin}"))
     created = {"creationTime": now_ms(), "lastUpdateTime": now_ms()}
     return {
@@ -95,6 +97,8 @@ def _gateway_from_box(box: dict[str, Any]) -> dict[str, Any]:
         "connectivity": {"status": "OK", "protocolVersion": box.get("firmware")},
     }
     for key, field in (
+        ("type", "type"),
+        ("subType", "sub_type"),
         ("alive", "alive"),
         ("mode", "mode"),
         ("upToDate", "up_to_date"),
