@@ -155,7 +155,8 @@ class Box(Executions):
         if firmware:
             self.firmware = firmware
         if self.cloud_fields is None:
-            self.cloud_fields = {"alive": True, "mode": "ACTIVE"}
+            # A replayed gateway keeps its own fields; a built one gets the cloud-style ones.
+            self.cloud_fields = {} if self.gateway_raw else {"alive": True, "mode": "ACTIVE"}
         self.cloud_fields["upToDate"] = up_to_date
         self.cloud_fields["updateStatus"] = "UP_TO_DATE" if up_to_date else "READY_TO_UPDATE"
 

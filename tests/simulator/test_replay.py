@@ -274,3 +274,14 @@ def test_cli_serves_a_dump(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_firmware_update_on_a_replayed_gateway(
+    session: ClientSession, tahoma: BoxSimulator
+) -> None:
+    tahoma.box.set_firmware(False, "2026.2.1-1")
+    expected = unmasked(TAHOMA, TAHOMA_MASKS)["gateways"]
+    expected[0]["connectivity"]["protocolVersion"] = "2026.2.1-1"
+    expected[0]["upToDate"] = False
+    expected[0]["updateStatus"] = "READY_TO_UPDATE"
+    assert await get(session, tahoma, "setup/gateways") == expected
