@@ -71,9 +71,7 @@ class PairedDevices(EventSource):
         url = raw["deviceURL"]
         states: dict[str, tuple[int, StateValue]] = {}
         for state in raw.get("states") or []:
-            if not isinstance(state, dict) or not isinstance(state.get("name"), str):
-                raise ValueError(f"{url}: every state needs a name")
-            states[state["name"]] = (int(state.get("type", 0)), state.get("value"))
+            states[state["name"]] = (state.get("type", 0), state.get("value"))
         place_oid = raw.get("placeOID")
         creation_time = raw.get("creationTime")
         device = Device(

@@ -39,7 +39,21 @@ def setup_from_dump(raw: dict[str, Any]) -> dict[str, Any]:
         if device["deviceURL"] in urls:
             raise ValueError(f"device listed twice: {device['deviceURL']}")
         urls.add(device["deviceURL"])
+        _check_states(device)
     return setup
+
+
+def _check_states(device: dict[str, Any]) -> None:
+    url = device["deviceURL"]
+    states = device.get("states") or []
+    if not isinstance(states, list):
+        raise ValueError(f"{url}: states must be a list")
+    for state in states:
+        if not isinstance(state, dict) or not isinstance(state.get("name"), str):
+            raise ValueError(f"{url}: every state needs a name")
+        state_type = state.get("type", 0)
+        if not isinstance(state_type, int) or isinstance(state_type, bool):
+            raise ValueError(f"{url}: state {state['name']} needs an integer type")
 
 
 def _is_diagnostics(data: dict[str, Any]) -> bool:

@@ -236,6 +236,15 @@ async def test_diagnostics_download_replayed(
             "listed twice",
         ),
         (json.dumps({"data": {"box": {}, "devices": [{"label": "x"}]}}), "needs a url"),
+        (
+            json.dumps(
+                {
+                    "devices": [{"deviceURL": "io://1/2", "states": [{"name": "a", "type": "x"}]}],
+                    "gateways": [{"gatewayId": "1"}],
+                }
+            ),
+            "integer type",
+        ),
     ],
 )
 def test_bad_dumps_are_refused_clearly(tmp_path: Path, content: str, error: str) -> None:
@@ -285,3 +294,19 @@ async def test_firmware_update_on_a_replayed_gateway(
     expected[0]["upToDate"] = False
     expected[0]["updateStatus"] = "READY_TO_UPDATE"
     assert await get(session, tahoma, "setup/gateways") == expected
+
+
+def test_cli_refuses_a_bad_dump_clearly(tmp_path: Path) -> None:
+    bad = tmp_path / "setup.json"
+    bad.write_text(json.dumps({"devices": [], "gateways": []}), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "box_simulator", "--scenario", str(bad), "--no-zeroconf"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"cannot load scenario {bad}: a setup dump needs at least one gateway"
+    )
