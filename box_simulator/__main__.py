@@ -70,9 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def run(args: argparse.Namespace) -> None:
-    """Start the box, print how to reach it, and wait for a stop signal."""
-    simulator = BoxSimulator(
+def _simulator(args: argparse.Namespace) -> BoxSimulator:
+    return BoxSimulator(
         args.scenario,
         token=args.token,
         host=args.host,
@@ -85,6 +84,14 @@ async def run(args: argparse.Namespace) -> None:
         move_seconds=args.move_seconds,
         reboot_seconds=args.reboot_seconds,
     )
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Start the box, print how to reach it, and wait for a stop signal."""
+    try:
+        simulator = _simulator(args)
+    except ValueError as err:  # a scenario file that does not describe a box
+        raise SystemExit(f"cannot load scenario {args.scenario}: {err}") from None
     await simulator.start()
     print(f"Simulated box {simulator.box.pin} ({len(simulator.box.devices)} devices)", flush=True)
     print(f"  Overkiz local API: {simulator.api_url}", flush=True)

@@ -99,6 +99,9 @@ class Gateway:
     up_to_date: bool | None = None
     update_status: str | None = None
     model: str | None = None
+    # Overkiz gateway type and sub-type codes (the model is named from them).
+    type: int | None = None
+    sub_type: int | None = None
 
 
 @dataclass(slots=True)
@@ -197,7 +200,15 @@ def _gateway(raw: Any) -> Gateway:
         up_to_date=getattr(raw, "up_to_date", None),
         update_status=_enum_text(getattr(raw, "update_status", None)),
         model=model,
+        type=_code(gateway_type),
+        sub_type=_code(getattr(raw, "sub_type", None)),
     )
+
+
+def _code(value: Any) -> int | None:
+    """An Overkiz type code, whether pyoverkiz gives it as an enum member or an int."""
+    code = getattr(value, "value", value)
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def _places(root: Any) -> dict[str, str]:

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 
-from .box_api import PYOVERKIZ_V2
+from .box_api import PYOVERKIZ_V2, BoxError
 from .redaction import Redactor
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
+    from .box_api import Device
     from .models import SomfyProConfigEntry
 
 TO_REDACT = {CONF_TOKEN, "email", "e-mail", "username", "password"}
@@ -41,6 +42,8 @@ async def async_get_config_entry_diagnostics(
             "online": coordinator.last_update_success,
             "id": gateway.id,
             "model": gateway.model,
+            "type": gateway.type,
+            "sub_type": gateway.sub_type,
             "name": data.hub_name,
             "firmware": gateway.firmware,
             "alive": gateway.alive,
@@ -48,20 +51,8 @@ async def async_get_config_entry_diagnostics(
             "up_to_date": gateway.up_to_date,
             "update_status": gateway.update_status,
         },
-        "devices": [
-            {
-                "url": device.url,
-                "label": device.label,
-                "controllable_name": device.controllable_name,
-                "ui_class": device.ui_class,
-                "widget": device.widget,
-                "available": device.available,
-                "place": device.place,
-                "states": redactor.states(async_redact_data(device.states, TO_REDACT)),
-                "attributes": redactor.states(async_redact_data(device.attributes, TO_REDACT)),
-            }
-            for device in data.devices.values()
-        ],
+        "devices": [_device(device, redactor) for device in data.devices.values()],
+        "other_devices": await _other_devices(entry, redactor),
         "active_alerts": entry.runtime_data.alerts.as_diagnostics(),
         "remote_service": entry.runtime_data.remote_service.as_diagnostics(),
         "installer_portal": {
@@ -71,3 +62,33 @@ async def async_get_config_entry_diagnostics(
     }
     scrubbed: dict[str, Any] = redactor.anything(diagnostics)
     return scrubbed
+
+
+def _device(device: Device, redactor: Redactor) -> dict[str, Any]:
+    return {
+        "url": device.url,
+        "label": device.label,
+        "controllable_name": device.controllable_name,
+        "ui_class": device.ui_class,
+        "widget": device.widget,
+        "available": device.available,
+        "place": device.place,
+        "states": redactor.states(async_redact_data(device.states, TO_REDACT)),
+        "attributes": redactor.states(async_redact_data(device.attributes, TO_REDACT)),
+    }
+
+
+async def _other_devices(
+    entry: SomfyProConfigEntry, redactor: Redactor
+) -> list[dict[str, Any]] | None:
+    """What the box lists besides its products (its pod, its radio stacks), read now.
+
+    Products are enough to understand a report, but a box is reproduced from the download
+    (the simulator replays it) only with these too. None when the box cannot be read.
+    """
+    products = entry.runtime_data.coordinator.data.devices
+    try:
+        setup = await entry.runtime_data.client.get_setup()
+    except BoxError:
+        return None
+    return [_device(d, redactor) for url, d in setup.devices.items() if url not in products]

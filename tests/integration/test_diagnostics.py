@@ -35,3 +35,13 @@ async def test_diagnostics(
     diagnostics["entry"]["data"]["host"] = "127.0.0.1:PORT"
     diagnostics.pop("pyoverkiz_major")
     assert diagnostics == snapshot
+
+
+async def test_diagnostics_box_unreachable(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    """The box's other devices are read at download time; without the box, the rest stays."""
+    await simulator.set_online(False)
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    assert diagnostics["other_devices"] is None
+    assert len(diagnostics["devices"]) == len(simulator.box.devices) - 1

@@ -41,7 +41,7 @@ async def control(
         (CONTACT, "intrusion", "core:IntrusionDetectedState", True, False),
         (CONTACT, "tamper", "core:AssemblyState", "open", "closed"),
         (SMOKE, "smoke", "core:SmokeState", "detected", "notDetected"),
-        (SMOKE, "battery_low", "core:BatteryState", "low", "full"),
+        (SMOKE, "battery_low", "core:BatteryState", "low", "normal"),
         (CONTACT, "sensor_defect", "core:SensorDefectState", "maintenanceRequired", "noDefect"),
     ],
 )
