@@ -155,10 +155,10 @@ async def test_error_translation(
 
 async def test_setup_without_gateway(simulator: BoxSimulator, session: ClientSession) -> None:
     client = client_for(simulator, session)
-    setup = await client._client.get_setup()
-    setup.gateways = []
+    raw = await client._get_json("setup")
+    raw["gateways"] = []
     with (
-        patch.object(client._client, "get_setup", return_value=setup),
+        patch.object(client, "_get_json", return_value=raw),
         pytest.raises(BoxError),
     ):
         await client.get_setup()
