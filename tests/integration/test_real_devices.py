@@ -23,7 +23,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN, SETUP_REFRESH_INTERVAL
 
-from .common import PIN, state_of, tick
+from .common import PIN, device_of, state_of, tick
 from .conftest import TOKEN
 
 DUMPS = Path(__file__).parents[1] / "dumps"
@@ -154,8 +154,7 @@ async def test_sub_devices_one_product_one_radio_level(
     for _ in range(2):
         await tick(hass, freezer, SETUP_REFRESH_INTERVAL.total_seconds() + 1)
     assert updates == []
-    valve = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, VALVE)})
-    assert valve is not None
+    valve = device_of(hass, VALVE)
     assert (valve.name, valve.model_id, valve.sw_version) == (
         "Bedroom radiator",
         "io:HeatingValveIOComponent",
