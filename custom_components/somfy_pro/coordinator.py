@@ -252,7 +252,11 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             hub_name=hub_name,
             devices=devices,
             revision=self._revision,
-            radio_urls=radio_urls(devices, (STATE_RSSI, STATE_RSSI_DISCRETE)),
+            radio_urls=radio_urls(
+                devices,
+                (STATE_RSSI, STATE_RSSI_DISCRETE),
+                self.data.radio_urls if self.data else frozenset(),
+            ),
         )
         self._async_sync_devices(data)
         return data

@@ -82,17 +82,20 @@ def first_value(parts: Iterable[Device], attribute: str) -> str | None:
     return None
 
 
-def radio_urls(devices: Mapping[str, Device], states: Iterable[str]) -> frozenset[str]:
+def radio_urls(
+    devices: Mapping[str, Device], states: Iterable[str], previous: frozenset[str] = frozenset()
+) -> frozenset[str]:
     """The sub-device of each product whose radio entities stand for the product.
 
     Sub-devices share one radio: its level is shown once, from the first sub-device (main one
-    first) that reports one of ``states``.
+    first) that reports one of ``states``; a sub-device chosen before stays chosen while it
+    reports one, so that the entity does not move.
     """
     wanted = tuple(states)
     chosen: set[str] = set()
     for parts in products(devices).values():
-        for device in parts:
-            if any(state in device.states for state in wanted):
-                chosen.add(device.url)
-                break
+        reporting = [d.url for d in parts if any(state in d.states for state in wanted)]
+        kept = [url for url in reporting if url in previous]
+        if kept or reporting:
+            chosen.add((kept or reporting)[0])
     return frozenset(chosen)

@@ -21,7 +21,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.somfy_pro.box_api import parse_setup
-from custom_components.somfy_pro.const import DOMAIN, SETUP_REFRESH_INTERVAL
+from custom_components.somfy_pro.const import DOMAIN, SETUP_REFRESH_INTERVAL, STATE_RSSI
+from custom_components.somfy_pro.products import radio_urls
 
 from ..common import state_of, tick
 from .conftest import PIN
@@ -217,3 +218,41 @@ async def test_duplicate_radio_levels_removed(
     assert registry.async_get(kept.entity_id) is not None
     assert state_of(hass, "sensor", f"{GARDEN}#1_radio_level") == "44"
     assert [entity_id for entity_id in gone if registry.async_get(entity_id)] == []
+
+
+def test_radio_stays_on_the_sub_device_chosen() -> None:
+    """The main sub-device first; but a choice made stays while its sub-device reports."""
+    devices = parse_setup(load_dump(SUB_DEVICES)).devices
+    first = radio_urls(devices, (STATE_RSSI,))
+    assert first == {f"{VALVE}#2", f"{GARDEN}#1"}
+    devices[f"{VALVE}#1"].states[STATE_RSSI] = 50.0
+    assert radio_urls(devices, (STATE_RSSI,)) == {f"{VALVE}#1", f"{GARDEN}#1"}
+    assert radio_urls(devices, (STATE_RSSI,), first) == first
+    del devices[f"{VALVE}#2"]
+    assert radio_urls(devices, (STATE_RSSI,), first) == {f"{VALVE}#1", f"{GARDEN}#1"}
+
+
+async def test_box_parts_of_earlier_versions_removed(
+    hass: HomeAssistant, mock_box_client: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    """The io stack's registry device and "online" entity of an earlier version go."""
+    mock_config_entry.add_to_hass(hass)
+    devices = dr.async_get(hass)
+    entities = er.async_get(hass)
+    stack = devices.async_get_or_create(
+        config_entry_id=mock_config_entry.entry_id,
+        identifiers={(DOMAIN, IO_STACK)},
+        name="IO (6354142)",
+    )
+    online = entities.async_get_or_create(
+        "binary_sensor",
+        DOMAIN,
+        f"{IO_STACK}_online",
+        config_entry=mock_config_entry,
+        device_id=stack.id,
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert devices.async_get(stack.id) is None
+    assert entities.async_get(online.entity_id) is None
+    assert state_of(hass, "sensor", f"{PIN}_paired_devices") == "4"
