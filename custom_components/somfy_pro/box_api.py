@@ -15,7 +15,8 @@ import importlib
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import ClientError, ClientTimeout, ServerDisconnectedError
+from aiohttp import ClientConnectorError, ClientError, ClientTimeout, ServerDisconnectedError
+import backoff
 
 from .const import LOGGER
 
@@ -418,22 +419,25 @@ class BoxClient:
             raw = await self._get_json("setup")
         return parse_setup(raw, self._skipped)
 
+    @backoff.on_exception(
+        backoff.expo,
+        (TimeoutError, ClientConnectorError, ServerDisconnectedError),
+        max_tries=3,
+        max_time=30,
+        jitter=backoff.full_jitter,
+        logger=None,
+    )
     async def _get_json(self, path: str) -> Any:
         """GET one path of the local API, errors checked by pyoverkiz's own response check.
 
-        Tried twice when the box closed a kept-alive connection, as pyoverkiz does.
+        Retried as pyoverkiz retries its own requests: a box that closed a kept-alive
+        connection or is slow to accept one is not unreachable yet.
         """
         url = f"https://{self.host}{LOCAL_API_PATH}{path}"
         headers = {"Authorization": f"Bearer {self._token}"}
-        for attempt in (1, 2):
-            try:
-                async with self._session.get(url, headers=headers, ssl=self._ssl) as response:
-                    await _check_response(response)
-                    return await response.json()
-            except ServerDisconnectedError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        async with self._session.get(url, headers=headers, ssl=self._ssl) as response:
+            await _check_response(response)
+            return await response.json()
 
     async def register_listener(self) -> str:
         """Register a new event listener (the box keeps one per client)."""
