@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import (
-    device_registry as dr,
-    entity_registry as er,
-    issue_registry as ir,
-)
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -39,27 +34,17 @@ from .const import (
     ATTR_DEVICE_NAME,
     ATTR_DEVICE_URL,
     ATTR_TIME,
-    ATTRIBUTE_FIRMWARE,
-    ATTRIBUTE_MANUFACTURER,
-    CONFIGURATION_URL,
     DOMAIN,
     EVENT_ALERT,
     EVENT_INTERVAL,
     LOGGER,
-    MANUFACTURER,
     SETUP_REFRESH_INTERVAL,
     STATE_RSSI,
     STATE_RSSI_DISCRETE,
     STATE_STATUS,
 )
-from .products import (
-    RADIO_ENTITY_KEYS,
-    first_value,
-    is_box_part,
-    is_pod,
-    products,
-    radio_urls,
-)
+from .device_sync import async_sync_devices
+from .products import is_box_part, is_pod, radio_urls
 from .state_values import status_online
 
 if TYPE_CHECKING:
@@ -93,15 +78,6 @@ def token_issue_id(entry_id: str) -> str:
 def unexpected_issue_id(entry_id: str) -> str:
     """Repair issue raised while reading the box fails in an unexpected way."""
     return f"unexpected_error_{entry_id}"
-
-
-def _model_name(ui_class: str) -> str:
-    """``RollerShutter`` -> ``Roller shutter``."""
-    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", ui_class)
-    if not words:
-        return ui_class or "Unknown"
-    text = " ".join(words)
-    return text[0].upper() + text[1:].lower()
 
 
 class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
@@ -310,65 +286,16 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
 
     @callback
     def _async_sync_devices(self, data: BoxData) -> None:
-        """Create or update the hub and product devices; remove those no longer paired."""
-        registry = dr.async_get(self.hass)
-        entry = self.config_entry
-        gateway = data.gateway
-        hub = registry.async_get_or_create(
-            config_entry_id=entry.entry_id,
-            identifiers={(DOMAIN, gateway.id)},
-            manufacturer=MANUFACTURER,
-            model=gateway.model or "Somfy box",
-            name=data.hub_name,
-            serial_number=gateway.id,
-            sw_version=gateway.firmware,
-            configuration_url=CONFIGURATION_URL,
+        """Bring the device registry in line with the box; forget alerts of unpaired products."""
+        self.device_ids = async_sync_devices(
+            self.hass,
+            self.config_entry,
+            data.gateway,
+            data.hub_name,
+            data.devices,
+            data.radio_urls,
         )
-        keep = {hub.id}
-        device_ids = {gateway.id: hub.id}
-        for base_url, parts in products(data.devices).items():
-            # One registry device per physical product, described by its main sub-device.
-            main = parts[0]
-            product = registry.async_get_or_create(
-                config_entry_id=entry.entry_id,
-                identifiers={(DOMAIN, base_url)},
-                manufacturer=first_value(parts, ATTRIBUTE_MANUFACTURER) or MANUFACTURER,
-                model=_model_name(main.ui_class),
-                model_id=main.controllable_name,
-                name=main.label,
-                sw_version=first_value(parts, ATTRIBUTE_FIRMWARE),
-                suggested_area=main.place,
-            )
-            if product.via_device_id != hub.id or product.name != main.label:
-                registry.async_update_device(product.id, name=main.label, via_device_id=hub.id)
-            keep.add(product.id)
-            device_ids[base_url] = product.id
-        for stale in dr.async_entries_for_config_entry(registry, entry.entry_id):
-            if stale.id not in keep:
-                LOGGER.debug("Removing device %s, no longer paired with the box", stale.name)
-                registry.async_remove_device(stale.id)
-        self.device_ids = device_ids
         self.alerts.async_forget(set(data.devices))
-        self._async_remove_duplicate_radio(data)
-
-    @callback
-    def _async_remove_duplicate_radio(self, data: BoxData) -> None:
-        """Drop radio entities of sub-devices that no longer stand for their product's radio.
-
-        Earlier versions gave every sub-device its own; their unique ids (``URL_key``) are
-        kept for the sub-device chosen, the others go.
-        """
-        registry = er.async_get(self.hass)
-        duplicates = {
-            f"{url}_{key}"
-            for url in data.devices
-            if url not in data.radio_urls
-            for key in RADIO_ENTITY_KEYS
-        }
-        for entity in er.async_entries_for_config_entry(registry, self.config_entry.entry_id):
-            if entity.unique_id in duplicates:
-                LOGGER.debug("Removing %s: its product has one radio level", entity.entity_id)
-                registry.async_remove(entity.entity_id)
 
     def identifier_for(self, device_id: str) -> str | None:
         """The box PIN or product base URL of a registry device of this entry."""
