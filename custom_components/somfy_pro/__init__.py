@@ -18,7 +18,7 @@ from . import audit, portal_store, remote_service, services, window_services
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
 from .const import DOMAIN, LOGGER
-from .coordinator import SomfyProCoordinator, token_issue_id
+from .coordinator import SomfyProCoordinator, token_issue_id, unexpected_issue_id
 from .installer_actions import FRAME_TYPES, InstallerActions, request_issue_id
 from .models import SomfyProConfigEntry, SomfyProRuntimeData
 from .portal_channel import PortalChannel
@@ -124,6 +124,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
 async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> None:
     """Forget the entry's alerts, portal state and repair issues when it is deleted."""
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, unexpected_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, monitoring_issue_id(entry.entry_id))
     await async_remove_store(hass, entry.entry_id)
     ir.async_delete_issue(hass, DOMAIN, request_issue_id(entry.entry_id))

@@ -15,7 +15,10 @@ import importlib
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import ClientError, ClientTimeout
+from aiohttp import ClientConnectorError, ClientError, ClientTimeout, ServerDisconnectedError
+import backoff
+
+from .const import LOGGER
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,6 +37,16 @@ except ImportError:  # pyoverkiz 1.x
     _credentials = None
 
 PYOVERKIZ_V2 = _credentials is not None
+if PYOVERKIZ_V2:
+    _converter: Any = importlib.import_module("pyoverkiz.converter").converter
+    _check_response: Any = importlib.import_module("pyoverkiz.response_handler").check_response
+    _build_errors: tuple[type[Exception], ...] = (
+        importlib.import_module("cattrs.errors").BaseValidationError,
+    )
+else:
+    _humps: Any = importlib.import_module("humps")
+    _check_response = _client_module.OverkizClient.check_response
+    _build_errors = ()
 LOCAL_API_PATH = "/enduser-mobile-web/1/enduserAPI/"
 PING_TIMEOUT = ClientTimeout(total=5)
 
@@ -66,6 +79,14 @@ _UNREACHABLE_ERRORS = _exception_classes(
     "TooManyConcurrentRequestsException",
 )
 _BASE_ERRORS = _exception_classes("BaseOverkizException")
+# What pyoverkiz raises on a device it cannot build.
+_DEVICE_BUILD_ERRORS: tuple[type[Exception], ...] = (
+    TypeError,
+    ValueError,
+    KeyError,
+    *_build_errors,
+    *_BASE_ERRORS,
+)
 
 
 class BoxError(Exception):
@@ -237,6 +258,47 @@ def _device(raw: Any, places: dict[str, str]) -> Device:
     )
 
 
+def _missing_fields(raw: Any) -> list[str]:
+    """What a raw device of ``GET setup`` lacks for pyoverkiz to build it (both majors).
+
+    Some firmware lists devices with little more than a URL and states (``ogp`` bridges next
+    to a Sonos bridge); pyoverkiz 1.x raises TypeError on them, 2.x drops them with a warning
+    at every read. They are dropped here first, the same way on both majors.
+    """
+    if not isinstance(raw, dict):
+        return ["object"]
+    definition = raw.get("definition")
+    if not isinstance(definition, dict):
+        definition = {}
+    present = {
+        "deviceURL": isinstance(raw.get("deviceURL"), str),
+        "label": isinstance(raw.get("label"), str),
+        "available": isinstance(raw.get("available"), bool),
+        "enabled": isinstance(raw.get("enabled"), bool),
+        "controllableName": isinstance(raw.get("controllableName"), str),
+        "type": isinstance(raw.get("type"), int),
+        "definition": bool(definition),
+        "uiClass": bool(raw.get("uiClass") or definition.get("uiClass")),
+        "widget": bool(raw.get("widget") or definition.get("widgetName")),
+    }
+    return [name for name, ok in present.items() if not ok]
+
+
+def _build_setup(raw: dict[str, Any]) -> Any:
+    """The pyoverkiz Setup without its devices (they are built one by one)."""
+    bare = {**raw, "devices": []}
+    if PYOVERKIZ_V2:
+        return _converter.structure(bare, _models.Setup)
+    return _models.Setup(**_humps.decamelize(bare))
+
+
+def _build_device(raw: dict[str, Any]) -> Any:
+    """The pyoverkiz Device of one raw device, as its own ``get_setup`` builds it."""
+    if PYOVERKIZ_V2:
+        return _converter.structure(raw, _models.Device)
+    return _models.Device(**_humps.decamelize(raw))
+
+
 def _event(raw: Any) -> Event:
     device_url = getattr(raw, "device_url", None)
     return Event(
@@ -245,6 +307,41 @@ def _event(raw: Any) -> Event:
         states=_state_values(getattr(raw, "device_states", None)),
         timestamp=getattr(raw, "timestamp", None),
     )
+
+
+def parse_setup(raw: Any, skipped: set[str] | None = None) -> Setup:
+    """The box and its devices from the raw answer of ``GET setup``.
+
+    The answer goes to pyoverkiz's models device by device, so that one device the box
+    describes incompletely does not sink the whole box: it is skipped, with one debug line
+    (``skipped`` holds the URLs already logged).
+    """
+    setup = _build_setup(raw)
+    if not setup.gateways:
+        raise BoxError("The box reports no gateway")
+    places = _places(getattr(setup, "root_place", None))
+    logged = set() if skipped is None else skipped
+    devices = [_device(built, places) for built in _usable_devices(raw["devices"], logged)]
+    return Setup(gateway=_gateway(setup.gateways[0]), devices={d.url: d for d in devices})
+
+
+def _usable_devices(raw_devices: list[Any], logged: set[str]) -> Iterator[Any]:
+    """The pyoverkiz Devices of the raw devices it can build."""
+    for raw in raw_devices:
+        missing = _missing_fields(raw)
+        built = None
+        if not missing:
+            try:
+                built = _build_device(raw)
+            except _DEVICE_BUILD_ERRORS as err:
+                missing = [f"readable shape ({type(err).__name__}: {err})"]
+        if built is not None:
+            yield built
+            continue
+        url = str(raw.get("deviceURL")) if isinstance(raw, dict) else repr(raw)[:80]
+        if url not in logged:
+            logged.add(url)
+            LOGGER.debug("Skipping device %s: the box sends no %s", url, ", ".join(missing))
 
 
 def host_is_ip_address(host: str) -> bool:
@@ -278,6 +375,8 @@ class BoxClient:
         """Build the pyoverkiz client; ``host`` is ``host:port``. Nothing is sent yet."""
         self.host = host
         self._session = session
+        self._token = token
+        self._skipped: set[str] = set()
         self._ssl: Any = _client_module.SSL_CONTEXT_LOCAL_API if verify_ssl else False
         self._client: Any
         if PYOVERKIZ_V2:
@@ -326,14 +425,30 @@ class BoxClient:
         return _gateway(gateways[0])
 
     async def get_setup(self) -> Setup:
-        """Read the box and every paired device."""
+        """Read the box and every paired device pyoverkiz can read (others are skipped)."""
         with _translate_errors():
-            setup = await self._client.get_setup(refresh=True)
-        if not setup.gateways:
-            raise BoxError("The box reports no gateway")
-        places = _places(getattr(setup, "root_place", None))
-        devices = [_device(raw, places) for raw in setup.devices]
-        return Setup(gateway=_gateway(setup.gateways[0]), devices={d.url: d for d in devices})
+            raw = await self._get_json("setup")
+        return parse_setup(raw, self._skipped)
+
+    @backoff.on_exception(
+        backoff.expo,
+        (TimeoutError, ClientConnectorError, ServerDisconnectedError),
+        max_tries=3,
+        max_time=30,
+        jitter=backoff.full_jitter,
+        logger=None,
+    )
+    async def _get_json(self, path: str) -> Any:
+        """GET one path of the local API, errors checked by pyoverkiz's own response check.
+
+        Retried as pyoverkiz retries its own requests: a box that closed a kept-alive
+        connection or is slow to accept one is not unreachable yet.
+        """
+        url = f"https://{self.host}{LOCAL_API_PATH}{path}"
+        headers = {"Authorization": f"Bearer {self._token}"}
+        async with self._session.get(url, headers=headers, ssl=self._ssl) as response:
+            await _check_response(response)
+            return await response.json()
 
     async def register_listener(self) -> str:
         """Register a new event listener (the box keeps one per client)."""

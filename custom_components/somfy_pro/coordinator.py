@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -35,17 +34,17 @@ from .const import (
     ATTR_DEVICE_NAME,
     ATTR_DEVICE_URL,
     ATTR_TIME,
-    ATTRIBUTE_FIRMWARE,
-    ATTRIBUTE_MANUFACTURER,
-    CONFIGURATION_URL,
     DOMAIN,
     EVENT_ALERT,
     EVENT_INTERVAL,
     LOGGER,
-    MANUFACTURER,
     SETUP_REFRESH_INTERVAL,
+    STATE_RSSI,
+    STATE_RSSI_DISCRETE,
     STATE_STATUS,
 )
+from .device_sync import async_sync_devices
+from .products import is_box_part, is_pod, radio_urls
 from .state_values import status_online
 
 if TYPE_CHECKING:
@@ -55,6 +54,8 @@ if TYPE_CHECKING:
 
 # Events after which the whole setup is read again (products paired, removed or renamed).
 _SETUP_EVENTS = frozenset({"DeviceCreatedEvent", "DeviceRemovedEvent", "DeviceUpdatedEvent"})
+# Unexpected failures in a row, of a loaded entry, before a repair issue says so.
+UNEXPECTED_FAILURES_FOR_ISSUE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ class BoxData:
     hub_name: str
     devices: dict[str, Device] = field(default_factory=dict)
     revision: int = 0
+    # The sub-device of each product whose radio level and quality stand for the product.
+    radio_urls: frozenset[str] = frozenset()
 
 
 def token_issue_id(entry_id: str) -> str:
@@ -72,13 +75,9 @@ def token_issue_id(entry_id: str) -> str:
     return f"token_rejected_{entry_id}"
 
 
-def _model_name(ui_class: str) -> str:
-    """``RollerShutter`` -> ``Roller shutter``."""
-    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", ui_class)
-    if not words:
-        return ui_class or "Unknown"
-    text = " ".join(words)
-    return text[0].upper() + text[1:].lower()
+def unexpected_issue_id(entry_id: str) -> str:
+    """Repair issue raised while reading the box fails in an unexpected way."""
+    return f"unexpected_error_{entry_id}"
 
 
 class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
@@ -112,6 +111,7 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         self._next_setup: datetime = dt_util.utcnow()
         self._alerts_started = False
         self._alerts_dirty = True
+        self._unexpected_failures = 0
         # Registry device id of the box (its PIN) and of every product (its base URL).
         self.device_ids: dict[str, str] = {}
 
@@ -123,8 +123,9 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             if not self.last_update_success:
                 await self.client.ping()  # the box was unreachable: is it back?
             if self._setup_due or dt_util.utcnow() >= self._next_setup:
-                return await self._async_read_setup()
-            return await self._async_fetch_events()
+                data = await self._async_read_setup()
+            else:
+                data = await self._async_fetch_events()
         except BoxAuthenticationError as err:
             self._setup_due = self._listener_stale = True
             ir.async_create_issue(
@@ -153,6 +154,47 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
                 translation_key="box_error",
                 translation_placeholders={"error": str(err)},
             ) from err
+        except Exception as err:
+            # Whatever else pyoverkiz or the box's answer throws: said once, shown, retried.
+            raise self._unexpected(err) from err
+        if self._unexpected_failures or self.data is None:  # the issue may predate a reload
+            self._unexpected_failures = 0
+            ir.async_delete_issue(
+                self.hass, DOMAIN, unexpected_issue_id(self.config_entry.entry_id)
+            )
+        return data
+
+    def _unexpected(self, err: Exception) -> UpdateFailed:
+        """Log an unexpected failure (traceback once), raise a repair issue when it lasts.
+
+        An entry that never loaded shows the issue at once (Home Assistant retries its setup
+        with a new coordinator each time); a loaded one after a few failures in a row. The
+        traceback is logged at the first failure of a run, unless the issue already says it.
+        """
+        self._setup_due = self._listener_stale = True
+        self._unexpected_failures += 1
+        error = f"{type(err).__name__}: {err}"
+        issue_id = unexpected_issue_id(self.config_entry.entry_id)
+        reported = ir.async_get(self.hass).async_get_issue(DOMAIN, issue_id) is not None
+        if self._unexpected_failures == 1 and not reported:
+            LOGGER.error("Unexpected error reading %s", self.config_entry.title, exc_info=err)
+        else:
+            LOGGER.debug("Unexpected error reading %s again: %s", self.config_entry.title, error)
+        if self.data is None or self._unexpected_failures >= UNEXPECTED_FAILURES_FOR_ISSUE:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="unexpected_error",
+                translation_placeholders={"title": self.config_entry.title, "error": error},
+            )
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="unexpected_error",
+            translation_placeholders={"error": error},
+        )
 
     async def _async_read_setup(self) -> BoxData:
         """Read everything, with a listener registered first (no event lost in between).
@@ -170,9 +212,10 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         hub_name = setup.gateway.model or "Somfy box"
         devices: dict[str, Device] = {}
         for url, device in setup.devices.items():
-            if device.protocol == "internal" and "/pod/" in url:
+            if is_pod(device):
                 hub_name = device.label or hub_name
-                continue
+            if is_box_part(device):
+                continue  # the box's own parts are not products
             if status_online(device.states.get(STATE_STATUS)) is False:
                 device.available = False  # some boxes say so only in the status state
             devices[url] = device
@@ -181,7 +224,15 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         self._alerts_dirty = True
         self._revision += 1
         data = BoxData(
-            gateway=setup.gateway, hub_name=hub_name, devices=devices, revision=self._revision
+            gateway=setup.gateway,
+            hub_name=hub_name,
+            devices=devices,
+            revision=self._revision,
+            radio_urls=radio_urls(
+                devices,
+                (STATE_RSSI, STATE_RSSI_DISCRETE),
+                self.data.radio_urls if self.data else frozenset(),
+            ),
         )
         self._async_sync_devices(data)
         return data
@@ -235,44 +286,15 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
 
     @callback
     def _async_sync_devices(self, data: BoxData) -> None:
-        """Create or update the hub and product devices; remove those no longer paired."""
-        registry = dr.async_get(self.hass)
-        entry = self.config_entry
-        gateway = data.gateway
-        hub = registry.async_get_or_create(
-            config_entry_id=entry.entry_id,
-            identifiers={(DOMAIN, gateway.id)},
-            manufacturer=MANUFACTURER,
-            model=gateway.model or "Somfy box",
-            name=data.hub_name,
-            serial_number=gateway.id,
-            sw_version=gateway.firmware,
-            configuration_url=CONFIGURATION_URL,
+        """Bring the device registry in line with the box; forget alerts of unpaired products."""
+        self.device_ids = async_sync_devices(
+            self.hass,
+            self.config_entry,
+            data.gateway,
+            data.hub_name,
+            data.devices,
+            data.radio_urls,
         )
-        keep = {hub.id}
-        device_ids = {gateway.id: hub.id}
-        for url, device in data.devices.items():
-            if url != device.base_url and device.base_url in data.devices:
-                continue  # a sub-device: its entities go to the main product's device
-            product = registry.async_get_or_create(
-                config_entry_id=entry.entry_id,
-                identifiers={(DOMAIN, device.base_url)},
-                manufacturer=str(device.attributes.get(ATTRIBUTE_MANUFACTURER) or MANUFACTURER),
-                model=_model_name(device.ui_class),
-                model_id=device.controllable_name,
-                name=device.label,
-                sw_version=_text(device.attributes.get(ATTRIBUTE_FIRMWARE)),
-                suggested_area=device.place,
-            )
-            if product.via_device_id != hub.id or product.name != device.label:
-                registry.async_update_device(product.id, name=device.label, via_device_id=hub.id)
-            keep.add(product.id)
-            device_ids[device.base_url] = product.id
-        for stale in dr.async_entries_for_config_entry(registry, entry.entry_id):
-            if stale.id not in keep:
-                LOGGER.debug("Removing device %s, no longer paired with the box", stale.name)
-                registry.async_remove_device(stale.id)
-        self.device_ids = device_ids
         self.alerts.async_forget(set(data.devices))
 
     def identifier_for(self, device_id: str) -> str | None:
@@ -349,7 +371,3 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             ATTR_ACTIVE: change.active,
             ATTR_TIME: change.time.isoformat(),
         }
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
 from .entity import SomfyProEntity, async_track_new_devices
 from .portal_entity import portal_sensors
+from .products import RADIO_ENTITY_KEYS
 from .remote_service_entity import remote_service_sensors
 from .state_values import battery_level
 
@@ -142,10 +143,17 @@ async def async_setup_entry(
             SomfyProDeviceSensor(coordinator, description, url)
             for url in new
             for description in DEVICE_DESCRIPTIONS
-            if description.exists_fn(devices[url])
+            if description.exists_fn(devices[url]) and _radio_here(coordinator, description, url)
         )
 
     async_track_new_devices(entry, add_devices)
+
+
+def _radio_here(
+    coordinator: SomfyProCoordinator, description: SensorEntityDescription, url: str
+) -> bool:
+    """Radio entities only on the one sub-device that stands for its product's radio."""
+    return description.key not in RADIO_ENTITY_KEYS or url in coordinator.data.radio_urls
 
 
 class SomfyProBoxSensor(SomfyProEntity, SensorEntity):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from unittest.mock import patch
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, ServerDisconnectedError
 import pytest
 
 from box_simulator.server import BoxSimulator
@@ -155,10 +155,33 @@ async def test_error_translation(
 
 async def test_setup_without_gateway(simulator: BoxSimulator, session: ClientSession) -> None:
     client = client_for(simulator, session)
-    setup = await client._client.get_setup()
-    setup.gateways = []
+    raw = await client._get_json("setup")
+    raw["gateways"] = []
     with (
-        patch.object(client._client, "get_setup", return_value=setup),
+        patch.object(client, "_get_json", return_value=raw),
         pytest.raises(BoxError),
     ):
+        await client.get_setup()
+
+
+async def test_setup_read_survives_a_dropped_connection(
+    simulator: BoxSimulator, session: ClientSession
+) -> None:
+    """A kept-alive connection the box closed is tried again, as pyoverkiz does."""
+    client = client_for(simulator, session)
+    real_get = session.get
+    calls: list[str] = []
+
+    def get(url: str, **kwargs: object) -> object:
+        calls.append(url)
+        if len(calls) == 1:
+            raise ServerDisconnectedError
+        return real_get(url, **kwargs)
+
+    with patch.object(session, "get", side_effect=get):
+        setup = await client.get_setup()
+    assert len(calls) == 2
+    assert SHUTTER in setup.devices
+    await simulator.set_online(False)
+    with pytest.raises(BoxConnectionError):
         await client.get_setup()

@@ -239,8 +239,12 @@ async def test_sub_devices_share_the_product_device(
     await tick(hass, freezer)
     combo = device_of(hass, main.url)
     registry = er.async_get(hass)
-    part_entity = registry.async_get(entity_id(hass, "sensor", f"{part.url}_radio_level"))
+    part_entity = registry.async_get(entity_id(hass, "binary_sensor", f"{part.url}_contact"))
     assert part_entity.device_id == combo.id
+    # One radio per product: its level is the main part's.
+    radio = registry.async_get_entity_id("sensor", DOMAIN, f"{main.url}_radio_level")
+    assert registry.async_get(radio).device_id == combo.id
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{part.url}_radio_level") is None
     assert state_of(hass, "sensor", f"{PIN}_paired_devices") == "12"
 
 
