@@ -58,6 +58,8 @@ async def async_get_config_entry_diagnostics(
                 "available": device.available,
                 "place": device.place,
                 "states": redactor.states(async_redact_data(device.states, TO_REDACT)),
+                # Declared in the definition, reported or not (the simulator replays these).
+                "declared_states": list(device.declared_states),
                 "attributes": redactor.states(async_redact_data(device.attributes, TO_REDACT)),
             }
             for device in data.devices.values()
