@@ -56,8 +56,8 @@ _DEFECT_STATES = frozenset({"maintenanceRequired", "dead"})
 
 
 def alert_capabilities(device: Device) -> list[str]:
-    """The alert types a product can raise, from the states it has."""
-    states = device.states
+    """The alert types a product can raise, from the states it reports or declares."""
+    states = {*device.states, *device.declared_states}
     capabilities: list[str] = []
     if STATE_INTRUSION_DETECTED in states or STATE_INTRUSION in states:
         capabilities.append(ALERT_INTRUSION)

@@ -24,7 +24,7 @@ from .const import (
     STATE_SMOKE,
     STATE_STATUS,
 )
-from .entity import SomfyProEntity, async_track_new_devices
+from .entity import SomfyProEntity, async_track_device_entities
 from .portal_entity import portal_binary_sensors
 from .remote_service_entity import remote_service_binary_sensors
 
@@ -57,6 +57,9 @@ class SomfyProDeviceBinarySensorDescription(BinarySensorEntityDescription):
     exists_fn: Callable[[Device], bool]
     value_fn: Callable[[Device], bool | None]
     available_when_offline: bool = False
+    # A state the box reports only once something is wrong: while the product declares it but
+    # has not reported it, the sensor is off (nothing wrong), not unknown.
+    off_until_reported: str | None = None
 
 
 BOX_DESCRIPTIONS: tuple[SomfyProBoxBinarySensorDescription, ...] = (
@@ -100,7 +103,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="device_online",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_STATUS in device.states or device.protocol == "io",
+        exists_fn=lambda device: device.has_state(STATE_STATUS) or device.protocol == "io",
         value_fn=lambda device: device.available,
         available_when_offline=True,
     ),
@@ -109,20 +112,22 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="battery_low",
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_BATTERY in device.states,
+        exists_fn=lambda device: device.has_state(STATE_BATTERY),
         value_fn=_is(STATE_BATTERY, "low", "verylow"),
+        off_until_reported=STATE_BATTERY,
     ),
     SomfyProDeviceBinarySensorDescription(
         key="problem",
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_SENSOR_DEFECT in device.states,
+        exists_fn=lambda device: device.has_state(STATE_SENSOR_DEFECT),
         value_fn=lambda device: device.states.get(STATE_SENSOR_DEFECT) != "noDefect",
+        off_until_reported=STATE_SENSOR_DEFECT,
     ),
     SomfyProDeviceBinarySensorDescription(
         key="tamper",
         device_class=BinarySensorDeviceClass.TAMPER,
-        exists_fn=lambda device: STATE_ASSEMBLY in device.states,
+        exists_fn=lambda device: device.has_state(STATE_ASSEMBLY),
         value_fn=_is(STATE_ASSEMBLY, "open"),
     ),
     SomfyProDeviceBinarySensorDescription(
@@ -130,7 +135,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="intrusion",
         device_class=BinarySensorDeviceClass.SAFETY,
         exists_fn=lambda device: (
-            STATE_INTRUSION_DETECTED in device.states or STATE_INTRUSION in device.states
+            device.has_state(STATE_INTRUSION_DETECTED) or device.has_state(STATE_INTRUSION)
         ),
         value_fn=lambda device: (
             device.states.get(STATE_INTRUSION_DETECTED) is True
@@ -140,19 +145,19 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
     SomfyProDeviceBinarySensorDescription(
         key="smoke",
         device_class=BinarySensorDeviceClass.SMOKE,
-        exists_fn=lambda device: STATE_SMOKE in device.states,
+        exists_fn=lambda device: device.has_state(STATE_SMOKE),
         value_fn=_is(STATE_SMOKE, "detected"),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="contact",
         device_class=BinarySensorDeviceClass.OPENING,
-        exists_fn=lambda device: STATE_CONTACT in device.states,
+        exists_fn=lambda device: device.has_state(STATE_CONTACT),
         value_fn=_is(STATE_CONTACT, "open"),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="occupancy",
         device_class=BinarySensorDeviceClass.OCCUPANCY,
-        exists_fn=lambda device: STATE_OCCUPANCY in device.states,
+        exists_fn=lambda device: device.has_state(STATE_OCCUPANCY),
         value_fn=_is(STATE_OCCUPANCY, "personInside"),
     ),
 )
@@ -174,16 +179,12 @@ async def async_setup_entry(
     async_add_entities(remote_service_binary_sensors(entry))
 
     @callback
-    def add_devices(new: list[str]) -> None:
-        devices = coordinator.data.devices
+    def add_new(new: list[tuple[str, SomfyProDeviceBinarySensorDescription]]) -> None:
         async_add_entities(
-            SomfyProDeviceBinarySensor(coordinator, description, url)
-            for url in new
-            for description in DEVICE_DESCRIPTIONS
-            if description.exists_fn(devices[url])
+            SomfyProDeviceBinarySensor(coordinator, description, url) for url, description in new
         )
 
-    async_track_new_devices(entry, add_devices)
+    async_track_device_entities(entry, DEVICE_DESCRIPTIONS, add_new)
 
 
 class SomfyProBoxBinarySensor(SomfyProEntity, BinarySensorEntity):
@@ -221,4 +222,13 @@ class SomfyProDeviceBinarySensor(SomfyProEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The sensor's state."""
         device = self.device
-        return None if device is None else self.entity_description.value_fn(device)
+        if device is None:
+            return None
+        quiet_state = self.entity_description.off_until_reported
+        if (
+            quiet_state is not None
+            and quiet_state not in device.states
+            and quiet_state in device.declared_states
+        ):
+            return False
+        return self.entity_description.value_fn(device)

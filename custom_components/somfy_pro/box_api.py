@@ -127,7 +127,12 @@ class Gateway:
 
 @dataclass(slots=True)
 class Device:
-    """One paired product with its current states and attributes."""
+    """One paired product with its current states and attributes.
+
+    ``declared_states`` are the state names its definition lists. Real boxes declare some
+    states (``core:SensorDefectState``, ``core:BatteryState``, ...) that they report only once
+    something happens: such a state is declared but absent from ``states`` until then.
+    """
 
     url: str
     label: str
@@ -138,6 +143,11 @@ class Device:
     place: str | None = None
     states: dict[str, StateValue] = field(default_factory=dict)
     attributes: dict[str, StateValue] = field(default_factory=dict)
+    declared_states: tuple[str, ...] = ()
+
+    def has_state(self, name: str) -> bool:
+        """Whether the product reports the state, or declares that it may report it."""
+        return name in self.states or name in self.declared_states
 
     @property
     def protocol(self) -> str:
@@ -201,6 +211,17 @@ def _state_values(states: Any) -> dict[str, StateValue]:
     return {str(state.name): _value(state.value) for state in states}
 
 
+def _declared_states(definition: Any) -> tuple[str, ...]:
+    """State names of a definition: 2.x maps them to their definitions, 1.x lists these."""
+    states = getattr(definition, "states", None)
+    if not states:
+        return ()
+    if hasattr(states, "keys"):
+        return tuple(str(name) for name in states)
+    names = (getattr(state, "qualified_name", None) for state in states)
+    return tuple(str(name) for name in names if name)
+
+
 def _enum_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -255,6 +276,7 @@ def _device(raw: Any, places: dict[str, str]) -> Device:
         place=places.get(str(place_oid)) if place_oid else None,
         states=_state_values(raw.states),
         attributes=_state_values(raw.attributes),
+        declared_states=_declared_states(getattr(raw, "definition", None)),
     )
 
 

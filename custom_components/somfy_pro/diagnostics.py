@@ -74,6 +74,8 @@ def _device(device: Device, redactor: Redactor) -> dict[str, Any]:
         "available": device.available,
         "place": device.place,
         "states": redactor.states(async_redact_data(device.states, TO_REDACT)),
+        # Declared in the definition, reported or not (the simulator replays these).
+        "declared_states": list(device.declared_states),
         "attributes": redactor.states(async_redact_data(device.attributes, TO_REDACT)),
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -12,7 +12,7 @@ from .const import DOMAIN
 from .coordinator import SomfyProCoordinator
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from homeassistant.helpers.entity import EntityDescription
 
@@ -20,24 +20,63 @@ if TYPE_CHECKING:
     from .models import SomfyProConfigEntry
 
 
-def async_track_new_devices(
-    entry: SomfyProConfigEntry, add_new: Callable[[list[str]], None]
+class DeviceEntityDescription(Protocol):
+    """What ``async_track_device_entities`` needs of a product entity's description."""
+
+    @property
+    def key(self) -> str:
+        """Unique among the descriptions of a platform."""
+
+    @property
+    def exists_fn(self) -> Callable[[Device], bool]:
+        """Whether the product gets this entity (it reports or declares the state read)."""
+
+
+def async_track_device_entities[DescriptionT: DeviceEntityDescription](
+    entry: SomfyProConfigEntry,
+    descriptions: Sequence[DescriptionT],
+    add_new: Callable[[list[tuple[str, DescriptionT]]], None],
+    applies: Callable[[str, DescriptionT], bool] | None = None,
 ) -> None:
-    """Call ``add_new`` with the URLs of products not seen yet: now, and whenever paired."""
+    """Call ``add_new`` with the (product URL, description) pairs that apply and are new.
+
+    ``applies``: a further condition on a pair (checked again whenever the product changes).
+
+    Checked now, then for every product whose data changed: one just paired, or one that
+    reports a state for the first time (in an event or at the periodic re-read), so that its
+    entity appears without reloading the entry. Each pair is added once while the product stays
+    paired; an entity whose state disappears again stays (its value is then unknown).
+    """
     coordinator = entry.runtime_data.coordinator
-    known: set[str] = set()
+    added: dict[str, set[str]] = {}
+    checked: dict[str, int] = {}
 
     @callback
-    def add_new_devices() -> None:
+    def add_new_entities() -> None:
         devices = coordinator.data.devices
-        known.intersection_update(devices)
-        new = [url for url in devices if url not in known]
+        for url in [url for url in added if url not in devices]:
+            del added[url]  # unpaired: paired again, it gets its entities again
+            checked.pop(url, None)
+        new: list[tuple[str, DescriptionT]] = []
+        for url, device in devices.items():
+            revision = coordinator.device_revisions.get(url, -1)
+            if checked.get(url) == revision:
+                continue  # nothing of this product changed since it was last checked
+            checked[url] = revision
+            keys = added.setdefault(url, set())
+            for description in descriptions:
+                if (
+                    description.key not in keys
+                    and description.exists_fn(device)
+                    and (applies is None or applies(url, description))
+                ):
+                    keys.add(description.key)
+                    new.append((url, description))
         if new:
-            known.update(new)
             add_new(new)
 
-    add_new_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+    add_new_entities()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_entities))
 
 
 class SomfyProEntity(CoordinatorEntity[SomfyProCoordinator]):

@@ -15,7 +15,7 @@ from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
 
 from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
-from .entity import SomfyProEntity, async_track_new_devices
+from .entity import SomfyProEntity, async_track_device_entities
 from .portal_entity import portal_sensors
 from .products import RADIO_ENTITY_KEYS
 from .remote_service_entity import remote_service_sensors
@@ -98,7 +98,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_RSSI in device.states,
+        exists_fn=lambda device: device.has_state(STATE_RSSI),
         value_fn=_int(STATE_RSSI),
     ),
     SomfyProDeviceSensorDescription(
@@ -108,7 +108,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceSensorDescription, ...] = (
         options=RADIO_QUALITIES,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        exists_fn=lambda device: STATE_RSSI_DISCRETE in device.states,
+        exists_fn=lambda device: device.has_state(STATE_RSSI_DISCRETE),
         value_fn=_enum(STATE_RSSI_DISCRETE, RADIO_QUALITIES),
     ),
     SomfyProDeviceSensorDescription(
@@ -117,7 +117,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_BATTERY_LEVEL in device.states,
+        exists_fn=lambda device: device.has_state(STATE_BATTERY_LEVEL),
         value_fn=lambda device: battery_level(device.states.get(STATE_BATTERY_LEVEL)),
     ),
 )
@@ -137,23 +137,17 @@ async def async_setup_entry(
     async_add_entities(remote_service_sensors(entry))
 
     @callback
-    def add_devices(new: list[str]) -> None:
-        devices = coordinator.data.devices
+    def add_new(new: list[tuple[str, SomfyProDeviceSensorDescription]]) -> None:
         async_add_entities(
-            SomfyProDeviceSensor(coordinator, description, url)
-            for url in new
-            for description in DEVICE_DESCRIPTIONS
-            if description.exists_fn(devices[url]) and _radio_here(coordinator, description, url)
+            SomfyProDeviceSensor(coordinator, description, url) for url, description in new
         )
 
-    async_track_new_devices(entry, add_devices)
+    @callback
+    def radio_here(url: str, description: SomfyProDeviceSensorDescription) -> bool:
+        """Radio entities only on the one sub-device that stands for its product's radio."""
+        return description.key not in RADIO_ENTITY_KEYS or url in coordinator.data.radio_urls
 
-
-def _radio_here(
-    coordinator: SomfyProCoordinator, description: SensorEntityDescription, url: str
-) -> bool:
-    """Radio entities only on the one sub-device that stands for its product's radio."""
-    return description.key not in RADIO_ENTITY_KEYS or url in coordinator.data.radio_urls
+    async_track_device_entities(entry, DEVICE_DESCRIPTIONS, add_new, radio_here)
 
 
 class SomfyProBoxSensor(SomfyProEntity, SensorEntity):
