@@ -15,18 +15,23 @@ from homeassistant.core import HomeAssistant, callback
 
 from .const import (
     STATE_ASSEMBLY,
-    STATE_BATTERY,
     STATE_CONTACT,
-    STATE_INTRUSION,
-    STATE_INTRUSION_DETECTED,
     STATE_OCCUPANCY,
     STATE_SENSOR_DEFECT,
     STATE_SMOKE,
-    STATE_STATUS,
 )
 from .entity import SomfyProEntity, async_track_new_devices
 from .portal_entity import portal_binary_sensors
 from .remote_service_entity import remote_service_binary_sensors
+from .state_values import (
+    battery_low,
+    gateway_activated,
+    intrusion,
+    reports_battery,
+    reports_intrusion,
+    reports_presence,
+    sensor_defect,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -73,7 +78,7 @@ BOX_DESCRIPTIONS: tuple[SomfyProBoxBinarySensorDescription, ...] = (
         translation_key="activated",
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda coordinator: coordinator.data.gateway.mode is not None,
-        value_fn=lambda coordinator: coordinator.data.gateway.mode == "ACTIVE",
+        value_fn=lambda coordinator: gateway_activated(coordinator.data.gateway.mode),
     ),
     SomfyProBoxBinarySensorDescription(
         key="firmware",
@@ -100,7 +105,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="device_online",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_STATUS in device.states or device.protocol == "io",
+        exists_fn=reports_presence,
         value_fn=lambda device: device.available,
         available_when_offline=True,
     ),
@@ -109,15 +114,15 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="battery_low",
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: STATE_BATTERY in device.states,
-        value_fn=_is(STATE_BATTERY, "low", "verylow"),
+        exists_fn=lambda device: reports_battery(device.states),
+        value_fn=lambda device: battery_low(device.states),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="problem",
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda device: STATE_SENSOR_DEFECT in device.states,
-        value_fn=lambda device: device.states.get(STATE_SENSOR_DEFECT) != "noDefect",
+        value_fn=lambda device: sensor_defect(device.states),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="tamper",
@@ -129,13 +134,8 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         key="intrusion",
         translation_key="intrusion",
         device_class=BinarySensorDeviceClass.SAFETY,
-        exists_fn=lambda device: (
-            STATE_INTRUSION_DETECTED in device.states or STATE_INTRUSION in device.states
-        ),
-        value_fn=lambda device: (
-            device.states.get(STATE_INTRUSION_DETECTED) is True
-            or device.states.get(STATE_INTRUSION) == "detected"
-        ),
+        exists_fn=lambda device: reports_intrusion(device.states),
+        value_fn=lambda device: intrusion(device.states),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="smoke",
