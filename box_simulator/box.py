@@ -11,8 +11,8 @@ import time
 from typing import TYPE_CHECKING, Any
 import uuid
 
-from .device import now_ms
 from .executions import Executions
+from .values import now_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,21 +53,53 @@ class Box(Executions):
         self.devices = {}
         self.listeners = {}
         self.executions = {}
+        # A replayed box: its setup, first gateway and other gateways as the dump has them.
+        self.setup_raw = scenario.setup
+        self.gateway_raw: dict[str, Any] | None = None
+        self.other_gateways: list[Any] = []
+        if scenario.setup is not None:
+            self._replay(scenario.setup)
         for spec in scenario.devices:
             self._add_device(spec)
 
+    def _replay(self, setup: dict[str, Any]) -> None:
+        self.gateway_raw, *self.other_gateways = setup["gateways"]
+        if isinstance(setup.get("oid"), str):
+            self.setup_oid = setup["oid"]
+        root = setup.get("rootPlace")
+        if isinstance(root, dict) and isinstance(root.get("oid"), str):
+            self.root_place_oid = root["oid"]
+        for raw in setup["devices"]:
+            self._add_replayed(raw)
+
     def gateway_json(self) -> dict[str, Any]:
-        """Serialise as ``setup/gateways`` does on the local API."""
-        gateway: dict[str, Any] = {
-            "gatewayId": self.pin,
-            "connectivity": {"status": "OK", "protocolVersion": self.firmware},
-        }
+        """Serialise the box's own gateway as ``setup/gateways`` does on the local API."""
+        if self.gateway_raw is None:
+            gateway: dict[str, Any] = {
+                "gatewayId": self.pin,
+                "connectivity": {"status": "OK", "protocolVersion": self.firmware},
+            }
+        else:
+            gateway = dict(self.gateway_raw)
+            connectivity = gateway.get("connectivity")
+            if self.firmware and isinstance(connectivity, dict):
+                gateway["connectivity"] = {**connectivity, "protocolVersion": self.firmware}
         if self.cloud_fields is not None:
             gateway.update(self.cloud_fields)
         return gateway
 
+    def gateways_json(self) -> list[Any]:
+        """Serialise as ``setup/gateways`` does: this box, then any other (a replayed box's)."""
+        return [self.gateway_json(), *self.other_gateways]
+
     def setup_json(self) -> dict[str, Any]:
         """Serialise as ``setup`` does."""
+        if self.setup_raw is not None:
+            return {
+                **self.setup_raw,
+                "gateways": self.gateways_json(),
+                "devices": [d.to_json(self.setup_oid) for d in self.devices.values()],
+            }
         return {
             "creationTime": self.creation_time,
             "lastUpdateTime": self.creation_time,

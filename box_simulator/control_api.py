@@ -123,9 +123,19 @@ async def device_rssi(request: web.Request) -> web.Response:
 
 
 async def device_states(request: web.Request) -> web.Response:
-    """POST /simulator/device/states {"device", "states": {name: value}}."""
+    """POST /simulator/device/states {"device", "states": {name: value}, "types"?: {name: int}}.
+
+    Any state of any device, to any JSON value; ``types`` forces Overkiz type codes.
+    """
     args = await _args(request)
-    _sim(request).box.set_states(args["device"], dict(args["states"]))
+    states, types = args.get("states"), args.get("types") or {}
+    if not isinstance(states, dict) or not states:
+        raise ValueError("states must be a JSON object of state names and values")
+    if not isinstance(types, dict) or not all(
+        isinstance(t, int) and not isinstance(t, bool) for t in types.values()
+    ):
+        raise ValueError("types must map state names to Overkiz type codes (integers)")
+    _sim(request).box.set_states(str(args["device"]), states, types)
     return _ok()
 
 

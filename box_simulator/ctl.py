@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rssi", help="set a device's radio level (0-100)")
     p.add_argument("device")
     p.add_argument("level", type=int)
+    p = sub.add_parser(
+        "set-state",
+        help="set any state of a device (reported or not) and send DeviceStateChangedEvent",
+    )
+    p.add_argument("device")
+    p.add_argument("state", help="state name, e.g. core:BatteryState")
+    p.add_argument("value", help='JSON value (false, 45.9, "100%%", {"a": 1}, null) or text')
+    p.add_argument("--type", type=int, help="Overkiz type code (default: from the value)")
     sub.add_parser("box-offline", help="make the box unreachable")
     sub.add_parser("box-online", help="make the box reachable again")
     p = sub.add_parser("reboot", help="reboot the box")
@@ -65,6 +73,11 @@ def request_for(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | No
         return "POST", "/device/online", {"device": args.device, "online": cmd == "device-online"}
     if cmd == "rssi":
         return "POST", "/device/rssi", {"device": args.device, "level": args.level}
+    if cmd == "set-state":
+        body: dict[str, Any] = {"device": args.device, "states": {args.state: _value(args.value)}}
+        if args.type is not None:
+            body["types"] = {args.state: args.type}
+        return "POST", "/device/states", body
     if cmd in ("box-offline", "box-online"):
         return "POST", "/box/online", {"online": cmd == "box-online"}
     if cmd == "reboot":
@@ -76,6 +89,14 @@ def request_for(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | No
     if cmd == "press-remote":
         return "POST", "/remote/press", {"address": args.address}
     return "POST", "/unpair", {"device": args.device}
+
+
+def _value(text: str) -> Any:
+    """A command-line value: JSON when it parses (false, -55, 45.9, {...}), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 async def call(base: str, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from . import errors
-from .device import now_ms
+from .values import now_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 import uuid
 
 from . import errors
-from .device import Device, now_ms
 from .paired import PAIRING_SECONDS, REMOTE_ADDRESS_RE, PairedDevices
+from .values import now_ms
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from .device import Device
 
 
 @dataclass

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from . import errors
 from .box import PROTOCOL_VERSION, Box
+from .device import state_json
 
 API_PATH = "/enduser-mobile-web/1/enduserAPI/"
 BOX_KEY: web.AppKey[Box] = web.AppKey("box", Box)
@@ -92,7 +93,7 @@ async def setup(request: web.Request) -> web.Response:
 
 async def gateways(request: web.Request) -> web.Response:
     """GET setup/gateways."""
-    return _json([_box(request).gateway_json()])
+    return _json(_box(request).gateways_json())
 
 
 async def devices(request: web.Request) -> web.Response:
@@ -110,7 +111,7 @@ async def device(request: web.Request) -> web.Response:
 async def device_states(request: web.Request) -> web.Response:
     """GET setup/devices/{deviceURL}/states."""
     dev = _box(request).device(_device_url(request))
-    return _json([{"name": n, "type": t, "value": v} for n, (t, v) in dev.states.items()])
+    return _json(dev.states_json())
 
 
 async def device_state(request: web.Request) -> web.Response:
@@ -119,8 +120,7 @@ async def device_state(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in dev.states:
         raise errors.BoxError(400, "UNSPECIFIED_ERROR", f"No such state : {name}")
-    state_type, value = dev.states[name]
-    return _json({"name": name, "type": state_type, "value": value})
+    return _json(state_json(name, *dev.states[name]))
 
 
 async def register(request: web.Request) -> web.Response:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 import uuid
 
 from . import errors
-from .device import Device, discrete_rssi, type_of_value
+from .device import Device, discrete_rssi, state_json
 from .events import EventSource
-from .scenario import DeviceSpec
+from .scenario import DeviceSpec, Profile
+from .values import type_of_value
 
 if TYPE_CHECKING:
-    from .scenario import Profile, StateValue
+    from .values import StateValue
 
 PAIRING_SECONDS = 120.0
 CONTROLLERS_STATE = "core:PairedOneWayControllersState"
@@ -61,6 +62,32 @@ class PairedDevices(EventSource):
         self.devices[url] = device
         return device
 
+    def _add_replayed(self, raw: dict[str, Any]) -> Device:
+        """Add a device of a real box's dump, kept as the dump has it."""
+        url = raw["deviceURL"]
+        states: dict[str, tuple[int, StateValue]] = {}
+        for state in raw.get("states") or []:
+            if not isinstance(state, dict) or not isinstance(state.get("name"), str):
+                raise ValueError(f"{url}: every state needs a name")
+            states[state["name"]] = (int(state.get("type", 0)), state.get("value"))
+        place_oid = raw.get("placeOID")
+        creation_time = raw.get("creationTime")
+        device = Device(
+            url=url,
+            label=str(raw.get("label", "")),
+            profile=replayed_profile(raw),
+            place_oid=place_oid if isinstance(place_oid, str) else self.root_place_oid,
+            states=states,
+            available=bool(raw.get("available", True)),
+            raw=raw,
+        )
+        if isinstance(raw.get("oid"), str):
+            device.oid = raw["oid"]
+        if isinstance(creation_time, int):
+            device.creation_time = creation_time
+        self.devices[url] = device
+        return device
+
     def device(self, url: str) -> Device:
         """Return a paired device or raise the box's error."""
         try:
@@ -68,14 +95,22 @@ class PairedDevices(EventSource):
         except KeyError:
             raise errors.no_such_device(url) from None
 
-    def set_states(self, url: str, values: dict[str, StateValue]) -> None:
-        """Change states of a device and emit DeviceStateChangedEvent."""
+    def set_states(
+        self, url: str, values: dict[str, StateValue], types: dict[str, int] | None = None
+    ) -> None:
+        """Change (or first report) states of a device and emit DeviceStateChangedEvent.
+
+        Any state may be set, reported before or not; its type code is ``types[name]`` when
+        given, else the one the value calls for (a number keeps its state's numeric type).
+        """
         device = self.device(url)
         changed = []
         for name, value in values.items():
-            state_type = device.states[name][0] if name in device.states else type_of_value(value)
+            state_type = _state_type(device.states.get(name), value)
+            if types and name in types:
+                state_type = types[name]
             device.states[name] = (state_type, value)
-            changed.append({"name": name, "type": state_type, "value": value})
+            changed.append(state_json(name, state_type, value))
         if changed:
             self.emit("DeviceStateChangedEvent", deviceURL=url, deviceStates=changed)
 
@@ -96,7 +131,10 @@ class PairedDevices(EventSource):
         if device.available == online:
             return
         device.available = online
-        if "core:StatusState" in device.states:
+        status = device.state("core:StatusState")
+        if isinstance(status, bool):  # some firmware reports the status as a boolean
+            self.set_states(url, {"core:StatusState": online})
+        elif "core:StatusState" in device.states:
             self.set_states(url, {"core:StatusState": "available" if online else "unavailable"})
         self.emit("DeviceAvailableEvent" if online else "DeviceUnavailableEvent", deviceURL=url)
 
@@ -174,3 +212,32 @@ class PairedDevices(EventSource):
         self.device(url)
         del self.devices[url]
         self.emit("DeviceRemovedEvent", deviceURL=url)
+
+
+def replayed_profile(raw: dict[str, Any]) -> Profile:
+    """What a replayed device can do: the commands of its definition (none without one)."""
+    definition = raw.get("definition")
+    commands: dict[str, int] = {}
+    if isinstance(definition, dict):
+        for command in definition.get("commands") or []:
+            if isinstance(command, dict) and isinstance(command.get("commandName"), str):
+                commands[command["commandName"]] = int(command.get("nparams") or 0)
+    device_type = raw.get("type")
+    return Profile(
+        name="replayed",
+        protocol=str(raw["deviceURL"]).partition("://")[0],
+        controllable_name=str(raw.get("controllableName") or ""),
+        ui_class=str(raw.get("uiClass") or ""),
+        widget=str(raw.get("widget") or ""),
+        type=device_type if isinstance(device_type, int) else 0,
+        commands=commands,
+        states={},
+        attributes={},
+    )
+
+
+def _state_type(current: tuple[int, StateValue] | None, value: StateValue) -> int:
+    new = type_of_value(value)
+    if current is not None and current[0] in (1, 2) and new in (1, 2):
+        return current[0]
+    return new

@@ -6,12 +6,15 @@ from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .replay import is_dump, setup_from_dump
+
+if TYPE_CHECKING:
+    from .values import StateValue
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 PIN_RE = re.compile(r"^\d{4}-\d{4}-\d{4}$")
-
-type StateValue = str | int | float | bool | list[Any] | dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class Scenario:
     label: str
     cloud_fields: dict[str, Any] | None
     devices: list[DeviceSpec]
+    # A real box's ``GET setup`` answer, served verbatim (see :mod:`.replay`).
+    setup: dict[str, Any] | None = None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -92,14 +97,25 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
 
 
 def load_scenario(name_or_path: str, profiles: dict[str, Profile] | None = None) -> Scenario:
-    """Load a scenario by name (``home``, ``large``) or from a JSON file path."""
+    """Load a scenario by name (``home``, ``large``) or from a JSON file path.
+
+    The file is a scenario built from profiles, or a real box's data: its ``GET setup``
+    answer or this integration's diagnostics download, replayed verbatim.
+    """
     path = Path(name_or_path)
     if not path.suffix:
         path = SCENARIO_DIR / f"{name_or_path}.json"
     if not path.is_file():
         raise ValueError(f"unknown scenario: {name_or_path}")
+    try:
+        raw = _read(path)
+    except ValueError as err:
+        raise ValueError(f"{path} is not JSON: {err}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} does not hold a JSON object")
+    if is_dump(raw):
+        return _replayed(setup_from_dump(raw))
     profiles = profiles or load_profiles()
-    raw = _read(path)
     gateway = raw["gateway"]
     if not PIN_RE.match(gateway["pin"]):
         raise ValueError(f"gateway PIN must look like 1234-5678-9012, got {gateway['pin']!r}")
@@ -126,4 +142,18 @@ def load_scenario(name_or_path: str, profiles: dict[str, Profile] | None = None)
         label=gateway.get("label", "TaHoma"),
         cloud_fields=gateway.get("cloud_fields"),
         devices=devices,
+    )
+
+
+def _replayed(setup: dict[str, Any]) -> Scenario:
+    gateway = setup["gateways"][0]
+    connectivity = gateway.get("connectivity")
+    firmware = connectivity.get("protocolVersion") if isinstance(connectivity, dict) else None
+    return Scenario(
+        pin=gateway["gatewayId"],
+        firmware=str(firmware or ""),
+        label=str(gateway.get("label") or "TaHoma"),
+        cloud_fields=None,
+        devices=[],
+        setup=setup,
     )
