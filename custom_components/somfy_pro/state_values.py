@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # A number, optionally with a decimal point or comma, optionally followed by "%".
 _PERCENT_TEXT = re.compile(r"\s*([0-9]+(?:[.,][0-9]+)?)\s*%?\s*")
+# A plain decimal number in ASCII digits (not "1e2", "1_0" or other scripts' digits).
+_NUMBER_TEXT = re.compile(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*")
 _ONLINE_TEXTS = frozenset({"available", "true"})
 _OFFLINE_TEXTS = frozenset({"unavailable", "false"})
 
@@ -43,8 +45,9 @@ _BATTERY_LOW_STATES = frozenset({"low", "verylow"})
 # these two are a defect (the problem entity and the ``sensor_defect`` alert).
 _DEFECT_STATES: Final = frozenset({"maintenanceRequired", "dead"})
 _DEFECT_LOW_BATTERY = "lowBattery"
-# Gateway modes of a box in service: "NO_AUTO" is a box whose automatic scenarios do not
-# run, still activated and driving its products (as every local-API TaHoma Switch).
+# Gateway modes of a box in service. "NO_AUTO" (real TaHoma boxes report it) is a box that
+# does not launch scenarios by itself (an "ACTIVE" box lists SCENARIO_AUTO_LAUNCHING among
+# its functions): still activated, still driving its products.
 _ACTIVATED_MODES = frozenset({"ACTIVE", "NO_AUTO"})
 # Two-way radios whose products the box reports unavailable (DeviceUnavailableEvent), even
 # those without ``core:StatusState`` (RTDS/RTD alarm sensors); RTS products are one-way.
@@ -86,11 +89,8 @@ def _number(value: StateValue) -> float | None:
         return None
     if isinstance(value, (int, float)):
         number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
+    elif isinstance(value, str) and (match := _NUMBER_TEXT.fullmatch(value)):
+        number = float(match.group(1))
     else:
         return None
     return number if math.isfinite(number) else None
