@@ -6,7 +6,7 @@ Values are checked strictly: ``true`` is not a number, ``1`` is not a boolean.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 import uuid
 
 import voluptuous as vol
@@ -84,5 +84,44 @@ def json_value(depth: int = 0) -> Any:
         if type(value) is dict:
             return {bounded_text(100)(k): json_value(depth + 1)(v) for k, v in value.items()}
         raise vol.Invalid("unexpected value")
+
+    return check
+
+
+# Added by the checks to what they return (never taken from the sender): the names of the
+# fields of a device left out, and the number of devices of a snapshot left out.
+INVALID_FIELDS: Final = "invalid_fields"
+DROPPED_DEVICES: Final = "dropped_devices"
+
+
+def device_values(fields: dict[str, Any], url: Any = None) -> Any:
+    """A device's values, each checked alone: a value that breaks its rule is left out.
+
+    One product's odd value (a radio level out of range, a text too long) must not cost
+    the frame that carries it, nor every later update of that product: the field is left
+    out and named in ``INVALID_FIELDS``, the rest is kept. Unknown fields are dropped. With
+    ``url``, the device's ``url`` is required and checked by it (raises ``vol.Invalid``).
+    """
+    checks = {key: vol.Schema(check) for key, check in fields.items()}
+
+    def check(value: Any) -> dict[str, Any]:
+        if type(value) is not dict:
+            raise vol.Invalid("expected an object")
+        values: dict[str, Any] = {}
+        if url is not None:
+            if "url" not in value:
+                raise vol.Invalid("required key not provided", path=["url"])
+            values["url"] = url(value["url"])
+        invalid = []
+        for key, field_check in checks.items():
+            if key not in value:
+                continue
+            try:
+                values[key] = field_check(value[key])
+            except vol.Invalid:
+                invalid.append(key)
+        if invalid:
+            values[INVALID_FIELDS] = invalid
+        return values
 
     return check

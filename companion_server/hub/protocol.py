@@ -3,7 +3,10 @@
 Every text message is parsed by :func:`parse_frame`: JSON, at most 64 KiB, the envelope
 ``{"v": 1, "id": "<uuid>", "type": ..., "payload": {...}}`` and a voluptuous schema per
 type. Anything else raises :class:`FrameError`, which the hub answers with an ``error`` frame.
-Values are checked strictly: ``true`` is not a number, ``1`` is not a boolean.
+Values are checked strictly: ``true`` is not a number, ``1`` is not a boolean. A device's
+fields are checked one by one: a field that breaks its rule is left out (and named in the
+payload's ``INVALID_FIELDS``), a device of a snapshot without a valid URL is left out (and
+counted in ``DROPPED_DEVICES``); the rest of the frame is taken.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import uuid
 import voluptuous as vol
 
 from companion_server.hub.frame_values import (
+    DROPPED_DEVICES,
     Bool,
     Int,
     Str,
     bounded_text,
+    device_values,
     finite_number,
     iso_time,
     json_value,
@@ -128,25 +133,39 @@ def _opt_text(field: str) -> Any:
     return vol.Any(None, bounded_text(DEVICE_TEXT_LIMITS[field]))
 
 
-DEVICE_FIELDS: dict[Any, Any] = {
-    vol.Optional("label"): OPT_TEXT,
-    vol.Optional("protocol"): _opt_text("protocol"),
-    vol.Optional("ui_class"): _opt_text("ui_class"),
-    vol.Optional("online"): OPT_BOOL,
-    vol.Optional("rssi"): vol.Any(None, vol.All(finite_number, vol.Range(min=0, max=100))),
-    vol.Optional("rssi_level"): _opt_text("rssi_level"),
-    vol.Optional("battery"): vol.Any(
-        None, bounded_text(DEVICE_TEXT_LIMITS["battery"]), finite_number
-    ),
-    vol.Optional("defect"): _opt_text("defect"),
+DEVICE_FIELDS: dict[str, Any] = {
+    "label": OPT_TEXT,
+    "protocol": _opt_text("protocol"),
+    "ui_class": _opt_text("ui_class"),
+    "online": OPT_BOOL,
+    "rssi": vol.Any(None, vol.All(finite_number, vol.Range(min=0, max=100))),
+    "rssi_level": _opt_text("rssi_level"),
+    "battery": vol.Any(None, bounded_text(DEVICE_TEXT_LIMITS["battery"]), finite_number),
+    "defect": _opt_text("defect"),
     # A cover's closure in percent (0 open, 100 closed).
-    vol.Optional("position"): vol.Any(None, vol.All(Int, vol.Range(min=0, max=100))),
-    vol.Optional("editable"): json_value(),
+    "position": vol.Any(None, vol.All(Int, vol.Range(min=0, max=100))),
+    "editable": json_value(),
 }
-DEVICE = vol.Schema(
-    {vol.Required("url"): bounded_text(DEVICE_TEXT_LIMITS["url"]), **DEVICE_FIELDS},
-    extra=vol.REMOVE_EXTRA,
-)
+DEVICE_URL = bounded_text(DEVICE_TEXT_LIMITS["url"])
+DEVICE = device_values(DEVICE_FIELDS, DEVICE_URL)
+CHANGES = device_values(DEVICE_FIELDS)
+
+
+def _known_devices(payload: dict[str, Any]) -> dict[str, Any]:
+    """The devices of a snapshot with a valid URL; the others are counted, not refused."""
+    devices = []
+    for item in payload["devices"]:
+        try:
+            devices.append(DEVICE(item))
+        except vol.Invalid:
+            continue
+    dropped = len(payload["devices"]) - len(devices)
+    payload = {**payload, "devices": devices}
+    if dropped:
+        payload[DROPPED_DEVICES] = dropped
+    return payload
+
+
 BOX = vol.Schema(
     {
         vol.Optional("online"): OPT_BOOL,
@@ -177,7 +196,7 @@ PAYLOADS: dict[str, vol.Schema] = {
                 {
                     vol.Required("box"): BOX,
                     vol.Required("devices"): vol.All(
-                        [DEVICE], vol.Length(max=MAX_SNAPSHOT_PART_DEVICES)
+                        list, vol.Length(max=MAX_SNAPSHOT_PART_DEVICES)
                     ),
                     # A snapshot in parts: all three, or none for a snapshot in one frame.
                     vol.Inclusive("snapshot_id", "parts"): uuid_string,
@@ -191,12 +210,13 @@ PAYLOADS: dict[str, vol.Schema] = {
                 extra=vol.REMOVE_EXTRA,
             ),
             _part_in_range,
+            _known_devices,
         )
     ),
     "device_update": vol.Schema(
         {
-            vol.Required("url"): bounded_text(DEVICE_TEXT_LIMITS["url"]),
-            vol.Required("changes"): vol.Schema(DEVICE_FIELDS, extra=vol.REMOVE_EXTRA),
+            vol.Required("url"): DEVICE_URL,
+            vol.Required("changes"): CHANGES,
         },
         extra=vol.REMOVE_EXTRA,
     ),

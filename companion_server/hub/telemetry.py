@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, insert, select, update
 
 from companion_server.hub.dispatch import CONTACT_RESOLUTION, Outcome
+from companion_server.hub.frame_values import INVALID_FIELDS
 from companion_server.models import (
     Device,
     InstallationLink,
@@ -167,7 +168,16 @@ class TelemetryWriter:
                 device = devices.get((item.installation_id, url))
                 if device is None or (item.installation_id, item.link_id) not in live:
                     continue
-                _merge(device, url, item.frame.payload["changes"], now, samples)
+                changes = item.frame.payload["changes"]
+                if changes.get(INVALID_FIELDS):
+                    # Applied in order with the rest of the batch, without the values left out.
+                    LOGGER.warning(
+                        "Installation %s: device %s: values left out (%s)",
+                        item.installation_id,
+                        url,
+                        ", ".join(changes[INVALID_FIELDS]),
+                    )
+                _merge(device, url, changes, now, samples)
                 dirty[device["id"]] = device
                 outcome = Outcome(changed=True, monitoring=Monitoring.GRANTED.value)
                 if item.contact_at is None or now - item.contact_at >= CONTACT_RESOLUTION:

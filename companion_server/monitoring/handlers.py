@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from companion_server.hub.frame_values import DROPPED_DEVICES, INVALID_FIELDS
 from companion_server.hub.telemetry import COPIED, SAMPLE_EVERY
 from companion_server.journal import log
 from companion_server.models import Device, Monitoring, RadioSample
@@ -14,6 +16,8 @@ from companion_server.monitoring.alert_frames import on_alert
 
 if TYPE_CHECKING:
     from companion_server.hub.dispatch import Context, FrameRegistry
+
+LOGGER = logging.getLogger(__name__)
 
 
 def register(registry: FrameRegistry) -> None:
@@ -54,7 +58,18 @@ async def _consent(ctx: Context) -> None:
 def _apply_device(
     ctx: Context, device: Device, values: dict[str, Any], *, created: bool = False
 ) -> int | None:
-    """Apply reported values; the radio level to sample, if one is due."""
+    """Apply reported values; the radio level to sample, if one is due.
+
+    A value the frame check left out (``INVALID_FIELDS``) keeps what is stored: it is
+    logged, and the device's other values are applied.
+    """
+    if values.get(INVALID_FIELDS):
+        LOGGER.warning(
+            "Installation %s: device %s: values left out (%s)",
+            ctx.installation.id,
+            device.url,
+            ", ".join(values[INVALID_FIELDS]),
+        )
     sample: int | None = None
     for key in COPIED:
         if key in values:
@@ -87,6 +102,12 @@ async def _add_samples(ctx: Context, samples: list[tuple[Device, int]]) -> None:
 
 async def _snapshot(ctx: Context) -> None:
     box = ctx.frame.payload["box"]
+    if ctx.frame.payload.get(DROPPED_DEVICES):
+        LOGGER.warning(
+            "Installation %s: %s devices of a snapshot left out (no valid url)",
+            ctx.installation.id,
+            ctx.frame.payload[DROPPED_DEVICES],
+        )
     state = ctx.state
     if "online" in box and box["online"] != state.box_online:
         state.box_online = box["online"]

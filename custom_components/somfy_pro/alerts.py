@@ -9,15 +9,14 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    DOMAIN,
-    STATE_ASSEMBLY,
-    STATE_BATTERY,
-    STATE_INTRUSION,
-    STATE_INTRUSION_DETECTED,
-    STATE_SENSOR_DEFECT,
-    STATE_SMOKE,
-    STATE_STATUS,
+from .const import DOMAIN, STATE_ASSEMBLY, STATE_SENSOR_DEFECT, STATE_SMOKE
+from .state_values import (
+    battery_low,
+    intrusion,
+    reports_battery,
+    reports_intrusion,
+    reports_presence,
+    sensor_defect,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,25 +50,26 @@ EVENT_TYPES: Final = [t for alert in ALERT_TYPES for t in (alert, alert + CLEARE
 # Alerts about the box itself use this key in place of a device URL.
 BOX_KEY: Final = "box"
 
-_BATTERY_LOW_STATES = frozenset({"low", "verylow"})
-_DEFECT_STATES = frozenset({"maintenanceRequired", "dead"})
-
 
 def alert_capabilities(device: Device) -> list[str]:
-    """The alert types a product can raise, from the states it reports or declares."""
-    states = {*device.states, *device.declared_states}
+    """The alert types a product can raise, from the states it reports or declares.
+
+    Each alert has the entity that shows it (``binary_sensor.py``), read by the same
+    functions of ``state_values``: intrusion, tamper, smoke, battery low, problem, online.
+    """
+    states = device.known_states
     capabilities: list[str] = []
-    if STATE_INTRUSION_DETECTED in states or STATE_INTRUSION in states:
+    if reports_intrusion(states):
         capabilities.append(ALERT_INTRUSION)
     if STATE_ASSEMBLY in states:
         capabilities.append(ALERT_TAMPER)
     if STATE_SMOKE in states:
         capabilities.append(ALERT_FIRE)
-    if STATE_BATTERY in states or STATE_SENSOR_DEFECT in states:
+    if reports_battery(states):
         capabilities.append(ALERT_BATTERY_LOW)
     if STATE_SENSOR_DEFECT in states:
         capabilities.append(ALERT_SENSOR_DEFECT)
-    if STATE_STATUS in states or device.protocol == "io":
+    if reports_presence(device):
         capabilities.append(ALERT_DEVICE_OFFLINE)
     return capabilities
 
@@ -78,18 +78,17 @@ def active_device_alerts(device: Device) -> set[str]:
     """The alert conditions a product reports right now."""
     states = device.states
     active: set[str] = set()
-    if states.get(STATE_INTRUSION_DETECTED) is True or states.get(STATE_INTRUSION) == "detected":
+    if intrusion(states):
         active.add(ALERT_INTRUSION)
     if states.get(STATE_ASSEMBLY) == "open":
         active.add(ALERT_TAMPER)
     if states.get(STATE_SMOKE) == "detected":
         active.add(ALERT_FIRE)
-    defect = states.get(STATE_SENSOR_DEFECT)
-    if states.get(STATE_BATTERY) in _BATTERY_LOW_STATES or defect == "lowBattery":
+    if battery_low(states):
         active.add(ALERT_BATTERY_LOW)
-    if defect in _DEFECT_STATES:
+    if sensor_defect(states):
         active.add(ALERT_SENSOR_DEFECT)
-    if not device.available and ALERT_DEVICE_OFFLINE in alert_capabilities(device):
+    if not device.available and reports_presence(device):
         active.add(ALERT_DEVICE_OFFLINE)
     return active
 

@@ -17,16 +17,22 @@ from .const import (
     STATE_ASSEMBLY,
     STATE_BATTERY,
     STATE_CONTACT,
-    STATE_INTRUSION,
-    STATE_INTRUSION_DETECTED,
     STATE_OCCUPANCY,
     STATE_SENSOR_DEFECT,
     STATE_SMOKE,
-    STATE_STATUS,
 )
 from .entity import SomfyProEntity, async_track_device_entities
 from .portal_entity import portal_binary_sensors
 from .remote_service_entity import remote_service_binary_sensors
+from .state_values import (
+    battery_low,
+    gateway_activated,
+    intrusion,
+    reports_battery,
+    reports_intrusion,
+    reports_presence,
+    sensor_defect,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -76,7 +82,7 @@ BOX_DESCRIPTIONS: tuple[SomfyProBoxBinarySensorDescription, ...] = (
         translation_key="activated",
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda coordinator: coordinator.data.gateway.mode is not None,
-        value_fn=lambda coordinator: coordinator.data.gateway.mode == "ACTIVE",
+        value_fn=lambda coordinator: gateway_activated(coordinator.data.gateway.mode),
     ),
     SomfyProBoxBinarySensorDescription(
         key="firmware",
@@ -103,7 +109,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="device_online",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: device.has_state(STATE_STATUS) or device.protocol == "io",
+        exists_fn=reports_presence,
         value_fn=lambda device: device.available,
         available_when_offline=True,
     ),
@@ -112,8 +118,8 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         translation_key="battery_low",
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        exists_fn=lambda device: device.has_state(STATE_BATTERY),
-        value_fn=_is(STATE_BATTERY, "low", "verylow"),
+        exists_fn=lambda device: reports_battery(device.known_states),
+        value_fn=lambda device: battery_low(device.states),
         off_until_reported=STATE_BATTERY,
     ),
     SomfyProDeviceBinarySensorDescription(
@@ -121,7 +127,7 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda device: device.has_state(STATE_SENSOR_DEFECT),
-        value_fn=lambda device: device.states.get(STATE_SENSOR_DEFECT) != "noDefect",
+        value_fn=lambda device: sensor_defect(device.states),
         off_until_reported=STATE_SENSOR_DEFECT,
     ),
     SomfyProDeviceBinarySensorDescription(
@@ -134,13 +140,8 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         key="intrusion",
         translation_key="intrusion",
         device_class=BinarySensorDeviceClass.SAFETY,
-        exists_fn=lambda device: (
-            device.has_state(STATE_INTRUSION_DETECTED) or device.has_state(STATE_INTRUSION)
-        ),
-        value_fn=lambda device: (
-            device.states.get(STATE_INTRUSION_DETECTED) is True
-            or device.states.get(STATE_INTRUSION) == "detected"
-        ),
+        exists_fn=lambda device: reports_intrusion(device.known_states),
+        value_fn=lambda device: intrusion(device.states),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="smoke",
@@ -224,11 +225,8 @@ class SomfyProDeviceBinarySensor(SomfyProEntity, BinarySensorEntity):
         device = self.device
         if device is None:
             return None
+        value = self.entity_description.value_fn(device)
         quiet_state = self.entity_description.off_until_reported
-        if (
-            quiet_state is not None
-            and quiet_state not in device.states
-            and quiet_state in device.declared_states
-        ):
+        if value is None and quiet_state is not None and quiet_state in device.declared_states:
             return False
-        return self.entity_description.value_fn(device)
+        return value

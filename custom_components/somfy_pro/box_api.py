@@ -150,6 +150,11 @@ class Device:
         return name in self.states or name in self.declared_states
 
     @property
+    def known_states(self) -> frozenset[str]:
+        """The states the product reports or declares that it may report."""
+        return frozenset({*self.states, *self.declared_states})
+
+    @property
     def protocol(self) -> str:
         """The radio protocol (``io``, ``rts``, ``internal``, ...)."""
         return self.url.partition("://")[0]

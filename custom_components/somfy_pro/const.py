@@ -38,6 +38,10 @@ STATE_BATTERY: Final = "core:BatteryState"
 STATE_BATTERY_LEVEL: Final = "core:BatteryLevelState"
 STATE_ASSEMBLY: Final = "core:AssemblyState"
 STATE_INTRUSION_DETECTED: Final = "core:IntrusionDetectedState"
+# The box's own alarm: "detected" / "notDetected".
+STATE_INTRUSION_DETECTED_INTERNAL: Final = "internal:IntrusionDetectedState"
+# The battery of an RTDS alarm's controller (keypad, remote): "normal" / "low".
+STATE_CONTROLLER_BATTERY: Final = "rtds:ControllerBatteryState"
 STATE_INTRUSION: Final = "core:IntrusionState"
 STATE_CONTACT: Final = "core:ContactState"
 STATE_OCCUPANCY: Final = "core:OccupancyState"

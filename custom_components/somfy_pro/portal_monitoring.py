@@ -26,13 +26,13 @@ from .const import (
 )
 from .parameters import describe_editable
 from .portal_client import PortalError
-from .state_values import battery_level
+from .state_values import battery_level, gateway_activated, radio_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.config_entries import ConfigEntry
 
     from .alerts import AlertChange, AlertTracker
-    from .box_api import Device
+    from .box_api import Device, Gateway
     from .coordinator import SomfyProCoordinator
     from .portal_channel import PortalChannel
     from .portal_store import PortalStore, StoredPortal
@@ -78,7 +78,7 @@ def device_payload(device: Device) -> dict[str, Any]:
         "protocol": device.protocol,
         "ui_class": device.ui_class,
         "online": device.available,
-        "rssi": _percent(states.get(STATE_RSSI)),
+        "rssi": radio_level(states.get(STATE_RSSI)),
         "rssi_level": level if isinstance(level, str) else None,
         "battery": battery,
         "defect": defect if isinstance(defect, str) else None,
@@ -87,6 +87,16 @@ def device_payload(device: Device) -> dict[str, Any]:
         "editable": describe_editable(device),
     }
     return {key: frames.fit(key, value) for key, value in payload.items()}
+
+
+def box_payload(gateway: Gateway, online: bool) -> dict[str, Any]:
+    """What a snapshot says about the box."""
+    return {
+        "online": online,
+        "activated": gateway_activated(gateway.mode),
+        "up_to_date": gateway.up_to_date,
+        "firmware": frames.fit("firmware", gateway.firmware),
+    }
 
 
 class PortalMonitoring:
@@ -260,13 +270,7 @@ class PortalMonitoring:
         )
 
     def _box_payload(self) -> dict[str, Any]:
-        gateway = self._coordinator.data.gateway
-        return {
-            "online": self._coordinator.last_update_success,
-            "activated": None if gateway.mode is None else gateway.mode == "ACTIVE",
-            "up_to_date": gateway.up_to_date,
-            "firmware": frames.fit("firmware", gateway.firmware),
-        }
+        return box_payload(self._coordinator.data.gateway, self._coordinator.last_update_success)
 
     def _send_snapshot(self) -> None:
         if not (self.granted and self._channel.ready) or self._coordinator.data is None:

@@ -19,7 +19,7 @@ from .entity import SomfyProEntity, async_track_device_entities
 from .portal_entity import portal_sensors
 from .products import RADIO_ENTITY_KEYS
 from .remote_service_entity import remote_service_sensors
-from .state_values import battery_level
+from .state_values import battery_level, radio_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -70,19 +70,6 @@ BOX_DESCRIPTIONS: tuple[SomfyProBoxSensorDescription, ...] = (
 )
 
 
-def _int(state: str) -> Callable[[Device], int | None]:
-    def value(device: Device) -> int | None:
-        current = device.states.get(state)
-        if isinstance(current, bool) or not isinstance(current, (int, float, str)):
-            return None
-        try:
-            return int(current)
-        except ValueError:
-            return None
-
-    return value
-
-
 def _enum(state: str, options: list[str]) -> Callable[[Device], str | None]:
     def value(device: Device) -> str | None:
         current = device.states.get(state)
@@ -99,7 +86,8 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         exists_fn=lambda device: device.has_state(STATE_RSSI),
-        value_fn=_int(STATE_RSSI),
+        # Percent, or dBm mapped to percent: see ``state_values.radio_level``.
+        value_fn=lambda device: radio_level(device.states.get(STATE_RSSI)),
     ),
     SomfyProDeviceSensorDescription(
         key="radio_quality",

@@ -86,13 +86,18 @@ def test_cover_position_in_snapshot_and_update(position: int | None) -> None:
 
 @pytest.mark.parametrize("position", [True, 35.0, "35", -1, 101, [35]])
 def test_cover_position_is_an_integer_percentage(position: Any) -> None:
+    """Anything else is left out and named; the device's other values are kept."""
     snapshot = sim.snapshot()
     snapshot["payload"]["devices"][0]["position"] = position
-    update = sim.frame("device_update", {"url": "io://x/1", "changes": {"position": position}})
-    for data in (snapshot, update):
-        with pytest.raises(FrameError) as err:
-            parse_frame(json.dumps(data))
-        assert err.value.code == "invalid_payload"
+    [shutter, sensor] = parse_frame(json.dumps(snapshot)).payload["devices"]
+    assert "position" not in shutter
+    assert shutter["invalid_fields"] == ["position"]
+    assert shutter["label"] == "Living room shutter"
+    assert "invalid_fields" not in sensor
+    changes = {"position": position, "online": False}
+    update = sim.frame("device_update", {"url": "io://x/1", "changes": changes})
+    payload = parse_frame(json.dumps(update)).payload
+    assert payload["changes"] == {"online": False, "invalid_fields": ["position"]}
 
 
 def test_alert_time_is_parsed_and_naive_times_are_utc() -> None:

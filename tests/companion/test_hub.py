@@ -137,15 +137,20 @@ async def test_cover_positions_are_stored(core: Core, new_ha: Factory) -> None:
     await client.send(
         sim.frame("device_update", {"url": shutter["url"], "changes": {"position": 35}})
     )
-    # Anything but an integer percentage is refused; the stored position stays.
+    # Anything but an integer percentage is left out, the rest of the frame applied: the
+    # stored position stays.
     for bad in (True, 35.5, "0", 101):
-        frame = sim.frame("device_update", {"url": shutter["url"], "changes": {"position": bad}})
-        await client.send(frame)
-        error = (await client.expect("error"))["payload"]
-        assert (error["code"], error["ref"]) == ("invalid_payload", frame["id"])
+        changes = {"position": bad, "label": f"Shutter {bad}"}
+        await client.send(sim.frame("device_update", {"url": shutter["url"], "changes": changes}))
+    await client.send(sim.alert())
+    await client.expect("ack")
     async with core.tx() as db:
-        positions = sorted((await db.execute(select(Device.url, Device.position))).tuples())
-    assert positions == [(shutter["url"], 35), (sensor["url"], None)]
+        rows = (await db.execute(select(Device.url, Device.position, Device.label))).tuples()
+        positions = sorted(rows)
+    assert positions == [
+        (shutter["url"], 35, "Shutter 101"),
+        (sensor["url"], None, sensor["label"]),
+    ]
 
 
 async def test_alert_ack_and_dedupe(core: Core, new_ha: Factory) -> None:
@@ -283,7 +288,7 @@ async def test_bad_frames_are_answered_and_survived(core: Core, new_ha: Factory)
             "invalid_payload",
         ),
         (
-            json.dumps(sim.frame("device_update", {"url": "x", "changes": {"rssi": "high"}})),
+            json.dumps(sim.frame("device_update", {"url": 5, "changes": {"rssi": 40}})),
             "invalid_payload",
         ),
         ("x" * (64 * 1024 + 1), "too_large"),

@@ -146,6 +146,19 @@ _DEVICE = {
         "read_only_reason": None,
     },
 }
+# A value breaking its rule for every optional field of a device.
+_BAD_FIELDS = {
+    "label": "l" * 201,
+    "protocol": 5,
+    "ui_class": "u" * 101,
+    "online": "yes",
+    "rssi": -55,
+    "rssi_level": "r" * 21,
+    "battery": True,
+    "defect": ["x"],
+    "position": 50.0,
+    "editable": {"a": {"b": {"c": {"d": {"e": 1}}}}},
+}
 _WINDOW = {"until": AT, "kinds": ["parameters", "reboot"]}
 _HELLO = {
     "integration_version": "1.4.0",
@@ -248,34 +261,45 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
         ("firmware-over-limit", {"box": {"firmware": "f" * 101}, "devices": []}, False),
         ("devices-not-list", {"box": {}, "devices": {}}, False),
         ("device-extra-field", _device(colour="red"), True),
-        ("device-url-missing", {"box": {}, "devices": [{"label": "x"}]}, False),
+        ("device-url-missing", {"box": {}, "devices": [{"label": "x"}, _DEVICE]}, True),
+        ("device-not-object", {"box": {}, "devices": [5, _DEVICE]}, True),
         ("url-at-limit", _device(url="u" * 300), True),
-        ("url-over-limit", _device(url="u" * 301), False),
+        ("url-over-limit", _device(url="u" * 301), True),
         ("label-at-limit", _device(label="l" * 200), True),
-        ("label-over-limit", _device(label="l" * 201), False),
-        ("protocol-over-limit", _device(protocol="p" * 21), False),
-        ("ui-class-over-limit", _device(ui_class="u" * 101), False),
+        ("label-over-limit", _device(label="l" * 201), True),
+        ("protocol-over-limit", _device(protocol="p" * 21), True),
+        ("ui-class-over-limit", _device(ui_class="u" * 101), True),
         (
             "rssi-at-bounds",
             {"box": {}, "devices": [_DEVICE | {"rssi": 0}, _DEVICE | {"rssi": 100}]},
             True,
         ),
         ("rssi-fraction", _device(rssi=50.5), True),
-        ("rssi-over-range", _device(rssi=101), False),
-        ("rssi-negative", _device(rssi=-1), False),
-        ("rssi-text", _device(rssi="50"), False),
-        ("rssi-unicode-digits", _device(rssi="\u0665\u0660"), False),
-        ("rssi-boolean", _device(rssi=True), False),
-        ("position-over-range", _device(position=101), False),
-        ("position-fraction", _device(position=50.0), False),
+        ("rssi-decimals", _device(rssi=45.908), True),
+        ("rssi-over-range", _device(rssi=101), True),
+        ("rssi-negative", _device(rssi=-1), True),
+        # dBm as some sensors report it: Home Assistant maps it to 0-100 before sending.
+        ("rssi-dbm", _device(rssi=-55), True),
+        ("rssi-text", _device(rssi="50"), True),
+        ("rssi-unicode-digits", _device(rssi="\u0665\u0660"), True),
+        ("rssi-boolean", _device(rssi=True), True),
+        (
+            "one-device-of-two-with-a-bad-value",
+            {"box": {}, "devices": [_DEVICE | {"rssi": -55}, _DEVICE | {"url": "io://b/2"}]},
+            True,
+        ),
+        ("invalid-fields-sent", _device(invalid_fields=["label"]), True),
+        ("every-field-bad", _device(**_BAD_FIELDS), True),
+        ("position-over-range", _device(position=101), True),
+        ("position-fraction", _device(position=50.0), True),
         ("battery-number", _device(battery=85), True),
         ("battery-at-limit", _device(battery="b" * 40), True),
-        ("battery-over-limit", _device(battery="b" * 41), False),
-        ("defect-over-limit", _device(defect="d" * 41), False),
-        ("rssi-level-over-limit", _device(rssi_level="r" * 21), False),
-        ("online-text", _device(online="yes"), False),
-        ("editable-too-deep", _device(editable={"a": {"b": {"c": {"d": {"e": 1}}}}}), False),
-        ("editable-long-key", _device(editable={"k" * 101: 1}), False),
+        ("battery-over-limit", _device(battery="b" * 41), True),
+        ("defect-over-limit", _device(defect="d" * 41), True),
+        ("rssi-level-over-limit", _device(rssi_level="r" * 21), True),
+        ("online-text", _device(online="yes"), True),
+        ("editable-too-deep", _device(editable={"a": {"b": {"c": {"d": {"e": 1}}}}}), True),
+        ("editable-long-key", _device(editable={"k" * 101: 1}), True),
         (
             "devices-at-limit",
             {"box": {}, "devices": [{"url": f"io://b/{n}"} for n in range(250)]},
@@ -311,8 +335,12 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
         ("no-change", {"url": _DEVICE["url"], "changes": {}}, True),
         ("url-missing", {"changes": {}}, False),
         ("changes-not-object", {"url": _DEVICE["url"], "changes": []}, False),
-        ("rssi-over-range", {"url": _DEVICE["url"], "changes": {"rssi": 101}}, False),
-        ("label-over-limit", {"url": _DEVICE["url"], "changes": {"label": "l" * 201}}, False),
+        ("rssi-over-range", {"url": _DEVICE["url"], "changes": {"rssi": 101}}, True),
+        ("rssi-dbm", {"url": _DEVICE["url"], "changes": {"rssi": -55, "online": True}}, True),
+        ("label-over-limit", {"url": _DEVICE["url"], "changes": {"label": "l" * 201}}, True),
+        ("every-field-bad", {"url": _DEVICE["url"], "changes": _BAD_FIELDS}, True),
+        ("url-over-limit", {"url": "u" * 301, "changes": {"rssi": 40}}, False),
+        ("url-number", {"url": 5, "changes": {"rssi": 40}}, False),
     ],
     "alert": [
         ("valid", _ALERT, True),
@@ -446,6 +474,46 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
         ("valid", {"comment": "Replaced the remote.", "actions": [{"kind": "reboot"}]}, True),
         ("empty", {}, True),
     ],
+}
+
+
+# Frames taken with values left out: a device field that breaks its rule is left out and
+# the rest of the frame kept (docs/protocol.md, "Values left out"). Case -> the fields left
+# out of each device kept (a snapshot's devices, a device_update's changes); a case of these
+# two types not listed here leaves nothing out.
+LEFT_OUT: Final[dict[str, list[list[str]]]] = {
+    "snapshot-device-url-missing": [[]],
+    "snapshot-device-not-object": [[]],
+    "snapshot-url-over-limit": [],
+    "snapshot-label-over-limit": [["label"]],
+    "snapshot-protocol-over-limit": [["protocol"]],
+    "snapshot-ui-class-over-limit": [["ui_class"]],
+    "snapshot-rssi-over-range": [["rssi"]],
+    "snapshot-rssi-negative": [["rssi"]],
+    "snapshot-rssi-dbm": [["rssi"]],
+    "snapshot-rssi-text": [["rssi"]],
+    "snapshot-rssi-unicode-digits": [["rssi"]],
+    "snapshot-rssi-boolean": [["rssi"]],
+    "snapshot-one-device-of-two-with-a-bad-value": [["rssi"], []],
+    "snapshot-every-field-bad": [sorted(_BAD_FIELDS)],
+    "snapshot-position-over-range": [["position"]],
+    "snapshot-position-fraction": [["position"]],
+    "snapshot-battery-over-limit": [["battery"]],
+    "snapshot-defect-over-limit": [["defect"]],
+    "snapshot-rssi-level-over-limit": [["rssi_level"]],
+    "snapshot-online-text": [["online"]],
+    "snapshot-editable-too-deep": [["editable"]],
+    "snapshot-editable-long-key": [["editable"]],
+    "device_update-rssi-over-range": [["rssi"]],
+    "device_update-rssi-dbm": [["rssi"]],
+    "device_update-label-over-limit": [["label"]],
+    "device_update-every-field-bad": [sorted(_BAD_FIELDS)],
+}
+# Snapshot cases with devices left out whole (no valid url): case -> how many.
+DEVICES_LEFT_OUT: Final[dict[str, int]] = {
+    "snapshot-device-url-missing": 1,
+    "snapshot-device-not-object": 1,
+    "snapshot-url-over-limit": 1,
 }
 
 

@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from companion_server.errors import ValidationFailed
 from companion_server.hub import protocol
 from companion_server.hub.api import HARD_MAX_MESSAGE
+from companion_server.hub.frame_values import DROPPED_DEVICES, INVALID_FIELDS
 from companion_server.interventions import codes, rules as portal_actions
 from companion_server.interventions.values import parameter_value
 from companion_server.models import Device as PortalDevice
@@ -117,6 +118,35 @@ async def test_frame(hass: HomeAssistant, entry: MockConfigEntry, case: corpus.F
         assert verdicts == dict.fromkeys(read, case.accepted)
     assert len(set(verdicts.values())) == 1, verdicts
     assert len({json.dumps(p, sort_keys=True, default=str) for p in read.values()}) == 1, read
+
+
+DEVICE_CASES = [
+    case for case in CASES if case.type in ("snapshot", "device_update") and case.accepted
+]
+
+
+@pytest.mark.parametrize("case", DEVICE_CASES, ids=[case.name for case in DEVICE_CASES])
+def test_values_left_out(case: corpus.FrameCase) -> None:
+    """A device's bad value is left out and named; the rest of the frame is kept."""
+    payload = portal_reads(case.text)
+    assert payload is not None
+    sent = json.loads(case.text)["payload"]
+    devices = payload["devices"] if case.type == "snapshot" else [payload["changes"]]
+    kept: list[list[str]] = [[] for _ in devices]
+    expected = corpus.LEFT_OUT.get(case.name, kept)
+    assert [sorted(d.get(INVALID_FIELDS, [])) for d in devices] == expected
+    for device, fields in zip(devices, expected, strict=True):
+        assert not set(fields) & device.keys()
+    assert payload.get(DROPPED_DEVICES, 0) == corpus.DEVICES_LEFT_OUT.get(case.name, 0)
+    if case.type == "snapshot":
+        assert len(devices) + payload.get(DROPPED_DEVICES, 0) == len(sent["devices"])
+
+
+def test_left_out_cases_exist() -> None:
+    """Every case the table of values left out names is in the corpus."""
+    names = {case.name for case in DEVICE_CASES}
+    assert set(corpus.LEFT_OUT) <= names
+    assert set(corpus.DEVICES_LEFT_OUT) <= names
 
 
 @pytest.mark.parametrize("frame_type", sorted(corpus.RECEIVERS))
@@ -249,6 +279,8 @@ EDGE_DEVICES = {
         }
     ),
     "numbers-as-text": _device(states={"core:RSSILevelState": "80", "core:ClosureState": "40"}),
+    "rssi-dbm": _device(states={"core:RSSILevelState": -55, "core:DiscreteRSSILevelState": "good"}),
+    "rssi-decimals": _device(states={"core:RSSILevelState": 45.908}),
     "rts": _device(url="rts://1234-5678-9012/1", ui_class="Awning"),
 }
 
@@ -258,9 +290,15 @@ def test_device_payloads_are_accepted(device: Device) -> None:
     """What Home Assistant says of any product, the portal takes (else the snapshot is lost)."""
     payload = device_payload(device)
     snapshot = frames.new_frame(frames.SNAPSHOT, {"box": {}, "devices": [payload]})
-    assert portal_reads(frames.encode(snapshot)) is not None
+    read = portal_reads(frames.encode(snapshot))
+    assert read is not None
+    # Nothing Home Assistant sends is left out by the portal: a radio level, even in dBm, is
+    # sent as 0-100.
+    assert read["devices"][0] == payload
     update = {"url": payload["url"], "changes": payload}
-    assert portal_reads(frames.encode(frames.new_frame(frames.DEVICE_UPDATE, update))) is not None
+    read = portal_reads(frames.encode(frames.new_frame(frames.DEVICE_UPDATE, update)))
+    assert read is not None
+    assert INVALID_FIELDS not in read["changes"]
     alert = {
         "alert_id": corpus.OTHER_ID,
         "device_url": frames.fit("url", device.url),
