@@ -79,7 +79,11 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         page.locator("table.list a").first.click()
         devices_url = page.url + "/devices"
         page.goto(devices_url)
-        page.locator("#live-remote").get_by_role("button").last.click()
+        form = page.locator("#live-remote form.remote-request")
+        for checkbox in form.get_by_role("checkbox").all():
+            checkbox.check()
+        form.locator("select[name=hours]").select_option("8")
+        form.get_by_role("button").click()
         request = ha.expect("request_remote_service")
         ha.grant(
             request["payload"]["request_id"], datetime.now(UTC) + timedelta(hours=8), sim_kinds()
