@@ -158,11 +158,15 @@ async def test_state_first_reported_at_a_re_read(
     await tick(hass, freezer, 5 * 60)
     assert mock_box_client.get_setup.await_count == 2
     assert state_of(hass, "binary_sensor", f"{SHUTTER}_problem") == STATE_ON
-    assert unique_ids(hass, init_integration) == sorted([*before, f"{SHUTTER}_problem"])
+    # A product reporting its defects can report a low battery (``lowBattery``): it gets that
+    # entity too, off for a defect that is not a low battery.
+    assert state_of(hass, "binary_sensor", f"{SHUTTER}_battery") == STATE_OFF
+    added = [f"{SHUTTER}_battery", f"{SHUTTER}_problem"]
+    assert unique_ids(hass, init_integration) == sorted([*before, *added])
     # Later re-reads add nothing more.
     await tick(hass, freezer, 5 * 60)
     assert mock_box_client.get_setup.await_count == 3
-    assert unique_ids(hass, init_integration) == sorted([*before, f"{SHUTTER}_problem"])
+    assert unique_ids(hass, init_integration) == sorted([*before, *added])
 
 
 async def test_reload_keeps_one_entity_per_state(
