@@ -5,6 +5,11 @@ Home Assistant 2025.4 pins pyoverkiz 1.16 (``OverkizClient(username, password, t
 ``execute_action_group``, ``*Error``, typed events and mapping-like states). Everything the rest
 of the integration sees is defined here, as plain dataclasses and four exceptions, so nothing
 else depends on the installed major version.
+
+Longer than this project's usual modules on purpose: it is kept the one module that imports
+pyoverkiz, and both its halves (parsing both majors' objects into the dataclasses, and the
+client) use the same version switches. Splitting it would make a second pyoverkiz-facing
+module; that is the next step if it grows again.
 """
 
 from __future__ import annotations
