@@ -1,9 +1,10 @@
 """What every page the browser tests visit must pass, at every screen size.
 
 ``problems(page)`` runs axe-core (WCAG 2.2 A/AA), checks that the document never scrolls
-sideways, that the remote-service bar stays one line tall while collapsed, and tabs through
-the whole page checking that no focused element is hidden under a fixed or sticky element.
-An empty list means the page passed.
+sideways, that the remote-service bar stays one line tall while collapsed, and, in one
+script run, focuses every tab stop in tab order (scrolled into view as the browser does on
+focus) checking that none is off screen or hidden under a fixed or sticky element. An empty
+list means the page passed.
 """
 
 from __future__ import annotations
@@ -21,24 +22,39 @@ VIEWPORTS: dict[str, dict[str, int]] = {
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 MAX_TABS = 400
 
-_axe = Axe()
+_AXE_SCRIPT: str = Axe().axe_script
 
-# The focused element, and whatever fixed or sticky element paints over one of its points
-# (its centre and four points just inside its corners).
+# Every element the Tab key stops at, in its order, focused as Tab would (``focus()`` scrolls
+# it into view the way the browser does on focus, scroll-padding included); then whether a
+# fixed or sticky element paints over one of its points (its centre and four points just
+# inside its corners). Tab order: positive tabindex first, ascending, then document order;
+# one radio button per group (the checked one, else the first); an element that does not
+# take the focus (disabled, hidden, inert, in a closed <details>) is no stop.
 _COVERED_JS = """
-() => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el === document.documentElement) { return null; }
-  window.__tabbed = window.__tabbed || new WeakSet();
-  const again = window.__tabbed.has(el);
-  window.__tabbed.add(el);
+(maxStops) => {
+  const candidates = document.querySelectorAll(
+    "a[href], area[href], button, input:not([type=hidden]), select, textarea, iframe, "
+    + "summary, [tabindex], [contenteditable]:not([contenteditable=false])");
+  const radioSeen = new Set();
+  const radioChoice = (el) => {
+    const scope = el.form || document;
+    const group = Array.from(scope.querySelectorAll("input[type=radio]"))
+      .filter((r) => r.name === el.name && r.form === el.form);
+    return group.find((r) => r.checked) || group.find((r) => !r.disabled) || el;
+  };
+  const ordered = Array.from(candidates)
+    .filter((el) => el.tabIndex >= 0)
+    .map((el, index) => ({ el: el, index: index }))
+    .sort((a, b) => {
+      const ta = a.el.tabIndex > 0 ? a.el.tabIndex : Infinity;
+      const tb = b.el.tabIndex > 0 ? b.el.tabIndex : Infinity;
+      return ta === tb ? a.index - b.index : ta - tb;
+    })
+    .map((item) => item.el);
   const describe = (node) => node.tagName.toLowerCase()
     + (node.id ? "#" + node.id : "")
     + " '" + (node.getAttribute("aria-label") || node.textContent || node.value || "")
       .trim().replace(/\\s+/g, " ").slice(0, 40) + "'";
-  const r = el.getBoundingClientRect();
-  const result = { again: again, what: describe(el), covered: null, offscreen: false };
-  if (r.width === 0 && r.height === 0) { return result; }
   const fixedAncestor = (node) => {
     for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
       const position = getComputedStyle(n).position;
@@ -46,29 +62,57 @@ _COVERED_JS = """
     }
     return null;
   };
-  const inset = Math.min(3, r.width / 2, r.height / 2);
-  const points = [
-    [r.left + r.width / 2, r.top + r.height / 2],
-    [r.left + inset, r.top + inset], [r.right - inset, r.top + inset],
-    [r.left + inset, r.bottom - inset], [r.right - inset, r.bottom - inset],
-  ];
-  let seen = 0;
-  let hidden = 0;
-  let cover = null;
-  for (const [x, y] of points) {
-    if (x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight) { continue; }
-    seen += 1;
-    const hit = document.elementFromPoint(x, y);
-    if (!hit || hit === el || el.contains(hit) || hit.contains(el)) { continue; }
-    const found = fixedAncestor(hit);
-    if (found && !found.contains(el)) { hidden += 1; cover = found; }
+  const root = document.documentElement;
+  const behaviour = root.style.scrollBehavior;
+  root.style.scrollBehavior = "auto";  // focus scrolls at once, as a measured Tab press does
+  if (document.activeElement) { document.activeElement.blur(); }
+  window.scrollTo(0, 0);
+  const found = [];
+  let stops = 0;
+  try {
+    for (const el of ordered) {
+      if (el.type === "radio" && el.name) {
+        const key = (el.form ? "form:" : "doc:") + el.name;
+        if (radioSeen.has(key) || radioChoice(el) !== el) { continue; }
+        radioSeen.add(key);
+      }
+      el.focus();
+      if (document.activeElement !== el) { continue; }
+      stops += 1;
+      if (stops > maxStops) { return { found: found, stops: stops }; }
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) { continue; }
+      const inset = Math.min(3, r.width / 2, r.height / 2);
+      const points = [
+        [r.left + r.width / 2, r.top + r.height / 2],
+        [r.left + inset, r.top + inset], [r.right - inset, r.top + inset],
+        [r.left + inset, r.bottom - inset], [r.right - inset, r.bottom - inset],
+      ];
+      let seen = 0;
+      let hidden = 0;
+      let cover = null;
+      for (const [x, y] of points) {
+        if (x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight) { continue; }
+        seen += 1;
+        const hit = document.elementFromPoint(x, y);
+        if (!hit || hit === el || el.contains(hit) || hit.contains(el)) { continue; }
+        const over = fixedAncestor(hit);
+        if (over && !over.contains(el)) { hidden += 1; cover = over; }
+      }
+      // A control is never under the bar, not even in part; a region taller than half the
+      // screen (a scrolling table) only must not be hidden entirely.
+      const small = r.height < window.innerHeight / 2;
+      if (hidden > 0 && (small || hidden === seen)) {
+        found.push("focused " + describe(el) + " is covered by " + describe(cover));
+      } else if (seen === 0) {
+        found.push("focused " + describe(el) + " is off screen");
+      }
+    }
+  } finally {
+    if (document.activeElement) { document.activeElement.blur(); }
+    root.style.scrollBehavior = behaviour;
   }
-  // A control is never under the bar, not even in part; a region taller than half the
-  // screen (a scrolling table) only must not be hidden entirely.
-  const small = r.height < window.innerHeight / 2;
-  if (hidden > 0 && (small || hidden === seen)) { result.covered = describe(cover); }
-  result.offscreen = seen === 0;
-  return result;
+  return { found: found, stops: stops };
 }
 """
 
@@ -109,10 +153,12 @@ def axe_violations(page: Page) -> list[str]:
     # would otherwise count a row the bar happens to overlap at the top of the page as
     # obscured (whether focus ever lands under the bar is what covered_focus checks).
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    results = _axe.run(page, options=options)
+    # axe-core (half a megabyte) is parsed once per loaded page, not once per check.
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_AXE_SCRIPT)
+    violations = page.evaluate("(options) => axe.run(options).then((r) => r.violations)", options)
     return [
-        f"axe {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
+        f"axe {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in violations
     ]
 
 
@@ -133,22 +179,12 @@ def banner_height(page: Page) -> list[str]:
 
 
 def covered_focus(page: Page) -> list[str]:
-    """Tab through the page: every focused element is on screen and not under a fixed one."""
-    page.evaluate("window.__tabbed = new WeakSet(); document.activeElement.blur()")
-    page.evaluate("window.scrollTo(0, 0)")
-    found: list[str] = []
-    for _ in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        state = page.evaluate(_COVERED_JS)
-        if state is None:
-            continue
-        if state["again"]:
-            return found
-        if state["covered"]:
-            found.append(f"focused {state['what']} is covered by {state['covered']}")
-        elif state["offscreen"]:
-            found.append(f"focused {state['what']} is off screen")
-    return [*found, f"more than {MAX_TABS} tab stops"]
+    """Every tab stop, focused in turn, is on screen and not under a fixed or sticky element."""
+    state = page.evaluate(_COVERED_JS, MAX_TABS)
+    found: list[str] = state["found"]
+    if state["stops"] > MAX_TABS:
+        found.append(f"more than {MAX_TABS} tab stops")
+    return found
 
 
 def problems(page: Page) -> list[str]:

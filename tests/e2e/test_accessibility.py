@@ -5,13 +5,25 @@ installer, administrator): a route added to the matrix is visited, and so checke
 construction; the test fails if one of them never answers a page. Each page must pass
 ``page_checks.problems``: axe-core at WCAG 2.2 A/AA, no sideways scrolling, a one-line
 remote-service bar, no focused element under a fixed or sticky one.
+
+Each page loads once (at one of the three sizes in turn) and is checked at every size by
+resizing the window: the portal's pages lay out by CSS alone (the remote bar's script
+follows resizes), so a resized page is the page loaded at that size. Two browsers share the
+pages of each state; one browser context per role, its session cookie set once, no log-in.
 """
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser
-import pytest
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+import os
+import queue
+import time
 
+from playwright.sync_api import Browser, Page
+
+from companion_server.core import Core
 from tests.companion.test_authz_matrix import ADMIN, ANON, INSTALLER, TABLE, Row, World
 from tests.e2e import portal_world
 from tests.e2e.conftest_portal import Portal, demo_portal, run_with_browser
@@ -20,6 +32,8 @@ from tests.e2e.page_checks import VIEWPORTS, problems
 __all__ = ["demo_portal"]
 
 ROLES = (ANON, INSTALLER, ADMIN)
+SIZES = tuple(VIEWPORTS)
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 NOT_PAGES = ("/", "/healthz", "/static")
 # Pages whose query string shows another state of the same page.
 VARIANTS = {
@@ -34,6 +48,16 @@ PAGES = tuple(
     and row.route not in NOT_PAGES
     and not row.route.startswith("/api/")
 )
+TABS = tuple(row for row in PAGES if row.route.startswith("/installations/{installation_id}"))
+
+
+@dataclass(frozen=True)
+class Visit:
+    state: str
+    role: str
+    path: str
+    route: str
+    first_size: int  # the size the page loads at; the others follow by resizing
 
 
 def _expected(row: Row, role: str) -> int | str:
@@ -49,84 +73,146 @@ def _url(row: Row, world: World, rename: dict[str, str] | None = None) -> str:
     return row.route.format(**values)
 
 
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_every_page_at_every_size(demo_portal: Portal, size: str) -> None:
-    run_with_browser(lambda browser: _crawl(demo_portal, browser, size))
+def _visits(
+    world: World, state: str, roles: tuple[str, ...], rows: tuple[Row, ...], ok: tuple[int, ...]
+) -> list[Visit]:
+    paths = [
+        (role, _url(row, world) + variant, row.route)
+        for row in rows
+        for role in roles
+        if _expected(row, role) in ok
+        for variant in ("", *VARIANTS.get(row.route, ()))
+    ]
+    return [Visit(state, *path, n % len(SIZES)) for n, path in enumerate(paths)]
 
 
-def _crawl(portal: Portal, browser: Browser, size: str) -> None:
-    world: World = portal_world.run_in_portal_db(portal.database_url, portal_world.matrix_world)
+def _stages(portal: Portal, world: World) -> Iterator[list[Visit]]:
+    """The visits of each state of the portal, the database moved on between them."""
     installation_id = int(world.own["installation_id"])
-    failures: list[str] = []
-    visited: set[str] = set()
-    console: list[str] = []
-    contexts = {}
-    for role in ROLES:
-        context = browser.new_context(viewport=VIEWPORTS[size], locale="en-US")
-        if role in world.sessions:
-            cookie = {"name": "portal_session", "value": world.sessions[role], "url": portal.url}
-            context.add_cookies([cookie])  # type: ignore[list-item]
-        contexts[role] = context
 
-    def visit(role: str, path: str, route: str, state: str) -> None:
-        page = contexts[role].new_page()
-        page.on(
-            "console", lambda m: console.append(f"{path}: {m.text}") if m.type == "error" else None
-        )
+    def move(job: Callable[[Core], Awaitable[None]]) -> None:
+        portal_world.run_in_portal_db(portal.database_url, job)
+
+    yield _visits(world, "matrix", ROLES, PAGES, (200,))
+    # Locked tabs: a linked installation without Serv-e-go, a pending registration.
+    locked = [
+        (f"locked {key}", _url(row, world, {"installation_id": key}), row.route)
+        for key in ("linked_installation_id", "pending_installation_id")
+        for row in TABS
+        if row.route in LOCKED
+    ]
+    yield [
+        Visit(state, ADMIN, path, route, n % len(SIZES))
+        for n, (state, path, route) in enumerate(locked)
+    ]
+    # A busy installation: a remote-service request waiting, then the window open.
+    move(lambda core: portal_world.busy(core, installation_id))
+    move(lambda core: portal_world.request_window(core, installation_id))
+    yield _visits(world, "requested", (ADMIN,), TABS, (200,))
+    move(lambda core: portal_world.open_window(core, installation_id))
+    yield _visits(world, "open", (ADMIN,), TABS, (200, 409))
+    move(lambda core: portal_world.speak(core, "sk"))
+    yield _visits(world, "open sk", (ADMIN,), TABS, (200, 409))
+
+
+@dataclass
+class Crawl:
+    """What the browsers found; the visits still to make."""
+
+    portal: Portal
+    world: World
+    jobs: queue.Queue[Visit | None]
+    failures: list[str]
+    console: list[str]
+    visited: set[str]
+
+    def browse(self, browser: Browser) -> None:
+        """One browser: one page per role, taking visits until told to stop."""
+        pages: dict[str, Page] = {}
+        where = {"path": ""}
         try:
-            response = page.goto(portal.url + path)
-            assert response is not None
-            if response.status != 200 or page.url != portal.url + path:
-                failures.append(f"{state} {role} {path}: {response.status} at {page.url}")
-                return
-            visited.add(route)
-            failures.extend(f"{size} {state} {role} {path}: {p}" for p in problems(page))
+            for role in ROLES:
+                context = browser.new_context(viewport=VIEWPORTS[SIZES[0]], locale="en-US")
+                if role in self.world.sessions:
+                    cookie = {
+                        "name": "portal_session",
+                        "value": self.world.sessions[role],
+                        "url": self.portal.url,
+                    }
+                    context.add_cookies([cookie])  # type: ignore[list-item]
+                pages[role] = page = context.new_page()
+                page.on(
+                    "console",
+                    lambda m: (
+                        self.console.append(f"{where['path']}: {m.text}")
+                        if m.type == "error"
+                        else None
+                    ),
+                )
+            while (visit := self.jobs.get()) is not None:
+                where["path"] = visit.path
+                try:
+                    self.check(pages[visit.role], visit)
+                except Exception as error:  # reported with its page; the crawl goes on
+                    self.failures.append(f"{visit.state} {visit.role} {visit.path}: {error!r}")
+                finally:
+                    self.jobs.task_done()
         finally:
-            page.close()
+            for page in pages.values():
+                page.context.close()
 
-    def crawl(
-        state: str, roles: tuple[str, ...], rows: tuple[Row, ...], ok: tuple[int, ...]
-    ) -> None:
-        for row in rows:
-            for role in roles:
-                if _expected(row, role) not in ok:
-                    continue
-                path = _url(row, world)
-                for variant in ("", *VARIANTS.get(row.route, ())):
-                    visit(role, path + variant, row.route, state)
+    def check(self, page: Page, visit: Visit) -> None:
+        sizes = SIZES[visit.first_size :] + SIZES[: visit.first_size]
+        page.set_viewport_size(VIEWPORTS[sizes[0]])  # type: ignore[arg-type]
+        response = page.goto(self.portal.url + visit.path)
+        assert response is not None
+        if response.status != 200 or page.url != self.portal.url + visit.path:
+            self.failures.append(
+                f"{visit.state} {visit.role} {visit.path}: {response.status} at {page.url}"
+            )
+            return
+        self.visited.add(visit.route)
+        for size in sizes:
+            page.set_viewport_size(VIEWPORTS[size])  # type: ignore[arg-type]
+            # Two frames: the resize laid out, and the bar's ResizeObserver has run.
+            page.evaluate(
+                "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+            )
+            self.failures.extend(
+                f"{size} {visit.state} {visit.role} {visit.path}: {p}" for p in problems(page)
+            )
 
-    try:
-        crawl("matrix", ROLES, PAGES, (200,))
-        # Locked tabs: a linked installation without Serv-e-go, a pending registration.
-        tabs = tuple(
-            row for row in PAGES if row.route.startswith("/installations/{installation_id}")
-        )
-        for key in ("linked_installation_id", "pending_installation_id"):
-            for row in (row for row in tabs if row.route in LOCKED):
-                path = _url(row, world, {"installation_id": key})
-                visit(ADMIN, path, row.route, f"locked {key}")
-        # A busy installation: a remote-service request waiting, then the window open.
-        portal_world.run_in_portal_db(
-            portal.database_url, lambda core: portal_world.busy(core, installation_id)
-        )
-        portal_world.run_in_portal_db(
-            portal.database_url, lambda core: portal_world.request_window(core, installation_id)
-        )
-        crawl("requested", (ADMIN,), tabs, (200,))
-        portal_world.run_in_portal_db(
-            portal.database_url, lambda core: portal_world.open_window(core, installation_id)
-        )
-        crawl("open", (ADMIN,), tabs, (200, 409))
-        portal_world.run_in_portal_db(
-            portal.database_url, lambda core: portal_world.speak(core, "sk")
-        )
-        crawl("open sk", (ADMIN,), tabs, (200, 409))
-    finally:
-        for context in contexts.values():
-            context.close()
-    assert failures == [], "\n".join(failures)
-    assert console == []
-    assert visited == {row.route for row in PAGES}, "pages never checked"
+
+def test_every_page_at_every_size(demo_portal: Portal) -> None:
+    world: World = portal_world.run_in_portal_db(
+        demo_portal.database_url, portal_world.matrix_world
+    )
+    crawl = Crawl(demo_portal, world, queue.Queue(), [], [], set())
+    with ThreadPoolExecutor(WORKERS) as pool:
+        browsers = [pool.submit(run_with_browser, crawl.browse) for _ in range(WORKERS)]
+        try:
+            for visits in _stages(demo_portal, world):
+                for visit in visits:
+                    crawl.jobs.put(visit)
+                _wait(crawl.jobs, browsers)
+        finally:
+            for _ in browsers:
+                crawl.jobs.put(None)
+        for browser in browsers:
+            browser.result()
+    assert crawl.failures == [], "\n".join(crawl.failures)
+    assert crawl.console == []
+    assert crawl.visited == {row.route for row in PAGES}, "pages never checked"
+
+
+def _wait(jobs: queue.Queue[Visit | None], browsers: list[Future[None]]) -> None:
+    """Until every visit of this state is made (a browser that died fails the test)."""
+    while jobs.unfinished_tasks:
+        for browser in browsers:
+            if browser.done():
+                browser.result()
+                raise AssertionError("a browser stopped before the crawl ended")
+        time.sleep(0.05)
 
 
 BROKEN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Broken</title></head><body>
@@ -135,9 +221,29 @@ BROKEN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Broken</title></hea
 <div style="position: fixed; inset: auto 0 0 0; height: 120px; background: #fff">bar</div>
 </body></html>"""
 
+# A fixed header and a fixed bar over tab stops and over elements that are none (not
+# focusable by Tab, disabled, in a closed panel, a radio button not chosen in its group):
+# only the tab stops under them count, in tab order (a positive tabindex first).
+HIDDEN_STOPS_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Covered</title></head><body>
+<header style="position: fixed; inset: 0 0 auto 0; height: 60px; background: #fff">Header</header>
+<main style="padding-top: 20px">
+<a href="#a" id="under-header">Under the header</a>
+<p style="margin-top: 80px"><a href="#b">In the clear</a></p>
+<details><summary>More</summary><a href="#c">In a closed panel</a></details>
+<p style="height: 1500px"></p>
+<button tabindex="-1">Not a tab stop</button>
+<button disabled>Disabled</button>
+<input type="radio" name="choice" value="1" aria-label="First choice">
+<input type="radio" name="choice" value="2" aria-label="Second choice" checked>
+<button id="last">Last under the bar</button>
+<button id="first" tabindex="1">First stop under the bar</button>
+</main>
+<div id="bar" style="position: fixed; inset: auto 0 0 0; height: 200px; background: #eee">bar</div>
+</body></html>"""
+
 
 def test_the_checks_find_what_they_look_for() -> None:
-    """A page with an image without text, sideways scrolling and a button under a fixed bar."""
+    """Planted faults: each check reports its own, and only the tab stops count."""
 
     def scenario(browser: Browser) -> None:
         page = browser.new_page(viewport=VIEWPORTS["phone"])
@@ -146,6 +252,14 @@ def test_the_checks_find_what_they_look_for() -> None:
         assert any(p.startswith("axe image-alt") for p in found), found
         assert any(p.startswith("the document is 2008 px wide") for p in found), found
         assert any("button 'Under the bar' is covered by div" in p for p in found), found
+        page.set_content(HIDDEN_STOPS_PAGE)
+        covered = [p for p in problems(page) if p.startswith("focused ")]
+        assert covered == [
+            "focused button#first 'First stop under the bar' is covered by div#bar 'bar'",
+            "focused a#under-header 'Under the header' is covered by header 'Header'",
+            "focused input 'Second choice' is covered by div#bar 'bar'",
+            "focused button#last 'Last under the bar' is covered by div#bar 'bar'",
+        ], covered
         page.close()
 
     run_with_browser(scenario)
