@@ -2,15 +2,20 @@
 
 Imported by ``tests/e2e/test_portal_*.py`` (not a conftest of its own, so other end-to-end
 tests keep their fixtures). The portal runs as ``python -m companion_server serve`` on
-127.0.0.1 with an SQLite file, delivering mail to an aiosmtpd server of the test.
+127.0.0.1 with an SQLite file, delivering mail to an aiosmtpd server of the test. The
+simulated Home Assistant (``tests/companion/ha.py``) runs in an event loop thread of its own;
+``linked_box`` plays the steps most browser tests start with: the administrator registers
+the box, Home Assistant links it with the mailed code and sends its products.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+import contextlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 import os
@@ -20,13 +25,21 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 import pytest
 
+from companion_server.accounts.operator import create_admin
+from companion_server.core import build_core
+from companion_server.settings import Settings
+from tests.companion import ha as sim
+from tests.companion.ha import HomeAssistant
+from tests.companion.interventions_common import devices
 from tests.portal_app import free_port
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -38,6 +51,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LINK_RE = re.compile(r"http://127\.0\.0\.1:\d+/\S+")
+CODE_RE = re.compile(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b")
+ADMIN_EMAIL = "lea@alpes-domotique.example"
+PASSWORD = "alpes domotique secret"
+CUSTOMER = "dupont@example.com"
+KINDS = ["parameters", "reboot", "pair_remote", "web_app"]
 
 
 @dataclass
@@ -208,3 +226,150 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
         yield browser
     finally:
         browser.close()
+
+
+class LoopThread:
+    """An event loop in a thread, for the simulated Home Assistant (Playwright is sync)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def loop_thread() -> Iterator[LoopThread]:
+    thread = LoopThread()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+class FakeHomeAssistant:
+    """The simulated Home Assistant, driven from the test's thread."""
+
+    def __init__(self, loop: LoopThread, ha: HomeAssistant) -> None:
+        self.loop = loop
+        self.ha = ha
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.loop.run(self.ha.send(frame))
+
+    def expect(self, kind: str) -> dict[str, Any]:
+        frame = self.loop.run(self.ha.expect(kind, 20))
+        if kind != "ack":
+            self.send(sim.frame("ack", {"id": frame["id"]}))
+        return frame
+
+    def grant(self, request_id: str | None, until: datetime, kinds: list[str]) -> None:
+        payload = {
+            "request_id": request_id,
+            "state": "granted",
+            "until": until.isoformat(),
+            "kinds": kinds,
+        }
+        self.send(sim.frame("window", payload))
+        self.expect("ack")
+
+    def answer(self, action: dict[str, Any], ok: bool = True) -> None:
+        result = {
+            "action_id": action["payload"]["action_id"],
+            "ok": ok,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        self.send(sim.frame("action_result", result))
+        self.expect("ack")
+
+
+def create_company_admin(database_url: str) -> None:
+    """The administrator ``ADMIN_EMAIL`` of a new company, in the portal's database."""
+
+    async def create() -> None:
+        core = build_core(
+            Settings(
+                database_url=database_url,
+                secret_key="x" * 40,
+                argon2_time_cost=1,
+                argon2_memory_kib=8,
+                argon2_parallelism=1,
+            )
+        )
+        try:
+            await create_admin(
+                core,
+                company_name="Alpes Domotique",
+                name="Léa",
+                email=ADMIN_EMAIL,
+                password=PASSWORD,
+            )
+        finally:
+            await core.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create()).result()
+
+
+def log_in_as_admin(page: Page, portal: Portal) -> None:
+    """Create the company's administrator and log in with the form."""
+    create_company_admin(portal.database_url)
+    page.goto(portal.url + "/login")
+    page.get_by_label("E-mail address").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/installations$"))
+
+
+def mailed_code(portal: Portal, to: str) -> str:
+    """The validation code of the newest "link your Somfy box" e-mail to ``to``."""
+    message = portal.mailbox.wait_for(to, lambda m: "link your Somfy box" in str(m["Subject"]))
+    body = message.get_body().get_content()  # type: ignore[union-attr]
+    assert portal.url in body and "Link an installer" in body
+    match = CODE_RE.search(body)
+    assert match, body
+    return match.group(1)
+
+
+@contextlib.contextmanager
+def linked_box(
+    page: Page,
+    portal: Portal,
+    loop_thread: LoopThread,
+    *,
+    pin: str = sim.PIN,
+    name: str = "",
+    customer_language: str = "",
+) -> Iterator[FakeHomeAssistant]:
+    """The box registered with the form (in the page's language), then linked from Home
+    Assistant with the mailed code, monitoring granted and its products sent."""
+    page.goto(portal.url + "/installations/registrations/new")
+    form = page.locator('form[action="/installations/registrations"]')
+    form.locator('[name="pin"]').fill(pin)
+    form.locator('[name="email"]').fill(CUSTOMER)
+    if name:
+        form.locator('[name="name"]').fill(name)
+    if customer_language:
+        form.locator('[name="language"]').select_option(customer_language)
+    form.locator('button[type="submit"]').click()
+    code = mailed_code(portal, CUSTOMER)
+
+    async def make() -> HomeAssistant:
+        return HomeAssistant(portal.url)  # its client session belongs to the loop thread
+
+    client = loop_thread.run(make())
+    try:
+        assert loop_thread.run(client.link(code))[0] == 200
+        loop_thread.run(client.connect())
+        loop_thread.run(client.hello(monitoring=True))
+        ha = FakeHomeAssistant(loop_thread, client)
+        ha.send(sim.snapshot(devices()))
+        yield ha
+    finally:
+        loop_thread.run(client.close())

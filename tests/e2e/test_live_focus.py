@@ -9,22 +9,21 @@ A new alert and the customer revoking the window are announced in #announcer, tr
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-import re
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests.companion import ha as sim
-from tests.companion.ha import HomeAssistant
-from tests.companion.interventions_common import AWNING, SHUTTER, devices
-from tests.e2e.conftest_portal import Portal, portal, run_with_browser
-from tests.e2e.test_portal_intervention import FakeHomeAssistant, sim_kinds
-from tests.e2e.test_portal_serv_e_go import (
-    ADMIN_EMAIL,
-    PASSWORD,
+from tests.companion.interventions_common import AWNING, SHUTTER
+from tests.e2e.conftest_portal import (
+    KINDS,
+    FakeHomeAssistant,
     LoopThread,
-    _code,
-    _create_admin,
+    Portal,
+    linked_box,
+    log_in_as_admin,
     loop_thread,
+    portal,
+    run_with_browser,
 )
 
 __all__ = ["loop_thread", "portal"]
@@ -45,36 +44,17 @@ def _updated(page: Page, ha: FakeHomeAssistant, rssi: int) -> None:
 
 
 def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None:
-    _create_admin(portal.database_url)
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     page = context.new_page()
-    page.goto(portal.url + "/login")
-    page.get_by_label("E-mail address").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/installations$"))
+    log_in_as_admin(page, portal)
     page.get_by_label("Language").select_option("fr")
     page.get_by_role("button", name="Change").click()
-    page.goto(portal.url + "/installations/registrations/new")
     # The PIN field opens a numeric keypad: the PIN typed without its dashes is taken.
-    pin = page.get_by_label("PIN de la box")
-    assert pin.get_attribute("inputmode") == "numeric"
-    pin.fill(sim.PIN.replace("-", ""))
-    page.get_by_label("Adresse e-mail du client").fill("dupont@example.com")
-    page.locator("#f-language").select_option("en")  # the customer's e-mail
-    page.get_by_role("button", name="Enregistrer et envoyer l'e-mail").click()
-    code = _code(portal, "dupont@example.com")
-
-    async def make() -> HomeAssistant:
-        return HomeAssistant(portal.url)
-
-    client = loop_thread.run(make())
-    ha = FakeHomeAssistant(loop_thread, client)
-    try:
-        assert loop_thread.run(client.link(code))[0] == 200
-        loop_thread.run(client.connect())
-        loop_thread.run(client.hello(monitoring=True))
-        ha.send(sim.snapshot(devices()))
+    page.goto(portal.url + "/installations/registrations/new")
+    assert page.get_by_label("PIN de la box").get_attribute("inputmode") == "numeric"
+    with linked_box(
+        page, portal, loop_thread, pin=sim.PIN.replace("-", ""), customer_language="en"
+    ) as ha:
         page.goto(portal.url + "/installations")
         page.locator("table.list a").first.click()
         devices_url = page.url + "/devices"
@@ -85,9 +65,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         form.locator("select[name=hours]").select_option("8")
         form.get_by_role("button").click()
         request = ha.expect("request_remote_service")
-        ha.grant(
-            request["payload"]["request_id"], datetime.now(UTC) + timedelta(hours=8), sim_kinds()
-        )
+        ha.grant(request["payload"]["request_id"], datetime.now(UTC) + timedelta(hours=8), KINDS)
         expect(page.locator("#announcer")).to_contain_text("accordé", timeout=15000)
         page.goto(devices_url)
         page.evaluate("window.__noReload = true")
@@ -121,6 +99,4 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         )
         assert page.locator("#announcer").get_attribute("aria-live") == "polite"
         assert page.evaluate("window.__noReload") is True
-    finally:
-        loop_thread.run(client.close())
-        context.close()
+    context.close()

@@ -13,21 +13,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import re
-from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests.companion import ha as sim
-from tests.companion.ha import HomeAssistant
-from tests.companion.interventions_common import AWNING, SHUTTER, devices
-from tests.e2e.conftest_portal import Portal, portal, run_with_browser
-from tests.e2e.test_portal_serv_e_go import (
-    ADMIN_EMAIL,
-    PASSWORD,
+from tests.companion.interventions_common import AWNING, SHUTTER
+from tests.e2e.conftest_portal import (
+    CUSTOMER,
+    KINDS,
     LoopThread,
-    _code,
-    _create_admin,
+    Portal,
+    linked_box,
+    log_in_as_admin,
     loop_thread,
+    portal,
+    run_with_browser,
 )
 
 __all__ = ["loop_thread", "portal"]
@@ -37,42 +37,6 @@ def test_remote_intervention_in_a_browser(portal: Portal, loop_thread: LoopThrea
     run_with_browser(lambda browser: _scenario(portal, browser, loop_thread))
 
 
-class FakeHomeAssistant:
-    """The simulated Home Assistant, driven from the test's thread."""
-
-    def __init__(self, loop: LoopThread, ha: HomeAssistant) -> None:
-        self.loop = loop
-        self.ha = ha
-
-    def send(self, frame: dict[str, Any]) -> None:
-        self.loop.run(self.ha.send(frame))
-
-    def expect(self, kind: str) -> dict[str, Any]:
-        frame = self.loop.run(self.ha.expect(kind, 20))
-        if kind != "ack":
-            self.send(sim.frame("ack", {"id": frame["id"]}))
-        return frame
-
-    def grant(self, request_id: str | None, until: datetime, kinds: list[str]) -> None:
-        payload = {
-            "request_id": request_id,
-            "state": "granted",
-            "until": until.isoformat(),
-            "kinds": kinds,
-        }
-        self.send(sim.frame("window", payload))
-        self.expect("ack")
-
-    def answer(self, action: dict[str, Any], ok: bool = True) -> None:
-        result = {
-            "action_id": action["payload"]["action_id"],
-            "ok": ok,
-            "at": datetime.now(UTC).isoformat(),
-        }
-        self.send(sim.frame("action_result", result))
-        self.expect("ack")
-
-
 def _tab(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Installation details").get_by_role(
         "link", name=re.compile(name)
@@ -80,34 +44,12 @@ def _tab(page: Page, name: str) -> None:
 
 
 def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None:
-    _create_admin(portal.database_url)
     console_errors: list[str] = []
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.goto(portal.url + "/login")
-    page.get_by_label("E-mail address").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/installations$"))
-    page.goto(portal.url + "/installations/registrations/new")
-    page.get_by_label("Box PIN").fill(sim.PIN)
-    page.get_by_label("Customer's e-mail address").fill("dupont@example.com")
-    page.get_by_label("Installation name (optional)").fill("Maison Dupont")
-    page.get_by_role("button", name="Register and send the e-mail").click()
-    code = _code(portal, "dupont@example.com")
-
-    async def make() -> HomeAssistant:
-        return HomeAssistant(portal.url)
-
-    client = loop_thread.run(make())
-    ha = FakeHomeAssistant(loop_thread, client)
-    try:
-        assert loop_thread.run(client.link(code))[0] == 200
-        loop_thread.run(client.connect())
-        loop_thread.run(client.hello(monitoring=True))
-        ha.send(sim.snapshot(devices()))
-
+    log_in_as_admin(page, portal)
+    with linked_box(page, portal, loop_thread, name="Maison Dupont") as ha:
         # P13: request remote service; the customer is e-mailed, Home Assistant asked.
         page.get_by_role("link", name="Installations").first.click()
         page.get_by_role("link", name="Maison Dupont").click()
@@ -122,9 +64,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
             "Remote service is requested: the customer has been asked to validate."
         )
         request = ha.expect("request_remote_service")
-        portal.mailbox.wait_for(
-            "dupont@example.com", lambda m: "remote service" in str(m["Subject"])
-        )
+        portal.mailbox.wait_for(CUSTOMER, lambda m: "remote service" in str(m["Subject"]))
         expect(page.locator("#live-remote")).to_have_attribute("data-remote", "requested")
 
         # P14: granted in Home Assistant; the banner appears live and counts down.
@@ -132,7 +72,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         expect(page.get_by_text("Garage door")).to_be_visible()
         page.evaluate("window.__noReload = true")
         until = datetime.now(UTC) + timedelta(hours=8)
-        ha.grant(request["payload"]["request_id"], until, sim_kinds())
+        ha.grant(request["payload"]["request_id"], until, KINDS)
         countdown = page.locator("#live-remote .countdown")
         expect(countdown).to_have_text(re.compile(r"^7:59:\d\d$"), timeout=15000)
         first = countdown.text_content()
@@ -228,7 +168,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         assert ended["payload"]["comment"] == "Remote A53F27 paired to both."
         assert len(ended["payload"]["actions"]) == 5
         mail = portal.mailbox.wait_for(
-            "dupont@example.com", lambda m: "ended the remote intervention" in str(m["Subject"])
+            CUSTOMER, lambda m: "ended the remote intervention" in str(m["Subject"])
         )
         body = mail.get_body().get_content()  # type: ignore[union-attr]
         assert "Your web app was opened during the intervention." in body
@@ -238,7 +178,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         # Granted again, then revoked in Home Assistant mid-session: the controls go live.
         _tab(page, "Devices")
         page.evaluate("window.__noReload = true")
-        ha.grant(None, datetime.now(UTC) + timedelta(hours=1), sim_kinds())
+        ha.grant(None, datetime.now(UTC) + timedelta(hours=1), KINDS)
         expect(page.get_by_role("button", name="Reboot the box")).to_be_visible(timeout=15000)
         ha.send(sim.frame("window", {"request_id": None, "state": "revoked"}))
         ha.expect("ack")
@@ -249,18 +189,12 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         assert page.evaluate("window.__noReload") is True
 
         # A short window granted in Home Assistant: the controls go away when it runs out.
-        ha.grant(None, datetime.now(UTC) + timedelta(seconds=4), sim_kinds())
+        ha.grant(None, datetime.now(UTC) + timedelta(seconds=4), KINDS)
         reboot = page.get_by_role("button", name="Reboot the box")
         expect(reboot).to_be_visible(timeout=15000)
         expect(page.locator("#live-remote .countdown")).to_have_text(
             "The remote-service window has ended.", timeout=20000
         )
         expect(reboot).to_be_hidden()
-    finally:
-        loop_thread.run(client.close())
-        context.close()
+    context.close()
     assert [e for e in console_errors if "status of 400" not in e] == []
-
-
-def sim_kinds() -> list[str]:
-    return ["parameters", "reboot", "pair_remote", "web_app"]

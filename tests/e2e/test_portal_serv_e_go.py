@@ -9,89 +9,24 @@ appearing in the Alerts tab without reloading the page.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
 import re
-import threading
-from typing import Any, TypeVar
 
 from playwright.sync_api import Browser, expect
-import pytest
 
-from companion_server.accounts.operator import create_admin
-from companion_server.core import build_core
-from companion_server.settings import Settings
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
-from tests.e2e.conftest_portal import Portal, portal, run_with_browser
+from tests.e2e.conftest_portal import (
+    ADMIN_EMAIL,
+    LoopThread,
+    Portal,
+    log_in_as_admin,
+    loop_thread,
+    mailed_code,
+    portal,
+    run_with_browser,
+)
 
-__all__ = ["portal"]
-
-T = TypeVar("T")
-ADMIN_EMAIL = "lea@alpes-domotique.example"
-PASSWORD = "alpes domotique secret"
-CODE_RE = re.compile(r"\b([0-9A-Z]{5}-[0-9A-Z]{5})\b")
-
-
-class LoopThread:
-    """An event loop in a thread, for the simulated Home Assistant (Playwright is sync)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
-@pytest.fixture
-def loop_thread() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    try:
-        yield thread
-    finally:
-        thread.stop()
-
-
-def _create_admin(database_url: str) -> None:
-    async def create() -> None:
-        core = build_core(
-            Settings(
-                database_url=database_url,
-                secret_key="x" * 40,
-                argon2_time_cost=1,
-                argon2_memory_kib=8,
-                argon2_parallelism=1,
-            )
-        )
-        try:
-            await create_admin(
-                core,
-                company_name="Alpes Domotique",
-                name="Léa",
-                email=ADMIN_EMAIL,
-                password=PASSWORD,
-            )
-        finally:
-            await core.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, create()).result()
-
-
-def _code(portal: Portal, to: str) -> str:
-    message = portal.mailbox.wait_for(to, lambda m: "link your Somfy box" in str(m["Subject"]))
-    body = message.get_body().get_content()  # type: ignore[union-attr]
-    assert portal.url in body and "Link an installer" in body
-    match = CODE_RE.search(body)
-    assert match, body
-    return match.group(1)
+__all__ = ["loop_thread", "portal"]
 
 
 def test_register_serv_e_go_live_alert(portal: Portal, loop_thread: LoopThread) -> None:
@@ -99,16 +34,11 @@ def test_register_serv_e_go_live_alert(portal: Portal, loop_thread: LoopThread) 
 
 
 def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None:
-    _create_admin(portal.database_url)
     console_errors: list[str] = []
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    page.goto(portal.url + "/login")
-    page.get_by_label("E-mail address").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/installations$"))
+    log_in_as_admin(page, portal)
 
     # Register the box (P1-P2).
     page.get_by_role("link", name="Registration requests").click()
@@ -125,7 +55,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         "The box is registered: the customer has been sent the validation code."
     )
     expect(page.get_by_text("Best done now")).to_be_visible()
-    first_code = _code(portal, "dupont@example.com")
+    first_code = mailed_code(portal, "dupont@example.com")
 
     # Resend to a corrected address (P4): the first code stops working.
     page.get_by_role("link", name="Resend e-mail").first.click()
@@ -135,7 +65,7 @@ def _scenario(portal: Portal, browser: Browser, loop_thread: LoopThread) -> None
         "A new validation code is sent; the previous one no longer works."
     )
     expect(page.locator(f'tr[data-request="{sim.PIN}"]')).to_contain_text("m.dupont@example.com")
-    code = _code(portal, "m.dupont@example.com")
+    code = mailed_code(portal, "m.dupont@example.com")
     assert code != first_code
 
     async def make() -> HomeAssistant:
