@@ -2,15 +2,17 @@
 
 Drives a headless Chromium (Playwright, the system's ``/usr/bin/chromium``) through the
 installer portal and the real Home Assistant frontend, and saves the screenshots of the
-README's "Walkthrough" section in ``docs/walkthrough/``. Every step is a click or a typed
-value in the real UI; the box's side (an intrusion, radio levels moving) is played with the
-simulator's control CLI, as a test or a demo would.
+README's "Walkthrough" section in ``docs/walkthrough/``: 1280 x 800, and for the installer's
+main pages (the request form, the work queue, the Devices tab with the remote-service bar)
+also 390 x 844 from a second, phone-sized session (``NN-name-phone.png``). Every step is a
+click or a typed value in the real UI; the box's side (an intrusion, a product offline, radio
+levels moving) is played with the simulator's control CLI, as a test or a demo would.
 
 It can run again on a demo that already ran it: it first deletes the Somfy Pro entry in Home
 Assistant (which unlinks the box in the portal), unlinks any link the portal still holds for
-the demo box (as the administrator), and clears the simulator's intrusion. The portal keeps
-the earlier installations (unlinked); a fresh demo (``rm -rf data/demo``, then ``make
-demo``) starts from nothing.
+the demo box (as the administrator), and clears the simulator's intrusion and offline
+product. The portal keeps the earlier installations (unlinked); a fresh demo (``rm -rf
+data/demo``, then ``make demo``) starts from nothing.
 
 Over 400 lines in one file: the README's story, step by step in the order a reader follows it.
 """
@@ -66,11 +68,13 @@ INSTALLATION_NAME = "Maison Dupont"
 FRONT_DOOR = f"io://{PIN}/10338254"
 UPSTAIRS_SMOKE = f"io://{PIN}/10811423"
 BEDROOM_SHUTTER = f"io://{PIN}/13420512"
+GARDEN_WINDOW = f"io://{PIN}/10338255"
 REMOTE_QR = "SOMFY;IO:E53F27;SN:1234"  # what a 2D reader types for the new remote's QR code
 CODE_RE = re.compile(r"Validation code: ([0-9A-Z]{5}-[0-9A-Z]{5})")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # A 1x1 transparent PNG for the brand icons Home Assistant fetches from the internet (which
 # the demo does not reach): an empty square instead of a broken-image icon.
 BLANK_PNG = bytes.fromhex(
@@ -131,6 +135,7 @@ class Walkthrough:
 
     browser: Browser
     installer: Page = field(init=False)
+    phone: Page = field(init=False)  # the installer again, on a phone
     homeowner: Page = field(init=False)
     installation_id: int = 0
     code: str = ""
@@ -140,6 +145,7 @@ class Walkthrough:
 
     def __post_init__(self) -> None:
         self.installer = self.new_page()
+        self.phone = self.new_page(PHONE)
         self.homeowner = self.new_page()
         # Brand icons come from brands.home-assistant.io, out of the demo's reach.
         self.homeowner.context.route(
@@ -147,9 +153,9 @@ class Walkthrough:
             lambda route: route.fulfill(status=200, content_type="image/png", body=BLANK_PNG),
         )
 
-    def new_page(self) -> Page:
+    def new_page(self, viewport: ViewportSize = VIEWPORT) -> Page:
         context: BrowserContext = self.browser.new_context(
-            viewport=VIEWPORT, locale="en-US", color_scheme="light", timezone_id="Europe/Paris"
+            viewport=viewport, locale="en-US", color_scheme="light", timezone_id="Europe/Paris"
         )
         context.set_default_timeout(20_000)
         return context.new_page()
@@ -161,12 +167,19 @@ class Walkthrough:
         elapsed = time.monotonic() - self.started
         print(f"[{elapsed:5.1f}s] {role:<9} {text}", flush=True)
 
-    def shot(self, page: Page, name: str) -> None:
+    def shot(self, page: Page, name: str, full_page: bool = False) -> None:
         """Save the page as it is now as the next numbered screenshot."""
         self.number += 1
-        path = OUT / f"{self.number:02d}-{name}.png"
+        self.save(page, f"{self.number:02d}-{name}.png", full_page)
+
+    def phone_shot(self, name: str, full_page: bool = False) -> None:
+        """The phone's page, shown next to the step's screenshot (same number)."""
+        self.save(self.phone, f"{self.number:02d}-{name}-phone.png", full_page)
+
+    def save(self, page: Page, file_name: str, full_page: bool) -> None:
+        path = OUT / file_name
         page.wait_for_timeout(400)  # let transitions (dialogs, ripples) settle
-        save_png(page.screenshot(full_page=False), path)
+        save_png(page.screenshot(full_page=full_page), path)
         self.shots.append(path)
         print(f"{'':18}-> {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)")
 
@@ -251,6 +264,7 @@ class Walkthrough:
     def reset(self) -> None:
         """Undo what an earlier run left: the entry, the portal's link, the intrusion."""
         ctl("clear-alert", "intrusion", FRONT_DOOR)
+        ctl("device-online", GARDEN_WINDOW)
         page = self.homeowner
         self.integration_page()
         deleted = bool(self.entry_row().count())
@@ -287,8 +301,9 @@ class Walkthrough:
 
     def register(self) -> None:
         page = self.installer
-        self.step("installer", f"logs in to the portal as {INSTALLER}")
+        self.step("installer", f"logs in to the portal as {INSTALLER} (and on a phone)")
         self.portal_login(page, INSTALLER)
+        self.portal_login(self.phone, INSTALLER)
         page.get_by_role("link", name="Registration requests").click()
         self.step("installer", f"registers the box {PIN} for {CUSTOMER}")
         page.get_by_role("link", name="Register a new box").click()
@@ -376,12 +391,18 @@ class Walkthrough:
         expect(page.get_by_text("Box online")).to_be_visible()
         self.shot(page, "portal-installation")
 
-        self.step("installer", "Devices tab: the paired products and their radio levels")
+        self.step("box", "the garden window sensor goes offline (ctl device-offline)")
+        ctl("device-offline", GARDEN_WINDOW)
+        self.step("installer", "Devices tab: products needing attention first, radio levels")
         self.tab("Devices")
         devices = page.locator("#live-devices")
         expect(devices.get_by_role("link", name="Upstairs smoke detector")).to_be_visible()
+        first = devices.locator("tbody tr").first
+        expect(first).to_have_attribute("data-device", GARDEN_WINDOW)
+        expect(first).to_contain_text("Offline")
         self.scroll_to_top(devices)
         self.shot(page, "portal-devices")
+        ctl("device-online", GARDEN_WINDOW)
 
         self.step("box", "the upstairs smoke detector's radio level moves (ctl rssi)")
         for level in (48, 31, 66, 40, 58):
@@ -406,16 +427,20 @@ class Walkthrough:
         mail = self.outbox_mail(f"Alert on {INSTALLATION_NAME}: Intrusion", INSTALLER)
         self.scroll_to_top(mail)
         self.shot(page, "portal-alert-mail")
-        ctl("clear-alert", "intrusion", FRONT_DOOR)
 
     def remote_service(self) -> None:
         page = self.installer
         self.step("installer", "requests remote service (all kinds, 4 hours)")
         self.installation()
         banner = page.locator("#live-remote")
-        for checkbox in banner.get_by_role("checkbox").all():
-            checkbox.check()
-        banner.get_by_label("Duration").select_option("4")
+        self.phone.goto(page.url)
+        for form in (banner, self.phone.locator("#live-remote")):
+            for checkbox in form.get_by_role("checkbox").all():
+                checkbox.check()
+            form.get_by_label("Duration").select_option("4")
+            self.scroll_to_top(form)
+        self.shot(page, "portal-request-remote-service")
+        self.phone_shot("portal-request-remote-service")
         banner.get_by_role("button", name="Request remote service").click()
         self.flash("Remote service is requested: the customer has been asked to validate.")
 
@@ -439,16 +464,30 @@ class Walkthrough:
         expect(home.get_by_text(COMPANY).first).to_be_visible()
         self.shot(home, "ha-remote-service-entities")
 
+        self.step("installer", "the work queue: online, the intrusion, Serv-e-go, the window")
+        page.goto(f"{PORTAL}/installations")
+        row = page.locator(f'tr[data-installation="{self.installation_id}"]')
+        expect(row.locator("[data-window=open]")).to_be_visible()
+        expect(row.locator("[data-alerts]")).to_contain_text("Intrusion")
+        self.shot(page, "portal-work-queue", full_page=True)  # the search, filters and list
+        self.phone.goto(page.url)
+        self.phone_shot("portal-work-queue", full_page=True)
+        ctl("clear-alert", "intrusion", FRONT_DOOR)
+
         self.step("installer", "the banner counts down; the pencil of a shutter's 'my' position")
         self.installation("/devices")
         expect(banner.locator(".countdown")).to_have_text(re.compile(r"^1:5\d:\d\d$"))
         expect(banner).not_to_contain_text("Reboot the box")
+        self.phone.goto(page.url)
+        expect(self.phone.locator("#live-remote .countdown")).to_be_visible()
+        self.scroll_to_top(self.phone.locator("#live-devices"))
         shutter = page.locator(f'tr[data-device="{BEDROOM_SHUTTER}"]')
         pencil = shutter.locator('details[data-parameter="my_position"]')
         pencil.locator("summary").click()
         pencil.get_by_role("spinbutton").fill("30")
         self.scroll_to_top(page.locator("#live-devices"))
         self.shot(page, "portal-remote-window")
+        self.phone_shot("portal-remote-window")
         pencil.get_by_role("button", name="Send").click()
         self.flash("The action is sent to the customer's Home Assistant.")
 
@@ -465,6 +504,7 @@ class Walkthrough:
         self.flash("The action is sent to the customer's Home Assistant.")
 
         self.step("installer", "opens the customer's web app; 'My' on the bedroom shutter")
+        banner.get_by_role("button", name="Details").click()  # the bar is one line
         banner.get_by_role("button", name="Open the customer's web app").click()
         expect(page.get_by_role("heading", name="The customer's web app")).to_be_visible()
         card = page.locator(f'.web-device[data-device="{BEDROOM_SHUTTER}"]')
@@ -536,7 +576,8 @@ def chromium() -> Iterator[Browser]:
 
 def on_failure(walk: Walkthrough, report: Callable[[str], None]) -> None:
     """Keep both pages as they were when a step failed, for the investigation."""
-    for role, page in (("installer", walk.installer), ("homeowner", walk.homeowner)):
+    pages = (("installer", walk.installer), ("phone", walk.phone), ("homeowner", walk.homeowner))
+    for role, page in pages:
         path = Path(tempfile.gettempdir()) / f"walkthrough-failed-{role}.png"
         with contextlib.suppress(PlaywrightError):
             page.screenshot(path=path)
@@ -553,6 +594,7 @@ def main() -> int:
         )
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=20_000)  # a demo on a busy machine answers slowly
     with chromium() as browser:
         walk = Walkthrough(browser)
         try:
