@@ -156,6 +156,13 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
     return True
 
 
+async def release_hub(app: web.Application) -> None:
+    """on_shutdown: free the long-lived requests before the server waits for them."""
+    hub = app.get(HUB)
+    if hub is not None:
+        await hub.release()
+
+
 async def hub_context(app: web.Application) -> Any:
     """cleanup_ctx: start the hub (and its bus) with the app, close it on shutdown."""
     core = app[CORE]

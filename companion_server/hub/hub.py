@@ -218,6 +218,17 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every connection and watcher, then the bus."""
+        await self.release()
+        await self.telemetry.stop()
+        await self.bus.stop()
+
+    async def release(self) -> None:
+        """Close every Home Assistant connection and end every live-update stream.
+
+        Called when the server starts shutting down, before it waits for requests in
+        progress: both kinds of long-lived request would otherwise hold the shutdown for its
+        whole timeout. Idempotent (``stop`` calls it again).
+        """
         if self.handlers:
             await asyncio.wait(list(self.handlers), timeout=STOP_WAIT_SECONDS)
         if self._changed_timer is not None:
@@ -245,8 +256,6 @@ class Hub:
             for queue in queues:
                 with contextlib.suppress(asyncio.QueueFull):
                     queue.put_nowait("")
-        await self.telemetry.stop()
-        await self.bus.stop()
 
     # -- what services call after their transaction ------------------------------------
 
