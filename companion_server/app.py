@@ -113,7 +113,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.router.add_static("/static", PACKAGE_DIR / "static", name="static", append_version=False)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(hub_api.hub_context)
-    app.on_shutdown.append(hub_api.release_hub)
+    # aiohttp annotates its signals for aiosignal < 1.4, whose Signal took the callback type.
+    app.on_shutdown.append(hub_api.release_hub)  # type: ignore[arg-type]
     if settings.mail_worker:
         app.cleanup_ctx.append(_mail_worker)
     app.cleanup_ctx.append(_maintenance)
