@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from companion_server import pages, retention
 from companion_server.accounts import views as account_views
 from companion_server.app_keys import CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
+from companion_server.centre import handlers as centre_handlers
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api, channel_frames
@@ -70,6 +71,7 @@ def frame_registry() -> FrameRegistry:
     monitoring_handlers.register(registry)
     intervention_handlers.register(registry)
     registration_handlers.register(registry)
+    centre_handlers.register(registry)
     if missing := registry.missing():
         raise RuntimeError(f"no handler for the frames {sorted(missing)}")
     return registry
