@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from companion_server.core import Core
+
 CASE_CHANGED: Final = N_(
     "This case changed while you were looking at it: check what happened, then try again."
 )
@@ -172,3 +174,16 @@ def queue_case_frame(
     if frame is not None:
         outbox.queue_frame(db, row.installation_id, now, case_frames.FRAME_TYPE, frame)
     changes.case(row, frame=frame is not None)
+
+
+async def notify(core: Core, changes: Changes) -> None:
+    """After the commit: consoles and installation pages refresh, Home Assistant is sent to."""
+    hub = core.hub
+    if hub is None:
+        return
+    for installation_id in changes.frames:
+        await hub.frames_pending(installation_id)
+    for installation_id in changes.installations:
+        await hub.changed(installation_id)
+    for company_id in changes.companies:
+        await hub.changed(console_topic(company_id))

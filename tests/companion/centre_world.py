@@ -103,3 +103,39 @@ async def cases(core: Core) -> list[tuple[CentreCase, CaseState]]:
     async with core.tx() as db:
         rows = list(await db.scalars(select(CentreCase).order_by(CentreCase.id)))
     return [(row, from_record(json.loads(row.record))) for row in rows]
+
+
+def parsed(data: dict[str, Any]) -> dict[str, Any]:
+    """A frame's payload as the portal's validator gives it to handlers."""
+    from companion_server.hub.protocol import parse_frame
+
+    return parse_frame(json.dumps(data)).payload
+
+
+async def opened_case(
+    core: Core, kind: str = "intrusion", *, pin: str = "1234-5678-9012", admin_id: int | None = None
+) -> tuple[int, int, int]:
+    """A subscribed installation with an open case: (case id, installation id, admin id).
+
+    A new company unless ``admin_id`` names the administrator who registers the box.
+    """
+    from companion_server.centre import intake, store, subscriptions
+    from companion_server.models import Installation
+    from companion_server.registration.services import register_box
+    from tests.companion.ha import registered
+
+    if admin_id is None:
+        reg, admin_id = await registered(core, pin)
+    else:
+        reg = await register_box(core, admin_id, pin=pin, customer_email="home@example.com")
+    async with core.tx() as db:
+        installation = await db.get(Installation, reg.installation_id)
+        assert installation is not None
+        await subscriptions.store(db, installation.id, parsed(subscription()), core.now())
+        changes = store.Changes.none()
+        await intake.alarm(db, installation, parsed(alarm(kind)), core.now(), changes)
+        case_id = await db.scalar(
+            select(CentreCase.id).where(CentreCase.installation_id == installation.id)
+        )
+    assert case_id is not None
+    return case_id, reg.installation_id, admin_id
