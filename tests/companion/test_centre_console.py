@@ -184,3 +184,25 @@ async def test_queue_order(core: Core, clock: FakeClock) -> None:
     assert admin_id is not None
     queue = await console.queue(core, admin_id)
     assert [item.kind for item in queue] == ["fire", "aggression", "intrusion", "tamper"]
+
+
+async def test_after_a_duress_home_assistant_hears_nothing_more(core: Core) -> None:
+    from companion_server.centre import intake
+    from companion_server.models import Installation
+
+    case_id, installation_id, admin_id = await world.opened_case(core)
+    await operators.claim(core, admin_id, case_id)
+    async with core.tx() as db:
+        installation = await db.get(Installation, installation_id)
+        assert installation is not None
+        payload = world.parsed(world.owner("owner_duress", case_id))
+        await intake.owner(db, installation, payload, core.now(), store.Changes.none())
+    view = await console.case_view(core, admin_id, case_id)
+    assert view.state.duress and view.buttons == ["dispatch_guard"]
+    await step(core, admin_id, case_id, "dispatch_guard")
+    await step(core, admin_id, case_id, "guard_finished", note="Burglar gone.")
+    sent = await frames_to_ha(core, installation_id)
+    assert [(f["status"], f["last_action"], f["outcome"]) for f in sent] == [
+        ("open", "new_alert", None),
+        ("closed", "owner_cancel", "owner_cancelled"),
+    ]
