@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 
 from companion_server import pages, retention
 from companion_server.accounts import views as account_views
-from companion_server.app_keys import CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
+from companion_server.app_keys import CENTRE_TIMER, CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
+from companion_server.centre import handlers as centre_handlers, timer, views as centre_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api, channel_frames
@@ -70,6 +71,7 @@ def frame_registry() -> FrameRegistry:
     monitoring_handlers.register(registry)
     intervention_handlers.register(registry)
     registration_handlers.register(registry)
+    centre_handlers.register(registry)
     if missing := registry.missing():
         raise RuntimeError(f"no handler for the frames {sorted(missing)}")
     return registry
@@ -106,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(installation_views.routes)
     app.add_routes(monitoring_views.routes)
     app.add_routes(intervention_views.routes)
+    app.add_routes(centre_views.routes)
     app.add_routes(registration_api.routes)
     app.add_routes(hub_api.routes)
     if settings.demo:
@@ -118,6 +121,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     if settings.mail_worker:
         app.cleanup_ctx.append(_mail_worker)
     app.cleanup_ctx.append(_maintenance)
+    app.cleanup_ctx.append(_centre_timer)
     if settings.retention_interval_minutes:
         app.cleanup_ctx.append(_retention)
     return app
@@ -139,6 +143,16 @@ async def _mail_worker(app: web.Application) -> AsyncIterator[None]:
         return
     task = asyncio.create_task(worker.run(core), name="mail-worker")
     app[MAIL_WORKER] = task
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _centre_timer(app: web.Application) -> AsyncIterator[None]:
+    """The monitoring centre's call-back waits end on every instance's sweep."""
+    task = asyncio.create_task(timer.run(app[CORE]), name="centre-timer")
+    app[CENTRE_TIMER] = task
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

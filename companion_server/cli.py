@@ -25,7 +25,7 @@ from companion_server.app_keys import CORE
 from companion_server.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_file
 from companion_server.core import build_core
 from companion_server.db import current_revision, migrate
-from companion_server.demo import seed_demo
+from companion_server.demo import DEMO_CONTACT_PASSWORDS, seed_demo
 from companion_server.errors import ValidationFailed
 from companion_server.settings import DEFAULT_DATA_DIR, Settings, SettingsError, ensure_secret_key
 
@@ -236,6 +236,10 @@ async def _serve(settings: Settings) -> None:
             print("Demo mode: e-mail is kept in the outbox:", f"{settings.public_url}/demo/outbox")
             for login in logins:
                 print(f"  {login.role:<10} {login.email}  password: {login.password}")
+            print(
+                "  Monitoring centre: the demo home's contacts identify with the passwords",
+                " / ".join(DEMO_CONTACT_PASSWORDS),
+            )
             print(f"Sign up your own company at {settings.public_url}/signup", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -23,5 +23,5 @@ class Notifier(Protocol):
         ``tell_ha``: send ``unlinked`` first.
         """
 
-    async def changed(self, installation_id: int) -> None:
-        """Browsers watching the installation should refresh."""
+    async def changed(self, installation_id: int | str) -> None:
+        """Browsers watching the installation (or another topic, say a console) should refresh."""

@@ -81,6 +81,11 @@ FLASHES = {
         "Pairing mode is requested on the box: ask the customer to press PROG on the remote."
     ),
     "intervention_ended": N_("The intervention is ended; the customer is informed."),
+    # The monitoring centre's console.
+    "case_claimed": N_("You are handling this case: no other operator can record a step."),
+    "case_released": N_("The case is back in the queue for any operator."),
+    "case_handed_over": N_("The case is handed over."),
+    "step_recorded": N_("The step is recorded."),
 }
 
 
@@ -197,13 +202,52 @@ def login_url(request: web.Request) -> str:
     return "/login?next=" + quote(target, safe="")
 
 
-def login_required(handler: Handler) -> Handler:
-    """Anonymous visitors are sent to the login page."""
+CONSOLE = "/centre"
+
+
+def member_required(handler: Handler) -> Handler:
+    """Any logged-in member, operators included (their profile and access data)."""
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         if visitor(request).user is None:
             return redirect(login_url(request))
+        return await handler(request)
+
+    return wrapper
+
+
+def login_required(handler: Handler) -> Handler:
+    """Installers and administrators; anonymous visitors are sent to the login page.
+
+    Operators work only in the monitoring centre's console: a page of installations sends
+    them there, any other request is refused.
+    """
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        user = visitor(request).user
+        if user is None:
+            return redirect(login_url(request))
+        if user.is_operator:
+            if request.method in SAFE_METHODS:
+                return redirect(CONSOLE)
+            raise Forbidden(N_("Only installers and administrators can do this."))
+        return await handler(request)
+
+    return wrapper
+
+
+def console_required(handler: Handler) -> Handler:
+    """Operators and administrators (the monitoring centre's console); installers get 403."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        user = visitor(request).user
+        if user is None:
+            return redirect(login_url(request))
+        if not (user.is_operator or user.is_admin):
+            raise Forbidden(N_("Only operators and administrators handle alarm cases."))
         return await handler(request)
 
     return wrapper

@@ -146,9 +146,12 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         await conn.send(reply)
     if outcome.ready:
         conn.ready = True
+    if outcome.ready or outcome.queued:
         await hub.flush(conn)
     if outcome.changed:
         await hub.changed(conn.installation_id)
+    for topic in outcome.topics:
+        await hub.changed(topic)
     if outcome.close is not None:
         hub.detach(conn)
         await conn.close(4001, outcome.close)

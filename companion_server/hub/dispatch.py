@@ -46,6 +46,9 @@ class Outcome:
     ready: bool = False
     monitoring: str | None = None  # the consent state after the frame
     contact_at: datetime | None = None  # when ``last_contact_at`` was last written
+    queued: bool = False  # frames for this Home Assistant were queued: send them
+    # Other watchers to tell after the commit (e.g. a company's monitoring console).
+    topics: set[int | str] = field(default_factory=set)
 
 
 @dataclass(slots=True)

@@ -199,9 +199,10 @@ class Hub:
         self.core = core
         self.frames = frames
         self.connections: dict[int, Connection] = {}
-        self.watchers: dict[int, set[asyncio.Queue[str]]] = {}
+        # Browsers watching an installation (its id) or another topic (a text).
+        self.watchers: dict[int | str, set[asyncio.Queue[str]]] = {}
         self.handlers: set[asyncio.Task[Any]] = set()
-        self._changed: set[int] = set()
+        self._changed: set[int | str] = set()
         self._changed_timer: asyncio.TimerHandle | None = None
         self.telemetry = TelemetryWriter(core)
         if core.settings.is_sqlite:
@@ -285,8 +286,8 @@ class Hub:
             await conn.send(protocol.encode("unlinked", {}))
         await conn.close(CLOSE_UNLINKED, str(message.get("r", "closed")))
 
-    async def changed(self, installation_id: int) -> None:
-        """Browsers watching the installation should refresh.
+    async def changed(self, installation_id: int | str) -> None:
+        """Browsers watching the installation (or another topic) should refresh.
 
         Coalesced: every installation changed within ``CHANGE_COALESCE_SECONDS`` goes out
         in one bus message (a few hundred ids each: NOTIFY payloads stay under 8000 bytes).
@@ -298,7 +299,7 @@ class Hub:
 
     def _fire_changed(self) -> None:
         self._changed_timer = None
-        ids = sorted(self._changed)
+        ids = sorted(self._changed, key=str)
         self._changed.clear()
         for start in range(0, len(ids), CHANGED_PER_MESSAGE):
             message = {"t": "changed", "ids": ids[start : start + CHANGED_PER_MESSAGE]}
@@ -355,13 +356,13 @@ class Hub:
 
     # -- browsers ---------------------------------------------------------------------
 
-    def watch(self, installation_id: int) -> asyncio.Queue[str]:
-        """A queue receiving a notice whenever the installation changes."""
+    def watch(self, installation_id: int | str) -> asyncio.Queue[str]:
+        """A queue receiving a notice whenever the installation (or topic) changes."""
         queue: asyncio.Queue[str] = asyncio.Queue(WATCHER_QUEUE)
         self.watchers.setdefault(installation_id, set()).add(queue)
         return queue
 
-    def unwatch(self, installation_id: int, queue: asyncio.Queue[str]) -> None:
+    def unwatch(self, installation_id: int | str, queue: asyncio.Queue[str]) -> None:
         """Stop notifying ``queue``."""
         queues = self.watchers.get(installation_id)
         if queues is not None:

@@ -18,6 +18,7 @@ import uuid
 
 import voluptuous as vol
 
+from companion_server.hub.centre_frames import CENTRE_PAYLOADS
 from companion_server.hub.frame_values import (
     DROPPED_DEVICES,
     Bool,
@@ -47,6 +48,9 @@ FROM_HA: Final = frozenset(
         "unlinked",
         "ack",
         "error",
+        "centre_subscription",
+        "centre_alarm",
+        "centre_owner",
     }
 )
 FROM_PORTAL: Final = frozenset(
@@ -59,6 +63,7 @@ FROM_PORTAL: Final = frozenset(
         "unlinked",
         "ack",
         "error",
+        "centre_case",
     }
 )
 # Frames delivered at least once: acknowledged by the receiver, recorded once by id.
@@ -72,6 +77,10 @@ ACKED: Final = frozenset(
         "action",
         "action_result",
         "intervention_ended",
+        "centre_subscription",
+        "centre_alarm",
+        "centre_owner",
+        "centre_case",
     }
 )
 # Frames that carry box data: accepted only while monitoring is granted.
@@ -266,6 +275,7 @@ PAYLOADS: dict[str, vol.Schema] = {
         },
         extra=vol.REMOVE_EXTRA,
     ),
+    **CENTRE_PAYLOADS,
 }
 
 

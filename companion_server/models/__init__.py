@@ -22,6 +22,7 @@ from companion_server.models.accounts import (
     UserToken,
 )
 from companion_server.models.base import Base
+from companion_server.models.centre import CentreAlarm, CentreCase, CentreSubscription
 from companion_server.models.frames import PortalFrame, ReceivedFrame
 from companion_server.models.installations import (
     Installation,
@@ -50,6 +51,9 @@ __all__ = [
     "AlertSetting",
     "AuditEvent",
     "Base",
+    "CentreAlarm",
+    "CentreCase",
+    "CentreSubscription",
     "Company",
     "Device",
     "Installation",

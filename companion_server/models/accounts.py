@@ -16,6 +16,7 @@ class Role(StrEnum):
 
     ADMIN = "admin"
     INSTALLER = "installer"
+    OPERATOR = "operator"  # handles the monitoring centre's cases, sees no installation
 
 
 class TokenKind(StrEnum):
@@ -76,6 +77,11 @@ class User(Base):
         return self.role == Role.ADMIN
 
     @property
+    def is_operator(self) -> bool:
+        """Whether the user works only in the monitoring centre's console."""
+        return self.role == Role.OPERATOR
+
+    @property
     def is_active(self) -> bool:
         """Whether the user may log in (confirmed and not locked)."""
         return self.email_confirmed_at is not None and self.locked_at is None
@@ -130,6 +136,8 @@ class Invitation(Base):
     )
     email: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(5))
+    # The role the invited person gets (installer or operator).
+    role: Mapped[str] = mapped_column(String(20), server_default="installer")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

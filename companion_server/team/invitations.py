@@ -39,8 +39,21 @@ class InvitationView:
     company_name: str
 
 
-async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: str) -> None:
+INVITED_ROLES = (Role.INSTALLER.value, Role.OPERATOR.value)
+
+
+async def invite(
+    core: Core,
+    actor_id: int,
+    *,
+    email: str,
+    language: str,
+    ip: str,
+    role: str = Role.INSTALLER.value,
+) -> None:
     """Invite a collaborator by e-mail: a single-use link valid ``invitation_days`` (O5).
+
+    ``role``: an installer, or an operator of the monitoring centre's console.
 
     An address that already has an account in another company is told so by mail instead
     (one login per person, O3). The administrator cannot tell the two apart: both leave the
@@ -53,6 +66,8 @@ async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: st
         errors["email"] = "Enter a valid e-mail address."
     if language not in LANGUAGES:
         errors["language"] = "Choose one of the offered languages."
+    if role not in INVITED_ROLES:
+        errors["role"] = "Choose one of the offered roles."
     if errors or normalized is None:
         raise ValidationFailed(errors)
     async with core.tx() as db:
@@ -83,6 +98,7 @@ async def invite(core: Core, actor_id: int, *, email: str, language: str, ip: st
                 company_id=actor.company_id,
                 email=normalized,
                 language=language,
+                role=role,
                 token_hash=token_hash,
                 invited_by_id=actor.id,
                 created_at=now,
@@ -198,7 +214,7 @@ async def accept_invitation(
                 email=invitation.email,
                 name=name,
                 password_hash=password_hash,
-                role=Role.INSTALLER.value,
+                role=invitation.role,
                 language=language,
                 failed_logins=0,
                 created_at=now,

@@ -62,6 +62,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
             email=data.get("email", ""),
             language=data.get("language", v.language),
             ip=v.ip,
+            role=data.get("role", "installer"),
         )
     except ValidationFailed as err:
         return await _team_page(request, err.errors, 400)

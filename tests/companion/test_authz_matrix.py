@@ -21,6 +21,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from companion_server.centre import store, subscriptions
+from companion_server.centre.protocol_values import CaseKind
 from companion_server.core import Core
 from companion_server.models import (
     Alert,
@@ -38,15 +40,24 @@ from companion_server.models import (
     User,
     UserToken,
 )
-from companion_server.security import csrf
+from companion_server.security import csrf, scrypt_hashes
 from companion_server.security.sessions import create_session
 from companion_server.security.tokens import new_token
 from tests.companion.conftest import SECRET
 from tests.companion.helpers import PASSWORD
 
 LOGIN = "login"  # 303 to the login page
-ANON, INSTALLER, ADMIN, OTHER_ADMIN = "anonymous", "installer", "admin", "other_admin"
-ROLES = (ANON, INSTALLER, ADMIN, OTHER_ADMIN)
+CONSOLE = "console"  # 303 to the monitoring centre's console
+# An installer's page: an operator is sent to the console (GET) or refused (403).
+INSTALLER_PAGE = "installer_page"
+ANON, INSTALLER, OPERATOR, ADMIN, OTHER_ADMIN = (
+    "anonymous",
+    "installer",
+    "operator",
+    "admin",
+    "other_admin",
+)
+ROLES = (ANON, INSTALLER, OPERATOR, ADMIN, OTHER_ADMIN)
 NEW_PASSWORD = "matrix new password"
 
 Expect = int | str | tuple[int | str, int | str]
@@ -56,21 +67,39 @@ def everyone(expect: Expect) -> dict[str, Expect]:
     return dict.fromkeys(ROLES, expect)
 
 
-def members(expect: Expect) -> dict[str, Expect]:
-    return {ANON: LOGIN, INSTALLER: expect, ADMIN: expect, OTHER_ADMIN: expect}
+def members(expect: Expect, operator: Expect = INSTALLER_PAGE) -> dict[str, Expect]:
+    return {ANON: LOGIN, INSTALLER: expect, OPERATOR: operator, ADMIN: expect, OTHER_ADMIN: expect}
 
 
 def anonymous_only(expect: Expect) -> dict[str, Expect]:
-    return {ANON: expect, INSTALLER: 303, ADMIN: 303, OTHER_ADMIN: 303}
+    return {ANON: expect, INSTALLER: 303, OPERATOR: 303, ADMIN: 303, OTHER_ADMIN: 303}
 
 
 def admins(expect: Expect) -> dict[str, Expect]:
-    return {ANON: LOGIN, INSTALLER: 403, ADMIN: expect, OTHER_ADMIN: expect}
+    return {ANON: LOGIN, INSTALLER: 403, OPERATOR: 403, ADMIN: expect, OTHER_ADMIN: expect}
 
 
 def admin_object(ok: int) -> dict[str, Expect]:
     """Administrators act on their own company's objects; the other company's are 404."""
-    return {ANON: LOGIN, INSTALLER: 403, ADMIN: (ok, 404), OTHER_ADMIN: (404, ok)}
+    return {ANON: LOGIN, INSTALLER: 403, OPERATOR: 403, ADMIN: (ok, 404), OTHER_ADMIN: (404, ok)}
+
+
+def console(ok: int) -> dict[str, Expect]:
+    """The monitoring centre's console: operators and administrators; installers 403."""
+    return {ANON: LOGIN, INSTALLER: 403, OPERATOR: ok, ADMIN: ok, OTHER_ADMIN: ok}
+
+
+def console_case(
+    operator: Expect, admin: Expect | None = None, other: Expect | None = None
+) -> dict[str, Expect]:
+    """A case: the own one is held by the operator, the other company's by its administrator."""
+    return {
+        ANON: LOGIN,
+        INSTALLER: 403,
+        OPERATOR: (operator, 404),
+        ADMIN: (operator if admin is None else admin, 404),
+        OTHER_ADMIN: (404, operator if other is None else other),
+    }
 
 
 @dataclass(frozen=True)
@@ -89,7 +118,13 @@ class Row:
 
 def installation_viewers(ok: int) -> dict[str, Expect]:
     """The installer sees the installation assigned to them; administrators their company's."""
-    return {ANON: LOGIN, INSTALLER: (ok, 404), ADMIN: (ok, 404), OTHER_ADMIN: (404, ok)}
+    return {
+        ANON: LOGIN,
+        INSTALLER: (ok, 404),
+        OPERATOR: INSTALLER_PAGE,
+        ADMIN: (ok, 404),
+        OTHER_ADMIN: (404, ok),
+    }
 
 
 PASSWORDS = {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
@@ -120,10 +155,10 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/password/forgot/sent", everyone(200)),
     Row("GET", "/password/reset/{token}", everyone((200, 404)), token=TokenKind.RESET),
     Row("POST", "/password/reset/{token}", everyone((303, 404)), PASSWORDS, TokenKind.RESET),
-    Row("GET", "/profile", members(200)),
-    Row("POST", "/profile", members(303), form={"name": "Renamed", "language": "es"}),
-    Row("GET", "/access", members(200)),
-    Row("POST", "/access", members(303), form={"current": PASSWORD, **PASSWORDS}),
+    Row("GET", "/profile", members(200, 200)),
+    Row("POST", "/profile", members(303, 303), form={"name": "Renamed", "language": "es"}),
+    Row("GET", "/access", members(200, 200)),
+    Row("POST", "/access", members(303, 303), form={"current": PASSWORD, **PASSWORDS}),
     Row("GET", "/audit", admins(200)),
     Row("GET", "/team", admins(200)),
     Row("POST", "/team/invitations", admins(303), form={"email": "{unique}", "language": "en"}),
@@ -187,6 +222,17 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/api/v1/link", everyone(400), form={"code": "x", "pin": "y"}),
     Row("POST", "/api/v1/unlink", everyone(401)),
     Row("GET", "/api/v1/ws", everyone(401)),
+    # The monitoring centre's console. The own case is held by the operator, the other
+    # company's by its administrator: the administrator of A may release it, not act on it.
+    Row("GET", "/centre", console(200)),
+    Row("GET", "/centre/events", console(200), stream=True),
+    Row("GET", "/centre/cases/{case_id}", console_case(200)),
+    Row("POST", "/centre/cases/{case_id}/claim", console_case(303, 409)),
+    Row("POST", "/centre/cases/{case_id}/release", console_case(303)),
+    Row("POST", "/centre/cases/{case_id}/hand-over", console_case(303, 409),
+        form={"user_id": "{colleague_id}"}),
+    Row("POST", "/centre/cases/{case_id}/steps", console_case(303, 409),
+        form={"step": "no_answer", "version": "0", "note": "No answer on the mobile."}),
 )
 # fmt: on
 
@@ -232,6 +278,8 @@ async def build_world(core: Core, password_hash: str) -> World:
         target_a = person(company_a, "target-a", Role.INSTALLER)
         pending_a = person(company_a, "pending-a", Role.INSTALLER, confirmed=False)
         admin_b = person(company_b, "admin-b", Role.ADMIN)
+        operator_a = person(company_a, "operator-a", Role.OPERATOR)
+        operator_b = person(company_b, "operator-b", Role.OPERATOR)
         target_b = person(company_b, "target-b", Role.INSTALLER)
         installation_a = Installation(
             company_id=company_a.id, name="Villa A", status="pending", created_at=now
@@ -249,6 +297,11 @@ async def build_world(core: Core, password_hash: str) -> World:
         extra = await _monitored_installations(db, now, n, company_a, company_b, installer_a)
         extra["a"].update(await _granted(db, now, installation_a))
         extra["b"].update(await _granted(db, now, installation_b))
+        await db.flush()
+        extra["a"]["case_id"] = str(await _case(db, now, installation_a, operator_a))
+        extra["b"]["case_id"] = str(await _case(db, now, installation_b, admin_b))
+        extra["a"]["colleague_id"] = str(admin_a.id)
+        extra["b"]["colleague_id"] = str(operator_b.id)
         extra["a"]["alert_assignee"] = str(installer_a.id)
         extra["b"]["alert_assignee"] = str(admin_b.id)
         links: dict[str, str] = {}
@@ -282,6 +335,7 @@ async def build_world(core: Core, password_hash: str) -> World:
             links[kind.value] = token
         sessions = {
             INSTALLER: await create_session(db, now, installer_a, "127.0.0.1", "matrix"),
+            OPERATOR: await create_session(db, now, operator_a, "127.0.0.1", "matrix"),
             ADMIN: await create_session(db, now, admin_a, "127.0.0.1", "matrix"),
             OTHER_ADMIN: await create_session(db, now, admin_b, "127.0.0.1", "matrix"),
         }
@@ -345,6 +399,42 @@ async def _granted(db: Any, now: Any, installation: Installation) -> dict[str, s
     db.add(alert)
     await db.flush()
     return {"device_id": str(device.id), "alert_id": str(alert.id)}
+
+
+async def _case(db: Any, now: Any, installation: Installation, holder: User) -> int:
+    """A subscription to the monitoring centre and an intrusion case held by ``holder``."""
+    contact = {
+        "kind": "owner",
+        "first_name": "Alice",
+        "last_name": "Martin",
+        "phone": "+33612345678",
+        "password_hash": scrypt_hashes.make("first secret", b"0123456789abcdef"),
+    }
+    await subscriptions.store(
+        db,
+        installation.id,
+        {
+            "status": "active",
+            "complete": True,
+            "contacts": [contact],
+            "address": {"street": "1 rue X", "postcode": "75002", "city": "Paris", "country": "FR"},
+            "instructions": "Ring twice.",
+            "on_site": {"guard_may_enter": True, "key_holder": "", "access_notes": ""},
+            "updated_at": now,
+        },
+        now,
+    )
+    row, _ = await store.open_new(
+        db,
+        company_id=installation.company_id,
+        installation_id=installation.id,
+        kind=CaseKind.INTRUSION,
+        contacts=[contact],
+        now=now,
+    )
+    row.claimed_by_id = holder.id
+    row.claimed_at = now
+    return row.id
 
 
 async def _monitored_installations(
@@ -437,6 +527,8 @@ async def _call(
 
 
 def _matches(expected: int | str, status: int, location: str | None) -> bool:
+    if expected == CONSOLE:
+        return status == 303 and location == "/centre"
     if expected == LOGIN:
         return status == 303 and bool(location) and location.startswith("/login?next=")  # type: ignore[union-attr]
     return status == expected
@@ -446,6 +538,8 @@ def _cells(row: Row) -> list[tuple[str, str, int | str]]:
     cells = []
     for role in ROLES:
         expect = row.expect[role]
+        if expect == INSTALLER_PAGE:
+            expect = CONSOLE if row.method == "GET" else 403
         if isinstance(expect, tuple):
             cells += [(role, "own", expect[0]), (role, "other", expect[1])]
         else:

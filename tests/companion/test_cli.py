@@ -177,13 +177,24 @@ async def test_serve_demo_prints_logins_and_is_idempotent(tmp_path: Path) -> Non
             assert f"http://127.0.0.1:{port}/" in output
             assert "/demo/outbox" in output
             logins = dict(re.findall(r"(\S+@demo\.example)\s+password: (\S+)", output))
-            assert set(logins) == {"admin@demo.example", "installer@demo.example"}
+            assert set(logins) == {
+                "admin@demo.example",
+                "installer@demo.example",
+                "operator@demo.example",
+            }
+            assert "papillon / hirondelle" in output
             client = PortalClient(f"http://127.0.0.1:{port}")
             try:
                 for email, password in logins.items():
                     page = await client.login(email, password)
                     assert (page.status, page.location) == (303, "/installations"), run
                     await client.post("/logout")
+                # The operator's console: the demo home's intrusion, one case however many runs.
+                await client.login("operator@demo.example", logins["operator@demo.example"])
+                page = await client.get("/centre")
+                assert page.status == 200 and "Demo home (monitored)" in page.text
+                assert page.text.count("/centre/cases/") == 1
+                await client.post("/logout")
                 await client.login("admin@demo.example", logins["admin@demo.example"])
                 page = await client.get("/team")
                 assert page.status == 200 and "Demo Installers" in page.text
