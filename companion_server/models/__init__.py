@@ -13,6 +13,7 @@ the models and the migrations agree.
 from companion_server.models.accounts import (
     Company,
     Invitation,
+    STAFF_ROLES,
     LockReason,
     Role,
     Session,
@@ -43,14 +44,27 @@ from companion_server.models.monitoring import (
 )
 from companion_server.models.retention import RetentionMark
 from companion_server.models.security import AuditEvent, RateLimitCounter
+from companion_server.models.tickets import (
+    CustomerInstallation,
+    CustomerInvitation,
+    CustomerMessage,
+    Ticket,
+    TicketComment,
+    TicketKind,
+    TicketStatus,
+)
 
 __all__ = [
+    "STAFF_ROLES",
     "Alert",
     "AlertFollowUp",
     "AlertSetting",
     "AuditEvent",
     "Base",
     "Company",
+    "CustomerInstallation",
+    "CustomerInvitation",
+    "CustomerMessage",
     "Device",
     "Installation",
     "InstallationAssignment",
@@ -72,6 +86,10 @@ __all__ = [
     "RetentionMark",
     "Role",
     "Session",
+    "Ticket",
+    "TicketComment",
+    "TicketKind",
+    "TicketStatus",
     "TokenKind",
     "UnknownAddressFailures",
     "User",
