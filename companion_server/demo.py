@@ -1,4 +1,8 @@
-"""Demo data for ``serve --demo``: one installer company with two logins (idempotent)."""
+"""Demo data for ``serve --demo`` (idempotent).
+
+One installer company with two logins, a homeowner's customer account owning a box the
+company looks after, with two tickets (one answered), and the manufacturer's support.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,28 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from companion_server.models import Company, Role, User
+from companion_server.customers.accounts import portal_company_id
+from companion_server.models import (
+    Company,
+    CustomerInstallation,
+    Installation,
+    InstallationAssignment,
+    Role,
+    Ticket,
+    TicketComment,
+    TicketKind,
+    TicketStatus,
+    User,
+)
 from companion_server.security.sessions import end_user_sessions
+from companion_server.security.tokens import new_token
+from companion_server.tickets.services import ticket_number
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from companion_server.core import Core
 
 DEMO_COMPANY = "Demo Installers"
@@ -19,6 +41,13 @@ DEMO_USERS = (
     ("admin@demo.example", "Alice Admin", Role.ADMIN),
     ("installer@demo.example", "Ivan Installer", Role.INSTALLER),
 )
+# Portal-wide accounts: the homeowner and the manufacturer's support.
+PORTAL_USERS = (
+    ("customer@demo.example", "Carla Customer", Role.CUSTOMER),
+    ("support@demo.example", "Sam Support", Role.SUPPORT),
+)
+DEMO_HOUSE = "Demo house"
+DEMO_PIN = "2468-1357-9000"  # not the simulator's box: that one is linked in the demo
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +72,14 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
             company_id = company.id
         else:
             company_id = admin.company_id
-        for email, name, role in DEMO_USERS:
+        portal_id = await portal_company_id(db, now)
+        users = {}
+        for email, name, role in DEMO_USERS + PORTAL_USERS:
+            home = company_id if role in (Role.ADMIN, Role.INSTALLER) else portal_id
             user = await db.scalar(select(User).where(User.email == email))
             if user is None:
                 user = User(
-                    company_id=company_id,
+                    company_id=home,
                     email=email,
                     name=name,
                     role=role.value,
@@ -58,7 +90,7 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
                 )
                 db.add(user)
                 await db.flush()
-            elif user.company_id != company_id:
+            elif user.company_id != home:
                 continue
             else:
                 user.password_hash = password_hash
@@ -67,4 +99,73 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
             user.failed_logins = 0
             user.locked_at = None
             user.lock_reason = None
-    return [DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS]
+            users[role] = user
+        await _seed_customer(db, now, company_id, users)
+    return [
+        DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS + PORTAL_USERS
+    ]
+
+
+async def _seed_customer(
+    db: AsyncSession, now: datetime, company_id: int, users: dict[Role, User]
+) -> None:
+    """The customer's house, assigned to the installer, with two tickets (once)."""
+    customer = users.get(Role.CUSTOMER)
+    installer = users.get(Role.INSTALLER)
+    if customer is None or installer is None:
+        return
+    if await db.scalar(select(Installation.id).where(Installation.name == DEMO_HOUSE)):
+        return
+    house = Installation(
+        company_id=company_id,
+        name=DEMO_HOUSE,
+        box_pin=DEMO_PIN,
+        customer_email=customer.email,
+        status="pending",
+        created_at=now,
+    )
+    db.add(house)
+    await db.flush()
+    db.add(CustomerInstallation(customer_id=customer.id, installation_id=house.id, created_at=now))
+    db.add(InstallationAssignment(installation_id=house.id, user_id=installer.id, assigned_at=now))
+    answered = _ticket(house, customer, now, TicketKind.CONTACT, "The garage door closes slowly.")
+    answered.status = TicketStatus.IN_PROGRESS.value
+    answered.assignee_id = installer.id
+    waiting = _ticket(house, customer, now, TicketKind.REPLACEMENT, "The kitchen remote is broken.")
+    waiting.device_serial = "SN-0042-1337"
+    db.add_all([answered, waiting])
+    await db.flush()
+    for ticket in (answered, waiting):
+        ticket.number = ticket_number(ticket.id)
+    db.add(
+        TicketComment(
+            ticket_id=answered.id,
+            author_id=installer.id,
+            author_name=installer.name,
+            body="I will come on Monday to adjust the motor's end limits.",
+            public=True,
+            status=TicketStatus.IN_PROGRESS.value,
+            minutes=15,
+            created_at=now,
+        )
+    )
+    answered.time_spent_minutes = 15
+
+
+def _ticket(
+    house: Installation, customer: User, now: datetime, kind: TicketKind, text: str
+) -> Ticket:
+    return Ticket(
+        number=new_token()[0][:20],
+        installation_id=house.id,
+        company_id=house.company_id,
+        customer_id=customer.id,
+        kind=kind.value,
+        description=text,
+        status=TicketStatus.NEW.value,
+        created_by_id=customer.id,
+        created_by_role=Role.CUSTOMER.value,
+        time_spent_minutes=0,
+        created_at=now,
+        updated_at=now,
+    )

@@ -81,6 +81,11 @@ FLASHES = {
         "Pairing mode is requested on the box: ask the customer to press PROG on the remote."
     ),
     "intervention_ended": N_("The intervention is ended; the customer is informed."),
+    "ticket_created": N_("The ticket is created. You can follow it here."),
+    "ticket_status_changed": N_("The status is changed; the customer is informed by e-mail."),
+    "ticket_assigned": N_("The ticket's assignee is saved."),
+    "ticket_commented": N_("The comment is saved."),
+    "customer_contacted": N_("The message is sent to the customer."),
 }
 
 
@@ -197,16 +202,59 @@ def login_url(request: web.Request) -> str:
     return "/login?next=" + quote(target, safe="")
 
 
-def login_required(handler: Handler) -> Handler:
-    """Anonymous visitors are sent to the login page."""
+def home_path(user: User) -> str:
+    """Where a logged-in user's pages start."""
+    if user.is_customer:
+        return "/customer"
+    if user.is_support:
+        return "/tickets"
+    return "/installations"
+
+
+def _role_required(allowed: Callable[[User], bool], handler: Handler) -> Handler:
+    """Anonymous visitors go to the login page; other roles are sent home (GET) or refused."""
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
-        if visitor(request).user is None:
+        user = visitor(request).user
+        if user is None:
             return redirect(login_url(request))
+        if not allowed(user):
+            if request.method in SAFE_METHODS:
+                return redirect(home_path(user))
+            raise Forbidden()
         return await handler(request)
 
     return wrapper
+
+
+def login_required(handler: Handler) -> Handler:
+    """Pages of an installer company's staff (administrators and installers).
+
+    Customers and support staff have their own areas: a page of the company's staff sends
+    them home, so no staff page has to check the role again.
+    """
+    return _role_required(lambda user: user.is_staff, handler)
+
+
+def account_required(handler: Handler) -> Handler:
+    """Pages of every logged-in user (profile, password)."""
+    return _role_required(lambda user: True, handler)
+
+
+def customer_required(handler: Handler) -> Handler:
+    """Pages of the customer area."""
+    return _role_required(lambda user: user.is_customer, handler)
+
+
+def desk_required(handler: Handler) -> Handler:
+    """Ticket tracking: a company's staff and the manufacturer's support."""
+    return _role_required(lambda user: user.is_staff or user.is_support, handler)
+
+
+def support_required(handler: Handler) -> Handler:
+    """Pages of the manufacturer's support staff only."""
+    return _role_required(lambda user: user.is_support, handler)
 
 
 def admin_required(handler: Handler) -> Handler:

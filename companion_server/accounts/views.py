@@ -11,13 +11,13 @@ from companion_server.i18n.dates import time_zones
 from companion_server.models import TokenKind
 from companion_server.parsing import has_control_characters
 from companion_server.web import (
+    account_required,
     clear_session_cookie,
     core_of,
     current_user,
     error_page,
     flash_redirect,
     form_data,
-    login_required,
     redirect,
     render,
     safe_next,
@@ -213,7 +213,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/profile", allow_head=False)
-@login_required
+@account_required
 async def profile_form(request: web.Request) -> web.StreamResponse:
     """My profile: name, language and time zone; the address is shown, not editable."""
     user = current_user(request)
@@ -227,7 +227,7 @@ async def profile_form(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/profile")
-@login_required
+@account_required
 async def profile(request: web.Request) -> web.StreamResponse:
     """Save the profile."""
     data = await form_data(request)
@@ -255,14 +255,14 @@ async def profile(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/access", allow_head=False)
-@login_required
+@account_required
 async def access_form(request: web.Request) -> web.StreamResponse:
     """My access data: change the password."""
     return render(request, "access.html", {"errors": {}})
 
 
 @routes.post("/access")
-@login_required
+@account_required
 async def access(request: web.Request) -> web.StreamResponse:
     """Change the password; other sessions end."""
     data = await form_data(request)

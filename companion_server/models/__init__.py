@@ -11,9 +11,9 @@ the models and the migrations agree.
 """
 
 from companion_server.models.accounts import (
+    STAFF_ROLES,
     Company,
     Invitation,
-    STAFF_ROLES,
     LockReason,
     Role,
     Session,
