@@ -115,13 +115,10 @@ async def create_ticket(core: Core, actor_id: int, form: NewTicket) -> Ticket:
         if not (actor.is_customer or actor.is_support):
             raise Forbidden("Only customers and the manufacturer's support create tickets.")
         installation = await _target(db, actor, form)
-        if installation is None:
-            field = "installation_id" if actor.is_customer else "box_pin"
-            errors[field] = (
-                "Choose one of your installations."
-                if actor.is_customer
-                else ("No installation has this box PIN.")
-            )
+        if installation is None and actor.is_customer:
+            errors["installation_id"] = "Choose one of your installations."
+        elif installation is None:
+            errors["box_pin"] = "No installation has this box PIN."
         device_url = None
         if installation is not None and form.device_url:
             device_url = await db.scalar(
