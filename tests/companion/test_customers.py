@@ -98,7 +98,7 @@ async def test_a_second_box_joins_the_existing_account(core: Core, server: TestS
 
 async def test_refusals_change_nothing(core: Core, server: TestServer) -> None:
     company = await make_company(core)
-    staff = await linked_box(core, company, "Staff", email="ivan@acme.example", pin="1111-0000-0000")
+    staff = await linked_box(core, company, "Staff", email="ivan@acme.example", pin="1111-0-0")
     await make_user(core, company, "ivan@acme.example")
     none = await linked_box(core, company, "No address", email=None, pin="2222-0000-0000")
     assert await _ask(server, staff.token) == (409, {"error": "staff_address"})
