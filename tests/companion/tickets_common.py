@@ -178,5 +178,3 @@ async def shop(core: Core) -> Shop:
     )
     await assign(core, box.installation, installer)
     return Shop(company, admin, installer, other_installer, box, other, other_admin, other_box)
-
-
