@@ -258,13 +258,18 @@ def support_required(handler: Handler) -> Handler:
 
 
 def admin_required(handler: Handler) -> Handler:
-    """Only administrators (installers get 403, anonymous visitors the login page)."""
+    """Only administrators (installers get 403, anonymous visitors the login page).
+
+    Customers and support staff are sent home, as on every page of a company's staff.
+    """
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         user = visitor(request).user
         if user is None:
             return redirect(login_url(request))
+        if not user.is_staff and request.method in SAFE_METHODS:
+            return redirect(home_path(user))
         if not user.is_admin:
             raise Forbidden("Only administrators can do this.")
         return await handler(request)
