@@ -1,8 +1,9 @@
 """Every page of the portal, in every state the crawl sets up, at desktop, tablet and phone size.
 
 The crawl visits every GET page of the authorization matrix for each role (anonymous,
-installer, administrator): a route added to the matrix is visited, and so checked, by
-construction; the test fails if one of them never answers a page. Each page must pass
+installer, administrator, customer, the manufacturer's support): a route added to the
+matrix is visited, and so checked, by construction; the test fails if one of them never
+answers a page. Each page must pass
 ``page_checks.problems``: axe-core at WCAG 2.2 A/AA, no sideways scrolling, a one-line
 remote-service bar, no focused element under a fixed or sticky one.
 """
@@ -12,14 +13,23 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 import pytest
 
-from tests.companion.test_authz_matrix import ADMIN, ANON, INSTALLER, TABLE, Row, World
+from tests.companion.test_authz_matrix import (
+    ADMIN,
+    ANON,
+    CUSTOMER,
+    INSTALLER,
+    SUPPORT,
+    TABLE,
+    Row,
+    World,
+)
 from tests.e2e import portal_world
 from tests.e2e.conftest_portal import Portal, demo_portal, run_with_browser
 from tests.e2e.page_checks import VIEWPORTS, problems
 
 __all__ = ["demo_portal"]
 
-ROLES = (ANON, INSTALLER, ADMIN)
+ROLES = (ANON, INSTALLER, ADMIN, CUSTOMER, SUPPORT)
 NOT_PAGES = ("/", "/healthz", "/static")
 # Pages whose query string shows another state of the same page.
 VARIANTS = {
