@@ -18,6 +18,7 @@ from companion_server.web import (
     error_page,
     flash_redirect,
     form_data,
+    home_path,
     redirect,
     render,
     safe_next,
@@ -87,8 +88,9 @@ async def confirm(request: web.Request) -> web.StreamResponse:
 @routes.get("/login", allow_head=False)
 async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form."""
-    if visitor(request).user is not None:
-        return redirect(safe_next(request.query.get("next")))
+    user = visitor(request).user
+    if user is not None:
+        return redirect(safe_next(request.query.get("next"), home_path(user)))
     next_url = request.query.get("next", "")
     return render(
         request,
@@ -134,7 +136,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     # The browser's zone (static/time_zone.js) until the user chooses one in the profile.
     if result.user.time_zone is None:
         await users.default_time_zone(core, result.user.id, data.get("time_zone", ""))
-    response = redirect(safe_next(next_url))
+    response = redirect(safe_next(next_url, home_path(result.user)))
     set_session_cookie(request, response, result.token)
     return response
 

@@ -316,9 +316,3 @@ async def customer_choices(core: Core, customer_id: int) -> list[tuple[Installat
             )
             result.append((installation, list(devices)))
         return result
-
-
-async def require_ticket(core: Core, actor_id: int, ticket_id: int) -> None:
-    """Raise :class:`NotFound` unless the actor sees the ticket."""
-    async with core.tx() as db:
-        await visible_ticket(db, await fresh_user(db, actor_id), ticket_id)
