@@ -258,11 +258,14 @@ async def add_comment(
     errors: dict[str, str] = {}
     text = _text(body, "body", errors, required=False)
     spent = 0
-    if minutes.strip():
-        if not minutes.strip().isdigit() or int(minutes) > MAX_MINUTES:
+    raw_minutes = minutes.strip()
+    if raw_minutes:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        digits = raw_minutes.isascii() and raw_minutes.isdigit() and len(raw_minutes) <= 4
+        if not digits or int(raw_minutes) > MAX_MINUTES:
             errors["minutes"] = "Enter the minutes spent (0 to 1440)."
         else:
-            spent = int(minutes)
+            spent = int(raw_minutes)
     if not text and not spent and "minutes" not in errors:
         errors["body"] = "Write a comment or enter the time spent."
     if errors:

@@ -60,7 +60,8 @@ async def test_customer_creates_installer_answers(
     assert (await installer.post(f"{url}/comments", internal)).status == 303
     public = {"body": "A new remote is on its way.", "visibility": "public", "minutes": "5"}
     assert (await installer.post(f"{url}/comments", public)).status == 303
-    assert (await installer.post(f"{url}/comments", {"minutes": "soon"})).status == 400
+    for minutes in ("soon", "²", "1441", "-5", "9" * 50):
+        assert (await installer.post(f"{url}/comments", {"minutes": minutes})).status == 400
     assert (await installer.post(f"{url}/status", {"status": "reopened"})).status == 400
     assert not await mails(core, hana.email, "ticket_status")
     assert (await installer.post(f"{url}/status", {"status": "waiting"})).status == 303
