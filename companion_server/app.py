@@ -19,6 +19,7 @@ from companion_server.accounts import views as account_views
 from companion_server.app_keys import CENTRE_TIMER, CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
 from companion_server.centre import handlers as centre_handlers, timer, views as centre_views
 from companion_server.core import Clock, Core, build_core
+from companion_server.customers import api as customer_api, views as customer_views
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api, channel_frames
 from companion_server.hub.dispatch import FrameRegistry
@@ -50,6 +51,7 @@ from companion_server.registration import (
 )
 from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
+from companion_server.tickets import labels as ticket_labels, views as ticket_views
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -100,7 +102,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    aiohttp_jinja2.get_env(app).globals.update(dates.TEMPLATE_GLOBALS, box=box_values.box_text)
+    aiohttp_jinja2.get_env(app).globals.update(
+        {**dates.TEMPLATE_GLOBALS, **ticket_labels.TEMPLATE_GLOBALS}, box=box_values.box_text
+    )
     app.add_routes(pages.routes)
     app.add_routes(account_views.routes)
     app.add_routes(team_views.routes)
@@ -109,7 +113,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(monitoring_views.routes)
     app.add_routes(intervention_views.routes)
     app.add_routes(centre_views.routes)
+    app.add_routes(customer_views.routes)
+    app.add_routes(ticket_views.routes)
     app.add_routes(registration_api.routes)
+    app.add_routes(customer_api.routes)
     app.add_routes(hub_api.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)

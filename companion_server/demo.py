@@ -1,7 +1,9 @@
-"""Demo data for ``serve --demo``: one installer company with three logins (idempotent).
+"""Demo data for ``serve --demo`` (idempotent).
 
-The company also looks after a demo home subscribed to the monitoring centre, with two
-contacts, so that the operator's console has an installation whose alarms open cases.
+One installer company with three logins (administrator, installer, operator); a demo home
+subscribed to the monitoring centre, with two contacts, so that the operator's console has an
+installation whose alarms open cases; a homeowner's customer account owning a box the company
+looks after, with two tickets (one answered); and the manufacturer's support.
 """
 
 from __future__ import annotations
@@ -15,9 +17,24 @@ from sqlalchemy import select
 
 from companion_server.centre import store
 from companion_server.centre.protocol_values import CaseKind
-from companion_server.models import CentreSubscription, Company, Installation, Role, User
+from companion_server.customers.accounts import portal_company_id
+from companion_server.models import (
+    CentreSubscription,
+    Company,
+    CustomerInstallation,
+    Installation,
+    InstallationAssignment,
+    Role,
+    Ticket,
+    TicketComment,
+    TicketKind,
+    TicketStatus,
+    User,
+)
 from companion_server.security import scrypt_hashes
 from companion_server.security.sessions import end_user_sessions
+from companion_server.security.tokens import new_token
+from companion_server.tickets.services import ticket_number
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +55,13 @@ DEMO_CONTACTS = (
     ("owner", "Claire", "Dupont", "+33612345678"),
     ("outside", "Marc", "Voisin", "+33698765432"),
 )
+# Portal-wide accounts: the homeowner and the manufacturer's support.
+PORTAL_USERS = (
+    ("customer@demo.example", "Carla Customer", Role.CUSTOMER),
+    ("support@demo.example", "Sam Support", Role.SUPPORT),
+)
+DEMO_HOUSE = "Demo house"
+DEMO_PIN = "2468-1357-9000"  # not the simulator's box: that one is linked in the demo
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +86,14 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
             company_id = company.id
         else:
             company_id = admin.company_id
-        for email, name, role in DEMO_USERS:
+        portal_id = await portal_company_id(db, now)
+        users = {}
+        for email, name, role in DEMO_USERS + PORTAL_USERS:
+            home = portal_id if role in (Role.CUSTOMER, Role.SUPPORT) else company_id
             user = await db.scalar(select(User).where(User.email == email))
             if user is None:
                 user = User(
-                    company_id=company_id,
+                    company_id=home,
                     email=email,
                     name=name,
                     role=role.value,
@@ -77,7 +104,7 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
                 )
                 db.add(user)
                 await db.flush()
-            elif user.company_id != company_id:
+            elif user.company_id != home:
                 continue
             else:
                 user.password_hash = password_hash
@@ -86,8 +113,12 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
             user.failed_logins = 0
             user.locked_at = None
             user.lock_reason = None
+            users[role] = user
         await _monitored_home(db, company_id, now)
-    return [DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS]
+        await _seed_customer(db, now, company_id, users)
+    return [
+        DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS + PORTAL_USERS
+    ]
 
 
 async def _monitored_home(db: AsyncSession, company_id: int, now: datetime) -> None:
@@ -143,3 +174,68 @@ async def _monitored_home(db: AsyncSession, company_id: int, now: datetime) -> N
             contacts=contacts,
             now=now,
         )
+
+
+async def _seed_customer(
+    db: AsyncSession, now: datetime, company_id: int, users: dict[Role, User]
+) -> None:
+    """The customer's house, assigned to the installer, with two tickets (once)."""
+    customer = users.get(Role.CUSTOMER)
+    installer = users.get(Role.INSTALLER)
+    if customer is None or installer is None:
+        return
+    if await db.scalar(select(Installation.id).where(Installation.name == DEMO_HOUSE)):
+        return
+    house = Installation(
+        company_id=company_id,
+        name=DEMO_HOUSE,
+        box_pin=DEMO_PIN,
+        customer_email=customer.email,
+        status="pending",
+        created_at=now,
+    )
+    db.add(house)
+    await db.flush()
+    db.add(CustomerInstallation(customer_id=customer.id, installation_id=house.id, created_at=now))
+    db.add(InstallationAssignment(installation_id=house.id, user_id=installer.id, assigned_at=now))
+    answered = _ticket(house, customer, now, TicketKind.CONTACT, "The garage door closes slowly.")
+    answered.status = TicketStatus.IN_PROGRESS.value
+    answered.assignee_id = installer.id
+    waiting = _ticket(house, customer, now, TicketKind.REPLACEMENT, "The kitchen remote is broken.")
+    waiting.device_serial = "SN-0042-1337"
+    db.add_all([answered, waiting])
+    await db.flush()
+    for ticket in (answered, waiting):
+        ticket.number = ticket_number(ticket.id)
+    db.add(
+        TicketComment(
+            ticket_id=answered.id,
+            author_id=installer.id,
+            author_name=installer.name,
+            body="I will come on Monday to adjust the motor's end limits.",
+            public=True,
+            status=TicketStatus.IN_PROGRESS.value,
+            minutes=15,
+            created_at=now,
+        )
+    )
+    answered.time_spent_minutes = 15
+
+
+def _ticket(
+    house: Installation, customer: User, now: datetime, kind: TicketKind, text: str
+) -> Ticket:
+    return Ticket(
+        number=new_token()[0][:20],
+        installation_id=house.id,
+        company_id=house.company_id,
+        customer_id=customer.id,
+        kind=kind.value,
+        description=text,
+        status=TicketStatus.NEW.value,
+        created_by_id=customer.id,
+        created_by_role=Role.CUSTOMER.value,
+        time_spent_minutes=0,
+        created_at=now,
+        updated_at=now,
+    )

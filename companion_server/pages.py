@@ -14,6 +14,7 @@ from companion_server.web import (
     core_of,
     current_user,
     form_data,
+    home_path,
     redirect,
     render,
     safe_next,
@@ -27,8 +28,9 @@ demo_routes = web.RouteTableDef()
 
 @routes.get("/", allow_head=False)
 async def home(request: web.Request) -> web.StreamResponse:
-    """Logged in: the installations; otherwise the login page."""
-    return redirect("/installations" if visitor(request).user else "/login")
+    """Logged in: where the user's pages start; otherwise the login page."""
+    user = visitor(request).user
+    return redirect(home_path(user) if user else "/login")
 
 
 @routes.post("/language")

@@ -86,6 +86,11 @@ FLASHES = {
     "case_released": N_("The case is back in the queue for any operator."),
     "case_handed_over": N_("The case is handed over."),
     "step_recorded": N_("The step is recorded."),
+    "ticket_created": N_("The ticket is created. You can follow it here."),
+    "ticket_status_changed": N_("The status is changed; the customer is informed by e-mail."),
+    "ticket_assigned": N_("The ticket's assignee is saved."),
+    "ticket_commented": N_("The comment is saved."),
+    "customer_contacted": N_("The message is sent to the customer."),
 }
 
 
@@ -205,37 +210,61 @@ def login_url(request: web.Request) -> str:
 CONSOLE = "/centre"
 
 
-def member_required(handler: Handler) -> Handler:
-    """Any logged-in member, operators included (their profile and access data)."""
+def home_path(user: User) -> str:
+    """Where a logged-in user's pages start."""
+    if user.is_customer:
+        return "/customer"
+    if user.is_support:
+        return "/tickets"
+    if user.is_operator:
+        return CONSOLE
+    return "/installations"
 
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        if visitor(request).user is None:
-            return redirect(login_url(request))
-        return await handler(request)
 
-    return wrapper
-
-
-def login_required(handler: Handler) -> Handler:
-    """Installers and administrators; anonymous visitors are sent to the login page.
-
-    Operators work only in the monitoring centre's console: a page of installations sends
-    them there, any other request is refused.
-    """
+def _role_required(allowed: Callable[[User], bool], handler: Handler) -> Handler:
+    """Anonymous visitors go to the login page; other roles are sent home (GET) or refused."""
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         user = visitor(request).user
         if user is None:
             return redirect(login_url(request))
-        if user.is_operator:
+        if not allowed(user):
             if request.method in SAFE_METHODS:
-                return redirect(CONSOLE)
-            raise Forbidden(N_("Only installers and administrators can do this."))
+                return redirect(home_path(user))
+            raise Forbidden()
         return await handler(request)
 
     return wrapper
+
+
+def login_required(handler: Handler) -> Handler:
+    """Pages of an installer company's staff (administrators and installers).
+
+    Customers and support staff have their own areas: a page of the company's staff sends
+    them home, so no staff page has to check the role again.
+    """
+    return _role_required(lambda user: user.is_staff, handler)
+
+
+def account_required(handler: Handler) -> Handler:
+    """Pages of every logged-in user (profile, password)."""
+    return _role_required(lambda user: True, handler)
+
+
+def customer_required(handler: Handler) -> Handler:
+    """Pages of the customer area."""
+    return _role_required(lambda user: user.is_customer, handler)
+
+
+def desk_required(handler: Handler) -> Handler:
+    """Ticket tracking: a company's staff and the manufacturer's support."""
+    return _role_required(lambda user: user.is_staff or user.is_support, handler)
+
+
+def support_required(handler: Handler) -> Handler:
+    """Pages of the manufacturer's support staff only."""
+    return _role_required(lambda user: user.is_support, handler)
 
 
 def console_required(handler: Handler) -> Handler:
@@ -254,13 +283,18 @@ def console_required(handler: Handler) -> Handler:
 
 
 def admin_required(handler: Handler) -> Handler:
-    """Only administrators (installers get 403, anonymous visitors the login page)."""
+    """Only administrators (installers get 403, anonymous visitors the login page).
+
+    Customers and support staff are sent home, as on every page of a company's staff.
+    """
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         user = visitor(request).user
         if user is None:
             return redirect(login_url(request))
+        if not user.is_staff and request.method in SAFE_METHODS:
+            return redirect(home_path(user))
         if not user.is_admin:
             raise Forbidden("Only administrators can do this.")
         return await handler(request)

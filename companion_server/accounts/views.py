@@ -11,13 +11,14 @@ from companion_server.i18n.dates import time_zones
 from companion_server.models import TokenKind
 from companion_server.parsing import has_control_characters
 from companion_server.web import (
+    account_required,
     clear_session_cookie,
     core_of,
     current_user,
     error_page,
     flash_redirect,
     form_data,
-    member_required,
+    home_path,
     redirect,
     render,
     safe_next,
@@ -87,8 +88,9 @@ async def confirm(request: web.Request) -> web.StreamResponse:
 @routes.get("/login", allow_head=False)
 async def login_form(request: web.Request) -> web.StreamResponse:
     """The login form."""
-    if visitor(request).user is not None:
-        return redirect(safe_next(request.query.get("next")))
+    user = visitor(request).user
+    if user is not None:
+        return redirect(safe_next(request.query.get("next"), home_path(user)))
     next_url = request.query.get("next", "")
     return render(
         request,
@@ -134,7 +136,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     # The browser's zone (static/time_zone.js) until the user chooses one in the profile.
     if result.user.time_zone is None:
         await users.default_time_zone(core, result.user.id, data.get("time_zone", ""))
-    response = redirect(safe_next(next_url))
+    response = redirect(safe_next(next_url, home_path(result.user)))
     set_session_cookie(request, response, result.token)
     return response
 
@@ -213,7 +215,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/profile", allow_head=False)
-@member_required
+@account_required
 async def profile_form(request: web.Request) -> web.StreamResponse:
     """My profile: name, language and time zone; the address is shown, not editable."""
     user = current_user(request)
@@ -227,7 +229,7 @@ async def profile_form(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/profile")
-@member_required
+@account_required
 async def profile(request: web.Request) -> web.StreamResponse:
     """Save the profile."""
     data = await form_data(request)
@@ -255,14 +257,14 @@ async def profile(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/access", allow_head=False)
-@member_required
+@account_required
 async def access_form(request: web.Request) -> web.StreamResponse:
     """My access data: change the password."""
     return render(request, "access.html", {"errors": {}})
 
 
 @routes.post("/access")
-@member_required
+@account_required
 async def access(request: web.Request) -> web.StreamResponse:
     """Change the password; other sessions end."""
     data = await form_data(request)

@@ -36,6 +36,10 @@ class MailKind(StrEnum):
     ALERT = "alert"
     REMOTE_SERVICE_REQUEST = "remote_service_request"
     INTERVENTION_ENDED = "intervention_ended"
+    CUSTOMER_INVITATION = "customer_invitation"
+    CUSTOMER_BOX_ADDED = "customer_box_added"
+    CUSTOMER_MESSAGE = "customer_message"
+    TICKET_STATUS = "ticket_status"
 
 
 @cache

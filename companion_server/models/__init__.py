@@ -11,6 +11,7 @@ the models and the migrations agree.
 """
 
 from companion_server.models.accounts import (
+    STAFF_ROLES,
     Company,
     Invitation,
     LockReason,
@@ -44,8 +45,18 @@ from companion_server.models.monitoring import (
 )
 from companion_server.models.retention import RetentionMark
 from companion_server.models.security import AuditEvent, RateLimitCounter
+from companion_server.models.tickets import (
+    CustomerInstallation,
+    CustomerInvitation,
+    CustomerMessage,
+    Ticket,
+    TicketComment,
+    TicketKind,
+    TicketStatus,
+)
 
 __all__ = [
+    "STAFF_ROLES",
     "Alert",
     "AlertFollowUp",
     "AlertSetting",
@@ -55,6 +66,9 @@ __all__ = [
     "CentreCase",
     "CentreSubscription",
     "Company",
+    "CustomerInstallation",
+    "CustomerInvitation",
+    "CustomerMessage",
     "Device",
     "Installation",
     "InstallationAssignment",
@@ -76,6 +90,10 @@ __all__ = [
     "RetentionMark",
     "Role",
     "Session",
+    "Ticket",
+    "TicketComment",
+    "TicketKind",
+    "TicketStatus",
     "TokenKind",
     "UnknownAddressFailures",
     "User",

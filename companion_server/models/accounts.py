@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from companion_server.models.base import Base, UTCDateTime
 
 
 class Role(StrEnum):
-    """A collaborator's role inside their installer company."""
+    """A collaborator's role inside their installer company, or a portal-wide role."""
 
     ADMIN = "admin"
     INSTALLER = "installer"
     OPERATOR = "operator"  # handles the monitoring centre's cases, sees no installation
+    # Portal-wide: members of the portal's own account holder (``Company.portal``), never of
+    # an installer company, so no staff query of a company ever returns them.
+    CUSTOMER = "customer"  # a homeowner: their installations, reports and tickets
+    SUPPORT = "support"  # the manufacturer's support staff: every ticket of the portal
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.INSTALLER})
 
 
 class TokenKind(StrEnum):
@@ -41,6 +48,9 @@ class Company(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The one row holding the portal-wide accounts (customers, support): it has no
+    # installations and no administrator.
+    portal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     users: Mapped[list[User]] = relationship(back_populates="company", passive_deletes=True)
 
@@ -80,6 +90,21 @@ class User(Base):
     def is_operator(self) -> bool:
         """Whether the user works only in the monitoring centre's console."""
         return self.role == Role.OPERATOR
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the user works for an installer company (administrator or installer)."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_customer(self) -> bool:
+        """Whether the user is a homeowner with a customer account."""
+        return self.role == Role.CUSTOMER
+
+    @property
+    def is_support(self) -> bool:
+        """Whether the user is on the manufacturer's support staff."""
+        return self.role == Role.SUPPORT
 
     @property
     def is_active(self) -> bool:

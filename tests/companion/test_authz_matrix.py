@@ -1,10 +1,11 @@
 """The authorization matrix, generated from ONE table.
 
 Every route of the application x every role (anonymous, installer, administrator, another
-company's administrator) x own / other object, with the status it must answer. "Own" objects
-belong to company A (the installer's and the administrator's); "other" objects to company B
-(the other administrator's). The test fails when a route exists without a row (and when a
-row names a route that does not exist). GET requests must not change any table.
+company's administrator, a customer, the manufacturer's support) x own / other object, with
+the status it must answer. "Own" objects belong to company A (the installer's and the
+administrator's) and to the customer who owns its box; "other" objects to company B (the
+other administrator's) and to another customer. The test fails when a route exists without
+a row (and when a row names a route that does not exist). GET requests must not change any table.
 
 Over 400 lines in one file: the matrix is one table, checked against every route at once.
 """
@@ -24,10 +25,13 @@ from sqlalchemy import select
 from companion_server.centre import store, subscriptions
 from companion_server.centre.protocol_values import CaseKind
 from companion_server.core import Core
+from companion_server.customers.accounts import portal_company_id
 from companion_server.models import (
     Alert,
     Base,
     Company,
+    CustomerInstallation,
+    CustomerInvitation,
     Device,
     Installation,
     InstallationAssignment,
@@ -36,6 +40,7 @@ from companion_server.models import (
     Invitation,
     Registration,
     Role,
+    Ticket,
     TokenKind,
     User,
     UserToken,
@@ -47,9 +52,8 @@ from tests.companion.conftest import SECRET
 from tests.companion.helpers import PASSWORD
 
 LOGIN = "login"  # 303 to the login page
-CONSOLE = "console"  # 303 to the monitoring centre's console
-# An installer's page: an operator is sent to the console (GET) or refused (403).
-INSTALLER_PAGE = "installer_page"
+# Another role's page: GET sends the user to their own pages (303), anything else is a 403.
+HOME = "home"
 ANON, INSTALLER, OPERATOR, ADMIN, OTHER_ADMIN = (
     "anonymous",
     "installer",
@@ -57,7 +61,10 @@ ANON, INSTALLER, OPERATOR, ADMIN, OTHER_ADMIN = (
     "admin",
     "other_admin",
 )
-ROLES = (ANON, INSTALLER, OPERATOR, ADMIN, OTHER_ADMIN)
+CUSTOMER, SUPPORT = "customer", "support"
+ROLES = (ANON, INSTALLER, OPERATOR, ADMIN, OTHER_ADMIN, CUSTOMER, SUPPORT)
+# Who is not a company's staff: operators (the console), customers and the support.
+NOT_STAFF = {OPERATOR: HOME, CUSTOMER: HOME, SUPPORT: HOME}
 NEW_PASSWORD = "matrix new password"
 
 Expect = int | str | tuple[int | str, int | str]
@@ -67,26 +74,32 @@ def everyone(expect: Expect) -> dict[str, Expect]:
     return dict.fromkeys(ROLES, expect)
 
 
-def members(expect: Expect, operator: Expect = INSTALLER_PAGE) -> dict[str, Expect]:
-    return {ANON: LOGIN, INSTALLER: expect, OPERATOR: operator, ADMIN: expect, OTHER_ADMIN: expect}
+def members(expect: Expect) -> dict[str, Expect]:
+    """Pages of a company's staff."""
+    return {ANON: LOGIN, INSTALLER: expect, ADMIN: expect, OTHER_ADMIN: expect, **NOT_STAFF}
+
+
+def accounts(expect: Expect) -> dict[str, Expect]:
+    """Pages of every logged-in user (profile, password)."""
+    return {**everyone(expect), ANON: LOGIN}
 
 
 def anonymous_only(expect: Expect) -> dict[str, Expect]:
-    return {ANON: expect, INSTALLER: 303, OPERATOR: 303, ADMIN: 303, OTHER_ADMIN: 303}
+    return {**everyone(303), ANON: expect}
 
 
 def admins(expect: Expect) -> dict[str, Expect]:
-    return {ANON: LOGIN, INSTALLER: 403, OPERATOR: 403, ADMIN: expect, OTHER_ADMIN: expect}
+    return {ANON: LOGIN, INSTALLER: 403, ADMIN: expect, OTHER_ADMIN: expect, **NOT_STAFF}
 
 
 def admin_object(ok: int) -> dict[str, Expect]:
     """Administrators act on their own company's objects; the other company's are 404."""
-    return {ANON: LOGIN, INSTALLER: 403, OPERATOR: 403, ADMIN: (ok, 404), OTHER_ADMIN: (404, ok)}
+    return {ANON: LOGIN, INSTALLER: 403, ADMIN: (ok, 404), OTHER_ADMIN: (404, ok), **NOT_STAFF}
 
 
 def console(ok: int) -> dict[str, Expect]:
-    """The monitoring centre's console: operators and administrators; installers 403."""
-    return {ANON: LOGIN, INSTALLER: 403, OPERATOR: ok, ADMIN: ok, OTHER_ADMIN: ok}
+    """The monitoring centre's console: operators and administrators; anyone else 403."""
+    return {**everyone(403), ANON: LOGIN, OPERATOR: ok, ADMIN: ok, OTHER_ADMIN: ok}
 
 
 def console_case(
@@ -94,11 +107,32 @@ def console_case(
 ) -> dict[str, Expect]:
     """A case: the own one is held by the operator, the other company's by its administrator."""
     return {
+        **everyone(403),
         ANON: LOGIN,
-        INSTALLER: 403,
         OPERATOR: (operator, 404),
         ADMIN: (operator if admin is None else admin, 404),
         OTHER_ADMIN: (404, operator if other is None else other),
+    }
+
+
+def customers_only(expect: Expect) -> dict[str, Expect]:
+    """The customer area: the customer's own objects; another customer's are 404."""
+    return {**everyone(HOME), ANON: LOGIN, CUSTOMER: expect}
+
+
+def support_only(expect: Expect) -> dict[str, Expect]:
+    return {**everyone(HOME), ANON: LOGIN, SUPPORT: expect}
+
+
+def ticket_desk(ok: int) -> dict[str, Expect]:
+    """A ticket's staff page: its company (the installer: their box), and the support."""
+    return {
+        **NOT_STAFF,
+        ANON: LOGIN,
+        INSTALLER: (ok, 404),
+        ADMIN: (ok, 404),
+        OTHER_ADMIN: (404, ok),
+        SUPPORT: ok,
     }
 
 
@@ -121,9 +155,9 @@ def installation_viewers(ok: int) -> dict[str, Expect]:
     return {
         ANON: LOGIN,
         INSTALLER: (ok, 404),
-        OPERATOR: INSTALLER_PAGE,
         ADMIN: (ok, 404),
         OTHER_ADMIN: (404, ok),
+        **NOT_STAFF,
     }
 
 
@@ -134,6 +168,9 @@ ASSIGN = {"user_id": "{member_id}"}
 REGISTER = {"pin": "{new_pin}", "email": "{unique}", "language": "en"}
 PENDING = {"installation_id": "pending_installation_id"}
 LINKED_ONLY = {"installation_id": "linked_installation_id"}
+NEW_TICKET = {"installation_id": "{installation_id}", "kind": "contact", "description": "Help"}
+SUPPORT_TICKET = {"box_pin": "{box_pin}", "kind": "contact", "description": "Call me"}
+CUSTOMER_ACCEPT = {"name": "Homeowner", "language": "en", **PASSWORDS}
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
@@ -155,10 +192,10 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/password/forgot/sent", everyone(200)),
     Row("GET", "/password/reset/{token}", everyone((200, 404)), token=TokenKind.RESET),
     Row("POST", "/password/reset/{token}", everyone((303, 404)), PASSWORDS, TokenKind.RESET),
-    Row("GET", "/profile", members(200, 200)),
-    Row("POST", "/profile", members(303, 303), form={"name": "Renamed", "language": "es"}),
-    Row("GET", "/access", members(200, 200)),
-    Row("POST", "/access", members(303, 303), form={"current": PASSWORD, **PASSWORDS}),
+    Row("GET", "/profile", accounts(200)),
+    Row("POST", "/profile", accounts(303), form={"name": "Renamed", "language": "es"}),
+    Row("GET", "/access", accounts(200)),
+    Row("POST", "/access", accounts(303), form={"current": PASSWORD, **PASSWORDS}),
     Row("GET", "/audit", admins(200)),
     Row("GET", "/team", admins(200)),
     Row("POST", "/team/invitations", admins(303), form={"email": "{unique}", "language": "en"}),
@@ -219,6 +256,29 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/installations/{installation_id}/remote/end", installation_viewers(409)),
     Row("POST", "/installations/{installation_id}/remote/end", installation_viewers(409),
         form={"comment": "Done."}),
+    # Customer accounts and tickets.
+    Row("GET", "/customer-invitation/{token}", everyone((200, 404)), token="customer_invitation"),
+    Row("POST", "/customer-invitation/{token}", everyone((303, 404)), CUSTOMER_ACCEPT,
+        "customer_invitation"),
+    Row("GET", "/customer", customers_only(200)),
+    Row("GET", "/customer/tickets/new", customers_only(200)),
+    # Another customer's installation is not offered: the form answers with the error.
+    Row("POST", "/customer/tickets", customers_only((303, 400)), form=NEW_TICKET),
+    Row("GET", "/customer/tickets/{ticket_id}", customers_only((200, 404))),
+    Row("POST", "/customer/tickets/{ticket_id}/comments", customers_only((303, 404)),
+        form={"body": "Thanks"}),
+    Row("GET", "/customers", admins(200)),
+    Row("POST", "/customers/{customer_id}/messages", admin_object(303), form={"body": "Hi"}),
+    Row("GET", "/tickets", {**members(200), SUPPORT: 200}),
+    Row("GET", "/tickets/new", support_only(200)),
+    Row("POST", "/tickets", support_only(303), form=SUPPORT_TICKET),
+    Row("GET", "/tickets/{ticket_id}", ticket_desk(200)),
+    Row("POST", "/tickets/{ticket_id}/status", ticket_desk(303), form={"status": "in_progress"}),
+    Row("POST", "/tickets/{ticket_id}/assignee", ticket_desk(303),
+        form={"assignee_id": "{member_id}"}),
+    Row("POST", "/tickets/{ticket_id}/comments", ticket_desk(303),
+        form={"body": "Checked", "visibility": "internal", "minutes": "5"}),
+    Row("POST", "/api/v1/customer-invitation", everyone(401)),
     Row("POST", "/api/v1/link", everyone(400), form={"code": "x", "pin": "y"}),
     Row("POST", "/api/v1/unlink", everyone(401)),
     Row("GET", "/api/v1/ws", everyone(401)),
@@ -282,10 +342,18 @@ async def build_world(core: Core, password_hash: str) -> World:
         operator_b = person(company_b, "operator-b", Role.OPERATOR)
         target_b = person(company_b, "target-b", Role.INSTALLER)
         installation_a = Installation(
-            company_id=company_a.id, name="Villa A", status="pending", created_at=now
+            company_id=company_a.id,
+            name="Villa A",
+            box_pin=f"3{n % 1000:03d}-0000-0001",
+            status="pending",
+            created_at=now,
         )
         installation_b = Installation(
-            company_id=company_b.id, name="Villa B", status="pending", created_at=now
+            company_id=company_b.id,
+            name="Villa B",
+            box_pin=f"3{n % 1000:03d}-0000-0002",
+            status="pending",
+            created_at=now,
         )
         db.add_all([installation_a, installation_b])
         await db.flush()
@@ -333,11 +401,22 @@ async def build_world(core: Core, password_hash: str) -> World:
                 )
             )
             links[kind.value] = token
+        portal = await db.get(Company, await portal_company_id(db, now))
+        assert portal is not None
+        customer_a = person(portal, "customer-a", Role.CUSTOMER)
+        customer_b = person(portal, "customer-b", Role.CUSTOMER)
+        support = person(portal, "support", Role.SUPPORT)
+        await db.flush()
+        customers = await _customers(
+            db, now, n, (installation_a, customer_a), (installation_b, customer_b), links
+        )
         sessions = {
             INSTALLER: await create_session(db, now, installer_a, "127.0.0.1", "matrix"),
             OPERATOR: await create_session(db, now, operator_a, "127.0.0.1", "matrix"),
             ADMIN: await create_session(db, now, admin_a, "127.0.0.1", "matrix"),
             OTHER_ADMIN: await create_session(db, now, admin_b, "127.0.0.1", "matrix"),
+            CUSTOMER: await create_session(db, now, customer_a, "127.0.0.1", "matrix"),
+            SUPPORT: await create_session(db, now, support, "127.0.0.1", "matrix"),
         }
         unique = f"new-{n}@example.com"
         own = {
@@ -348,7 +427,9 @@ async def build_world(core: Core, password_hash: str) -> World:
             "login_email": target_a.email,
             "unique": unique,
             "new_pin": f"5{n % 1000:03d}-0000-0000",
+            "box_pin": installation_a.box_pin or "",
             **extra["a"],
+            **customers["a"],
         }
         other = {
             "installation_id": str(installation_b.id),
@@ -358,9 +439,59 @@ async def build_world(core: Core, password_hash: str) -> World:
             "login_email": target_a.email,
             "unique": unique,
             "new_pin": f"5{n % 1000:03d}-0000-0000",
+            "box_pin": installation_b.box_pin or "",
             **extra["b"],
+            **customers["b"],
         }
         return World(sessions=sessions, own=own, other=other, tokens_own=links)
+
+
+async def _customers(
+    db: Any,
+    now: Any,
+    n: int,
+    own: tuple[Installation, User],
+    other: tuple[Installation, User],
+    links: dict[str, str],
+) -> dict[str, dict[str, str]]:
+    """Each customer owns one company's box and has a ticket on it; a pending invitation."""
+    result: dict[str, dict[str, str]] = {}
+    for key, (installation, customer) in (("a", own), ("b", other)):
+        db.add(
+            CustomerInstallation(
+                customer_id=customer.id, installation_id=installation.id, created_at=now
+            )
+        )
+        ticket = Ticket(
+            number=f"M{n}-{key}",
+            installation_id=installation.id,
+            company_id=installation.company_id,
+            customer_id=customer.id,
+            kind="contact",
+            description="Help",
+            status="new",
+            created_by_id=customer.id,
+            created_by_role="customer",
+            time_spent_minutes=0,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(ticket)
+        await db.flush()
+        result[key] = {"ticket_id": str(ticket.id), "customer_id": str(customer.id)}
+    token, token_hash = new_token()
+    db.add(
+        CustomerInvitation(
+            installation_id=own[0].id,
+            email=f"home-invited-{n}@example.com",
+            language="en",
+            token_hash=token_hash,
+            created_at=now,
+            expires_at=now + timedelta(days=7),
+        )
+    )
+    links["customer_invitation"] = token
+    return result
 
 
 async def _granted(db: Any, now: Any, installation: Installation) -> dict[str, str]:
@@ -526,9 +657,11 @@ async def _call(
         return response.status, response.headers.get("Location")
 
 
-def _matches(expected: int | str, status: int, location: str | None) -> bool:
-    if expected == CONSOLE:
-        return status == 303 and location == "/centre"
+def _matches(expected: int | str, status: int, location: str | None, method: str) -> bool:
+    if expected == HOME and method == "GET":
+        return status == 303 and location in ("/installations", "/customer", "/tickets", "/centre")
+    if expected == HOME:
+        return status == 403
     if expected == LOGIN:
         return status == 303 and bool(location) and location.startswith("/login?next=")  # type: ignore[union-attr]
     return status == expected
@@ -538,8 +671,6 @@ def _cells(row: Row) -> list[tuple[str, str, int | str]]:
     cells = []
     for role in ROLES:
         expect = row.expect[role]
-        if expect == INSTALLER_PAGE:
-            expect = CONSOLE if row.method == "GET" else 403
         if isinstance(expect, tuple):
             cells += [(role, "own", expect[0]), (role, "other", expect[1])]
         else:
@@ -588,7 +719,7 @@ async def test_authorization_matrix(core: Core, server: TestServer) -> None:
                 continue
             for role, which, expected in _cells(row):
                 status, location = await _call(http, base, row, role, world, which)
-                if not _matches(expected, status, location):
+                if not _matches(expected, status, location, row.method):
                     failures.append(
                         f"{row.method} {row.route} {role}/{which}: {status} {location}"
                         f" expected {expected}"
@@ -601,7 +732,7 @@ async def test_authorization_matrix(core: Core, server: TestServer) -> None:
             for role, which, expected in _cells(row):
                 world = await build_world(core, password_hash)
                 status, location = await _call(http, base, row, role, world, which)
-                if not _matches(expected, status, location):
+                if not _matches(expected, status, location, row.method):
                     failures.append(
                         f"{row.method} {row.route} {role}/{which}: {status} {location}"
                         f" expected {expected}"

@@ -177,23 +177,30 @@ async def test_serve_demo_prints_logins_and_is_idempotent(tmp_path: Path) -> Non
             assert f"http://127.0.0.1:{port}/" in output
             assert "/demo/outbox" in output
             logins = dict(re.findall(r"(\S+@demo\.example)\s+password: (\S+)", output))
-            assert set(logins) == {
-                "admin@demo.example",
-                "installer@demo.example",
-                "operator@demo.example",
+            homes = {
+                "admin@demo.example": "/installations",
+                "installer@demo.example": "/installations",
+                "operator@demo.example": "/centre",
+                "customer@demo.example": "/customer",
+                "support@demo.example": "/tickets",
             }
+            assert set(logins) == set(homes)
             assert "papillon / hirondelle" in output
             client = PortalClient(f"http://127.0.0.1:{port}")
             try:
                 for email, password in logins.items():
                     page = await client.login(email, password)
-                    assert (page.status, page.location) == (303, "/installations"), run
+                    assert (page.status, page.location) == (303, homes[email]), run
                     await client.post("/logout")
                 # The operator's console: the demo home's intrusion, one case however many runs.
                 await client.login("operator@demo.example", logins["operator@demo.example"])
                 page = await client.get("/centre")
                 assert page.status == 200 and "Demo home (monitored)" in page.text
                 assert page.text.count("/centre/cases/") == 1
+                # The demo customer has the two tickets of the demo house, once.
+                await client.login("customer@demo.example", logins["customer@demo.example"])
+                page = await client.get("/customer")
+                assert page.text.count("data-ticket=") == 2 and "Demo house" in page.text
                 await client.post("/logout")
                 await client.login("admin@demo.example", logins["admin@demo.example"])
                 page = await client.get("/team")

@@ -35,8 +35,11 @@ from tests.companion.helpers import PASSWORD, FakeClock, free_port
 from tests.companion.test_authz_matrix import (
     ADMIN,
     ANON,
+    CUSTOMER,
+    HOME,
     INSTALLER,
     LOGIN,
+    SUPPORT,
     TABLE,
     Row,
     World,
@@ -79,10 +82,10 @@ def template_fields() -> set[str]:
 
 def role_for(row: Row) -> str:
     """A role that may use the route on its own company's objects."""
-    for role in (ADMIN, INSTALLER, ANON):
+    for role in (ADMIN, INSTALLER, CUSTOMER, SUPPORT, ANON):
         expect = row.expect[role]
         own = expect[0] if isinstance(expect, tuple) else expect
-        if own not in (LOGIN, 403):
+        if own not in (LOGIN, HOME, 403):
             return role
     raise AssertionError(f"nobody may use {row.route}")
 

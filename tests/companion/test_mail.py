@@ -268,6 +268,10 @@ def test_every_mail_renders_in_every_language() -> None:
         "alert": "Intrusion",
         "device": "Door",
         "time": "2026-03-02 08:00 UTC",
+        "sender": "Alice",
+        "body": "See you on Monday.",
+        "number": "T-000042",
+        "status": "Waiting for the customer",
     }
     subjects = set()
     for kind in MailKind:

@@ -1,8 +1,9 @@
 """Every page of the portal, in every state the crawl sets up, at desktop, tablet and phone size.
 
 The crawl visits every GET page of the authorization matrix for each role (anonymous,
-installer, operator, administrator): a route added to the matrix is visited, and so checked, by
-construction; the test fails if one of them never answers a page. Each page must pass
+installer, operator, administrator, customer, the manufacturer's support): a route added to
+the matrix is visited, and so checked, by construction; the test fails if one of them never
+answers a page. Each page must pass
 ``page_checks.problems``: axe-core at WCAG 2.2 A/AA, no sideways scrolling, a one-line
 remote-service bar, no focused element under a fixed or sticky one.
 
@@ -24,14 +25,24 @@ import time
 from playwright.sync_api import Browser, Page
 
 from companion_server.core import Core
-from tests.companion.test_authz_matrix import ADMIN, ANON, INSTALLER, OPERATOR, TABLE, Row, World
+from tests.companion.test_authz_matrix import (
+    ADMIN,
+    ANON,
+    CUSTOMER,
+    INSTALLER,
+    OPERATOR,
+    SUPPORT,
+    TABLE,
+    Row,
+    World,
+)
 from tests.e2e import portal_world
 from tests.e2e.conftest_portal import Portal, demo_portal, run_with_browser
 from tests.e2e.page_checks import VIEWPORTS, problems
 
 __all__ = ["demo_portal"]
 
-ROLES = (ANON, INSTALLER, OPERATOR, ADMIN)
+ROLES = (ANON, INSTALLER, OPERATOR, ADMIN, CUSTOMER, SUPPORT)
 SIZES = tuple(VIEWPORTS)
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 NOT_PAGES = ("/", "/healthz", "/static")

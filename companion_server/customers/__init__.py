@@ -1,0 +1,1 @@
+"""Customer accounts: invitations from Home Assistant, the customer area, contacting customers."""

@@ -1,0 +1,152 @@
+"""The customer area, and a company's view of its customers (O8, O17).
+
+A customer sees the installations they own, the public part of their interventions journal
+and their tickets. An administrator sees the customers who own an installation of their
+company and can write to them: the message is mailed and kept for Home Assistant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from companion_server.customers.accounts import owned_installations
+from companion_server.errors import Forbidden, NotFound, ValidationFailed
+from companion_server.mail.outbox import MailKind, enqueue
+from companion_server.models import (
+    Company,
+    CustomerInstallation,
+    CustomerMessage,
+    Installation,
+    InterventionEntry,
+    User,
+)
+from companion_server.parsing import has_control_characters
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
+
+JOURNAL_ENTRIES = 20
+MAX_MESSAGE = 4000
+
+
+@dataclass(slots=True)
+class OwnedInstallation:
+    """One of the customer's installations with the public journal entries."""
+
+    installation: Installation
+    company_name: str
+    entries: list[InterventionEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyCustomer:
+    """A customer of the company and the company's installations they own."""
+
+    id: int
+    name: str
+    email: str
+    installations: tuple[str, ...]
+
+
+async def customer_area(core: Core, customer_id: int) -> list[OwnedInstallation]:
+    """The customer's installations, each with its latest public journal entries."""
+    async with core.tx() as db:
+        result = []
+        for installation in await owned_installations(db, customer_id):
+            company = await db.get(Company, installation.company_id)
+            entries = await db.scalars(
+                select(InterventionEntry)
+                .where(
+                    InterventionEntry.installation_id == installation.id,
+                    InterventionEntry.private.is_(False),
+                )
+                .order_by(InterventionEntry.at.desc(), InterventionEntry.id.desc())
+                .limit(JOURNAL_ENTRIES)
+            )
+            result.append(
+                OwnedInstallation(installation, company.name if company else "", list(entries))
+            )
+        return result
+
+
+async def company_customers(core: Core, actor_id: int) -> list[CompanyCustomer]:
+    """The customers owning an installation of the administrator's company, by name."""
+    async with core.tx() as db:
+        actor = await _admin(db, actor_id)
+        rows = await db.execute(
+            select(User.id, User.name, User.email, Installation.name)
+            .join(CustomerInstallation, CustomerInstallation.customer_id == User.id)
+            .join(Installation, Installation.id == CustomerInstallation.installation_id)
+            .where(Installation.company_id == actor.company_id)
+            .order_by(User.name, User.id, Installation.name)
+        )
+        grouped: dict[int, tuple[str, str, list[str]]] = {}
+        for user_id, name, email, installation in rows.tuples():
+            grouped.setdefault(user_id, (name, email, []))[2].append(installation)
+        return [
+            CompanyCustomer(user_id, name, email, tuple(names))
+            for user_id, (name, email, names) in grouped.items()
+        ]
+
+
+async def _admin(db: AsyncSession, actor_id: int) -> User:
+    actor = await db.get(User, actor_id)
+    if actor is None:
+        raise NotFound()
+    if not actor.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    return actor
+
+
+async def contact_customer(core: Core, actor_id: int, customer_id: int, body: str) -> None:
+    """Write to a customer of the company: mailed now, kept for their Home Assistant."""
+    text = body.strip()
+    if not text:
+        raise ValidationFailed({"body": "Write a message."})
+    if len(text) > MAX_MESSAGE:
+        raise ValidationFailed({"body": "The message is too long (4000 characters at most)."})
+    if has_control_characters(text.replace("\r\n", "").replace("\n", "")):
+        raise ValidationFailed({"body": "The message holds characters that cannot be shown."})
+    async with core.tx() as db:
+        now = core.now()
+        actor = await _admin(db, actor_id)
+        customer = await db.get(User, customer_id)
+        linked = await db.scalar(
+            select(CustomerInstallation.installation_id)
+            .join(Installation, Installation.id == CustomerInstallation.installation_id)
+            .where(
+                CustomerInstallation.customer_id == customer_id,
+                Installation.company_id == actor.company_id,
+            )
+            .limit(1)
+        )
+        if customer is None or linked is None:
+            raise NotFound()
+        company = await db.get(Company, actor.company_id)
+        assert company is not None
+        db.add(
+            CustomerMessage(
+                customer_id=customer.id,
+                company_id=company.id,
+                sender_id=actor.id,
+                sender_name=actor.name,
+                body=text,
+                created_at=now,
+            )
+        )
+        enqueue(
+            db,
+            now,
+            MailKind.CUSTOMER_MESSAGE,
+            customer.email,
+            customer.language,
+            company=company.name,
+            sender=actor.name,
+            body=text,
+            link=f"{core.settings.public_url}/customer",
+        )
