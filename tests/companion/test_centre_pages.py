@@ -45,7 +45,8 @@ async def test_an_invited_operator_works_in_the_console(
     assert page.status == 303
     # Operators land in the console and see nothing of the installations.
     page = await olga.get("/")
-    page = await olga.get(page.location or "")
+    assert (page.status, page.location) == (303, "/centre")
+    page = await olga.get("/installations")
     assert (page.status, page.location) == (303, "/centre")
     page = await olga.get("/centre")
     assert page.status == 200 and f"/centre/cases/{case_id}" in page.text
