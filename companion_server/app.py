@@ -16,7 +16,9 @@ from sqlalchemy import delete, select
 
 from companion_server import pages, retention
 from companion_server.accounts import views as account_views
-from companion_server.app_keys import CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
+from companion_server.app_keys import CORE, FRAMES, MAIL_WORKER, RETENTION_JOB, SIA_WORKER
+from companion_server.centre.sia.worker import SiaWorker
+from companion_server.centre_link import views as centre_link_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api, channel_frames
@@ -102,6 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(pages.routes)
     app.add_routes(account_views.routes)
     app.add_routes(team_views.routes)
+    app.add_routes(centre_link_views.routes)
     app.add_routes(registration_views.routes)
     app.add_routes(installation_views.routes)
     app.add_routes(monitoring_views.routes)
@@ -115,6 +118,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(hub_api.hub_context)
     if settings.mail_worker:
         app.cleanup_ctx.append(_mail_worker)
+    if settings.sia_worker:
+        app.cleanup_ctx.append(_sia_worker)
     app.cleanup_ctx.append(_maintenance)
     if settings.retention_interval_minutes:
         app.cleanup_ctx.append(_retention)
@@ -137,6 +142,15 @@ async def _mail_worker(app: web.Application) -> AsyncIterator[None]:
         return
     task = asyncio.create_task(worker.run(core), name="mail-worker")
     app[MAIL_WORKER] = task
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sia_worker(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(SiaWorker(app[CORE]).run(), name="sia-worker")
+    app[SIA_WORKER] = task
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

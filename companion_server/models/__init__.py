@@ -43,6 +43,7 @@ from companion_server.models.monitoring import (
 )
 from companion_server.models.retention import RetentionMark
 from companion_server.models.security import AuditEvent, RateLimitCounter
+from companion_server.models.sia import SiaCentre, SiaMessage, SiaState
 
 __all__ = [
     "Alert",
@@ -72,6 +73,9 @@ __all__ = [
     "RetentionMark",
     "Role",
     "Session",
+    "SiaCentre",
+    "SiaMessage",
+    "SiaState",
     "TokenKind",
     "UnknownAddressFailures",
     "User",
