@@ -358,3 +358,29 @@ async def test_the_key_is_sealed_at_rest_and_never_logged(
     logged = caplog.text.lower()
     assert "not delivered" in logged  # the down centre's retry was logged
     assert KEY_HEX.lower() not in logged and KEY_TEXT.lower() not in logged
+
+
+async def test_a_key_that_no_longer_opens_is_reported_not_sent(
+    database_url: str, clock: FakeClock, receiver: Centre
+) -> None:
+    first = build_core(fast_settings(database_url), clock)
+    try:
+        company_id, installation_id = await forwarding_company(first, receiver.port)
+        await queue(first, company_id, installation_id, "intrusion", True)
+    finally:
+        await first.close()
+    # The portal's secret changed: the sealed key no longer opens.
+    other_secret = "another-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+    second = build_core(fast_settings(database_url, secret_key=other_secret), clock)
+    try:
+        assert await SiaWorker(second, FAST).deliver_due() == 1
+        (message,) = await messages(second)
+        assert (message.state, message.attempts, message.last_error) == (
+            "pending",
+            1,
+            "key_unreadable",
+        )
+        assert await store.link_test(second, company_id) == "key_unreadable"
+    finally:
+        await second.close()
+    assert receiver.events == []
