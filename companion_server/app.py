@@ -16,8 +16,17 @@ from sqlalchemy import delete, select
 
 from companion_server import pages, retention
 from companion_server.accounts import views as account_views
-from companion_server.app_keys import CENTRE_TIMER, CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
+from companion_server.app_keys import (
+    CENTRE_TIMER,
+    CORE,
+    FRAMES,
+    MAIL_WORKER,
+    RETENTION_JOB,
+    SIA_WORKER,
+)
 from companion_server.centre import handlers as centre_handlers, timer, views as centre_views
+from companion_server.centre.sia.worker import SiaWorker
+from companion_server.centre_link import views as centre_link_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.customers import api as customer_api, views as customer_views
 from companion_server.db import migrate
@@ -108,6 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(pages.routes)
     app.add_routes(account_views.routes)
     app.add_routes(team_views.routes)
+    app.add_routes(centre_link_views.routes)
     app.add_routes(registration_views.routes)
     app.add_routes(installation_views.routes)
     app.add_routes(monitoring_views.routes)
@@ -127,6 +137,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.on_shutdown.append(hub_api.release_hub)  # type: ignore[arg-type]
     if settings.mail_worker:
         app.cleanup_ctx.append(_mail_worker)
+    if settings.sia_worker:
+        app.cleanup_ctx.append(_sia_worker)
     app.cleanup_ctx.append(_maintenance)
     app.cleanup_ctx.append(_centre_timer)
     if settings.retention_interval_minutes:
@@ -160,6 +172,15 @@ async def _centre_timer(app: web.Application) -> AsyncIterator[None]:
     """The monitoring centre's call-back waits end on every instance's sweep."""
     task = asyncio.create_task(timer.run(app[CORE]), name="centre-timer")
     app[CENTRE_TIMER] = task
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sia_worker(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(SiaWorker(app[CORE]).run(), name="sia-worker")
+    app[SIA_WORKER] = task
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

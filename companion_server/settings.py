@@ -87,6 +87,8 @@ class Settings:
     mail_retry_base_seconds: float = 10.0
     mail_retry_max_seconds: float = 3600.0
     mail_max_attempts: int = 50
+    # Forwards alarms to the companies' receiving centres (SIA DC-09).
+    sia_worker: bool = True
     auto_migrate: bool = True
     database_busy_seconds: float = 3.0
     retention_interval_minutes: int = 60

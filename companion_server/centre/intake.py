@@ -63,6 +63,7 @@ async def alarm(
         kind=kind.value,
         active=payload["active"],
         at=payload["at"],
+        device_label=payload["device_label"],
     )
     changes.companies.add(installation.company_id)
     if not payload["active"]:

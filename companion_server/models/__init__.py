@@ -45,6 +45,7 @@ from companion_server.models.monitoring import (
 )
 from companion_server.models.retention import RetentionMark
 from companion_server.models.security import AuditEvent, RateLimitCounter
+from companion_server.models.sia import SiaCentre, SiaMessage, SiaState
 from companion_server.models.tickets import (
     CustomerInstallation,
     CustomerInvitation,
@@ -90,6 +91,9 @@ __all__ = [
     "RetentionMark",
     "Role",
     "Session",
+    "SiaCentre",
+    "SiaMessage",
+    "SiaState",
     "Ticket",
     "TicketComment",
     "TicketKind",

@@ -120,6 +120,7 @@ def fast_settings(database_url: str, **overrides: Any) -> Settings:
         "argon2_memory_kib": 8,
         "argon2_parallelism": 1,
         "mail_worker": False,
+        "sia_worker": False,
     }
     return Settings(database_url=database_url, **(base | overrides))
 

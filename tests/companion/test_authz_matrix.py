@@ -166,6 +166,8 @@ SIGNUP = {"company": "New Co", "name": "New", "email": "{unique}", "language": "
 ACCEPT = {"name": "Invited", "language": "en", **PASSWORDS}
 ASSIGN = {"user_id": "{member_id}"}
 REGISTER = {"pin": "{new_pin}", "email": "{unique}", "language": "en"}
+# A closed port on this machine: a link test after the save fails at once.
+CENTRE = {"host": "127.0.0.1", "port": "9", "account": "1234AB", "message_format": "SIA-DCS"}
 PENDING = {"installation_id": "pending_installation_id"}
 LINKED_ONLY = {"installation_id": "linked_installation_id"}
 NEW_TICKET = {"installation_id": "{installation_id}", "kind": "contact", "description": "Help"}
@@ -203,6 +205,11 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/team/members/{member_id}/delete", admin_object(303)),
     Row("POST", "/team/members/{member_id}/promote", admin_object(303)),
     Row("POST", "/team/step-down", admin_object(303), form={"successor_id": "{member_id}"}),
+    # The receiving centre: always the administrator's own company's (no id in the route).
+    Row("GET", "/company/alarm-centre", admins(200)),
+    Row("POST", "/company/alarm-centre", admins(303), form=CENTRE),
+    Row("POST", "/company/alarm-centre/test", admins(200)),
+    Row("POST", "/company/alarm-centre/disable", admins(303)),
     Row("GET", "/invitation/{token}", everyone((200, 404)), token="invitation"),
     Row("POST", "/invitation/{token}", everyone((303, 404)), ACCEPT, "invitation"),
     Row("GET", "/installations", members(200)),
