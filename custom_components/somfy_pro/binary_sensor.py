@@ -13,6 +13,7 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 
+from .centre_entity import centre_binary_sensors
 from .const import (
     STATE_ASSEMBLY,
     STATE_BATTERY,
@@ -177,6 +178,7 @@ async def async_setup_entry(
         if description.exists_fn(coordinator)
     )
     async_add_entities(portal_binary_sensors(entry))
+    async_add_entities(centre_binary_sensors(entry))
     async_add_entities(remote_service_binary_sensors(entry))
 
     @callback
