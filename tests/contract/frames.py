@@ -41,6 +41,11 @@ RECEIVERS: Final[dict[str, frozenset[str]]] = {
     "unlinked": frozenset({HA, PORTAL}),
     "ack": frozenset({HA, PORTAL}),
     "error": frozenset({HA, PORTAL}),
+    # The monitoring centre, as the portal reads and builds it (centre-portal).
+    "centre_subscription": frozenset({PORTAL}),
+    "centre_alarm": frozenset({PORTAL}),
+    "centre_owner": frozenset({PORTAL}),
+    "centre_case": frozenset({HA}),
 }
 
 MAX_FRAME_BYTES: Final = 65536
@@ -176,6 +181,55 @@ _ALERT = {
 }
 _REQUEST = {"request_id": OTHER_ID, "installer": "Ann", "kinds": ["reboot"], "hours": 8}
 _WELCOME = {"installation_id": 42, "company": {"id": 7, "name": "Acme"}, "pending": []}
+
+
+# The monitoring centre (centre-portal).
+_HASH = "$scrypt$ln=14,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + "B" * 42 + "A"
+_CONTACT = {
+    "kind": "owner",
+    "first_name": "Alice",
+    "last_name": "Martin",
+    "phone": "+33612345678",
+    "password_hash": _HASH,
+}
+_ADDRESS = {"street": "1 rue de la Paix", "postcode": "75002", "city": "Paris", "country": "FR"}
+_ON_SITE = {"guard_may_enter": True, "key_holder": "", "access_notes": ""}
+_SUBSCRIPTION = {
+    "status": "active",
+    "complete": True,
+    "contacts": [_CONTACT],
+    "address": _ADDRESS,
+    "instructions": "",
+    "on_site": _ON_SITE,
+    "updated_at": AT,
+}
+_CENTRE_ALARM = {
+    "alarm_id": OTHER_ID,
+    "kind": "intrusion",
+    "active": True,
+    "device_url": "io://1234-5678-9012/2",
+    "device_label": "Door sensor",
+    "at": AT,
+}
+_CENTRE_CASE = {
+    "case_id": 7,
+    "seq": 0,
+    "kind": "intrusion",
+    "status": "open",
+    "phase": "calling",
+    "round": 1,
+    "reached": None,
+    "guard": "none",
+    "outcome": None,
+    "last_action": "new_alert",
+    "actor": "home_assistant",
+    "at": AT,
+    "deadline": None,
+}
+
+
+def _contact(**changes: Any) -> dict[str, Any]:
+    return {**_CONTACT, **changes}
 
 
 def _device(**changes: Any) -> dict[str, Any]:
@@ -474,6 +528,166 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
         ("valid", {"comment": "Replaced the remote.", "actions": [{"kind": "reboot"}]}, True),
         ("empty", {}, True),
     ],
+    # The monitoring centre, as the portal reads and builds it (centre-portal).
+    "centre_subscription": [
+        ("active", _SUBSCRIPTION, True),
+        (
+            "stopped",
+            {
+                **_SUBSCRIPTION,
+                "status": "stopped",
+                "complete": False,
+                "contacts": [],
+                "address": None,
+                "instructions": "",
+            },
+            True,
+        ),
+        ("active-incomplete", {**_SUBSCRIPTION, "complete": False, "contacts": []}, True),
+        (
+            "second-contact",
+            {**_SUBSCRIPTION, "contacts": [_CONTACT, _contact(kind="outside")]},
+            True,
+        ),
+        (
+            "ha-user-without-last-name",
+            {**_SUBSCRIPTION, "contacts": [_contact(kind="ha_user", last_name="")]},
+            True,
+        ),
+        ("three-contacts", {**_SUBSCRIPTION, "contacts": [_CONTACT] * 3}, False),
+        ("status-unknown", {**_SUBSCRIPTION, "status": "paused"}, False),
+        ("complete-text", {**_SUBSCRIPTION, "complete": "true"}, False),
+        ("contact-kind-unknown", {**_SUBSCRIPTION, "contacts": [_contact(kind="friend")]}, False),
+        ("first-name-empty", {**_SUBSCRIPTION, "contacts": [_contact(first_name="")]}, False),
+        (
+            "first-name-at-limit",
+            {**_SUBSCRIPTION, "contacts": [_contact(first_name="f" * 80)]},
+            True,
+        ),
+        (
+            "first-name-over-limit",
+            {**_SUBSCRIPTION, "contacts": [_contact(first_name="f" * 81)]},
+            False,
+        ),
+        ("phone-national", {**_SUBSCRIPTION, "contacts": [_contact(phone="0612345678")]}, False),
+        (
+            "phone-leading-zero",
+            {**_SUBSCRIPTION, "contacts": [_contact(phone="+0612345678")]},
+            False,
+        ),
+        ("phone-seven-digits", {**_SUBSCRIPTION, "contacts": [_contact(phone="+3361234")]}, False),
+        (
+            "phone-fifteen-digits",
+            {**_SUBSCRIPTION, "contacts": [_contact(phone="+" + "3" * 15)]},
+            True,
+        ),
+        (
+            "phone-sixteen-digits",
+            {**_SUBSCRIPTION, "contacts": [_contact(phone="+" + "3" * 16)]},
+            False,
+        ),
+        (
+            "phone-unicode-digits",
+            {
+                **_SUBSCRIPTION,
+                "contacts": [
+                    _contact(phone="+33612345\u0666\u0667\u0668".encode().decode("unicode_escape"))
+                ],
+            },
+            False,
+        ),
+        (
+            "hash-cost-17",
+            {
+                **_SUBSCRIPTION,
+                "contacts": [_contact(password_hash=_HASH.replace("ln=14", "ln=17"))],
+            },
+            True,
+        ),
+        (
+            "hash-cost-13",
+            {
+                **_SUBSCRIPTION,
+                "contacts": [_contact(password_hash=_HASH.replace("ln=14", "ln=13"))],
+            },
+            False,
+        ),
+        (
+            "hash-r-4",
+            {**_SUBSCRIPTION, "contacts": [_contact(password_hash=_HASH.replace("r=8", "r=4"))]},
+            False,
+        ),
+        (
+            "hash-padded",
+            {**_SUBSCRIPTION, "contacts": [_contact(password_hash=_HASH + "=")]},
+            False,
+        ),
+        (
+            "hash-short-salt",
+            {
+                **_SUBSCRIPTION,
+                "contacts": [
+                    _contact(
+                        password_hash=_HASH.replace(
+                            "$AAAAAAAAAAAAAAAAAAAAAA$", "$AAAAAAAAAAAAAAAAAAAA$"
+                        )
+                    )
+                ],
+            },
+            False,
+        ),
+        (
+            "address-country-lower-case",
+            {**_SUBSCRIPTION, "address": {**_ADDRESS, "country": "fr"}},
+            False,
+        ),
+        ("address-street-empty", {**_SUBSCRIPTION, "address": {**_ADDRESS, "street": ""}}, False),
+        ("instructions-at-limit", {**_SUBSCRIPTION, "instructions": "i" * 2000}, True),
+        ("instructions-over-limit", {**_SUBSCRIPTION, "instructions": "i" * 2001}, False),
+        ("on-site-missing", {k: v for k, v in _SUBSCRIPTION.items() if k != "on_site"}, False),
+        (
+            "guard-may-enter-number",
+            {**_SUBSCRIPTION, "on_site": {**_ON_SITE, "guard_may_enter": 1}},
+            False,
+        ),
+        ("updated-at-not-iso", {**_SUBSCRIPTION, "updated_at": "now"}, False),
+    ],
+    "centre_alarm": [
+        ("raised", _CENTRE_ALARM, True),
+        ("restored", {**_CENTRE_ALARM, "active": False}, True),
+        ("box-alarm", {**_CENTRE_ALARM, "device_url": None, "device_label": None}, True),
+        ("kind-unknown", {**_CENTRE_ALARM, "kind": "flood"}, False),
+        ("alarm-id-not-uuid", {**_CENTRE_ALARM, "alarm_id": "a-1"}, False),
+        ("active-number", {**_CENTRE_ALARM, "active": 1}, False),
+        ("device-url-over-limit", {**_CENTRE_ALARM, "device_url": "u" * 301}, False),
+        ("time-missing", {k: v for k, v in _CENTRE_ALARM.items() if k != "at"}, False),
+    ],
+    "centre_owner": [
+        ("cancel", {"case_id": 7, "action": "owner_cancel", "at": AT}, True),
+        ("duress-without-case", {"case_id": None, "action": "owner_duress", "at": AT}, True),
+        ("refused", {"case_id": 7, "action": "owner_cancel_refused", "at": AT}, True),
+        ("case-id-zero", {"case_id": 0, "action": "owner_cancel", "at": AT}, False),
+        ("case-id-text", {"case_id": "7", "action": "owner_cancel", "at": AT}, False),
+        ("case-id-boolean", {"case_id": True, "action": "owner_cancel", "at": AT}, False),
+        ("action-unknown", {"case_id": 7, "action": "identified", "at": AT}, False),
+    ],
+    "centre_case": [
+        ("open", _CENTRE_CASE, True),
+        (
+            "closed",
+            {
+                **_CENTRE_CASE,
+                "seq": 5,
+                "status": "closed",
+                "phase": "closed",
+                "guard": "finished",
+                "outcome": "guard_checked",
+                "last_action": "guard_finished",
+                "actor": "operator",
+            },
+            True,
+        ),
+    ],
 }
 
 
@@ -526,3 +740,28 @@ def cases() -> list[FrameCase]:
             for name, payload, ok in payloads
         ]
     return table
+
+
+# What Home Assistant refuses in a ``centre_case`` (centre-ha), beside the cases above.
+PAYLOADS["centre_case"] += [
+    ("a later step", {**_CENTRE_CASE, "seq": 3, "reached": "second", "round": 2}, True),
+    (
+        "a deadline",
+        {**_CENTRE_CASE, "phase": "waiting", "deadline": "2026-11-28T05:10:00+00:00"},
+        True,
+    ),
+    ("an unknown phase", {**_CENTRE_CASE, "phase": "dancing"}, False),
+    ("case id 0", {**_CENTRE_CASE, "case_id": 0}, False),
+    ("case id a boolean", {**_CENTRE_CASE, "case_id": True}, False),
+    ("case id a text", {**_CENTRE_CASE, "case_id": "7"}, False),
+    ("negative seq", {**_CENTRE_CASE, "seq": -1}, False),
+    ("round 3", {**_CENTRE_CASE, "round": 3}, False),
+    ("a third contact", {**_CENTRE_CASE, "reached": "third"}, False),
+    ("an unknown guard", {**_CENTRE_CASE, "guard": "maybe"}, False),
+    ("an unknown outcome", {**_CENTRE_CASE, "outcome": "fine"}, False),
+    ("an unknown action", {**_CENTRE_CASE, "last_action": "shrug"}, False),
+    ("an operator's name", {**_CENTRE_CASE, "actor": "Olivia"}, False),
+    ("an unknown kind", {**_CENTRE_CASE, "kind": "flood"}, False),
+    ("no deadline field", {k: v for k, v in _CENTRE_CASE.items() if k != "deadline"}, False),
+    ("no time", {**_CENTRE_CASE, "at": None}, False),
+]
