@@ -19,6 +19,7 @@ from .const import (
     STATE_BATTERY,
     STATE_CONTACT,
     STATE_OCCUPANCY,
+    STATE_PANIC,
     STATE_SENSOR_DEFECT,
     STATE_SMOKE,
 )
@@ -149,6 +150,13 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.SMOKE,
         exists_fn=lambda device: device.has_state(STATE_SMOKE),
         value_fn=_is(STATE_SMOKE, "detected"),
+    ),
+    SomfyProDeviceBinarySensorDescription(
+        key="panic",
+        translation_key="panic",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        exists_fn=lambda device: device.has_state(STATE_PANIC),
+        value_fn=_is(STATE_PANIC, "detected"),
     ),
     SomfyProDeviceBinarySensorDescription(
         key="contact",

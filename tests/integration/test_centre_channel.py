@@ -10,6 +10,7 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
+from box_simulator.scenario import DeviceSpec
 from box_simulator.server import BoxSimulator
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
@@ -198,3 +199,31 @@ async def test_diagnostics_say_the_state_not_who_or_where(
     for secret in ("+33612345678", "Paix", "75002", "Paris", "$scrypt$", hass_admin_user.name):
         assert secret not in text
     assert diagnostics["monitoring_centre"]["state"] == "complete"
+
+
+async def test_panic_button_is_an_aggression_alarm(
+    hass: HomeAssistant,
+    linked: MockConfigEntry,
+    peer: FakePortal,
+    simulator: BoxSimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_admin_user: MockUser,
+) -> None:
+    await subscribe_complete(hass, linked, hass_admin_user.id)
+    box = simulator.box
+    remote = box.pair(DeviceSpec(box.profiles["rtds_alarm_remote"], "40000001", "Alarm remote"))
+    await tick(hass, freezer)
+    await tick(hass, freezer)
+    alerts: list[Event] = []
+    hass.bus.async_listen("somfy_pro_alert", alerts.append)
+    box.set_alert(remote.url, "aggression", True)
+    await tick(hass, freezer)
+    await wait_until(hass, lambda: peer.of_type("centre_alarm"), "the alarm")
+    alarm = peer.of_type("centre_alarm")[0]["payload"]
+    assert (alarm["kind"], alarm["device_url"], alarm["device_label"]) == (
+        "aggression",
+        remote.url,
+        "Alarm remote",
+    )
+    assert [e.data["alert"] for e in alerts] == ["aggression"]
+    assert state_of(hass, "binary_sensor", f"{remote.url}_panic") == "on"
