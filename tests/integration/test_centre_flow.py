@@ -289,3 +289,33 @@ async def test_first_contact_only_among_owners_and_admins(
     result = await centre_step(hass, linked, "centre_second_contact", {"kind": "none"})
     assert result["type"] == "create_entry"
     assert len(_centre(linked)["contacts"]) == 1  # type: ignore[arg-type]
+
+
+async def test_first_contact_cannot_also_be_the_second(
+    hass: HomeAssistant,
+    linked: MockConfigEntry,
+    hass_admin_user: MockUser,
+    hass_owner_user: MockUser,
+) -> None:
+    await subscribe_complete(hass, linked, hass_admin_user.id, duress=False)
+    result = await centre_step(hass, linked, "centre_second_contact", {"kind": "owner"})
+    options = result["data_schema"].schema["user"].config["options"]
+    assert hass_admin_user.id not in {option["value"] for option in options}  # the first
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"user": hass_owner_user.id, "phone": "0611111111", "password": "owls"}
+    )
+    assert result["type"] == "create_entry"
+    result = await centre_step(
+        hass,
+        linked,
+        "centre_first_contact",
+        {"user": hass_owner_user.id, "phone": "0611111111", "password": "owls"},
+    )
+    assert result["errors"] == {"user": "same_contact"}
+    # Recovery: the first contact stays who it was.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"user": hass_admin_user.id, "phone": "0611111111"}
+    )
+    assert result["type"] == "create_entry"
+    contacts = _centre(linked)["contacts"]
+    assert [c["user_id"] for c in contacts] == [hass_admin_user.id, hass_owner_user.id]  # type: ignore[attr-defined]
