@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     for verb in ("raise", "clear"):
         p = sub.add_parser(f"{verb}-alert", help=f"{verb} an alert on a device")
         p.add_argument(
-            "type", choices=["intrusion", "tamper", "smoke", "battery_low", "sensor_defect"]
+            "type",
+            choices=["intrusion", "tamper", "smoke", "aggression", "battery_low", "sensor_defect"],
         )
         p.add_argument("device", help="device URL, e.g. io://1234-5678-9012/10338254")
     for verb in ("offline", "online"):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 PAIRING_SECONDS = 120.0
 CONTROLLERS_STATE = "core:PairedOneWayControllersState"
 REMOTE_ADDRESS_RE = re.compile(r"^[0-9A-Fa-f]{6,8}$")
-ALERT_TYPES = ("intrusion", "tamper", "smoke", "battery_low", "sensor_defect")
+ALERT_TYPES = ("intrusion", "tamper", "smoke", "aggression", "battery_low", "sensor_defect")
 
 
 class PairedDevices(EventSource):
@@ -161,6 +161,9 @@ class PairedDevices(EventSource):
             states["core:AssemblyState"] = "open" if active else "closed"
         elif alert == "smoke" and has("core:SmokeState"):
             states["core:SmokeState"] = "detected" if active else "notDetected"
+        elif alert == "aggression" and has("core:PanicEventState"):
+            # The panic button of an alarm remote or keypad (values: see README.md).
+            states["core:PanicEventState"] = "detected" if active else "notDetected"
         elif alert == "battery_low" and has("core:BatteryState"):
             states["core:BatteryState"] = "low" if active else "normal"
             if has("core:BatteryLevelState"):

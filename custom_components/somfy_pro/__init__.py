@@ -14,7 +14,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.loader import async_get_integration
 
-from . import audit, portal_store, remote_service, services, window_services
+from . import audit, centre, portal_store, remote_service, services, window_services
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
 from .const import DOMAIN, LOGGER
@@ -80,6 +80,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
         remote_service.signal_outgoing(entry.entry_id),
     )
     monitoring = PortalMonitoring(hass, entry, channel, store, coordinator, alerts)
+    monitoring_centre = centre.MonitoringCentre(hass, entry, channel, store, coordinator, alerts)
     installer_actions = InstallerActions(hass, entry, client, coordinator, remote)
     channel.register(FRAME_TYPES, installer_actions.async_handle_portal_frame)
 
@@ -94,6 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     stored = await store.async_load()
     channel.async_restore(stored)
     monitoring.async_restore(stored)
+    monitoring_centre.async_restore(stored)
     entry.runtime_data = SomfyProRuntimeData(
         client=client,
         coordinator=coordinator,
@@ -101,11 +103,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
         remote_service=remote,
         portal=channel,
         monitoring=monitoring,
+        centre=monitoring_centre,
         installer_actions=installer_actions,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The installer portal first: alerts raised at start reach it while monitoring is granted.
     monitoring.async_start()
+    monitoring_centre.async_start()
     channel.async_start(remote.async_release_held(), installer_actions.async_interrupted)
     coordinator.async_start_alerts()
     return True
@@ -117,6 +121,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     The box's event listener is dropped by ``async_on_unload``.
     """
     entry.runtime_data.monitoring.async_stop()
+    entry.runtime_data.centre.async_stop()
     await entry.runtime_data.portal.async_stop()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
@@ -126,6 +131,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     ir.async_delete_issue(hass, DOMAIN, token_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, unexpected_issue_id(entry.entry_id))
     ir.async_delete_issue(hass, DOMAIN, monitoring_issue_id(entry.entry_id))
+    for issue_id in centre.missing_issue_ids(entry.entry_id):
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
     await async_remove_store(hass, entry.entry_id)
     ir.async_delete_issue(hass, DOMAIN, request_issue_id(entry.entry_id))
     await remote_service.async_remove_store(hass, entry.entry_id)

@@ -9,7 +9,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, STATE_ASSEMBLY, STATE_SENSOR_DEFECT, STATE_SMOKE
+from .const import DOMAIN, STATE_ASSEMBLY, STATE_PANIC, STATE_SENSOR_DEFECT, STATE_SMOKE
 from .state_values import (
     battery_low,
     intrusion,
@@ -30,6 +30,7 @@ STORAGE_VERSION: Final = 1
 ALERT_INTRUSION: Final = "intrusion"
 ALERT_TAMPER: Final = "tamper"
 ALERT_FIRE: Final = "fire"
+ALERT_AGGRESSION: Final = "aggression"
 ALERT_BATTERY_LOW: Final = "battery_low"
 ALERT_SENSOR_DEFECT: Final = "sensor_defect"
 ALERT_DEVICE_OFFLINE: Final = "device_offline"
@@ -39,6 +40,7 @@ DEVICE_ALERT_TYPES: Final = (
     ALERT_INTRUSION,
     ALERT_TAMPER,
     ALERT_FIRE,
+    ALERT_AGGRESSION,
     ALERT_BATTERY_LOW,
     ALERT_SENSOR_DEFECT,
     ALERT_DEVICE_OFFLINE,
@@ -55,7 +57,7 @@ def alert_capabilities(device: Device) -> list[str]:
     """The alert types a product can raise, from the states it reports or declares.
 
     Each alert has the entity that shows it (``binary_sensor.py``), read by the same
-    functions of ``state_values``: intrusion, tamper, smoke, battery low, problem, online.
+    functions of ``state_values``: intrusion, tamper, smoke, panic, battery low, problem, online.
     """
     states = device.known_states
     capabilities: list[str] = []
@@ -65,6 +67,8 @@ def alert_capabilities(device: Device) -> list[str]:
         capabilities.append(ALERT_TAMPER)
     if STATE_SMOKE in states:
         capabilities.append(ALERT_FIRE)
+    if STATE_PANIC in states:
+        capabilities.append(ALERT_AGGRESSION)
     if reports_battery(states):
         capabilities.append(ALERT_BATTERY_LOW)
     if STATE_SENSOR_DEFECT in states:
@@ -84,6 +88,8 @@ def active_device_alerts(device: Device) -> set[str]:
         active.add(ALERT_TAMPER)
     if states.get(STATE_SMOKE) == "detected":
         active.add(ALERT_FIRE)
+    if states.get(STATE_PANIC) == "detected":
+        active.add(ALERT_AGGRESSION)
     if battery_low(states):
         active.add(ALERT_BATTERY_LOW)
     if sensor_defect(states):

@@ -13,11 +13,13 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 
+from .centre_entity import centre_binary_sensors
 from .const import (
     STATE_ASSEMBLY,
     STATE_BATTERY,
     STATE_CONTACT,
     STATE_OCCUPANCY,
+    STATE_PANIC,
     STATE_SENSOR_DEFECT,
     STATE_SMOKE,
 )
@@ -150,6 +152,13 @@ DEVICE_DESCRIPTIONS: tuple[SomfyProDeviceBinarySensorDescription, ...] = (
         value_fn=_is(STATE_SMOKE, "detected"),
     ),
     SomfyProDeviceBinarySensorDescription(
+        key="panic",
+        translation_key="panic",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        exists_fn=lambda device: device.has_state(STATE_PANIC),
+        value_fn=_is(STATE_PANIC, "detected"),
+    ),
+    SomfyProDeviceBinarySensorDescription(
         key="contact",
         device_class=BinarySensorDeviceClass.OPENING,
         exists_fn=lambda device: device.has_state(STATE_CONTACT),
@@ -177,6 +186,7 @@ async def async_setup_entry(
         if description.exists_fn(coordinator)
     )
     async_add_entities(portal_binary_sensors(entry))
+    async_add_entities(centre_binary_sensors(entry))
     async_add_entities(remote_service_binary_sensors(entry))
 
     @callback

@@ -46,5 +46,9 @@ STATE_INTRUSION: Final = "core:IntrusionState"
 STATE_CONTACT: Final = "core:ContactState"
 STATE_OCCUPANCY: Final = "core:OccupancyState"
 STATE_SMOKE: Final = "core:SmokeState"
+# The panic button of an alarm keypad or remote (pyoverkiz 2: ``OverkizState.CORE_PANIC_EVENT``):
+# "detected" while pressed, "notDetected" after (the values are an assumption: see the
+# simulator's notes in README.md).
+STATE_PANIC: Final = "core:PanicEventState"
 ATTRIBUTE_FIRMWARE: Final = "core:FirmwareRevision"
 ATTRIBUTE_MANUFACTURER: Final = "core:Manufacturer"

@@ -55,6 +55,8 @@ async def async_get_config_entry_diagnostics(
         "other_devices": await _other_devices(entry, redactor),
         "active_alerts": entry.runtime_data.alerts.as_diagnostics(),
         "remote_service": entry.runtime_data.remote_service.as_diagnostics(),
+        # The state only: no names, phone numbers, address or password hashes.
+        "monitoring_centre": entry.runtime_data.centre.as_diagnostics(),
         "installer_portal": {
             **entry.runtime_data.portal.as_diagnostics(),
             **entry.runtime_data.monitoring.as_diagnostics(),

@@ -15,6 +15,7 @@ from homeassistant.config_entries import ConfigEntry
 if TYPE_CHECKING:  # pragma: no cover
     from .alerts import AlertTracker
     from .box_api import BoxClient
+    from .centre import MonitoringCentre
     from .coordinator import SomfyProCoordinator
     from .installer_actions import InstallerActions
     from .portal_channel import PortalChannel
@@ -34,4 +35,5 @@ class SomfyProRuntimeData:
     remote_service: RemoteService
     portal: PortalChannel
     monitoring: PortalMonitoring
+    centre: MonitoringCentre
     installer_actions: InstallerActions

@@ -1,4 +1,7 @@
-"""Options: link the box to an installer's portal, unlink it, revoke monitoring."""
+"""Options: link the box to an installer's portal, unlink it, revoke monitoring.
+
+Professional monitoring with the linked company's centre has its own steps (``centre_flow``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .centre_flow import CentreOptionsSteps
 from .const import LOGGER
 from .portal_client import (
     InvalidCodeError,
@@ -39,8 +43,8 @@ _LINK_SCHEMA = vol.Schema(
 )
 
 
-class SomfyProOptionsFlow(OptionsFlow):
-    """Installer link of one box."""
+class SomfyProOptionsFlow(CentreOptionsSteps, OptionsFlow):
+    """Installer link of one box, and its professional monitoring."""
 
     config_entry: SomfyProConfigEntry
 
@@ -59,7 +63,7 @@ class SomfyProOptionsFlow(OptionsFlow):
             return self.async_abort(reason="not_loaded")
         if runtime.portal.link is None:
             return await self.async_step_link()
-        options = ["unlink"]
+        options = ["centre", "unlink"]
         if runtime.monitoring.granted:
             options.insert(0, "revoke_monitoring")
         return self.async_show_menu(

@@ -13,6 +13,8 @@ import uuid
 
 import voluptuous as vol
 
+from . import centre_values as centre
+
 PROTOCOL_VERSION: Final = 1
 MAX_FRAME_BYTES: Final = 64 * 1024
 
@@ -30,6 +32,10 @@ ACTION: Final = "action"
 ACTION_RESULT: Final = "action_result"
 INTERVENTION_ENDED: Final = "intervention_ended"
 UNLINKED: Final = "unlinked"
+CENTRE_SUBSCRIPTION: Final = "centre_subscription"
+CENTRE_ALARM: Final = "centre_alarm"
+CENTRE_OWNER: Final = "centre_owner"
+CENTRE_CASE: Final = "centre_case"
 ACK: Final = "ack"
 ERROR: Final = "error"
 
@@ -44,6 +50,10 @@ ACKED_TYPES: Final = frozenset(
         ACTION,
         ACTION_RESULT,
         INTERVENTION_ENDED,
+        CENTRE_SUBSCRIPTION,
+        CENTRE_ALARM,
+        CENTRE_OWNER,
+        CENTRE_CASE,
     }
 )
 
@@ -108,6 +118,31 @@ def _text(max_length: int, min_length: int = 0) -> Any:
     return vol.All(str, vol.Length(min=min_length, max=max_length))
 
 
+def _int(minimum: int, maximum: int | None = None) -> Any:
+    """A JSON integer (not a boolean) in range."""
+
+    def check(value: Any) -> int:
+        if type(value) is not int or value < minimum or (maximum is not None and value > maximum):
+            raise vol.Invalid("expected an integer in range")
+        return value
+
+    return check
+
+
+def _one_of(*values: str | None) -> Any:
+    """Exactly one of ``values`` (a text, or None when it is one of them)."""
+
+    def check(value: Any) -> str | None:
+        if (value is not None and type(value) is not str) or value not in values:
+            raise vol.Invalid(f"expected one of {values}")
+        return value
+
+    return check
+
+
+_TIME = _text(40, min_length=10)
+
+
 _REQUEST_ID = _text(MAX_ID_LENGTH, min_length=1)
 
 FRAME_SCHEMA: Final = vol.Schema(
@@ -146,6 +181,24 @@ INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
     REQUEST_REMOTE_SERVICE: vol.Schema({}, extra=vol.ALLOW_EXTRA),
     ACTION: vol.Schema({vol.Optional("action_id"): _text(MAX_ID_LENGTH)}, extra=vol.ALLOW_EXTRA),
     INTERVENTION_ENDED: vol.Schema({}, extra=vol.ALLOW_EXTRA),
+    CENTRE_CASE: vol.Schema(
+        {
+            vol.Required("case_id"): _int(1),
+            vol.Required("seq"): _int(0),
+            vol.Required("kind"): _one_of(*centre.CENTRE_KINDS),
+            vol.Required("status"): _one_of("open", "closed"),
+            vol.Required("phase"): _one_of(*centre.PHASES),
+            vol.Required("round"): _int(1, 2),
+            vol.Required("reached"): _one_of(None, *centre.REACHED),
+            vol.Required("guard"): _one_of(*centre.GUARDS),
+            vol.Required("outcome"): _one_of(None, *centre.OUTCOMES),
+            vol.Required("last_action"): _one_of(*centre.ACTIONS),
+            vol.Required("actor"): _one_of(*centre.ACTORS),
+            vol.Required("at"): _TIME,
+            vol.Required("deadline"): vol.Any(None, _TIME),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
     # Frames both ends send: read alike on both ends.
     UNLINKED: vol.Schema({}, extra=vol.REMOVE_EXTRA),
     ACK: vol.Schema({vol.Required("id"): _uuid}, extra=vol.REMOVE_EXTRA),

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 STORAGE_VERSION: Final = 1
 # The stored document's keys, in the order they are written.
-_KEYS: Final = ("outbox", "seen", "monitoring", "request", "alert_ids", "running")
+_KEYS: Final = ("outbox", "seen", "monitoring", "request", "alert_ids", "running", "centre")
 
 
 class StoredPortal(TypedDict, total=False):
@@ -32,6 +32,8 @@ class StoredPortal(TypedDict, total=False):
     alert_ids: dict[str, str]
     # Actions acknowledged and not finished: action_id -> kind.
     running: dict[str, str]
+    # The monitoring centre: the case followed and the alarm ids of the alarms raised.
+    centre: dict[str, Any]
 
 
 def storage_key(entry_id: str) -> str:

@@ -14,6 +14,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant, callback
 
+from .centre_entity import centre_sensors
 from .const import STATE_BATTERY_LEVEL, STATE_RSSI, STATE_RSSI_DISCRETE
 from .entity import SomfyProEntity, async_track_device_entities
 from .portal_entity import portal_sensors
@@ -122,6 +123,7 @@ async def async_setup_entry(
         SomfyProBoxSensor(coordinator, description) for description in BOX_DESCRIPTIONS
     )
     async_add_entities(portal_sensors(entry))
+    async_add_entities(centre_sensors(entry))
     async_add_entities(remote_service_sensors(entry))
 
     @callback

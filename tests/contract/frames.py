@@ -740,3 +740,28 @@ def cases() -> list[FrameCase]:
             for name, payload, ok in payloads
         ]
     return table
+
+
+# What Home Assistant refuses in a ``centre_case`` (centre-ha), beside the cases above.
+PAYLOADS["centre_case"] += [
+    ("a later step", {**_CENTRE_CASE, "seq": 3, "reached": "second", "round": 2}, True),
+    (
+        "a deadline",
+        {**_CENTRE_CASE, "phase": "waiting", "deadline": "2026-11-28T05:10:00+00:00"},
+        True,
+    ),
+    ("an unknown phase", {**_CENTRE_CASE, "phase": "dancing"}, False),
+    ("case id 0", {**_CENTRE_CASE, "case_id": 0}, False),
+    ("case id a boolean", {**_CENTRE_CASE, "case_id": True}, False),
+    ("case id a text", {**_CENTRE_CASE, "case_id": "7"}, False),
+    ("negative seq", {**_CENTRE_CASE, "seq": -1}, False),
+    ("round 3", {**_CENTRE_CASE, "round": 3}, False),
+    ("a third contact", {**_CENTRE_CASE, "reached": "third"}, False),
+    ("an unknown guard", {**_CENTRE_CASE, "guard": "maybe"}, False),
+    ("an unknown outcome", {**_CENTRE_CASE, "outcome": "fine"}, False),
+    ("an unknown action", {**_CENTRE_CASE, "last_action": "shrug"}, False),
+    ("an operator's name", {**_CENTRE_CASE, "actor": "Olivia"}, False),
+    ("an unknown kind", {**_CENTRE_CASE, "kind": "flood"}, False),
+    ("no deadline field", {k: v for k, v in _CENTRE_CASE.items() if k != "deadline"}, False),
+    ("no time", {**_CENTRE_CASE, "at": None}, False),
+]

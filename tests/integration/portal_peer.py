@@ -14,7 +14,15 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
-ACKED = {"alert", "consent", "window", "action_result"}
+ACKED = {
+    "alert",
+    "consent",
+    "window",
+    "action_result",
+    "centre_subscription",
+    "centre_alarm",
+    "centre_owner",
+}
 
 
 def frame(frame_type: str, payload: dict[str, Any], frame_id: str | None = None) -> dict[str, Any]:

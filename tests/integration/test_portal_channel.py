@@ -96,7 +96,7 @@ async def test_link_flow(
     # Linked: the options offer to unlink only.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] == "menu"
-    assert result["menu_options"] == ["unlink"]
+    assert result["menu_options"] == ["centre", "unlink"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "unlink"}
     )

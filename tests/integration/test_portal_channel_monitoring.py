@@ -223,7 +223,7 @@ async def test_revoke_in_options_while_portal_down(
     await peer.stop()
     await wait_until(hass, lambda: not manager_of(linked).connected, "the disconnection")
     result = await hass.config_entries.options.async_init(linked.entry_id)
-    assert result["menu_options"] == ["revoke_monitoring", "unlink"]
+    assert result["menu_options"] == ["revoke_monitoring", "centre", "unlink"]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "revoke_monitoring"}
     )

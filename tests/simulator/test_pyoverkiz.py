@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import ClientConnectorError, ClientSession
 import pytest
 
+from box_simulator.scenario import DeviceSpec
 from box_simulator.server import BoxSimulator
 
 from .overkiz import exception, execute, make_client
@@ -135,3 +136,21 @@ async def test_listener_reregistered_after_reboot(
         "core:RSSILevelState",
         "core:DiscreteRSSILevelState",
     }
+
+
+async def test_panic_button_reaches_listener(client: Any, simulator: BoxSimulator) -> None:
+    """An alarm remote's panic button: its declared state, reported once pressed."""
+    box = simulator.box
+    remote = box.pair(DeviceSpec(box.profiles["rtds_alarm_remote"], "40000001", "Alarm remote"))
+    devices = await client.get_devices(refresh=True)
+    listed = next(d for d in devices if d.device_url == remote.url)
+    assert remote.url.startswith("rtds://")
+    assert str(listed.widget) == "AlarmRemoteController"
+    # pyoverkiz 1 lists state definitions, pyoverkiz 2 maps them by name.
+    declared = {getattr(s, "qualified_name", s) for s in listed.definition.states}
+    assert "core:PanicEventState" in declared
+    await client.register_event_listener()
+    box.set_alert(remote.url, "aggression", True)
+    events = await collect(client, lambda e: str(e.name) == "DeviceStateChangedEvent")
+    state = events[0].device_states[0]
+    assert (state.name, state.value) == ("core:PanicEventState", "detected")
