@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import insert
 
 from benchmarks.figures import report
+from benchmarks.serve import SECRET
 from companion_server import retention
 from companion_server.app import create_app
 from companion_server.backup import backup_sqlite
@@ -30,8 +31,6 @@ from companion_server.core import build_core, utcnow
 from companion_server.db import migrate
 from companion_server.models import Company, Device, Installation, RadioSample
 from companion_server.settings import Settings
-
-SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 
 
 async def _ask_while(session: aiohttp.ClientSession, url: str, busy: asyncio.Event) -> list[float]:
