@@ -45,6 +45,7 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 import pytest  # noqa: E402
 
 from benchmarks.figures import report  # noqa: E402
+from benchmarks.ha_bench import box_in_hass, forwarded, run_in_harness  # noqa: E402
 from companion_server.app import create_app  # noqa: E402
 from companion_server.app_keys import CORE  # noqa: E402
 from companion_server.core import Core  # noqa: E402
@@ -180,7 +181,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
     from companion_server.monitoring.services import request_monitoring
     from companion_server.registration.services import seed_registration
     from custom_components.somfy_pro.const import DOMAIN
-    from custom_components.somfy_pro.portal import monitoring_issue_id
+    from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
     from tests.integration.common import PIN as REAL_PIN, SHUTTER
     from tests.integration.portal_common import answer_monitoring_request, manager_of
 
@@ -308,25 +309,8 @@ def verify_cleanup() -> None:
 
 async def test_real_integration(hass: Any, tmp_path: Path, request: Any) -> None:
     """Measure with the real integration (run by ``--real``; ``test_`` for pytest)."""
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-    from box_simulator.server import BoxSimulator
-    from custom_components.somfy_pro.const import DOMAIN
-    from tests.integration.common import PIN as REAL_PIN
-    from tests.integration.conftest import TOKEN, entry_data
-
-    box = BoxSimulator("home", token=TOKEN, port=0, state_dir=tmp_path, move_seconds=0.05)
-    await box.start()
-    entry = MockConfigEntry(domain=DOMAIN, unique_id=REAL_PIN, data=entry_data(box))
-    entry.add_to_hass(hass)
-    try:
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+    async with box_in_hass(hass, tmp_path, move_seconds=0.05) as (_box, entry):
         await measure_real(hass, entry, int(request.config.getoption("actions")), tmp_path)
-    finally:
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
-        await box.stop()
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -336,26 +320,7 @@ def pytest_addoption(parser: Any) -> None:
 
 if __name__ == "__main__":
     if "--real" in sys.argv:
-        import custom_components.somfy_pro  # noqa: F401  (before HA's plugin shadows it)
-
-        count = sys.argv[sys.argv.index("--actions") + 1] if "--actions" in sys.argv else "100"
-        sys.exit(
-            pytest.main(
-                [
-                    __file__,
-                    "-q",
-                    "-s",
-                    "-p",
-                    "no:cacheprovider",
-                    "-W",
-                    "ignore::DeprecationWarning",
-                    "-o",
-                    "log_level=WARNING",
-                    f"--actions={count}",
-                ],
-                plugins=[sys.modules[__name__]],
-            )
-        )
+        sys.exit(run_in_harness(__file__, forwarded("actions"), sys.modules[__name__]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=300)
     parser.add_argument("--database-url", default=None)
