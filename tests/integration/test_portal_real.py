@@ -65,10 +65,15 @@ async def _link(hass: HomeAssistant, entry: MockConfigEntry, url: str, code: str
 
 
 async def _linked_and_granted(
-    hass: HomeAssistant, entry: MockConfigEntry, portal: Portal, url: str | None = None
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    portal: Portal,
+    url: str | None = None,
+    *,
+    pin: str = PIN,
 ) -> Registered:
     """Linked to the portal (at ``url`` if it goes through a proxy), monitoring granted."""
-    reg = await seed_registration(portal.core, pin=PIN, company_name="Test Installers")
+    reg = await seed_registration(portal.core, pin=pin, company_name="Test Installers")
     result = await _link(hass, entry, url or portal.url, reg.code)
     assert result["type"] == "create_entry"
     await wait_until(hass, lambda: manager_of(entry).connected, "the channel")
