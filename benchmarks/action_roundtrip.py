@@ -41,17 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from aiohttp.test_utils import TestServer  # noqa: E402
 import pytest  # noqa: E402
 
 from benchmarks.figures import report  # noqa: E402
 from benchmarks.ha_bench import box_in_hass, forwarded, run_in_harness  # noqa: E402
-from companion_server.app import create_app  # noqa: E402
+from benchmarks.serve import portal_in_process, quick_settings  # noqa: E402
 from companion_server.app_keys import CORE  # noqa: E402
 from companion_server.core import Core  # noqa: E402
 from companion_server.models import Role  # noqa: E402
 from companion_server.registration.services import register_box  # noqa: E402
-from companion_server.settings import Settings  # noqa: E402
 from tests.companion import ha as sim  # noqa: E402
 from tests.companion.ha import HomeAssistant  # noqa: E402
 from tests.companion.helpers import (  # noqa: E402
@@ -104,16 +102,7 @@ class Peer:
 async def main(actions: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        settings = Settings(
-            database_url=url,
-            secret_key="benchmark-secret-key-0123456789abcdefghij",
-            mail_worker=False,
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-        )
-        server = TestServer(create_app(settings), host="127.0.0.1")
-        await server.start_server()
+        server = await portal_in_process(quick_settings(url))
         base = str(server.make_url("/")).rstrip("/")
         core: Core = server.app[CORE]
         company = await make_company(core, f"Bench {uuid.uuid4().hex[:6]}")
@@ -195,16 +184,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
             await asyncio.sleep(0.01)
         raise AssertionError(f"timed out waiting for {what}")
 
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp}/real.db",
-        secret_key="benchmark-secret-key-0123456789abcdefghij",
-        mail_worker=False,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
+    server = await portal_in_process(quick_settings(f"sqlite+aiosqlite:///{tmp}/real.db"))
     for name in (
         "sqlalchemy",
         "sqlalchemy.engine",

@@ -42,28 +42,19 @@ from benchmarks.ha_bench import (  # noqa: E402  (fixtures: module scope overrid
 
 
 async def _measure(hass: Any, tmp_path: Path, alerts: int) -> None:
-    from aiohttp.test_utils import TestServer
     from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-    from companion_server.app import create_app
+    from benchmarks.serve import portal_in_process, quick_settings
     from companion_server.app_keys import CORE
     from companion_server.monitoring.services import request_monitoring
     from companion_server.registration.services import seed_registration
-    from companion_server.settings import Settings
     from custom_components.somfy_pro.portal_client import async_link
     from custom_components.somfy_pro.portal_monitoring import MONITORING_GRANTED
 
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
-        secret_key="x" * 40,
-        public_url="http://127.0.0.1:8080",
-        mail_worker=False,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
+    settings = quick_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}", public_url="http://127.0.0.1:8080"
     )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
+    server = await portal_in_process(settings)
     core = server.app[CORE]
     url = f"http://127.0.0.1:{server.port}"
     try:
