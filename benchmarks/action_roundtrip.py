@@ -41,16 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from aiohttp.test_utils import TestServer  # noqa: E402
 import pytest  # noqa: E402
 
 from benchmarks.figures import report  # noqa: E402
-from companion_server.app import create_app  # noqa: E402
+from benchmarks.ha_bench import box_in_hass, forwarded, run_in_harness  # noqa: E402
+from benchmarks.serve import portal_in_process, quick_settings  # noqa: E402
 from companion_server.app_keys import CORE  # noqa: E402
 from companion_server.core import Core  # noqa: E402
 from companion_server.models import Role  # noqa: E402
 from companion_server.registration.services import register_box  # noqa: E402
-from companion_server.settings import Settings  # noqa: E402
 from tests.companion import ha as sim  # noqa: E402
 from tests.companion.ha import HomeAssistant  # noqa: E402
 from tests.companion.helpers import (  # noqa: E402
@@ -103,16 +102,7 @@ class Peer:
 async def main(actions: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        settings = Settings(
-            database_url=url,
-            secret_key="benchmark-secret-key-0123456789abcdefghij",
-            mail_worker=False,
-            argon2_time_cost=1,
-            argon2_memory_kib=8,
-            argon2_parallelism=1,
-        )
-        server = TestServer(create_app(settings), host="127.0.0.1")
-        await server.start_server()
+        server = await portal_in_process(quick_settings(url))
         base = str(server.make_url("/")).rstrip("/")
         core: Core = server.app[CORE]
         company = await make_company(core, f"Bench {uuid.uuid4().hex[:6]}")
@@ -180,7 +170,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
     from companion_server.monitoring.services import request_monitoring
     from companion_server.registration.services import seed_registration
     from custom_components.somfy_pro.const import DOMAIN
-    from custom_components.somfy_pro.portal import monitoring_issue_id
+    from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
     from tests.integration.common import PIN as REAL_PIN, SHUTTER
     from tests.integration.portal_common import answer_monitoring_request, manager_of
 
@@ -194,16 +184,7 @@ async def measure_real(hass: Any, entry: Any, actions: int, tmp: Path) -> None:
             await asyncio.sleep(0.01)
         raise AssertionError(f"timed out waiting for {what}")
 
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp}/real.db",
-        secret_key="benchmark-secret-key-0123456789abcdefghij",
-        mail_worker=False,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
+    server = await portal_in_process(quick_settings(f"sqlite+aiosqlite:///{tmp}/real.db"))
     for name in (
         "sqlalchemy",
         "sqlalchemy.engine",
@@ -308,25 +289,8 @@ def verify_cleanup() -> None:
 
 async def test_real_integration(hass: Any, tmp_path: Path, request: Any) -> None:
     """Measure with the real integration (run by ``--real``; ``test_`` for pytest)."""
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-    from box_simulator.server import BoxSimulator
-    from custom_components.somfy_pro.const import DOMAIN
-    from tests.integration.common import PIN as REAL_PIN
-    from tests.integration.conftest import TOKEN, entry_data
-
-    box = BoxSimulator("home", token=TOKEN, port=0, state_dir=tmp_path, move_seconds=0.05)
-    await box.start()
-    entry = MockConfigEntry(domain=DOMAIN, unique_id=REAL_PIN, data=entry_data(box))
-    entry.add_to_hass(hass)
-    try:
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+    async with box_in_hass(hass, tmp_path, move_seconds=0.05) as (_box, entry):
         await measure_real(hass, entry, int(request.config.getoption("actions")), tmp_path)
-    finally:
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
-        await box.stop()
 
 
 def pytest_addoption(parser: Any) -> None:
@@ -336,26 +300,7 @@ def pytest_addoption(parser: Any) -> None:
 
 if __name__ == "__main__":
     if "--real" in sys.argv:
-        import custom_components.somfy_pro  # noqa: F401  (before HA's plugin shadows it)
-
-        count = sys.argv[sys.argv.index("--actions") + 1] if "--actions" in sys.argv else "100"
-        sys.exit(
-            pytest.main(
-                [
-                    __file__,
-                    "-q",
-                    "-s",
-                    "-p",
-                    "no:cacheprovider",
-                    "-W",
-                    "ignore::DeprecationWarning",
-                    "-o",
-                    "log_level=WARNING",
-                    f"--actions={count}",
-                ],
-                plugins=[sys.modules[__name__]],
-            )
-        )
+        sys.exit(run_in_harness(__file__, forwarded("actions"), sys.modules[__name__]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=300)
     parser.add_argument("--database-url", default=None)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-import random
 import sys
 import time
 from typing import Any
@@ -34,98 +33,64 @@ import pytest  # noqa: E402
 
 from benchmarks.ha_bench import (  # noqa: E402  (fixtures: module scope overrides the harness)
     PIN,
-    SOURCES,
-    TOKEN,
     _custom,  # noqa: F401
+    alert_figures,
+    box_in_hass,
     main,
-    report,
     verify_cleanup,  # noqa: F401
 )
 
 
 async def _measure(hass: Any, tmp_path: Path, alerts: int) -> None:
-    from aiohttp.test_utils import TestServer
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
+    from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-    from box_simulator.server import BoxSimulator
-    from companion_server.app import create_app
+    from benchmarks.serve import portal_in_process, quick_settings
     from companion_server.app_keys import CORE
     from companion_server.monitoring.services import request_monitoring
     from companion_server.registration.services import seed_registration
-    from companion_server.settings import Settings
-    from custom_components.somfy_pro.const import DOMAIN
-    from custom_components.somfy_pro.portal import MONITORING_GRANTED, async_link
+    from custom_components.somfy_pro.portal_client import async_link
+    from custom_components.somfy_pro.portal_monitoring import MONITORING_GRANTED
 
-    sim = BoxSimulator("home", token=TOKEN, port=0, state_dir=tmp_path)
-    await sim.start()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}",
-        secret_key="x" * 40,
-        public_url="http://127.0.0.1:8080",
-        mail_worker=False,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
+    settings = quick_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}", public_url="http://127.0.0.1:8080"
     )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
+    server = await portal_in_process(settings)
     core = server.app[CORE]
     url = f"http://127.0.0.1:{server.port}"
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=PIN,
-        data={"host": f"127.0.0.1:{sim.port}", "token": TOKEN, "verify_ssl": False},
-    )
-    entry.add_to_hass(hass)
     try:
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        coordinator = entry.runtime_data.coordinator
-        manager = entry.runtime_data.portal
-        from homeassistant.helpers.aiohttp_client import async_get_clientsession
+        async with box_in_hass(hass, tmp_path) as (sim, entry):
+            manager = entry.runtime_data.portal
+            monitoring = entry.runtime_data.monitoring
+            reg = await seed_registration(core, pin=PIN)
+            result = await async_link(
+                async_get_clientsession(hass), url, reg.code, PIN, "benchmark", "Benchmark"
+            )
+            await manager.async_set_link(result, url, "benchmark")
+            while not manager.connected:
+                await asyncio.sleep(0.01)
+            await request_monitoring(core, reg.actor_id, reg.installation_id)
+            while monitoring.request is None:
+                await asyncio.sleep(0.01)
+            await monitoring.async_set_monitoring(MONITORING_GRANTED)
+            while manager.outbox:
+                await asyncio.sleep(0.01)
 
-        reg = await seed_registration(core, pin=PIN)
-        result = await async_link(
-            async_get_clientsession(hass), url, reg.code, PIN, "benchmark", "Benchmark"
-        )
-        await manager.async_set_link(result, url, "benchmark")
-        while not manager.connected:
-            await asyncio.sleep(0.01)
-        await request_monitoring(core, reg.actor_id, reg.installation_id)
-        while manager.request is None:
-            await asyncio.sleep(0.01)
-        await manager.async_set_monitoring(MONITORING_GRANTED)
-        while manager.outbox:
-            await asyncio.sleep(0.01)
-        active = {source: False for source in SOURCES}
+            async def arrived() -> float:
+                while not manager.outbox:  # the alert frame is posted...
+                    await asyncio.sleep(0.0005)
+                while manager.outbox:  # ...and acknowledged once recorded
+                    await asyncio.sleep(0.0005)
+                return time.perf_counter()
 
-        async def one(immediate: bool) -> float:
-            source = random.choice(SOURCES)
-            active[source] = not active[source]
-            started = time.perf_counter()
-            sim.box.set_alert(source[0], source[1], active[source])
-            if immediate:
-                await coordinator.async_refresh()
-            while not manager.outbox:  # the alert frame is posted...
-                await asyncio.sleep(0.0005)
-            while manager.outbox:  # ...and acknowledged once recorded
-                await asyncio.sleep(0.0005)
-            return time.perf_counter() - started
-
-        end_to_end: list[float] = []
-        for _ in range(alerts):
-            await asyncio.sleep(random.uniform(0, 1))  # a random moment of the fetch cycle
-            end_to_end.append(await one(immediate=False))
-        processing = [await one(immediate=True) for _ in range(alerts)]
-        print()
-        print(f"Alert latency, simulator -> HA -> portal database ({alerts} alerts each)")
-        report("end to end", end_to_end)
-        report("processing", processing)
+            await alert_figures(
+                sim,
+                entry.runtime_data.coordinator,
+                alerts,
+                "Alert latency, simulator -> HA -> portal database",
+                arrived,
+            )
     finally:
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
         await server.close()
-        await sim.stop()
 
 
 async def test_alert_to_portal(hass: Any, tmp_path: Path, request: pytest.FixtureRequest) -> None:

@@ -31,6 +31,8 @@ if str(ROOT) not in sys.path:
 
 import pytest  # noqa: E402
 
+from benchmarks.ha_bench import forwarded, run_in_harness  # noqa: E402
+
 TOKEN = "benchmark-token"
 PIN = "2222-3333-4444"
 CYCLES = 30
@@ -186,27 +188,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 if __name__ == "__main__":
-    # Import the integration before HA's pytest plugin shadows custom_components.
-    import custom_components.somfy_pro  # noqa: F401
-
-    args = sys.argv[1:]
-    options = [
-        f"--{name}={args[args.index('--' + name) + 1]}"
-        for name in ("cycles", "changes", "rounds")
-        if "--" + name in args
-    ]
-    sys.exit(
-        pytest.main(
-            [
-                __file__,
-                "-q",
-                "-s",
-                "-p",
-                "no:cacheprovider",
-                "-W",
-                "ignore::DeprecationWarning",
-                *options,
-            ],
-            plugins=[sys.modules[__name__]],
-        )
-    )
+    options = forwarded("cycles", "changes", "rounds")
+    sys.exit(run_in_harness(__file__, options, sys.modules[__name__]))

@@ -24,18 +24,17 @@ import time
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from companion_server.app import create_app
+from benchmarks.seed import ADMIN, installer_email, seed_company
+from benchmarks.serve import SECRET, serve_portal, wait_ready
 from companion_server.core import build_core
 from companion_server.db import migrate
-from companion_server.models import Company, Installation, InstallationAssignment, Role, User
+from companion_server.models import User
 from companion_server.settings import RateLimit, RateLimits, Settings
 from tests.portal_app import free_port
 
-SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 PASSWORD = "benchmark password 1"
-ADMIN = "admin@bench.example"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -58,69 +57,15 @@ async def seed(database_url: str, installations: int, installers: int) -> None:
         async with core.tx() as db:
             if await db.scalar(select(User).where(User.email == ADMIN)) is not None:
                 return
-            now = core.now()
-            company = Company(name="Bench Installers", created_at=now)
-            db.add(company)
-            await db.flush()
-            people = [
-                User(
-                    company_id=company.id,
-                    email=ADMIN if n == 0 else f"installer{n}@bench.example",
-                    name=f"Person {n}",
-                    password_hash=password_hash,
-                    role=(Role.ADMIN if n == 0 else Role.INSTALLER).value,
-                    language="en",
-                    failed_logins=0,
-                    created_at=now,
-                    email_confirmed_at=now,
-                )
-                for n in range(installers + 1)
-            ]
-            db.add_all(people)
-            await db.flush()
-            await db.execute(
-                insert(Installation),
-                [
-                    {
-                        "company_id": company.id,
-                        "name": f"Installation {n:05}",
-                        "box_pin": f"{n:04}-0000-0000",
-                        "customer_email": f"customer{n}@example.com",
-                        "status": "linked",
-                        "created_at": now,
-                    }
-                    for n in range(installations)
-                ],
-            )
-            ids = list(
-                await db.scalars(
-                    select(Installation.id).where(Installation.company_id == company.id)
-                )
-            )
-            await db.execute(
-                insert(InstallationAssignment),
-                [
-                    {
-                        "installation_id": installation_id,
-                        "user_id": people[1 + n % installers].id,
-                        "assigned_at": now,
-                    }
-                    for n, installation_id in enumerate(ids)
-                ],
+            await seed_company(
+                db,
+                core.now(),
+                installations=installations,
+                installers=installers,
+                password_hash=password_hash,
             )
     finally:
         await core.close()
-
-
-def serve_portal(database_url: str, port: int) -> None:
-    """Child process: the portal."""
-    web.run_app(
-        create_app(_settings(database_url, port)),
-        host="127.0.0.1",
-        port=port,
-        access_log=None,
-        print=None,
-    )
 
 
 def serve_bare(port: int) -> None:
@@ -132,19 +77,6 @@ def serve_bare(port: int) -> None:
     app = web.Application()
     app.router.add_get("/", hello)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
-
-
-async def wait_ready(url: str) -> None:
-    """Wait until a server answers."""
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(url) as response:
-                    await response.read()
-                    return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 Request = Callable[[aiohttp.ClientSession], Awaitable[int]]
@@ -236,7 +168,7 @@ def scenarios(portal: str, bare: str) -> list[tuple[str, Callable[..., Awaitable
         ),
         (
             "installations, installer (200)",
-            logged_in("installer7@bench.example"),
+            logged_in(installer_email(7)),
             listing("/installations"),
         ),
         ("login page (GET)", nothing, listing("/login")),
@@ -304,7 +236,7 @@ def main() -> None:
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_portal:
-        serve_portal(args.database_url, args.serve_portal)
+        serve_portal(_settings(args.database_url, args.serve_portal))
     elif args.serve_bare:
         serve_bare(args.serve_bare)
     else:

@@ -37,15 +37,14 @@ from typing import Any
 import uuid
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import func, insert, select
 
-from companion_server.app import create_app
+from benchmarks.seed import add_installations, box_pin
+from benchmarks.serve import SECRET, serve_portal, wait_ready
 from companion_server.core import build_core
 from companion_server.db import create_engine, migrate
 from companion_server.models import (
     Company,
-    Installation,
     InstallationLink,
     InstallationState,
     RadioSample,
@@ -54,7 +53,6 @@ from companion_server.security.tokens import hash_token
 from companion_server.settings import Settings
 from tests.portal_app import free_port
 
-SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 DEVICES = 5
 
 
@@ -78,27 +76,7 @@ async def seed(database_url: str, connections: int) -> None:
             company = Company(name="WS Bench", created_at=now)
             db.add(company)
             await db.flush()
-            await db.execute(
-                insert(Installation),
-                [
-                    {
-                        "company_id": company.id,
-                        "name": f"Home {n:05}",
-                        "box_pin": f"{n:04}-1111-2222",
-                        "customer_email": f"home{n}@example.com",
-                        "status": "linked",
-                        "created_at": now,
-                    }
-                    for n in range(connections)
-                ],
-            )
-            ids = list(
-                await db.scalars(
-                    select(Installation.id)
-                    .where(Installation.company_id == company.id)
-                    .order_by(Installation.id)
-                )
-            )
+            ids = await add_installations(db, company.id, now, connections)
             await db.execute(
                 insert(InstallationLink),
                 [
@@ -125,17 +103,6 @@ async def seed(database_url: str, connections: int) -> None:
             )
     finally:
         await core.close()
-
-
-def serve(database_url: str, port: int) -> None:
-    """Child process: the portal."""
-    web.run_app(
-        create_app(_settings(database_url, port)),
-        host="127.0.0.1",
-        port=port,
-        access_log=None,
-        print=None,
-    )
 
 
 class Probe:
@@ -167,7 +134,7 @@ def _snapshot(n: int) -> str:
             "box": {"online": True, "activated": True, "up_to_date": True, "firmware": "1.0"},
             "devices": [
                 {
-                    "url": f"io://{n:04}-1111-2222/{d}",
+                    "url": f"io://{box_pin(n)}/{d}",
                     "label": f"Device {d}",
                     "protocol": "io",
                     "ui_class": "RollerShutter",
@@ -208,7 +175,7 @@ class Client:
                 "hello",
                 {
                     "integration_version": "bench",
-                    "pin": f"{self.n:04}-1111-2222",
+                    "pin": box_pin(self.n),
                     "monitoring": True,
                 },
             )
@@ -238,7 +205,7 @@ class Client:
             _frame(
                 "device_update",
                 {
-                    "url": f"io://{self.n:04}-1111-2222/{device}",
+                    "url": f"io://{box_pin(self.n)}/{device}",
                     # Each device alternates between two levels: every frame is a change.
                     "changes": {"rssi": 30 if (step // DEVICES) % 2 else 70, "online": True},
                 },
@@ -252,7 +219,7 @@ class Client:
         frame_id = str(uuid.uuid4())
         alert = {
             "alert_id": frame_id,
-            "device_url": f"io://{self.n:04}-1111-2222/0",
+            "device_url": f"io://{box_pin(self.n)}/0",
             "device_label": "Device 0",
             "type": "sensor_defect",
             "active": False,
@@ -269,19 +236,6 @@ class Client:
             await self.ws.close()
         if self.reader is not None:
             await self.reader
-
-
-async def wait_ready(url: str) -> None:
-    """Wait until the portal answers."""
-    async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            try:
-                async with session.get(url) as response:
-                    await response.read()
-                    return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
 
 
 async def samples(engine: Any) -> int:
@@ -403,7 +357,7 @@ def main() -> None:
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.database_url, args.serve)
+        serve_portal(_settings(args.database_url, args.serve))
     else:
         asyncio.run(run(args))
 

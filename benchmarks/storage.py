@@ -19,19 +19,16 @@ import tempfile
 import time
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 from sqlalchemy import insert
 
 from benchmarks.figures import report
+from benchmarks.serve import SECRET, portal_in_process
 from companion_server import retention
-from companion_server.app import create_app
 from companion_server.backup import backup_sqlite
 from companion_server.core import build_core, utcnow
 from companion_server.db import migrate
 from companion_server.models import Company, Device, Installation, RadioSample
 from companion_server.settings import Settings
-
-SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 
 
 async def _ask_while(session: aiohttp.ClientSession, url: str, busy: asyncio.Event) -> list[float]:
@@ -142,8 +139,7 @@ async def main() -> None:
                 "INSERT INTO ballast SELECT randomblob(16384) FROM n",
                 (args.ballast_mb * 64,),
             )
-        server = TestServer(create_app(settings), host="127.0.0.1")
-        await server.start_server()
+        server = await portal_in_process(settings)
         try:
             base = str(server.make_url("")).rstrip("/")
             await backup_while_serving(base, path, directory)

@@ -18,25 +18,17 @@ from datetime import timedelta
 import tempfile
 import time
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 
 from benchmarks.figures import report
+from benchmarks.seed import seed_company
+from benchmarks.serve import SECRET
 from companion_server.core import Core, build_core
 from companion_server.db import migrate
 from companion_server.installations import queue
-from companion_server.models import (
-    Alert,
-    Company,
-    Installation,
-    InstallationAssignment,
-    InstallationState,
-    RemoteWindow,
-    Role,
-    User,
-)
+from companion_server.models import Alert, InstallationState, RemoteWindow
 from companion_server.settings import Settings
 
-SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
 ALERT_TYPES = ("battery_low", "fire", "device_offline", "tamper")
 
 
@@ -44,40 +36,10 @@ async def seed(core: Core, installations: int, installers: int) -> tuple[int, in
     """The company; returns the administrator's and the first installer's ids."""
     now = core.now()
     async with core.tx() as db:
-        company = Company(name="Bench Installers", created_at=now)
-        db.add(company)
-        await db.flush()
-        people = [
-            User(
-                company_id=company.id,
-                email=f"person{n}@bench.example",
-                name=f"Person {n}",
-                password_hash="x",
-                role=(Role.ADMIN if n == 0 else Role.INSTALLER).value,
-                language="en",
-                failed_logins=0,
-                created_at=now,
-                email_confirmed_at=now,
-            )
-            for n in range(installers + 1)
-        ]
-        db.add_all(people)
-        await db.flush()
-        await db.execute(
-            insert(Installation),
-            [
-                {
-                    "company_id": company.id,
-                    "name": f"Installation {n:05}",
-                    "box_pin": f"{n:04}-{n % 9999:04}-0000",
-                    "customer_email": f"customer{n}@example.com",
-                    "status": "pending" if n % 25 == 0 else "linked",
-                    "created_at": now,
-                }
-                for n in range(installations)
-            ],
+        seeded = await seed_company(
+            db, now, installations=installations, installers=installers, pending_every=25
         )
-        ids = list(await db.scalars(select(Installation.id).order_by(Installation.id)))
+        ids = seeded.installation_ids
         await db.execute(
             insert(InstallationState),
             [
@@ -87,13 +49,6 @@ async def seed(core: Core, installations: int, installers: int) -> tuple[int, in
                     "connected": n % 10 != 0,
                     "box_online": n % 13 != 0,
                 }
-                for n, i in enumerate(ids)
-            ],
-        )
-        await db.execute(
-            insert(InstallationAssignment),
-            [
-                {"installation_id": i, "user_id": people[1 + n % installers].id, "assigned_at": now}
                 for n, i in enumerate(ids)
             ],
         )
@@ -142,7 +97,7 @@ async def seed(core: Core, installations: int, installers: int) -> tuple[int, in
                 if n % 50 == 0
             ],
         )
-        return people[0].id, people[1].id
+        return seeded.admin_id, seeded.installer_ids[0]
 
 
 async def run(args: argparse.Namespace) -> None:

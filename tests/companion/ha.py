@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 import json
 from typing import Any
 import uuid
 
 import aiohttp
+from aiohttp.test_utils import TestServer
+import pytest
 
 from companion_server.core import Core
 from companion_server.models import Role
@@ -176,3 +179,23 @@ class HomeAssistant:
         if self.ws is not None:
             await self.ws.close()
         await self.session.close()
+
+
+Factory = Callable[[], Awaitable[HomeAssistant]]
+
+
+@pytest.fixture
+async def new_ha(server: TestServer) -> AsyncIterator[Factory]:
+    """Opens simulated Home Assistants against the test portal; closes them after the test."""
+    opened: list[HomeAssistant] = []
+
+    async def make() -> HomeAssistant:
+        client = HomeAssistant(str(server.make_url("/")))
+        opened.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in opened:
+            await client.close()

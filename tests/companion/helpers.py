@@ -19,9 +19,17 @@ from urllib.parse import urlsplit
 import aiohttp
 from multidict import MultiDict
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion_server.core import Core
-from companion_server.models import Company, OutboxMessage, Role, User
+from companion_server.models import (
+    Company,
+    Installation,
+    InstallationState,
+    OutboxMessage,
+    Role,
+    User,
+)
 from companion_server.security.sessions import create_session
 from tests.portal_app import free_port
 
@@ -303,6 +311,17 @@ async def make_user(
         db.add(user)
         await db.flush()
         return user
+
+
+async def add_monitored_site(
+    db: AsyncSession, company: Company, now: datetime, name: str = "Villa"
+) -> Installation:
+    """A linked installation of ``company``, monitoring granted and connected (flushed)."""
+    site = Installation(company_id=company.id, name=name, status="linked", created_at=now)
+    db.add(site)
+    await db.flush()
+    db.add(InstallationState(installation_id=site.id, monitoring="granted", connected=True))
+    return site
 
 
 async def session_for(core: Core, user: User) -> str:

@@ -9,22 +9,17 @@ from companion_server.models import (
     Alert,
     AlertFollowUp,
     Company,
-    Installation,
     InstallationAssignment,
-    InstallationState,
     InterventionEntry,
     Role,
 )
-from tests.companion.helpers import PortalClient, make_company, make_user
+from tests.companion.helpers import PortalClient, add_monitored_site, make_company, make_user
 
 
 async def _site(core: Core, company: Company, *assigned: int) -> tuple[int, int]:
     now = core.now()
     async with core.tx() as db:
-        site = Installation(company_id=company.id, name="Villa", status="linked", created_at=now)
-        db.add(site)
-        await db.flush()
-        db.add(InstallationState(installation_id=site.id, monitoring="granted", connected=True))
+        site = await add_monitored_site(db, company, now)
         alert = Alert(
             installation_id=site.id,
             alert_id="a1",

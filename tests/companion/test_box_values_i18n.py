@@ -24,8 +24,6 @@ from companion_server.interventions.rules import KIND_LABELS
 from companion_server.models import (
     Alert,
     Device,
-    Installation,
-    InstallationState,
     Role,
     User,
 )
@@ -37,7 +35,7 @@ from companion_server.monitoring.box_values import (
     readable,
 )
 from companion_server.monitoring.labels import ALERT_LABELS
-from tests.companion.helpers import BrowserFactory, make_company, make_user
+from tests.companion.helpers import BrowserFactory, add_monitored_site, make_company, make_user
 
 PROFILES = Path(__file__).parents[2] / "box_simulator" / "scenarios" / "profiles.json"
 TAG = re.compile(r"<[^>]+>")
@@ -65,10 +63,7 @@ async def _world(core: Core) -> int:
             core, company, f"{language}@example.com", role=Role.ADMIN, language=language
         )
     async with core.tx() as db:
-        site = Installation(company_id=company.id, name="Villa", status="linked", created_at=now)
-        db.add(site)
-        await db.flush()
-        db.add(InstallationState(installation_id=site.id, monitoring="granted", connected=True))
+        site = await add_monitored_site(db, company, now)
         defects, batteries, radios = list(DEFECT_LABELS), list(BATTERY_LABELS), list(RADIO_LABELS)
         for number, ui_class in enumerate(UI_CLASS_LABELS):
             db.add(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 import json
 
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestServer
-import pytest
 from sqlalchemy import func, select
 
 from companion_server.core import Core
@@ -23,26 +21,10 @@ from companion_server.models import (
 from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.linking import unlink_by_installer
 from tests.companion import ha as sim
-from tests.companion.ha import HomeAssistant, registered
+from tests.companion.ha import Factory, HomeAssistant, new_ha, registered
 from tests.companion.helpers import mails
 
-Factory = Callable[[], Awaitable[HomeAssistant]]
-
-
-@pytest.fixture
-async def new_ha(server: TestServer) -> AsyncIterator[Factory]:
-    opened: list[HomeAssistant] = []
-
-    async def make() -> HomeAssistant:
-        client = HomeAssistant(str(server.make_url("/")))
-        opened.append(client)
-        return client
-
-    try:
-        yield make
-    finally:
-        for client in opened:
-            await client.close()
+__all__ = ["new_ha"]  # the fixture, shared with the other channel tests
 
 
 async def linked(

@@ -7,9 +7,15 @@ import html
 import re
 
 from companion_server.core import Core
-from companion_server.models import Device, Installation, InstallationState, RadioSample, Role
+from companion_server.models import Device, RadioSample, Role
 from tests.companion.ha import registered
-from tests.companion.helpers import BrowserFactory, FakeClock, make_company, make_user
+from tests.companion.helpers import (
+    BrowserFactory,
+    FakeClock,
+    add_monitored_site,
+    make_company,
+    make_user,
+)
 
 
 async def test_a_pending_registration_says_until_when_and_where(
@@ -38,10 +44,7 @@ async def test_the_radio_chart_has_axes_and_its_values_as_text(
     await make_user(core, company, "boss@example.com", role=Role.ADMIN, language="fr")
     now = core.now()
     async with core.tx() as db:
-        site = Installation(company_id=company.id, name="Villa", status="linked", created_at=now)
-        db.add(site)
-        await db.flush()
-        db.add(InstallationState(installation_id=site.id, monitoring="granted", connected=True))
+        site = await add_monitored_site(db, company, now)
         device = Device(
             installation_id=site.id,
             url="io://1",

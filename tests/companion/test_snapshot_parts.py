@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 import uuid
 
-from aiohttp.test_utils import TestServer
-import pytest
 from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.models import Device
 from companion_server.monitoring.services import request_monitoring
 from tests.companion import ha as sim
-from tests.companion.ha import HomeAssistant, registered
+from tests.companion.ha import Factory, HomeAssistant, new_ha, registered
 
-Factory = Callable[[], Awaitable[HomeAssistant]]
+__all__ = ["new_ha"]  # the fixture, shared with the other channel tests
+
 URL = "io://1234-5678-9012/{}"
-
-
-@pytest.fixture
-async def new_ha(server: TestServer) -> AsyncIterator[Factory]:
-    opened: list[HomeAssistant] = []
-
-    async def make() -> HomeAssistant:
-        client = HomeAssistant(str(server.make_url("/")))
-        opened.append(client)
-        return client
-
-    try:
-        yield make
-    finally:
-        for client in opened:
-            await client.close()
 
 
 def device(number: int) -> dict[str, Any]:

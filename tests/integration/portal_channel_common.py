@@ -1,17 +1,19 @@
-"""Shared setup of the portal-channel tests: the scripted peer, a linked box, grants, cuts."""
+"""Shared steps of the portal-channel tests: scripted peer, linked box, grants, cuts, revoking."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
+from custom_components.somfy_pro.const import DOMAIN
 
 from .common import PIN, tick
 from .portal_common import answer_monitoring_request, linked_entry, manager_of, wait_until
@@ -78,3 +80,34 @@ async def _grant(hass: HomeAssistant, entry: MockConfigEntry, peer: FakePortal) 
     await _request_monitoring(hass, peer)
     await answer_monitoring_request(hass, entry, "approve")
     await wait_until(hass, lambda: peer.of_type("snapshot"), "a snapshot")
+
+
+async def revoke_with_service(hass: HomeAssistant, entry_id: str) -> None:
+    """Revoke monitoring with the ``revoke_monitoring`` service, as an automation would."""
+    await hass.services.async_call(
+        DOMAIN, "revoke_monitoring", {"config_entry_id": entry_id}, blocking=True
+    )
+
+
+async def revoke_refused(hass: HomeAssistant, entry_id: str) -> str | None:
+    """The translation key of the error ``revoke_monitoring`` raises for ``entry_id``."""
+    with pytest.raises(ServiceValidationError) as err:
+        await revoke_with_service(hass, entry_id)
+    return err.value.translation_key
+
+
+class OptionsSteps(NamedTuple):
+    """The three results of an options menu's step: the menu, the step's form, the end."""
+
+    menu: dict[str, Any]
+    form: dict[str, Any]
+    done: dict[str, Any]
+
+
+async def choose_in_options(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> OptionsSteps:
+    """Open the entry's options, pick ``step`` (``unlink``, ``revoke_monitoring``), confirm."""
+    options = hass.config_entries.options
+    menu = await options.async_init(entry.entry_id)
+    form = await options.async_configure(menu["flow_id"], {"next_step_id": step})
+    done = await options.async_configure(form["flow_id"], {})
+    return OptionsSteps(dict(menu), dict(form), dict(done))

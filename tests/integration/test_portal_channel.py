@@ -12,7 +12,7 @@ from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagn
 from custom_components.somfy_pro.portal_client import CONF_PORTAL
 
 from .common import PIN, state_of, tick
-from .portal_channel_common import linked, peer
+from .portal_channel_common import choose_in_options, linked, peer
 from .portal_common import manager_of, wait_until
 from .portal_peer import FakePortal, frame
 
@@ -94,15 +94,11 @@ async def test_link_flow(
     assert diagnostics["installer_portal"]["connected"] is True
 
     # Linked: the options offer to unlink only.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert result["type"] == "menu"
-    assert result["menu_options"] == ["centre", "unlink"]
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "unlink"}
-    )
-    assert result["step_id"] == "unlink"
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["type"] == "create_entry"
+    menu, form, done = await choose_in_options(hass, entry, "unlink")
+    assert menu["type"] == "menu"
+    assert menu["menu_options"] == ["centre", "unlink"]
+    assert form["step_id"] == "unlink"
+    assert done["type"] == "create_entry"
     assert peer.unlink_requests == 1
     assert CONF_PORTAL not in entry.data
     assert state_of(hass, "sensor", f"{PIN}_installer") == "unknown"
@@ -115,12 +111,8 @@ async def test_unlink_while_portal_down(
 ) -> None:
     await peer.stop()
     await wait_until(hass, lambda: not manager_of(linked).connected, "the disconnection")
-    result = await hass.config_entries.options.async_init(linked.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "unlink"}
-    )
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["type"] == "create_entry"
+    done = (await choose_in_options(hass, linked, "unlink")).done
+    assert done["type"] == "create_entry"
     assert CONF_PORTAL not in linked.data
     assert manager_of(linked).link is None
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,7 +18,17 @@ from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 
 from .common import AWNING, FRONT_DOOR, PIN, SHUTTER, state_of, tick
-from .portal_channel_common import BEDROOM_SHUTTER, _cut, _grant, _request_monitoring, linked, peer
+from .portal_channel_common import (
+    BEDROOM_SHUTTER,
+    _cut,
+    _grant,
+    _request_monitoring,
+    choose_in_options,
+    linked,
+    peer,
+    revoke_refused,
+    revoke_with_service,
+)
 from .portal_common import answer_monitoring_request, manager_of, monitoring_of, wait_until
 from .portal_peer import FakePortal, frame
 
@@ -161,9 +170,7 @@ async def test_revoke_with_the_service(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     await _grant(hass, linked, peer)
-    await hass.services.async_call(
-        DOMAIN, "revoke_monitoring", {"config_entry_id": linked.entry_id}, blocking=True
-    )
+    await revoke_with_service(hass, linked.entry_id)
     await wait_until(hass, lambda: len(peer.of_type("consent")) == 2, "the revocation")
     assert peer.of_type("consent")[1]["payload"] == {"request_id": None, "monitoring": "revoked"}
     assert state_of(hass, "binary_sensor", f"{PIN}_monitoring") == "off"
@@ -178,38 +185,16 @@ async def test_revoke_with_the_service(
     assert [f["type"] for f in peer.received[count:]] == ["hello"]
 
     # Errors, translated.
-    with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN, "revoke_monitoring", {"config_entry_id": linked.entry_id}, blocking=True
-        )
-    assert err.value.translation_key == "monitoring_not_granted"
-    with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN, "revoke_monitoring", {"config_entry_id": "nope"}, blocking=True
-        )
-    assert err.value.translation_key == "entry_not_found"
+    assert await revoke_refused(hass, linked.entry_id) == "monitoring_not_granted"
+    assert await revoke_refused(hass, "nope") == "entry_not_found"
 
 
 async def test_revoke_service_errors_when_not_linked_or_loaded(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "revoke_monitoring",
-            {"config_entry_id": init_integration.entry_id},
-            blocking=True,
-        )
-    assert err.value.translation_key == "not_linked"
+    assert await revoke_refused(hass, init_integration.entry_id) == "not_linked"
     await hass.config_entries.async_unload(init_integration.entry_id)
-    with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "revoke_monitoring",
-            {"config_entry_id": init_integration.entry_id},
-            blocking=True,
-        )
-    assert err.value.translation_key == "entry_not_loaded"
+    assert await revoke_refused(hass, init_integration.entry_id) == "entry_not_loaded"
 
 
 async def test_revoke_in_options_while_portal_down(
@@ -222,14 +207,10 @@ async def test_revoke_in_options_while_portal_down(
     await _grant(hass, linked, peer)
     await peer.stop()
     await wait_until(hass, lambda: not manager_of(linked).connected, "the disconnection")
-    result = await hass.config_entries.options.async_init(linked.entry_id)
-    assert result["menu_options"] == ["revoke_monitoring", "centre", "unlink"]
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "revoke_monitoring"}
-    )
-    assert result["step_id"] == "revoke_monitoring"
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["type"] == "create_entry"
+    menu, form, done = await choose_in_options(hass, linked, "revoke_monitoring")
+    assert menu["menu_options"] == ["revoke_monitoring", "centre", "unlink"]
+    assert form["step_id"] == "revoke_monitoring"
+    assert done["type"] == "create_entry"
     assert not monitoring_of(linked).granted
     # An alert while revoked and disconnected: never sent.
     simulator.box.set_alert(FRONT_DOOR, "intrusion", True)

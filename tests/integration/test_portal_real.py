@@ -28,6 +28,7 @@ from tests.portal_app import Portal
 
 from .common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of, tick
 from .cutting_proxy import DOWNSTREAM, UPSTREAM, CuttingProxy
+from .portal_channel_common import choose_in_options, revoke_with_service
 from .portal_common import answer_monitoring_request, manager_of, wait_until
 
 # Where the channel finds its backoff (patched to reconnect at once).
@@ -64,10 +65,15 @@ async def _link(hass: HomeAssistant, entry: MockConfigEntry, url: str, code: str
 
 
 async def _linked_and_granted(
-    hass: HomeAssistant, entry: MockConfigEntry, portal: Portal, url: str | None = None
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    portal: Portal,
+    url: str | None = None,
+    *,
+    pin: str = PIN,
 ) -> Registered:
     """Linked to the portal (at ``url`` if it goes through a proxy), monitoring granted."""
-    reg = await seed_registration(portal.core, pin=PIN, company_name="Test Installers")
+    reg = await seed_registration(portal.core, pin=pin, company_name="Test Installers")
     result = await _link(hass, entry, url or portal.url, reg.code)
     assert result["type"] == "create_entry"
     await wait_until(hass, lambda: manager_of(entry).connected, "the channel")
@@ -127,9 +133,7 @@ async def test_link_monitor_and_revoke(
     await wait_until(hass, lambda: not manager_of(entry).outbox, "the ack")
 
     # Revoked from Home Assistant: the portal locks, and nothing more arrives.
-    await hass.services.async_call(
-        DOMAIN, "revoke_monitoring", {"config_entry_id": entry.entry_id}, blocking=True
-    )
+    await revoke_with_service(hass, entry.entry_id)
 
     async def revoked() -> bool:
         return (await real_portal.state(reg.installation_id)).monitoring == "revoked"
@@ -142,11 +146,7 @@ async def test_link_monitor_and_revoke(
     assert not manager_of(entry).outbox
 
     # Unlinked from Home Assistant: the portal's link ends too.
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "unlink"}
-    )
-    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await choose_in_options(hass, entry, "unlink")
     assert CONF_PORTAL not in entry.data
     assert await real_portal.count(InstallationLink, InstallationLink.revoked_at.is_(None)) == 0
 

@@ -7,24 +7,19 @@ import json
 from pathlib import Path
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sqlalchemy import select
 
 from box_simulator.server import BoxSimulator
 from companion_server.models import Device
-from companion_server.monitoring.services import request_monitoring
-from companion_server.registration.services import seed_registration
 from custom_components.somfy_pro import portal_frames as frames
 from custom_components.somfy_pro.const import DOMAIN
-from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 from tests.portal_app import Portal
 
 from .conftest import TOKEN, entry_data
 from .cutting_proxy import UPSTREAM, CuttingProxy
-from .portal_common import answer_monitoring_request, manager_of, wait_until
-from .test_portal_real import _link, wait_for
+from .test_portal_real import _linked_and_granted, wait_for
 
 LARGE_PIN = "2222-3333-4444"  # the PIN of the simulator's ``large`` scenario
 
@@ -54,17 +49,7 @@ async def test_a_large_box_reaches_the_portal_in_frames_that_fit(
     proxy = CuttingProxy(portal.port)
     await proxy.start()
     try:
-        reg = await seed_registration(portal.core, pin=LARGE_PIN)
-        result = await _link(hass, entry, proxy.url, reg.code)
-        assert result["type"] == "create_entry"
-        await wait_until(hass, lambda: manager_of(entry).connected, "the channel")
-        await request_monitoring(portal.core, reg.actor_id, reg.installation_id)
-        await wait_until(
-            hass,
-            lambda: ir.async_get(hass).async_get_issue(DOMAIN, monitoring_issue_id(entry.entry_id)),
-            "the monitoring request",
-        )
-        await answer_monitoring_request(hass, entry, "approve")
+        await _linked_and_granted(hass, entry, portal, proxy.url, pin=LARGE_PIN)
 
         async def every_product() -> bool:
             return await portal.count(Device) == len(products)

@@ -24,6 +24,7 @@ from custom_components.somfy_pro.state_values import battery_level, status_onlin
 
 from ..common import state_of, tick
 from .conftest import PIN
+from .value_tables import BOUNDS, REFUSED
 
 SMOKE = f"io://{PIN}/30000001"
 MOTION = f"zigbee://{PIN}/30000002"
@@ -37,9 +38,8 @@ REAL_BOX = pytest.mark.parametrize("setup_fixture", ["setup_real_values.json"])
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
+        *BOUNDS,
         (87, 87),
-        (0, 0),
-        (100, 100),
         (45.5, 45),
         (99.9, 99),
         ("100%", 100),
@@ -52,22 +52,14 @@ REAL_BOX = pytest.mark.parametrize("setup_fixture", ["setup_real_values.json"])
         ("full", None),
         ("n/a", None),
         ("%", None),
-        ("", None),
         ("-5%", None),
         ("101%", None),
         ("100%%", None),
-        ("1e2", None),
-        ("\u0665\u0660", None),
         (-1, None),
         (150, None),
-        (10**40, None),
-        (float("nan"), None),
-        (float("inf"), None),
-        (True, None),
-        (False, None),
-        (None, None),
         ([100], None),
         ({"level": 100}, None),
+        *REFUSED,
     ],
 )
 def test_battery_level(value: Any, expected: int | None) -> None:
