@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 from datetime import UTC, datetime
 import json
 import os
 from pathlib import Path
+import random
 import sys
 import tempfile
 import time
@@ -127,8 +129,11 @@ async def seed(database_url: str, connections: int) -> None:
         await core.close()
 
 
-def serve(database_url: str, port: int) -> None:
-    """Child process: the portal."""
+def serve(database_url: str, port: int, profile: str | None = None) -> None:
+    """Child process: the portal; with ``profile``, its cProfile statistics go to that file."""
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
     web.run_app(
         create_app(_settings(database_url, port)),
         host="127.0.0.1",
@@ -136,6 +141,9 @@ def serve(database_url: str, port: int) -> None:
         access_log=None,
         print=None,
     )
+    if profiler is not None and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
 
 
 class Probe:
@@ -184,6 +192,14 @@ def _snapshot(n: int) -> str:
     )
 
 
+def retry_delay(headers: Any) -> float:
+    """Seconds a 503's ``Retry-After`` asks for (1 when it says nothing usable)."""
+    try:
+        return max(0.0, float((headers or {}).get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
 class Client:
     """One simulated Home Assistant."""
 
@@ -195,30 +211,48 @@ class Client:
         self.acks: asyncio.Queue[str] = asyncio.Queue()
         self.reader: asyncio.Task[None] | None = None
         self.sent = 0
+        self.refused = 0  # attempts refused (503) or closed before the welcome
+        self.retry = 1.0
+        self.welcomed_at = 0.0
 
     async def connect(self) -> None:
-        self.ws = await self.session.ws_connect(
-            self.base + "/api/v1/ws",
-            headers={"Authorization": f"Bearer {_token(self.n)}"},
-            heartbeat=None,
-            autoping=True,
-        )
-        await self.ws.send_str(
-            _frame(
-                "hello",
-                {
-                    "integration_version": "bench",
-                    "pin": f"{self.n:04}-1111-2222",
-                    "monitoring": True,
-                },
-            )
-        )
-        while True:
-            message = json.loads((await self.ws.receive()).data)
-            if message["type"] == "welcome":
-                break
+        """Connect as Home Assistant does: until welcomed, honouring a 503's ``Retry-After``."""
+        while not await self._attempt():
+            self.refused += 1
+            await asyncio.sleep(self.retry + random.uniform(0, self.retry / 2))
+        assert self.ws is not None
         await self.ws.send_str(_snapshot(self.n))
         self.reader = asyncio.create_task(self._read())
+
+    async def _attempt(self) -> bool:
+        """One connection attempt; whether it was welcomed."""
+        try:
+            self.ws = await self.session.ws_connect(
+                self.base + "/api/v1/ws",
+                headers={"Authorization": f"Bearer {_token(self.n)}"},
+                heartbeat=None,
+                autoping=True,
+            )
+        except aiohttp.WSServerHandshakeError as err:
+            if err.status != 503:
+                raise
+            self.retry = retry_delay(err.headers)
+            return False
+        self.retry = 1.0
+        hello = {
+            "integration_version": "bench",
+            "pin": f"{self.n:04}-1111-2222",
+            "monitoring": True,
+        }
+        await self.ws.send_str(_frame("hello", hello))
+        async for message in self.ws:
+            if (
+                message.type == aiohttp.WSMsgType.TEXT
+                and json.loads(message.data)["type"] == "welcome"
+            ):
+                self.welcomed_at = time.perf_counter()
+                return True
+        return False
 
     async def _read(self) -> None:
         assert self.ws is not None
@@ -228,7 +262,8 @@ class Client:
                 if data["type"] == "ack":
                     self.acks.put_nowait(data["payload"]["id"])
                 elif data["type"] == "error":
-                    print("error frame:", data["payload"], file=sys.stderr)
+                    self.acks.put_nowait(f"error:{data['payload'].get('ref')}")
+        print(f"connection {self.n} closed: {self.ws.close_code}", file=sys.stderr)
 
     async def update(self) -> None:
         assert self.ws is not None
@@ -258,11 +293,12 @@ class Client:
             "active": False,
             "at": datetime.now(UTC).isoformat(),
         }
-        await self.ws.send_str(
-            json.dumps({"v": 1, "id": frame_id, "type": "alert", "payload": alert})
-        )
-        while await self.acks.get() != frame_id:
-            pass
+        text = json.dumps({"v": 1, "id": frame_id, "type": "alert", "payload": alert})
+        await self.ws.send_str(text)
+        while (answer := await self.acks.get()) != frame_id:
+            if answer == "error:" + frame_id:  # database busy: sent again, as HA does
+                await asyncio.sleep(1)
+                await self.ws.send_str(text)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -328,7 +364,7 @@ async def run(args: argparse.Namespace) -> None:
         port = free_port()
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.portal_ws", "--serve", str(port),
-            "--database-url", database_url,
+            "--database-url", database_url, *(["--profile", args.profile] if args.profile else []),
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         engine = create_engine(database_url)
@@ -400,10 +436,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--profile", help="write the portal's cProfile statistics to this file")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.database_url, args.serve)
+        serve(args.database_url, args.serve, args.profile)
     else:
         asyncio.run(run(args))
 

@@ -83,6 +83,9 @@ class Settings:
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     mail_worker: bool = True
+    # The channel's accept budget (hub.admission): handshakes at once, new connections a second.
+    channel_handshakes: int = 32
+    channel_accept_rate: float = 400.0
     mail_poll_seconds: float = 5.0
     mail_retry_base_seconds: float = 10.0
     mail_retry_max_seconds: float = 3600.0
@@ -123,6 +126,8 @@ class Settings:
         self._check_storage()
 
     def _check_storage(self) -> None:
+        if self.channel_handshakes < 1 or not self.channel_accept_rate > 0:
+            raise SettingsError("channel handshakes must be at least 1, accept rate above 0")
         if not 0 < self.database_busy_seconds <= 60:
             raise SettingsError("database busy seconds must be more than 0 and at most 60")
         if self.retention_interval_minutes < 0 or self.retention_batch < 1:
