@@ -263,7 +263,12 @@ class Client:
                     self.acks.put_nowait(data["payload"]["id"])
                 elif data["type"] == "error":
                     self.acks.put_nowait(f"error:{data['payload'].get('ref')}")
-        print(f"connection {self.n} closed: {self.ws.close_code}", file=sys.stderr)
+
+    async def send(self, text: str) -> None:
+        """Send one frame of the caller's."""
+        assert self.ws is not None
+        await self.ws.send_str(text)
+        self.sent += 1
 
     async def update(self) -> None:
         assert self.ws is not None
