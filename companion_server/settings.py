@@ -86,6 +86,9 @@ class Settings:
     # The channel's accept budget (hub.admission): handshakes at once, new connections a second.
     channel_handshakes: int = 32
     channel_accept_rate: float = 400.0
+    # Who may read /metrics: a bearer token, or client addresses/networks (neither: off).
+    metrics_token: str = ""
+    metrics_addresses: tuple[str, ...] = ()
     mail_poll_seconds: float = 5.0
     mail_retry_base_seconds: float = 10.0
     mail_retry_max_seconds: float = 3600.0
@@ -115,6 +118,13 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError as err:
                 raise SettingsError(f"trusted proxy {proxy!r} is not an IP address") from err
+        for address in self.metrics_addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError as err:
+                raise SettingsError(f"metrics address {address!r} is not an IP address") from err
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("metrics token must be at least 16 characters")
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}")
         parts = urlsplit(self.public_url)

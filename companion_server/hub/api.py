@@ -120,6 +120,7 @@ async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) ->
 
 async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
     """Handle one message; False when the connection must end."""
+    hub.frames_received += 1
     try:
         frame = protocol.parse_frame(text)
     except protocol.FrameError as err:

@@ -206,6 +206,7 @@ class Hub:
         self._changed: set[int] = set()
         self._changed_timer: asyncio.TimerHandle | None = None
         self.telemetry = TelemetryWriter(core)
+        self.frames_received = 0  # since the process started (``/metrics``)
         self.admission = Admission(
             core.settings.channel_handshakes, core.settings.channel_accept_rate
         )

@@ -104,6 +104,8 @@ LINKED_ONLY = {"installation_id": "linked_installation_id"}
 TABLE: tuple[Row, ...] = (
     Row("GET", "/", everyone(303)),
     Row("GET", "/healthz", everyone(200)),
+    # Not a page: off unless a metrics token or addresses are set (see test_scale_metrics).
+    Row("GET", "/metrics", everyone(404)),
     Row("GET", "/static", everyone(200), path="/static/portal.css"),
     Row("GET", "/demo/outbox", everyone(200)),
     Row("POST", "/language", everyone(303), form={"language": "fr", "next": "/"}),
