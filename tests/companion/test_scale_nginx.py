@@ -42,7 +42,6 @@ from tests.companion.helpers import PASSWORD, PortalClient, free_port, psql
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = Path(__file__).parents[2] / "deploy" / "nginx" / "somfy-pro.conf"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(NGINX), reason="nginx is not installed")
 
 
 @pytest.fixture
