@@ -44,6 +44,7 @@ from sqlalchemy import func, select, text
 
 from benchmarks.portal_ws import DEVICES, Client, Probe, _frame, seed, wait_ready
 from companion_server.app import create_app
+from companion_server.cli import LISTEN_BACKLOG
 from companion_server.core import build_core
 from companion_server.models import Company, Installation, Role, User
 from companion_server.settings import RateLimit, RateLimits, Settings
@@ -89,6 +90,7 @@ def serve(database_url: str, port: int) -> None:
         port=port,
         access_log=None,
         print=None,
+        backlog=LISTEN_BACKLOG,
     )
 
 

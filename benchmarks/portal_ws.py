@@ -43,6 +43,7 @@ from aiohttp import web
 from sqlalchemy import func, insert, select
 
 from companion_server.app import create_app
+from companion_server.cli import LISTEN_BACKLOG
 from companion_server.core import build_core
 from companion_server.db import create_engine, migrate
 from companion_server.models import (
@@ -140,6 +141,7 @@ def serve(database_url: str, port: int, profile: str | None = None) -> None:
         port=port,
         access_log=None,
         print=None,
+        backlog=LISTEN_BACKLOG,
     )
     if profiler is not None and profile:
         profiler.disable()
@@ -219,7 +221,8 @@ class Client:
         """Connect as Home Assistant does: until welcomed, honouring a 503's ``Retry-After``."""
         while not await self._attempt():
             self.refused += 1
-            await asyncio.sleep(self.retry + random.uniform(0, self.retry / 2))
+            # Jitter as Home Assistant adds it: up to a fifth of the hint, at least 1 s.
+            await asyncio.sleep(self.retry + random.uniform(0, max(1.0, self.retry / 5)))
         assert self.ws is not None
         await self.ws.send_str(_snapshot(self.n))
         self.reader = asyncio.create_task(self._read())
@@ -237,6 +240,9 @@ class Client:
             if err.status != 503:
                 raise
             self.retry = retry_delay(err.headers)
+            return False
+        except (aiohttp.ClientError, TimeoutError):
+            self.retry = random.uniform(0.5, 1)  # Home Assistant's first backoff
             return False
         self.retry = 1.0
         hello = {
