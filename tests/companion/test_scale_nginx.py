@@ -43,7 +43,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = Path(__file__).parents[2] / "deploy" / "nginx" / "somfy-pro.conf"
 
 
-
 @pytest.fixture
 def database_url(
     postgres_admin_url: str, _postgres_template: str, request: pytest.FixtureRequest
