@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 import json
 import os
 from pathlib import Path
+import random
 import sys
 import tempfile
 import time
@@ -151,6 +152,14 @@ def _snapshot(n: int) -> str:
     )
 
 
+def retry_delay(headers: Any) -> float:
+    """Seconds a 503's ``Retry-After`` asks for (1 when it says nothing usable)."""
+    try:
+        return max(0.0, float((headers or {}).get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
 class Client:
     """One simulated Home Assistant."""
 
@@ -162,30 +171,52 @@ class Client:
         self.acks: asyncio.Queue[str] = asyncio.Queue()
         self.reader: asyncio.Task[None] | None = None
         self.sent = 0
+        self.refused = 0  # attempts refused (503) or closed before the welcome
+        self.retry = 1.0
+        self.welcomed_at = 0.0
 
     async def connect(self) -> None:
-        self.ws = await self.session.ws_connect(
-            self.base + "/api/v1/ws",
-            headers={"Authorization": f"Bearer {_token(self.n)}"},
-            heartbeat=None,
-            autoping=True,
-        )
-        await self.ws.send_str(
-            _frame(
-                "hello",
-                {
-                    "integration_version": "bench",
-                    "pin": box_pin(self.n),
-                    "monitoring": True,
-                },
-            )
-        )
-        while True:
-            message = json.loads((await self.ws.receive()).data)
-            if message["type"] == "welcome":
-                break
+        """Connect as Home Assistant does: until welcomed, honouring a 503's ``Retry-After``."""
+        while not await self._attempt():
+            self.refused += 1
+            # Jitter as Home Assistant adds it: up to a fifth of the hint, at least 1 s.
+            await asyncio.sleep(self.retry + random.uniform(0, max(1.0, self.retry / 5)))
+        assert self.ws is not None
         await self.ws.send_str(_snapshot(self.n))
         self.reader = asyncio.create_task(self._read())
+
+    async def _attempt(self) -> bool:
+        """One connection attempt; whether it was welcomed."""
+        try:
+            self.ws = await self.session.ws_connect(
+                self.base + "/api/v1/ws",
+                headers={"Authorization": f"Bearer {_token(self.n)}"},
+                heartbeat=None,
+                autoping=True,
+            )
+        except aiohttp.WSServerHandshakeError as err:
+            if err.status != 503:
+                raise
+            self.retry = retry_delay(err.headers)
+            return False
+        except (aiohttp.ClientError, TimeoutError):
+            self.retry = random.uniform(0.5, 1)  # Home Assistant's first backoff
+            return False
+        self.retry = 1.0
+        hello = {
+            "integration_version": "bench",
+            "pin": box_pin(self.n),
+            "monitoring": True,
+        }
+        await self.ws.send_str(_frame("hello", hello))
+        async for message in self.ws:
+            if (
+                message.type == aiohttp.WSMsgType.TEXT
+                and json.loads(message.data)["type"] == "welcome"
+            ):
+                self.welcomed_at = time.perf_counter()
+                return True
+        return False
 
     async def _read(self) -> None:
         assert self.ws is not None
@@ -195,7 +226,13 @@ class Client:
                 if data["type"] == "ack":
                     self.acks.put_nowait(data["payload"]["id"])
                 elif data["type"] == "error":
-                    print("error frame:", data["payload"], file=sys.stderr)
+                    self.acks.put_nowait(f"error:{data['payload'].get('ref')}")
+
+    async def send(self, text: str) -> None:
+        """Send one frame of the caller's."""
+        assert self.ws is not None
+        await self.ws.send_str(text)
+        self.sent += 1
 
     async def update(self) -> None:
         assert self.ws is not None
@@ -225,11 +262,12 @@ class Client:
             "active": False,
             "at": datetime.now(UTC).isoformat(),
         }
-        await self.ws.send_str(
-            json.dumps({"v": 1, "id": frame_id, "type": "alert", "payload": alert})
-        )
-        while await self.acks.get() != frame_id:
-            pass
+        text = json.dumps({"v": 1, "id": frame_id, "type": "alert", "payload": alert})
+        await self.ws.send_str(text)
+        while (answer := await self.acks.get()) != frame_id:
+            if answer == "error:" + frame_id:  # database busy: sent again, as HA does
+                await asyncio.sleep(1)
+                await self.ws.send_str(text)
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -282,7 +320,7 @@ async def run(args: argparse.Namespace) -> None:
         port = free_port()
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "benchmarks.portal_ws", "--serve", str(port),
-            "--database-url", database_url,
+            "--database-url", database_url, *(["--profile", args.profile] if args.profile else []),
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         engine = create_engine(database_url)
@@ -354,10 +392,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=20)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--profile", help="write the portal's cProfile statistics to this file")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve_portal(_settings(args.database_url, args.serve))
+        serve_portal(_settings(args.database_url, args.serve), args.profile)
     else:
         asyncio.run(run(args))
 

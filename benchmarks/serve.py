@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import cProfile
 from typing import Any
 
 import aiohttp
@@ -10,6 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from companion_server.app import create_app
+from companion_server.cli import LISTEN_BACKLOG
 from companion_server.settings import Settings
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
@@ -34,15 +36,26 @@ async def portal_in_process(settings: Settings) -> TestServer:
     return server
 
 
-def serve_portal(settings: Settings) -> None:
-    """Child process: the portal on 127.0.0.1 at ``settings.port``, no access log."""
+def serve_portal(settings: Settings, profile: str | None = None) -> None:
+    """Child process: the portal on 127.0.0.1 at ``settings.port``, no access log.
+
+    The listen queue is the one ``serve`` uses, so reconnection storms meet the same limits;
+    with ``profile``, the process's cProfile statistics go to that file.
+    """
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
     web.run_app(
         create_app(settings),
         host="127.0.0.1",
         port=settings.port,
         access_log=None,
         print=None,
+        backlog=LISTEN_BACKLOG,
     )
+    if profiler is not None and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
 
 
 async def wait_ready(url: str, seconds: float = 60) -> None:

@@ -30,7 +30,7 @@ from companion_server.centre_link import views as centre_link_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.customers import api as customer_api, views as customer_views
 from companion_server.db import migrate
-from companion_server.hub import api as hub_api, channel_frames
+from companion_server.hub import api as hub_api, channel_frames, metrics as hub_metrics
 from companion_server.hub.dispatch import FrameRegistry
 from companion_server.i18n import dates
 from companion_server.installations import views as installation_views
@@ -128,6 +128,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(registration_api.routes)
     app.add_routes(customer_api.routes)
     app.add_routes(hub_api.routes)
+    app.add_routes(hub_metrics.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)
     app.router.add_static("/static", PACKAGE_DIR / "static", name="static", append_version=False)

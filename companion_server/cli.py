@@ -217,6 +217,9 @@ async def _lock(settings: Settings, email: str, *, locked: bool) -> int:
     return 0
 
 
+LISTEN_BACKLOG = 4096
+
+
 async def _serve(settings: Settings) -> None:
     if settings.demo and settings.host not in ("127.0.0.1", "::1", "localhost"):
         LOGGER.warning("Demo mode on %s: anyone who can reach it reads every e-mail", settings.host)
@@ -227,7 +230,9 @@ async def _serve(settings: Settings) -> None:
     try:
         if settings.demo:
             logins = await seed_demo(app[CORE])
-        site = web.TCPSite(runner, settings.host, settings.port)
+        # A deep accept queue: thousands of Home Assistants reconnect at once after a restart,
+        # and those the kernel cannot queue retry a TCP handshake seconds later.
+        site = web.TCPSite(runner, settings.host, settings.port, backlog=LISTEN_BACKLOG)
         await site.start()
         print(f"Somfy Pro installer portal: {settings.public_url}/", flush=True)
         if settings.database_url.startswith("sqlite"):

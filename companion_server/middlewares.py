@@ -122,7 +122,7 @@ async def busy_middleware(request: web.Request, handler: Handler) -> web.StreamR
 @web.middleware
 async def visitor_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the session, pick the language, prepare the CSRF token and the flash message."""
-    if request.path.startswith(("/static/", "/api/")) or request.path == "/healthz":
+    if request.path.startswith(("/static/", "/api/")) or request.path in ("/healthz", "/metrics"):
         return await handler(request)
     core = core_of(request)
     v = anonymous_visitor(request)

@@ -83,6 +83,12 @@ class Settings:
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     mail_worker: bool = True
+    # The channel's accept budget (hub.admission): handshakes at once, new connections a second.
+    channel_handshakes: int = 32
+    channel_accept_rate: float = 400.0
+    # Who may read /metrics: a bearer token, or client addresses/networks (neither: off).
+    metrics_token: str = ""
+    metrics_addresses: tuple[str, ...] = ()
     mail_poll_seconds: float = 5.0
     mail_retry_base_seconds: float = 10.0
     mail_retry_max_seconds: float = 3600.0
@@ -114,6 +120,13 @@ class Settings:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError as err:
                 raise SettingsError(f"trusted proxy {proxy!r} is not an IP address") from err
+        for address in self.metrics_addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError as err:
+                raise SettingsError(f"metrics address {address!r} is not an IP address") from err
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("metrics token must be at least 16 characters")
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}")
         parts = urlsplit(self.public_url)
@@ -125,6 +138,8 @@ class Settings:
         self._check_storage()
 
     def _check_storage(self) -> None:
+        if self.channel_handshakes < 1 or not self.channel_accept_rate > 0:
+            raise SettingsError("channel handshakes must be at least 1, accept rate above 0")
         if not 0 < self.database_busy_seconds <= 60:
             raise SettingsError("database busy seconds must be more than 0 and at most 60")
         if self.retention_interval_minutes < 0 or self.retention_batch < 1:

@@ -49,17 +49,38 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v1/ws")
 async def channel(request: web.Request) -> web.StreamResponse:
-    """The WebSocket of one linked installation (a new connection replaces the old one)."""
-    core = core_of(request)
-    auth = await authenticate(core, bearer(request))
-    if auth is None:
-        return web.json_response(
-            {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
-        )
+    """The WebSocket of one linked installation (a new connection replaces the old one).
+
+    Over the accept budget (``hub.admission``) the answer is ``503`` with ``Retry-After``,
+    before the token is even looked at.
+    """
     hub = request.app[HUB]
-    ws = ChannelSocket(heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False)
-    await ws.prepare(request)
-    conn = Connection(ws, auth.installation_id, auth.link_id)
+    retry_after = hub.admission.admit()
+    if retry_after is not None:
+        return web.json_response(
+            {"error": "busy"}, status=503, headers={"Retry-After": str(retry_after)}
+        )
+    conn: Connection | None = None
+    try:
+        auth = await authenticate(core_of(request), bearer(request))
+        if auth is None:
+            return web.json_response(
+                {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        ws = ChannelSocket(
+            heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False
+        )
+        await ws.prepare(request)
+        conn = Connection(ws, auth.installation_id, auth.link_id)
+        await _serve(hub, conn)
+        return ws
+    finally:
+        if conn is None or conn.admitted:
+            hub.admission.release()
+
+
+async def _serve(hub: Hub, conn: Connection) -> None:
+    ws = conn.ws
     await hub.attach(conn)  # shown as connected from its ``hello`` on
     try:
         async for message in ws:
@@ -81,13 +102,12 @@ async def channel(request: web.Request) -> web.StreamResponse:
             # Assistant is offline (live commands are refused while it is); the hub waits for
             # it when the portal stops.
             record = asyncio.ensure_future(
-                _record_disconnection(hub, auth.installation_id, auth.link_id)
+                _record_disconnection(hub, conn.installation_id, conn.link_id)
             )
             hub.handlers.add(record)
             record.add_done_callback(hub.handlers.discard)
             await asyncio.shield(record)
         await conn.close(1000, "bye")
-    return ws
 
 
 async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) -> None:
@@ -100,6 +120,7 @@ async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) ->
 
 async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
     """Handle one message; False when the connection must end."""
+    hub.frames_received += 1
     try:
         frame = protocol.parse_frame(text)
     except protocol.FrameError as err:
@@ -146,6 +167,9 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         await conn.send(reply)
     if outcome.ready:
         conn.ready = True
+        if conn.admitted:  # welcomed: the handshake leaves the accept budget
+            conn.admitted = False
+            hub.admission.release()
     if outcome.ready or outcome.queued:
         await hub.flush(conn)
     if outcome.changed:

@@ -23,6 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from companion_server.hub import outbox, protocol
+from companion_server.hub.admission import Admission
 from companion_server.hub.dispatch import SnapshotParts
 from companion_server.hub.telemetry import TelemetryWriter
 from companion_server.models import InstallationState
@@ -64,6 +65,7 @@ class Connection:
     monitoring: str | None = None
     contact_at: datetime | None = None  # when the last contact was last written
     snapshot: SnapshotParts = field(default_factory=SnapshotParts)  # parts received so far
+    admitted: bool = True  # its handshake still counts in the hub's accept budget
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, text: str) -> bool:
@@ -205,6 +207,10 @@ class Hub:
         self._changed: set[int | str] = set()
         self._changed_timer: asyncio.TimerHandle | None = None
         self.telemetry = TelemetryWriter(core)
+        self.frames_received = 0  # since the process started (``/metrics``)
+        self.admission = Admission(
+            core.settings.channel_handshakes, core.settings.channel_accept_rate
+        )
         if core.settings.is_sqlite:
             self.bus: LocalBus | PostgresBus = LocalBus(self._on_message)
         else:

@@ -136,6 +136,7 @@ class PortalConnection(ABC):
     async def _async_run(self) -> None:
         """Keep the channel up: reconnect with exponential backoff and jitter."""
         while (link := self.link) is not None:
+            retry: float | None = None
             try:
                 await self._async_connect(link)
             except PortalAuthError:
@@ -146,6 +147,10 @@ class PortalConnection(ABC):
                 self._task = None
                 await self._async_forget()
                 return
+            except socket.PortalBusyError as busy:
+                # The portal is alive and said when to come back: its hint, not the backoff.
+                LOGGER.debug("The portal is busy: %s", busy)
+                retry = busy.delay()
             except (ClientError, TimeoutError, OSError) as err:
                 log = LOGGER.warning if self.attempt == 0 else LOGGER.debug
                 log("Cannot connect to the installer portal: %s", err or type(err).__name__)
@@ -161,8 +166,11 @@ class PortalConnection(ABC):
                 return
             if self.link is None:
                 return
-            delay = backoff_delay(self.attempt)
-            self.attempt += 1
+            if retry is not None:
+                delay = retry
+            else:
+                delay = backoff_delay(self.attempt)
+                self.attempt += 1
             LOGGER.debug("Reconnecting to the portal in %.1f s", delay)
             await socket.async_sleep(self._hass, delay)
 

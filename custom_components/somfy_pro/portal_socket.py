@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from http import HTTPStatus
+import random
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import ClientError, WSServerHandshakeError
@@ -25,6 +26,34 @@ CONNECT_TIMEOUT: Final = 30
 HEARTBEAT: Final = 30.0
 # Larger messages close the connection (aiohttp); those over 64 KiB are answered `error`.
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
+# A busy portal's ``Retry-After`` is honoured up to this many seconds.
+MAX_RETRY_AFTER: Final = 600
+
+
+class PortalBusyError(ClientError):
+    """The portal refused the connection for now (503) and said when to come back."""
+
+    def __init__(self, retry_after: float) -> None:
+        """``retry_after``: the seconds the portal asked for."""
+        super().__init__(f"portal busy, retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+    def delay(self) -> float:
+        """The wait before the next attempt: the portal's hint, plus jitter.
+
+        Up to a fifth of the hint (at least 1 s) more: connections told the same second do
+        not come back together.
+        """
+        return self.retry_after + random.uniform(0, max(1.0, self.retry_after / 5))
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds of a ``Retry-After`` header (delta-seconds form), None when absent or bad."""
+    try:
+        seconds = float((headers or {}).get("Retry-After", ""))
+    except ValueError:
+        return None
+    return min(float(MAX_RETRY_AFTER), seconds) if seconds >= 0 else None
 
 
 async def async_open(session: ClientSession, link: PortalLink) -> ClientWebSocketResponse:
@@ -40,6 +69,10 @@ async def async_open(session: ClientSession, link: PortalLink) -> ClientWebSocke
     except WSServerHandshakeError as err:
         if err.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
             raise PortalAuthError(str(err)) from err
+        if err.status == HTTPStatus.SERVICE_UNAVAILABLE:
+            retry_after = _retry_after(err.headers)
+            if retry_after is not None:
+                raise PortalBusyError(retry_after) from err
         raise
 
 

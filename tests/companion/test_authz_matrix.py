@@ -178,6 +178,8 @@ CUSTOMER_ACCEPT = {"name": "Homeowner", "language": "en", **PASSWORDS}
 TABLE: tuple[Row, ...] = (
     Row("GET", "/", everyone(303)),
     Row("GET", "/healthz", everyone(200)),
+    # Not a page: off unless a metrics token or addresses are set (see test_scale_metrics).
+    Row("GET", "/metrics", everyone(404)),
     Row("GET", "/static", everyone(200), path="/static/portal.css"),
     Row("GET", "/demo/outbox", everyone(200)),
     Row("POST", "/language", everyone(303), form={"language": "fr", "next": "/"}),
