@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from companion_server import pages, retention
 from companion_server.accounts import views as account_views
-from companion_server.app_keys import CORE, FRAMES, MAIL_WORKER, RETENTION_JOB
+from companion_server.app_keys import CORE, FRAMES, LEAFLET, MAIL_WORKER, RETENTION_JOB
 from companion_server.core import Clock, Core, build_core
 from companion_server.db import migrate
 from companion_server.hub import api as hub_api, channel_frames
@@ -41,6 +41,11 @@ from companion_server.monitoring import (
     box_values,
     handlers as monitoring_handlers,
     views as monitoring_views,
+)
+from companion_server.records import (
+    company_views as record_company_views,
+    document_views,
+    views as record_views,
 )
 from companion_server.registration import (
     api as registration_api,
@@ -106,10 +111,18 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(installation_views.routes)
     app.add_routes(monitoring_views.routes)
     app.add_routes(intervention_views.routes)
+    app.add_routes(record_views.routes)
+    app.add_routes(document_views.routes)
+    app.add_routes(record_company_views.routes)
     app.add_routes(registration_api.routes)
     app.add_routes(hub_api.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)
+    leaflet = Path(settings.leaflet_dir)
+    app[LEAFLET] = (leaflet / "leaflet.js").is_file()
+    if app[LEAFLET]:
+        # Debian's libjs-leaflet, served by the portal itself: maps need no CDN.
+        app.router.add_static("/static/leaflet", leaflet, name="leaflet", append_version=False)
     app.router.add_static("/static", PACKAGE_DIR / "static", name="static", append_version=False)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(hub_api.hub_context)

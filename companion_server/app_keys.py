@@ -22,3 +22,5 @@ HUB: web.AppKey[Hub] = web.AppKey("hub")
 FRAMES: web.AppKey[FrameRegistry] = web.AppKey("frames")
 MAIL_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("mail_worker", asyncio.Task)
 RETENTION_JOB: web.AppKey[asyncio.Task[None]] = web.AppKey("retention_job", asyncio.Task)
+# Whether Leaflet's files are there to draw maps (``settings.leaflet_dir``).
+LEAFLET: web.AppKey[bool] = web.AppKey("leaflet", bool)

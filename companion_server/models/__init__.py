@@ -41,6 +41,13 @@ from companion_server.models.monitoring import (
     Monitoring,
     RadioSample,
 )
+from companion_server.models.records import (
+    DeviceRecord,
+    InstallationDocument,
+    InstallationPlace,
+    SubInstallation,
+    WarrantyTerm,
+)
 from companion_server.models.retention import RetentionMark
 from companion_server.models.security import AuditEvent, RateLimitCounter
 
@@ -52,9 +59,12 @@ __all__ = [
     "Base",
     "Company",
     "Device",
+    "DeviceRecord",
     "Installation",
     "InstallationAssignment",
+    "InstallationDocument",
     "InstallationLink",
+    "InstallationPlace",
     "InstallationState",
     "InterventionEntry",
     "Invitation",
@@ -72,8 +82,10 @@ __all__ = [
     "RetentionMark",
     "Role",
     "Session",
+    "SubInstallation",
     "TokenKind",
     "UnknownAddressFailures",
     "User",
     "UserToken",
+    "WarrantyTerm",
 ]
