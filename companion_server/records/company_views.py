@@ -118,8 +118,8 @@ async def import_file(request: web.Request) -> web.StreamResponse:
     """Import installations from an export; show the report of the rows."""
     core = core_of(request)
     try:
-        part = await file_part(request)
-        content = await read_all(part, core.settings.import_max_bytes)
+        reader, part = await file_part(request)
+        content = await read_all(reader, part, core.settings.import_max_bytes)
         report = await imports.import_file(core, current_user(request).id, content)
     except ValidationFailed as err:
         response = _import_page(request, errors=err.errors, status=400)

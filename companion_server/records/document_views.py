@@ -55,9 +55,13 @@ async def upload(request: web.Request) -> web.StreamResponse:
     """Store an uploaded file; too large, broken or of a refused type: nothing is kept."""
     installation_id = int_param(request, "installation_id")
     try:
-        part = await file_part(request)
+        reader, part = await file_part(request)
         await documents.upload(
-            core_of(request), current_user(request).id, installation_id, part.filename, chunks(part)
+            core_of(request),
+            current_user(request).id,
+            installation_id,
+            part.filename,
+            chunks(reader, part),
         )
     except ValidationFailed as err:
         response = await documents_page(request, err.errors, status=400)

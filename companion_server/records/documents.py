@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from sqlalchemy import select
 
@@ -59,8 +60,11 @@ def documents_dir(core: Core) -> Path:
 
 
 def clean_title(filename: str | None) -> str:
-    """What the list shows: the client's file name without its folders, cut to 200 chars."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    """What the list shows: the client's file name without its folders, cut to 200 chars.
+
+    Some clients send the name percent-encoded (aiohttp's); browsers send it as typed.
+    """
+    name = unquote(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if not has_control_characters(ch)).strip()
     return name[:200] or "document"
 

@@ -102,7 +102,7 @@ def parse_file(content: bytes) -> list[dict[str, Any]]:
             raise ValidationFailed({"file": FILE_ERROR})
     else:
         try:
-            reader = csv.DictReader(io.StringIO(text, newline=""))
+            reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
             if not reader.fieldnames or "name" not in reader.fieldnames:
                 raise ValidationFailed({"file": FILE_ERROR})
             rows = list(reader)
