@@ -14,9 +14,14 @@ from tests.companion.records_common import settings, two_companies
 
 __all__ = ["settings"]
 
-CSV = """reference,name,customer_email,street,city,latitude,longitude,sub_installations,devices
-MP-1,Rodinný dom Nováková,jana@example.sk,Hlavná 1,Košice,48.7164,21.2611,dom|garáž,SN-1;Inverter X;2024-03-01;garáž|SN-2;Meter;;
-,Chata Tatry,,Horná 5,Poprad,49.05,20.3,,
+FIRST = (
+    "MP-1,Rodinný dom Nováková,jana@example.sk,Hlavná 1,Košice,48.7164,21.2611,dom|garáž,"
+    "SN-1;Inverter X;2024-03-01;garáž|SN-2;Meter;;\n"
+)
+CSV = (
+    "reference,name,customer_email,street,city,latitude,longitude,sub_installations,devices\n"
+    + FIRST
+    + """,Chata Tatry,,Horná 5,Poprad,49.05,20.3,,
 MP-3,,x@example.sk,,,,,,
 MP-4,Bad mail,not-an-address,,,,,,
 MP-5,Bad place,,,,95,10,,
@@ -24,6 +29,7 @@ MP-6,Bad device,,,,,,,SN-9;;2024-01-01;
 MP-7,Unknown part,,,,,,dom,SN-8;M;2024-01-01;pivnica
 MP-8,Bad day,,,,,,,SN-7;M;1.1.2024;
 """
+)
 
 
 async def _import(
