@@ -97,9 +97,10 @@ def parse_file(content: bytes) -> list[dict[str, Any]]:
             data = json.loads(stripped)
         except (json.JSONDecodeError, RecursionError) as err:
             raise ValidationFailed({"file": FILE_ERROR}) from err
-        rows = data.get("installations") if isinstance(data, dict) else data
-        if not isinstance(rows, list):
+        found = data.get("installations") if isinstance(data, dict) else data
+        if not isinstance(found, list):
             raise ValidationFailed({"file": FILE_ERROR})
+        rows = found
     else:
         try:
             reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
