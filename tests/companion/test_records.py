@@ -281,3 +281,24 @@ async def test_warranty_table_and_what_expires(core: Core, browsers: BrowserFact
     assert (await two.admin.post(f"/records/warranty/{term_id}/delete")).status == 303
     page = await two.admin.get("/records/expiring")
     assert "data-expiring" not in page.text
+
+
+async def test_demo_has_an_installation_with_records(core: Core, browsers: BrowserFactory) -> None:
+    from companion_server.demo import DEMO_PASSWORD, seed_demo
+
+    await seed_demo(core)
+    await seed_demo(core)  # idempotent
+    async with core.tx() as db:
+        [place] = list(await db.scalars(select(InstallationPlace)))
+    browser = await browsers.new()
+    assert (await browser.login("admin@demo.example", DEMO_PASSWORD)).status == 303
+    page = await browser.get(f"/installations/{place.installation_id}/records")
+    assert "Latitude 48.7164, longitude 21.2611" in page.text and 'data-sub="Garáž"' in page.text
+    page = await browser.get(f"/installations/{place.installation_id}/documents")
+    assert 'data-document="String plan.pdf"' in page.text
+    [link] = [
+        line.split('"')[1]
+        for line in page.text.splitlines()
+        if "/documents/" in line and "download" in line
+    ]
+    assert (await browser.get(link)).status == 200

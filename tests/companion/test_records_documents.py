@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
+from companion_server.cli import main
 from companion_server.core import Core
 from companion_server.models import InstallationDocument
 from tests.companion.helpers import BrowserFactory, PortalClient
@@ -164,3 +167,27 @@ async def test_other_companies_and_traversal(core: Core, browsers: BrowserFactor
         page = await two.admin.get(f"/installations/{two.own}/documents/{attack}")
         assert page.status == 404, attack
     assert len(await _documents(core)) == 1 and len(_files(core)) == 1
+
+
+def test_backup_copies_the_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("COMPANION_")]:
+        monkeypatch.delenv(name)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}"
+    assert main(["migrate", "--database-url", url]) == 0
+    documents = tmp_path / "data" / "documents"
+    documents.mkdir(parents=True)
+    (documents / "a1b2").write_bytes(PDF)
+    (documents / "c3d4.partial").write_bytes(b"%PDF-half")
+    destination = tmp_path / "backup.db"
+    assert main(["backup", "--database-url", url, str(destination)]) == 0
+    assert "Documents copied to" in capsys.readouterr().out
+    copied = tmp_path / "backup.db.documents"
+    assert sorted(p.name for p in copied.iterdir()) == ["a1b2"]
+    assert (copied / "a1b2").read_bytes() == PDF
+    # The documents' copy is never overwritten either.
+    destination.unlink()
+    assert main(["backup", "--database-url", url, str(destination)]) == 1
+    assert "already exists" in capsys.readouterr().err
