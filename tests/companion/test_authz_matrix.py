@@ -20,7 +20,6 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-import pytest
 from sqlalchemy import select
 
 from companion_server.core import Core
@@ -47,8 +46,7 @@ from companion_server.models import (
 from companion_server.security import csrf
 from companion_server.security.sessions import create_session
 from companion_server.security.tokens import new_token
-from companion_server.settings import Settings
-from tests.companion.conftest import SECRET, fast_settings
+from tests.companion.conftest import SECRET
 from tests.companion.helpers import PASSWORD
 
 LOGIN = "login"  # 303 to the login page
@@ -228,17 +226,6 @@ TABLE: tuple[Row, ...] = (
 # fmt: on
 
 _worlds = itertools.count()
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """The usual test settings, documents kept in the test's own folder."""
-    return fast_settings(
-        database_url,
-        public_url="http://127.0.0.1:8080",
-        demo=True,
-        documents_dir=str(tmp_path / "documents"),
-    )
 
 
 @dataclass
