@@ -15,7 +15,7 @@ PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
 PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha --ignore=tests/e2e/ha
 PYTEST_ARGS ?=
 
-.PHONY: help venv py314 lint test test-oldest test-current demo walkthrough bench clean
+.PHONY: help venv py314 leaflet lint test test-oldest test-current demo walkthrough bench clean
 
 help:
 	@echo "make demo   start the box simulator, the installer portal and Home Assistant"
@@ -40,6 +40,12 @@ $(DEMO_STAMP): $(STAMP)
 	rm -f $(VENV)/.demo-*
 	touch $@
 
+# The portal draws maps with Debian's Leaflet, served by itself (no CDN): apt when missing.
+LEAFLET_JS := /usr/share/javascript/leaflet/leaflet.js
+leaflet:
+	@[ -f $(LEAFLET_JS) ] || { echo "Installing from apt: libjs-leaflet"; \
+	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libjs-leaflet >/dev/null; }
+
 py314:
 	@bash scripts/py314.sh setup requirements/ha-current.txt
 
@@ -50,7 +56,7 @@ lint: venv
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/check_import_cycles.py
 
-test-oldest: venv
+test-oldest: venv leaflet
 	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(PYTEST_ARGS)
 
@@ -60,7 +66,7 @@ test-current: py314
 
 test: lint test-oldest test-current
 
-demo: $(DEMO_STAMP)
+demo: $(DEMO_STAMP) leaflet
 	$(BIN)/python scripts/demo.py
 
 # Plays both roles of the README walkthrough on a running `make demo` (headless Chromium).

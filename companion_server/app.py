@@ -20,6 +20,7 @@ from companion_server.app_keys import (
     CENTRE_TIMER,
     CORE,
     FRAMES,
+    LEAFLET,
     MAIL_WORKER,
     RETENTION_JOB,
     SIA_WORKER,
@@ -52,6 +53,11 @@ from companion_server.monitoring import (
     box_values,
     handlers as monitoring_handlers,
     views as monitoring_views,
+)
+from companion_server.records import (
+    company_views as record_company_views,
+    document_views,
+    views as record_views,
 )
 from companion_server.registration import (
     api as registration_api,
@@ -125,12 +131,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(centre_views.routes)
     app.add_routes(customer_views.routes)
     app.add_routes(ticket_views.routes)
+    app.add_routes(record_views.routes)
+    app.add_routes(document_views.routes)
+    app.add_routes(record_company_views.routes)
     app.add_routes(registration_api.routes)
     app.add_routes(customer_api.routes)
     app.add_routes(hub_api.routes)
     app.add_routes(hub_metrics.routes)
     if settings.demo:
         app.add_routes(pages.demo_routes)
+    leaflet = Path(settings.leaflet_dir)
+    app[LEAFLET] = (leaflet / "leaflet.js").is_file()
+    if app[LEAFLET]:
+        # Debian's libjs-leaflet, served by the portal itself: maps need no CDN.
+        app.router.add_static("/static/leaflet", leaflet, name="leaflet", append_version=False)
     app.router.add_static("/static", PACKAGE_DIR / "static", name="static", append_version=False)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(hub_api.hub_context)

@@ -24,3 +24,5 @@ MAIL_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("mail_worker", asyncio.
 RETENTION_JOB: web.AppKey[asyncio.Task[None]] = web.AppKey("retention_job", asyncio.Task)
 CENTRE_TIMER: web.AppKey[asyncio.Task[None]] = web.AppKey("centre_timer", asyncio.Task)
 SIA_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("sia_worker", asyncio.Task)
+# Whether Leaflet's files are there to draw maps (``settings.leaflet_dir``).
+LEAFLET: web.AppKey[bool] = web.AppKey("leaflet", bool)

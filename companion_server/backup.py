@@ -3,13 +3,16 @@
 SQLite is copied with its online backup API in a single step: the copy reads one consistent
 snapshot and, in WAL mode, the portal goes on reading and writing meanwhile (a copy in
 several steps would restart at every write of the portal and might never end). PostgreSQL
-is dumped with ``pg_dump``, which the operator runs: this module only says how.
+is dumped with ``pg_dump``, which the operator runs: this module only says how. The
+installations' documents (files under ``documents_dir``) are copied beside the backup, into
+``DEST.documents/``, after the database: every document the copy lists is there.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 import shlex
+import shutil
 import sqlite3
 
 from sqlalchemy.engine import make_url
@@ -72,3 +75,22 @@ def pg_dump_command(database_url: str, destination: Path) -> str:
         args.append(f"--username={url.username}")
     args.append(url.database or "postgres")
     return " ".join(shlex.quote(arg) for arg in args)
+
+
+def backup_documents(source: Path, destination: Path) -> int:
+    """Copy the documents folder to ``destination.documents``; return how many files."""
+    if not source.is_dir():
+        return 0
+    target = destination.with_name(destination.name + ".documents")
+    if target.exists():
+        raise BackupError(f"{target} already exists")
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        # Uploads still streaming (``*.partial``) are not documents yet.
+        shutil.copytree(source, partial, ignore=shutil.ignore_patterns("*.partial"))
+    except OSError as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise BackupError(f"the documents could not be copied: {err}") from err
+    partial.replace(target)
+    return sum(1 for path in target.iterdir() if path.is_file())

@@ -22,7 +22,13 @@ from companion_server import __version__
 from companion_server.accounts.operator import create_admin, lock_account
 from companion_server.app import create_app
 from companion_server.app_keys import CORE
-from companion_server.backup import BackupError, backup_sqlite, pg_dump_command, sqlite_file
+from companion_server.backup import (
+    BackupError,
+    backup_documents,
+    backup_sqlite,
+    pg_dump_command,
+    sqlite_file,
+)
 from companion_server.core import build_core
 from companion_server.db import current_revision, migrate
 from companion_server.demo import DEMO_CONTACT_PASSWORDS, seed_demo
@@ -159,12 +165,15 @@ def _backup(settings: Settings, destination: Path) -> int:
         if source is None:
             print("PostgreSQL: nothing written. Back up with pg_dump (password in PGPASSWORD):")
             print(pg_dump_command(settings.database_url, destination))
-            return 0
-        size = backup_sqlite(source, destination, settings.database_busy_seconds)
+        else:
+            size = backup_sqlite(source, destination, settings.database_busy_seconds)
+            print(f"Backup written to {destination} ({size} bytes)")
+        files = backup_documents(Path(settings.documents_dir), destination)
     except BackupError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"Backup written to {destination} ({size} bytes)")
+    if files:
+        print(f"Documents copied to {destination}.documents ({files} files)")
     return 0
 
 

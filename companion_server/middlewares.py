@@ -32,6 +32,7 @@ from companion_server.web import (
     core_of,
     error_page,
     error_response,
+    is_streamed_upload,
     secure_headers,
     visitor,
 )
@@ -176,7 +177,8 @@ def _finish_cookies(request: web.Request, v: Visitor, response: web.StreamRespon
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse every state-changing request without the visitor's CSRF token."""
-    if request.method in SAFE_METHODS or VISITOR not in request:
+    if request.method in SAFE_METHODS or VISITOR not in request or is_streamed_upload(request):
+        # A streamed upload checks the token in its first part (``web.multipart_form``).
         return await handler(request)
     v = visitor(request)
     core = core_of(request)

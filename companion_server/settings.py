@@ -103,6 +103,14 @@ class Settings:
     retention_radio_full_days: int = 30
     retention_radio_days: int = 365
     retention_mail_days: int = 90
+    # Installation records: documents on disk, the map (local Leaflet, tiles from a URL).
+    documents_dir: str = "data/documents"
+    document_max_bytes: int = 10 * 1024 * 1024
+    import_max_bytes: int = 1024 * 1024
+    leaflet_dir: str = "/usr/share/javascript/leaflet"
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
+    warranty_notice_days: int = 60
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def __post_init__(self) -> None:
@@ -136,6 +144,29 @@ class Settings:
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("secret key must be at least 32 characters")
         self._check_storage()
+        self._check_records()
+
+    def _check_records(self) -> None:
+        if self.document_max_bytes < 1 or self.import_max_bytes < 1:
+            raise SettingsError("document and import size limits must be at least 1 byte")
+        if self.warranty_notice_days < 1:
+            raise SettingsError("warranty notice must be at least one day")
+        if self.map_tile_url:
+            tiles = urlsplit(self.map_tile_url)
+            placeholders = all(p in self.map_tile_url for p in ("{z}", "{x}", "{y}"))
+            if tiles.scheme not in ("http", "https") or not tiles.netloc or not placeholders:
+                raise SettingsError(
+                    "map tile URL must be an http(s) URL with {z}, {x} and {y}, or empty"
+                )
+
+    @property
+    def map_tile_origin(self) -> str:
+        """The origin tiles come from (added to the map page's image sources), or ""."""
+        if not self.map_tile_url:
+            return ""
+        parts = urlsplit(self.map_tile_url)
+        # Leaflet's {s} subdomains become a wildcard host, which CSP understands.
+        return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
     def _check_storage(self) -> None:
         if self.channel_handshakes < 1 or not self.channel_accept_rate > 0:

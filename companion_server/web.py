@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, MultipartReader, web
 import aiohttp_jinja2
 
 from companion_server.app_keys import CORE
@@ -48,6 +48,11 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
+
+CSRF_MESSAGE = N_(
+    "The form has expired or did not come from this site. "
+    "Please go back, reload the page and try again."
+)
 
 # Flash messages: only ids from this set are shown (the cookie is also signed).
 FLASHES = {
@@ -91,6 +96,16 @@ FLASHES = {
     "ticket_assigned": N_("The ticket's assignee is saved."),
     "ticket_commented": N_("The comment is saved."),
     "customer_contacted": N_("The message is sent to the customer."),
+    "place_saved": N_("The location is saved."),
+    "sub_added": N_("The sub-installation is added."),
+    "sub_deleted": N_("The sub-installation is removed; its devices stay on file."),
+    "device_added": N_("The device is added."),
+    "device_saved": N_("The device is saved."),
+    "device_deleted": N_("The device is removed."),
+    "document_uploaded": N_("The document is uploaded."),
+    "document_deleted": N_("The document is deleted."),
+    "warranty_saved": N_("The warranty table is saved."),
+    "warranty_deleted": N_("The model is removed from the warranty table."),
 }
 
 
@@ -191,6 +206,42 @@ async def form_data(request: web.Request) -> dict[str, str]:
     """The submitted form fields (text only)."""
     data = await request.post()
     return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+STREAMED_UPLOAD = "companion_streamed_upload"
+CSRF_PART_LIMIT = 256
+
+
+def streamed_upload(handler: Handler) -> Handler:
+    """Mark a handler that streams a multipart body itself (files beyond the body limit).
+
+    The CSRF middleware leaves its multipart requests alone: the handler reads the token
+    from the first part with :func:`multipart_form` before any file.
+    """
+    setattr(handler, STREAMED_UPLOAD, True)
+    return handler
+
+
+def is_streamed_upload(request: web.Request) -> bool:
+    """Whether the request is a multipart body its handler streams (see above)."""
+    return request.content_type == "multipart/form-data" and bool(
+        getattr(request.match_info.handler, STREAMED_UPLOAD, False)
+    )
+
+
+async def multipart_form(request: web.Request) -> MultipartReader:
+    """The multipart body after its first part, the visitor's CSRF token (else 403)."""
+    reader = await request.multipart()
+    part = await reader.next()
+    token = b""
+    if isinstance(part, BodyPartReader) and part.name == csrf.FIELD:
+        while len(token) <= CSRF_PART_LIMIT and (chunk := await part.read_chunk(64)):
+            token += chunk
+    v = visitor(request)
+    secret = core_of(request).settings.secret_key
+    if not csrf.check_token(secret, v.csrf_seed, token.decode("ascii", "replace")):
+        raise Forbidden(CSRF_MESSAGE)
+    return reader
 
 
 def int_param(request: web.Request, name: str) -> int:

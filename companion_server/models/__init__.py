@@ -43,6 +43,13 @@ from companion_server.models.monitoring import (
     Monitoring,
     RadioSample,
 )
+from companion_server.models.records import (
+    DeviceRecord,
+    InstallationDocument,
+    InstallationPlace,
+    SubInstallation,
+    WarrantyTerm,
+)
 from companion_server.models.retention import RetentionMark
 from companion_server.models.security import AuditEvent, RateLimitCounter
 from companion_server.models.sia import SiaCentre, SiaMessage, SiaState
@@ -71,9 +78,12 @@ __all__ = [
     "CustomerInvitation",
     "CustomerMessage",
     "Device",
+    "DeviceRecord",
     "Installation",
     "InstallationAssignment",
+    "InstallationDocument",
     "InstallationLink",
+    "InstallationPlace",
     "InstallationState",
     "InterventionEntry",
     "Invitation",
@@ -94,6 +104,7 @@ __all__ = [
     "SiaCentre",
     "SiaMessage",
     "SiaState",
+    "SubInstallation",
     "Ticket",
     "TicketComment",
     "TicketKind",
@@ -102,4 +113,5 @@ __all__ = [
     "UnknownAddressFailures",
     "User",
     "UserToken",
+    "WarrantyTerm",
 ]

@@ -126,9 +126,17 @@ def fast_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Test settings: cheap argon2, demo mode (outbox page), no background mail worker."""
-    return fast_settings(database_url, public_url="http://127.0.0.1:8080", demo=True)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings: cheap argon2, demo mode (outbox page), no background mail worker.
+
+    Documents go to the test's own folder, never to ``data/`` of the working directory.
+    """
+    return fast_settings(
+        database_url,
+        public_url="http://127.0.0.1:8080",
+        demo=True,
+        documents_dir=str(tmp_path / "documents"),
+    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 import itertools
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -33,17 +34,21 @@ from companion_server.models import (
     CustomerInstallation,
     CustomerInvitation,
     Device,
+    DeviceRecord,
     Installation,
     InstallationAssignment,
+    InstallationDocument,
     InstallationLink,
     InstallationState,
     Invitation,
     Registration,
     Role,
+    SubInstallation,
     Ticket,
     TokenKind,
     User,
     UserToken,
+    WarrantyTerm,
 )
 from companion_server.security import csrf, scrypt_hashes
 from companion_server.security.sessions import create_session
@@ -288,6 +293,36 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/tickets/{ticket_id}/comments", ticket_desk(303),
         form={"body": "Checked", "visibility": "internal", "minutes": "5"}),
     Row("POST", "/api/v1/customer-invitation", everyone(401)),
+    # Installation records: place, sub-installations, devices on file, documents, warranty,
+    # import. Uploads posted as plain forms carry no file: 400 after the visibility check.
+    Row("GET", "/installations/{installation_id}/records", installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/records/place", installation_viewers(303),
+        form={"latitude": "48.1", "longitude": "17.1"}),
+    Row("POST", "/installations/{installation_id}/records/subs", installation_viewers(303),
+        form={"name": "Shed"}),
+    Row("POST", "/installations/{installation_id}/records/subs/{sub_id}/delete",
+        installation_viewers(303)),
+    Row("POST", "/installations/{installation_id}/records/devices", installation_viewers(303),
+        form={"serial": "S1", "model": "M1"}),
+    Row("POST", "/installations/{installation_id}/records/devices/{record_id}",
+        installation_viewers(303), form={"serial": "S2", "model": "M2"}),
+    Row("POST", "/installations/{installation_id}/records/devices/{record_id}/delete",
+        installation_viewers(303)),
+    Row("POST", "/installations/{installation_id}/records/box-devices/{device_id}",
+        installation_viewers(303), form={"installed_on": "2024-01-01"}),
+    Row("GET", "/installations/{installation_id}/documents", installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/documents", installation_viewers(400)),
+    Row("GET", "/installations/{installation_id}/documents/{document_id}",
+        installation_viewers(200)),
+    Row("POST", "/installations/{installation_id}/documents/{document_id}/delete",
+        installation_viewers(303)),
+    Row("GET", "/records/warranty", admins(200)),
+    Row("POST", "/records/warranty", admins(303), form={"model": "X", "months": "12"}),
+    Row("POST", "/records/warranty/{term_id}/delete", admin_object(303)),
+    Row("GET", "/records/expiring", members(200)),
+    Row("GET", "/records/import", admins(200)),
+    Row("POST", "/records/import", admins(400)),
+    Row("GET", "/static/leaflet", everyone(200), path="/static/leaflet/leaflet.js"),
     Row("POST", "/api/v1/link", everyone(400), form={"code": "x", "pin": "y"}),
     Row("POST", "/api/v1/unlink", everyone(401)),
     Row("GET", "/api/v1/ws", everyone(401)),
@@ -379,6 +414,8 @@ async def build_world(core: Core, password_hash: str) -> World:
         extra["b"]["case_id"] = str(await _case(db, now, installation_b, admin_b))
         extra["a"]["colleague_id"] = str(admin_a.id)
         extra["b"]["colleague_id"] = str(operator_b.id)
+        extra["a"].update(await _records(db, core, installation_a))
+        extra["b"].update(await _records(db, core, installation_b))
         extra["a"]["alert_assignee"] = str(installer_a.id)
         extra["b"]["alert_assignee"] = str(admin_b.id)
         links: dict[str, str] = {}
@@ -501,6 +538,37 @@ async def _customers(
     )
     links["customer_invitation"] = token
     return result
+
+
+def _document_file(folder: Path, stored: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(b"%PDF-1.4\n")
+
+
+async def _records(db: Any, core: Core, installation: Installation) -> dict[str, str]:
+    """A sub-installation, a device added by hand, a document (its file too), a warranty row."""
+    now = core.now()
+    sub = SubInstallation(installation_id=installation.id, name="House", created_at=now)
+    record = DeviceRecord(installation_id=installation.id, serial="S0", model="M0", created_at=now)
+    stored = new_token()[1][:32]
+    _document_file(Path(core.settings.documents_dir), stored)
+    document = InstallationDocument(
+        installation_id=installation.id,
+        stored_name=stored,
+        title="plan.pdf",
+        kind="pdf",
+        size=9,
+        uploaded_at=now,
+    )
+    term = WarrantyTerm(company_id=installation.company_id, model=f"M{installation.id}", months=24)
+    db.add_all([sub, record, document, term])
+    await db.flush()
+    return {
+        "sub_id": str(sub.id),
+        "record_id": str(record.id),
+        "document_id": str(document.id),
+        "term_id": str(term.id),
+    }
 
 
 async def _granted(db: Any, now: Any, installation: Installation) -> dict[str, str]:

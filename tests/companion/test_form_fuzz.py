@@ -161,6 +161,7 @@ def portal(
         fast_settings(
             f"sqlite+aiosqlite:///{target}",
             rate_limits=RateLimits(**generous),
+            documents_dir=str(target.parent / "documents"),
         )
     )
     try:

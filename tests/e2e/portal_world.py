@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 import json
+from pathlib import Path
 from typing import Any
 import uuid
 
@@ -56,6 +57,8 @@ def run_in_portal_db(database_url: str, job: Callable[[Core], Awaitable[Any]]) -
                 argon2_time_cost=1,
                 argon2_memory_kib=8,
                 argon2_parallelism=1,
+                # The portal runs in its database's folder: its documents are there.
+                documents_dir=str(Path(database_url.split(":///", 1)[1]).parent / "data/documents"),
             )
         )
         try:

@@ -45,7 +45,14 @@ __all__ = ["demo_portal"]
 ROLES = (ANON, INSTALLER, OPERATOR, ADMIN, CUSTOMER, SUPPORT)
 SIZES = tuple(VIEWPORTS)
 WORKERS = max(1, min(2, os.cpu_count() or 1))
-NOT_PAGES = ("/", "/healthz", "/static")
+# Redirects, files and downloads: not pages to check.
+NOT_PAGES = (
+    "/",
+    "/healthz",
+    "/static",
+    "/static/leaflet",
+    "/installations/{installation_id}/documents/{document_id}",
+)
 # Pages whose query string shows another state of the same page.
 VARIANTS = {
     "/installations/{installation_id}/remote/pair": ("?source=customer", "?source=installer")
