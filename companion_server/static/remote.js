@@ -39,6 +39,16 @@
     document.documentElement.style.setProperty("--remote-bar-height", Math.ceil(height + 8) + "px");
   }
 
+  // Browsers leave an element that is already on screen where it is when it gets the focus,
+  // even under the bar (scroll-padding only counts when they scroll): lift it clear.
+  document.addEventListener("focusin", function (event) {
+    var banner = document.querySelector('.remote-banner[data-remote="open"]');
+    var target = event.target;
+    if (!banner || !target.getBoundingClientRect || banner.contains(target)) { return; }
+    var hidden = target.getBoundingClientRect().bottom - banner.getBoundingClientRect().top;
+    if (hidden > 0) { window.scrollBy(0, hidden + 8); }
+  });
+
   function announce(text) {
     var region = document.getElementById("announcer");
     if (region && text && region.textContent !== text) { region.textContent = text; }

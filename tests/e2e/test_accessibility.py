@@ -49,6 +49,7 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 NOT_PAGES = (
     "/",
     "/healthz",
+    "/metrics",
     "/static",
     "/static/leaflet",
     "/installations/{installation_id}/documents/{document_id}",
