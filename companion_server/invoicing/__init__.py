@@ -1,0 +1,1 @@
+"""Invoices, credit notes and payments: what a company bills its customers."""
