@@ -11,9 +11,15 @@ STAMP := $(VENV)/.req-$(REQ_HASH)
 # Tests that run inside Home Assistant's pytest plugin, and those that must not.
 HA_TESTS := $(wildcard tests/integration tests/simulator/ha)
 HA_E2E := $(wildcard tests/e2e/ha)
-PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
+# The longest tests (browsers) first, so that the workers finish together.
+PLAIN_TESTS := $(wildcard tests/e2e tests/companion tests/simulator)
 PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha --ignore=tests/e2e/ha
 PYTEST_ARGS ?=
+# Tests run on every core (pytest-xdist); each worker starts its own PostgreSQL and browser.
+# The portal's tests wait on sockets and browsers, so they get a worker more than the cores.
+CORES := $(shell nproc 2>/dev/null || echo 2)
+XDIST ?= -n $(CORES) --dist worksteal
+XDIST_PLAIN ?= -n $(shell echo $$(( $(CORES) + 1 ))) --dist worksteal
 
 .PHONY: help venv py314 leaflet lint test test-oldest test-current demo walkthrough bench clean
 
@@ -57,11 +63,11 @@ lint: venv
 	$(BIN)/python scripts/check_import_cycles.py
 
 test-oldest: venv leaflet
-	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(PYTEST_ARGS)
-	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(XDIST_PLAIN) $(PYTEST_ARGS)
 
 test-current: py314
-	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(PYTEST_ARGS)
+	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(XDIST) $(PYTEST_ARGS)
 	bash scripts/py314.sh run python -m pytest $(PYTEST_PLAIN) tests/simulator $(PYTEST_ARGS)
 
 test: lint test-oldest test-current
