@@ -9,7 +9,8 @@ free port) for the session. Set ``COMPANION_TEST_POSTGRES_URL`` (an admin URL su
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 import itertools
 import os
 from pathlib import Path
@@ -59,7 +60,7 @@ def _postgres_template(postgres_admin_url: str) -> Iterator[str]:
     name = f"portal_template_{os.getpid()}"  # unique: a shared server may run several suites
     psql(postgres_admin_url, f"DROP DATABASE IF EXISTS {name}")
     psql(postgres_admin_url, f"CREATE DATABASE {name}")
-    asyncio.run(_migrate(_with_database(postgres_admin_url, name)))
+    _run_apart(_migrate(_with_database(postgres_admin_url, name)))
     try:
         yield name
     finally:
@@ -70,8 +71,15 @@ def _postgres_template(postgres_admin_url: str) -> Iterator[str]:
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file; each test gets a copy."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    _run_apart(_migrate(f"sqlite+aiosqlite:///{path}"))
     return path
+
+
+def _run_apart(coro: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine to its end in a thread of its own: a session fixture may first be
+    needed by an async test (whichever test a parallel worker takes first), whose loop runs."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 async def _migrate(url: str) -> None:
