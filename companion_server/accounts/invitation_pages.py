@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from companion_server.accounts.invitations import NewAccount
 from companion_server.accounts.logins import logout
 from companion_server.errors import ValidationFailed
 from companion_server.web import (
@@ -29,16 +30,7 @@ class Accept(Protocol):
     """Creates the account of an invitation and returns the new session's token."""
 
     async def __call__(
-        self,
-        core: Core,
-        token: str,
-        *,
-        name: str,
-        password: str,
-        password_confirm: str,
-        language: str,
-        ip: str,
-        user_agent: str,
+        self, core: Core, token: str, account: NewAccount, *, ip: str, user_agent: str
     ) -> str: ...
 
 
@@ -59,15 +51,14 @@ async def accept_invitation(
     v = visitor(request)
     core = core_of(request)
     try:
-        session_token = await accept(
-            core,
-            token,
+        account = NewAccount(
             name=data.get("name", ""),
             password=data.get("password", ""),
             password_confirm=data.get("password_confirm", ""),
             language=data.get("language", v.language),
-            ip=v.ip,
-            user_agent=request.headers.get("User-Agent", ""),
+        )
+        session_token = await accept(
+            core, token, account, ip=v.ip, user_agent=request.headers.get("User-Agent", "")
         )
     except ValidationFailed as err:
         view = await peek(core, token)

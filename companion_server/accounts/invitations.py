@@ -41,6 +41,17 @@ def is_usable(invitation: PendingInvitation, now: datetime) -> bool:
     )
 
 
+async def peek[View](
+    core: Core, find: Callable[[AsyncSession, datetime, str], Awaitable[View | None]], token: str
+) -> View:
+    """What ``find`` reads behind a link (None once it cannot be accepted), or NotFound."""
+    async with core.tx() as db:
+        view = await find(db, core.now(), token)
+        if view is None:
+            raise NotFound(INVALID_LINK)
+        return view
+
+
 @dataclass(frozen=True, slots=True)
 class NewAccount:
     """What the invited person typed on the invitation page."""

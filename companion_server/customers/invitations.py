@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from companion_server.accounts.invitations import Claimed, NewAccount, is_usable, open_account
-from companion_server.accounts.links import INVALID_LINK
+from companion_server.accounts.invitations import (
+    Claimed,
+    NewAccount,
+    is_usable,
+    open_account,
+    peek,
+)
 from companion_server.accounts.users import user_by_email
 from companion_server.accounts.validation import (
     normalize_email,
@@ -185,21 +190,14 @@ async def _usable(db: AsyncSession, now: datetime, token: str) -> CustomerInvita
 
 async def peek_customer_invitation(core: Core, token: str) -> CustomerInvitationView:
     """The invitation behind a link, if it can still be accepted."""
-    async with core.tx() as db:
-        view = await _usable(db, core.now(), token)
-        if view is None:
-            raise NotFound(INVALID_LINK)
-        return view
+    return await peek(core, _usable, token)
 
 
 async def accept_customer_invitation(
     core: Core,
     token: str,
+    account: NewAccount,
     *,
-    name: str,
-    password: str,
-    password_confirm: str,
-    language: str,
     ip: str,
     user_agent: str,
 ) -> str:
@@ -221,7 +219,6 @@ async def accept_customer_invitation(
             )
         )
 
-    account = NewAccount(name, password, password_confirm, language)
     return await open_account(
         core, view.invitation.email, account, claim, welcome, ip=ip, user_agent=user_agent
     )

@@ -11,8 +11,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from companion_server.accounts.invitations import Claimed, NewAccount, is_usable, open_account
-from companion_server.accounts.links import INVALID_LINK
+from companion_server.accounts.invitations import (
+    Claimed,
+    NewAccount,
+    is_usable,
+    open_account,
+    peek,
+)
 from companion_server.accounts.users import user_by_email
 from companion_server.accounts.validation import normalize_email
 from companion_server.errors import NotFound, ValidationFailed
@@ -148,9 +153,7 @@ async def revoke_invitation(core: Core, actor_id: int, invitation_id: int, ip: s
             )
 
 
-async def _usable_invitation(
-    db: AsyncSession, now: datetime, token: str
-) -> tuple[Invitation, Company] | None:
+async def _usable_invitation(db: AsyncSession, now: datetime, token: str) -> InvitationView | None:
     row = (
         await db.execute(
             select(Invitation, Company)
@@ -161,26 +164,19 @@ async def _usable_invitation(
     if row is None:
         return None
     invitation, company = row._tuple()
-    return (invitation, company) if is_usable(invitation, now) else None
+    return InvitationView(invitation, company.name) if is_usable(invitation, now) else None
 
 
 async def peek_invitation(core: Core, token: str) -> InvitationView:
     """The invitation behind a link, if it can still be accepted."""
-    async with core.tx() as db:
-        found = await _usable_invitation(db, core.now(), token)
-        if found is None:
-            raise NotFound(INVALID_LINK)
-        return InvitationView(invitation=found[0], company_name=found[1].name)
+    return await peek(core, _usable_invitation, token)
 
 
 async def accept_invitation(
     core: Core,
     token: str,
+    account: NewAccount,
     *,
-    name: str,
-    password: str,
-    password_confirm: str,
-    language: str,
     ip: str,
     user_agent: str,
 ) -> str:
@@ -191,12 +187,11 @@ async def accept_invitation(
         found = await _usable_invitation(db, now, token)
         if found is None:
             return None
-        return Claimed(found[0], found[0].company_id, found[0].role)
+        return Claimed(found.invitation, found.invitation.company_id, found.invitation.role)
 
     async def welcome(db: AsyncSession, now: datetime, user: User) -> None:
         await record(db, now, Event.INVITATION_ACCEPTED, actor=user, ip=ip)
 
-    account = NewAccount(name, password, password_confirm, language)
     return await open_account(
         core, view.invitation.email, account, claim, welcome, ip=ip, user_agent=user_agent
     )
