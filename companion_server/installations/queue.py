@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
-from companion_server.installations.services import Person, assignees_of
+from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import choice_param, search_param, split_page
 from companion_server.models import (
     Alert,
     Installation,
-    InstallationAssignment,
     InstallationState,
     Monitoring,
     RegistrationStatus,
@@ -169,13 +168,7 @@ def _rows(actor: User, now: datetime) -> Select[Any]:
         .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
         .where(Installation.company_id == actor.company_id)
     )
-    if not actor.is_admin:
-        query = query.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == Installation.id)
-            & (InstallationAssignment.user_id == actor.id),
-        )
-    return query
+    return assigned_only(query, actor)
 
 
 def _search(query: Select[Any], text: str) -> Select[Any]:
