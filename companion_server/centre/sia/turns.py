@@ -68,13 +68,19 @@ def take_sequence(centre: SiaCentre) -> int:
     return centre.last_sequence
 
 
+# The three steps of a turn: find the job (None: nothing to do), send it, record the outcome.
+type Prepare[Job] = Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]]
+type Send[Job, Outcome] = Callable[[Turn, Job], Awaitable[Outcome]]
+type Record[Job, Outcome] = Callable[[AsyncSession, Job, Outcome], Awaitable[None]]
+
+
 async def with_turn[Job, Outcome](
     core: Core,
     company_id: int,
     attempt_seconds: float,
-    prepare: Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]],
-    send: Callable[[Turn, Job], Awaitable[Outcome]],
-    record: Callable[[AsyncSession, Job, Outcome], Awaitable[None]],
+    prepare: Prepare[Job],
+    send: Send[Job, Outcome],
+    record: Record[Job, Outcome],
 ) -> Outcome | None:
     """Run ``prepare``, ``send``, ``record`` holding the company's turn.
 
@@ -91,9 +97,9 @@ async def with_turn[Job, Outcome](
 async def _locked[Job, Outcome](
     core: Core,
     company_id: int,
-    prepare: Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]],
-    send: Callable[[Turn, Job], Awaitable[Outcome]],
-    record: Callable[[AsyncSession, Job, Outcome], Awaitable[None]],
+    prepare: Prepare[Job],
+    send: Send[Job, Outcome],
+    record: Record[Job, Outcome],
 ) -> Outcome | None:
     async with core.tx() as db:
         centre = await db.scalar(
@@ -116,9 +122,9 @@ async def _leased[Job, Outcome](
     core: Core,
     company_id: int,
     attempt_seconds: float,
-    prepare: Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]],
-    send: Callable[[Turn, Job], Awaitable[Outcome]],
-    record: Callable[[AsyncSession, Job, Outcome], Awaitable[None]],
+    prepare: Prepare[Job],
+    send: Send[Job, Outcome],
+    record: Record[Job, Outcome],
 ) -> Outcome | None:
     now = core.now()
     until = now + timedelta(seconds=attempt_seconds) + LEASE_MARGIN
