@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from aiohttp import web
 
-from companion_server.app_keys import HUB
 from companion_server.centre import console, labels, operators, store
 from companion_server.centre.protocol_values import ProtocolError
 from companion_server.errors import NotFound, RuleViolation
+from companion_server.event_stream import event_stream
 from companion_server.parsing import parse_id, parse_int
 from companion_server.web import (
     console_required,
@@ -21,14 +19,11 @@ from companion_server.web import (
     form_data,
     int_param,
     render,
-    secure_headers,
 )
 
 routes = web.RouteTableDef()
 
 MAX_VERSION = 1_000_000
-EVENTS_LIFETIME_SECONDS = 120.0
-EVENTS_KEEPALIVE_SECONDS = 20.0
 LABELS = {
     "kinds": labels.KINDS,
     "phases": labels.PHASES,
@@ -130,38 +125,5 @@ async def events(request: web.Request) -> web.StreamResponse:
     The stream ends after two minutes (the browser reconnects, and the session is checked
     again).
     """
-    user = current_user(request)
-    topic = store.console_topic(user.company_id)
-    hub = request.app[HUB]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    secure_headers(request, response)
-    queue = hub.watch(topic)
-    try:
-        await response.prepare(request)
-        await response.write(b"retry: 2000\n\n")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + EVENTS_LIFETIME_SECONDS
-        while (left := deadline - loop.time()) > 0:
-            try:
-                notice = await asyncio.wait_for(
-                    queue.get(), timeout=min(left, EVENTS_KEEPALIVE_SECONDS)
-                )
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if not notice:  # the hub is stopping
-                break
-            await response.write(b"event: changed\ndata: {}\n\n")
-    except (ConnectionResetError, ConnectionError):
-        pass
-    finally:
-        hub.unwatch(topic, queue)
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await response.write_eof()
-    return response
+    topic = store.console_topic(current_user(request).company_id)
+    return await event_stream(request, topic, "{}")

@@ -13,18 +13,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from companion_server.accounts.links import INVALID_LINK
+from companion_server.accounts.invitations import (
+    Claimed,
+    NewAccount,
+    is_usable,
+    open_account,
+    peek,
+)
 from companion_server.accounts.users import user_by_email
 from companion_server.accounts.validation import (
-    check_password,
     normalize_email,
-    require_language,
-    require_text,
 )
 from companion_server.customers.accounts import portal_company_id
-from companion_server.errors import NotFound, RateLimited, ValidationFailed
+from companion_server.errors import NotFound, RateLimited
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
@@ -36,7 +38,7 @@ from companion_server.models import (
     Role,
     User,
 )
-from companion_server.security import ratelimit, sessions
+from companion_server.security import ratelimit
 from companion_server.security.tokens import hash_token, new_token
 from companion_server.settings import RateLimit
 
@@ -181,74 +183,42 @@ async def _usable(db: AsyncSession, now: datetime, token: str) -> CustomerInvita
     if row is None:
         return None
     invitation, installation, company = row._tuple()
-    if (
-        invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= now
-    ):
+    if not is_usable(invitation, now):
         return None
     return CustomerInvitationView(invitation, installation.name, company.name)
 
 
 async def peek_customer_invitation(core: Core, token: str) -> CustomerInvitationView:
     """The invitation behind a link, if it can still be accepted."""
-    async with core.tx() as db:
-        view = await _usable(db, core.now(), token)
-        if view is None:
-            raise NotFound(INVALID_LINK)
-        return view
+    return await peek(core, _usable, token)
 
 
 async def accept_customer_invitation(
     core: Core,
     token: str,
+    account: NewAccount,
     *,
-    name: str,
-    password: str,
-    password_confirm: str,
-    language: str,
     ip: str,
     user_agent: str,
 ) -> str:
     """Create the customer's account, owning the box; log in and return the session token."""
     view = await peek_customer_invitation(core, token)
-    errors: dict[str, str] = {}
-    name = require_text(name, "name", "Enter your name.", errors)
-    check_password(password, password_confirm, view.invitation.email, errors)
-    require_language(language, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    password_hash = await core.passwords.hash(password)
-    try:
-        async with core.tx() as db:
-            now = core.now()
-            found = await _usable(db, now, token)
-            if found is None or await user_by_email(db, found.invitation.email) is not None:
-                raise NotFound(INVALID_LINK)
-            invitation = found.invitation
-            invitation.accepted_at = now
-            user = User(
-                company_id=await portal_company_id(db, now),
-                email=invitation.email,
-                name=name,
-                password_hash=password_hash,
-                role=Role.CUSTOMER.value,
-                language=language,
-                failed_logins=0,
+
+    async def claim(db: AsyncSession, now: datetime) -> Claimed | None:
+        found = await _usable(db, now, token)
+        if found is None:
+            return None
+        return Claimed(found.invitation, await portal_company_id(db, now), Role.CUSTOMER.value)
+
+    async def welcome(db: AsyncSession, now: datetime, user: User) -> None:
+        db.add(
+            CustomerInstallation(
+                customer_id=user.id,
+                installation_id=view.invitation.installation_id,
                 created_at=now,
-                email_confirmed_at=now,
-                password_changed_at=now,
-                last_login_at=now,
             )
-            db.add(user)
-            await db.flush()
-            db.add(
-                CustomerInstallation(
-                    customer_id=user.id,
-                    installation_id=invitation.installation_id,
-                    created_at=now,
-                )
-            )
-            return await sessions.create_session(db, now, user, ip, user_agent)
-    except IntegrityError as err:
-        raise NotFound(INVALID_LINK) from err
+        )
+
+    return await open_account(
+        core, view.invitation.email, account, claim, welcome, ip=ip, user_agent=user_agent
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from companion_server.accounts.logins import logout
+from companion_server.accounts import invitation_pages
 from companion_server.customers import invitations, services
 from companion_server.errors import ValidationFailed
 from companion_server.monitoring.labels import log_label
@@ -21,8 +21,6 @@ from companion_server.web import (
     form_data,
     int_param,
     render,
-    set_session_cookie,
-    visitor,
 )
 
 routes = web.RouteTableDef()
@@ -31,48 +29,21 @@ routes = web.RouteTableDef()
 @routes.get("/customer-invitation/{token}", allow_head=False)
 async def invitation_form(request: web.Request) -> web.StreamResponse:
     """The homeowner chooses their name and password."""
-    token = request.match_info["token"]
-    view = await invitations.peek_customer_invitation(core_of(request), token)
-    values = {"name": "", "language": view.invitation.language}
-    return render(
-        request,
-        "customers/invitation.html",
-        {"view": view, "token": token, "values": values, "errors": {}},
+    return await invitation_pages.invitation_form(
+        request, "customers/invitation.html", invitations.peek_customer_invitation
     )
 
 
 @routes.post("/customer-invitation/{token}")
 async def accept(request: web.Request) -> web.StreamResponse:
     """Create the customer account, log in (a new session) and open the customer area."""
-    token = request.match_info["token"]
-    data = await form_data(request)
-    v = visitor(request)
-    core = core_of(request)
-    try:
-        session_token = await invitations.accept_customer_invitation(
-            core,
-            token,
-            name=data.get("name", ""),
-            password=data.get("password", ""),
-            password_confirm=data.get("password_confirm", ""),
-            language=data.get("language", v.language),
-            ip=v.ip,
-            user_agent=request.headers.get("User-Agent", ""),
-        )
-    except ValidationFailed as err:
-        view = await invitations.peek_customer_invitation(core, token)
-        values = {"name": data.get("name", ""), "language": data.get("language", "")}
-        return render(
-            request,
-            "customers/invitation.html",
-            {"view": view, "token": token, "values": values, "errors": err.errors},
-            400,
-        )
-    if v.loaded is not None:
-        await logout(core, v.loaded.token, v.ip)
-    response = flash_redirect(request, "/customer", "welcome")
-    set_session_cookie(request, response, session_token)
-    return response
+    return await invitation_pages.accept_invitation(
+        request,
+        "customers/invitation.html",
+        invitations.peek_customer_invitation,
+        invitations.accept_customer_invitation,
+        "/customer",
+    )
 
 
 @routes.get("/customer", allow_head=False)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
-from companion_server.installations.services import Person, assignees_of
+from companion_server.installations.services import Person, assigned_only, assignees_of
+from companion_server.keyset import choice_param, search_param, split_page
 from companion_server.models import (
     Alert,
     Installation,
-    InstallationAssignment,
     InstallationState,
     Monitoring,
     RegistrationStatus,
@@ -59,12 +59,10 @@ class QueueQuery:
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> QueueQuery:
         """From query parameters; unknown values fall back to the defaults."""
-        status = params.get("status", "all")
-        sort = params.get("sort", "problems")
         return cls(
-            search=" ".join(params.get("q", "").split())[:MAX_SEARCH],
-            status=status if status in FILTERS else "all",
-            sort=sort if sort in SORTS else "problems",
+            search=search_param(params, MAX_SEARCH),
+            status=choice_param(params, "status", FILTERS, "all"),
+            sort=choice_param(params, "sort", SORTS, "problems"),
             after=params.get("after") or None,
         )
 
@@ -170,13 +168,7 @@ def _rows(actor: User, now: datetime) -> Select[Any]:
         .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
         .where(Installation.company_id == actor.company_id)
     )
-    if not actor.is_admin:
-        query = query.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == Installation.id)
-            & (InstallationAssignment.user_id == actor.id),
-        )
-    return query
+    return assigned_only(query, actor)
 
 
 def _search(query: Select[Any], text: str) -> Select[Any]:
@@ -246,15 +238,12 @@ async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
         actor = await fresh_actor(db, actor_id, admin=False)
         rows = _search(_rows(actor, now), query.search).subquery()
         counts = await _counts(db, rows)
-        found = (await db.execute(_page(rows, query))).all()
-        more = len(found) > PAGE_SIZE
-        found = found[:PAGE_SIZE]
+        found, last = split_page((await db.execute(_page(rows, query))).all(), PAGE_SIZE)
         ids = [row.id for row in found]
         details = await _details(db, ids, now)
         page_rows = [details[i] for i in ids]
         next_after = None
-        if more:
-            last = found[-1]
+        if last is not None:
             key = {"problems": last.score, "name": last.name, "newest": last.id}[query.sort]
             next_after = _encode(key, last.id)
         return QueuePage(page_rows, query, counts, next_after)

@@ -8,7 +8,7 @@ Assistant and monitoring come with later features on top of these tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, select
 
@@ -32,15 +32,21 @@ class Person:
     email: str
 
 
+def assigned_only[Q: Select[Any]](query: Q, actor: User) -> Q:
+    """``query`` kept to the installations assigned to ``actor``, unless an administrator."""
+    if actor.is_admin:
+        return query
+    return query.join(
+        InstallationAssignment,
+        (InstallationAssignment.installation_id == Installation.id)
+        & (InstallationAssignment.user_id == actor.id),
+    )
+
+
 def _visible(actor: User) -> Select[tuple[Installation]]:
-    query = select(Installation).where(Installation.company_id == actor.company_id)
-    if not actor.is_admin:
-        query = query.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == Installation.id)
-            & (InstallationAssignment.user_id == actor.id),
-        )
-    return query
+    return assigned_only(
+        select(Installation).where(Installation.company_id == actor.company_id), actor
+    )
 
 
 async def assignees_of(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[Person]]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from typing import Any
 
 from aiohttp import web
 
-from companion_server.app_keys import HUB
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
+from companion_server.event_stream import event_stream
 from companion_server.installation_tabs import tab_context
 from companion_server.monitoring import follow_ups, services
 from companion_server.parsing import parse_id
@@ -25,13 +23,9 @@ from companion_server.web import (
     int_param,
     login_required,
     render,
-    secure_headers,
 )
 
 routes = web.RouteTableDef()
-
-EVENTS_LIFETIME_SECONDS = 120.0
-EVENTS_KEEPALIVE_SECONDS = 20.0
 
 
 async def _locked_or(
@@ -234,37 +228,5 @@ async def events(request: web.Request) -> web.StreamResponse:
     core = core_of(request)
     installation_id = int_param(request, "installation_id")
     await services.overview(core, current_user(request).id, installation_id)
-    hub = request.app[HUB]
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    secure_headers(request, response)
-    queue = hub.watch(installation_id)
-    try:
-        await response.prepare(request)
-        await response.write(b"retry: 2000\n\n")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + EVENTS_LIFETIME_SECONDS
-        while (left := deadline - loop.time()) > 0:
-            try:
-                notice = await asyncio.wait_for(
-                    queue.get(), timeout=min(left, EVENTS_KEEPALIVE_SECONDS)
-                )
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if not notice:  # the hub is stopping
-                break
-            data = json.dumps({"installation_id": installation_id})
-            await response.write(f"event: changed\ndata: {data}\n\n".encode())
-    except (ConnectionResetError, ConnectionError):
-        pass
-    finally:
-        hub.unwatch(installation_id, queue)
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await response.write_eof()
-    return response
+    data = json.dumps({"installation_id": installation_id})
+    return await event_stream(request, installation_id, data)

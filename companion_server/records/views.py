@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -20,6 +21,9 @@ from companion_server.web import (
     login_required,
     render,
 )
+
+if TYPE_CHECKING:
+    from companion_server.core import Core
 
 routes = web.RouteTableDef()
 BASE = "/installations/{installation_id}/records"
@@ -83,36 +87,37 @@ async def records_tab(request: web.Request) -> web.StreamResponse:
     return await records_page(request)
 
 
+# Saves one form of the tab: (core, actor id, installation id, the form's fields).
+type Save = Callable[[Core, int, int, dict[str, str]], Awaitable[object]]
+
+
+async def _submit(request: web.Request, save: Save, form: str, flash: str) -> web.Response:
+    """Save a form; back to the tab with ``flash``, or the tab again with the form's errors."""
+    installation_id = int_param(request, "installation_id")
+    values = await form_data(request)
+    try:
+        await save(core_of(request), current_user(request).id, installation_id, values)
+    except ValidationFailed as err:
+        return await records_page(request, errors=err.errors, values=values, form=form, status=400)
+    return flash_redirect(request, _back(installation_id), flash)
+
+
 @routes.post(BASE + "/place")
 @login_required
 async def save_place(request: web.Request) -> web.StreamResponse:
     """Set the address and coordinates."""
-    installation_id = int_param(request, "installation_id")
-    values = await form_data(request)
-    try:
-        await services.save_place(
-            core_of(request), current_user(request).id, installation_id, values
-        )
-    except ValidationFailed as err:
-        return await records_page(
-            request, errors=err.errors, values=values, form="place", status=400
-        )
-    return flash_redirect(request, _back(installation_id), "place_saved")
+    return await _submit(request, services.save_place, "place", "place_saved")
 
 
 @routes.post(BASE + "/subs")
 @login_required
 async def add_sub(request: web.Request) -> web.StreamResponse:
     """Add a sub-installation."""
-    installation_id = int_param(request, "installation_id")
-    values = await form_data(request)
-    try:
-        await services.add_sub(
-            core_of(request), current_user(request).id, installation_id, values.get("name", "")
-        )
-    except ValidationFailed as err:
-        return await records_page(request, errors=err.errors, values=values, form="sub", status=400)
-    return flash_redirect(request, _back(installation_id), "sub_added")
+
+    async def save(core: Core, actor_id: int, installation_id: int, values: dict[str, str]) -> None:
+        await services.add_sub(core, actor_id, installation_id, values.get("name", ""))
+
+    return await _submit(request, save, "sub", "sub_added")
 
 
 @routes.post(BASE + "/subs/{sub_id}/delete")
@@ -130,35 +135,19 @@ async def delete_sub(request: web.Request) -> web.StreamResponse:
 @login_required
 async def add_device(request: web.Request) -> web.StreamResponse:
     """Put on file a device that is not on the box."""
-    installation_id = int_param(request, "installation_id")
-    values = await form_data(request)
-    try:
-        await services.add_hand_device(
-            core_of(request), current_user(request).id, installation_id, values
-        )
-    except ValidationFailed as err:
-        return await records_page(
-            request, errors=err.errors, values=values, form="device", status=400
-        )
-    return flash_redirect(request, _back(installation_id), "device_added")
+    return await _submit(request, services.add_hand_device, "device", "device_added")
 
 
 @routes.post(BASE + "/devices/{record_id}")
 @login_required
 async def edit_device(request: web.Request) -> web.StreamResponse:
     """Change a device added by hand."""
-    installation_id = int_param(request, "installation_id")
     record_id = int_param(request, "record_id")
-    values = await form_data(request)
-    try:
-        await services.edit_hand_device(
-            core_of(request), current_user(request).id, installation_id, record_id, values
-        )
-    except ValidationFailed as err:
-        return await records_page(
-            request, errors=err.errors, values=values, form=f"record-{record_id}", status=400
-        )
-    return flash_redirect(request, _back(installation_id), "device_saved")
+
+    async def save(core: Core, actor_id: int, installation_id: int, values: dict[str, str]) -> None:
+        await services.edit_hand_device(core, actor_id, installation_id, record_id, values)
+
+    return await _submit(request, save, f"record-{record_id}", "device_saved")
 
 
 @routes.post(BASE + "/devices/{record_id}/delete")
@@ -176,15 +165,9 @@ async def delete_device(request: web.Request) -> web.StreamResponse:
 @login_required
 async def place_box_device(request: web.Request) -> web.StreamResponse:
     """Give one of the box's products its sub-installation and install date."""
-    installation_id = int_param(request, "installation_id")
     device_id = int_param(request, "device_id")
-    values = await form_data(request)
-    try:
-        await services.place_box_device(
-            core_of(request), current_user(request).id, installation_id, device_id, values
-        )
-    except ValidationFailed as err:
-        return await records_page(
-            request, errors=err.errors, values=values, form=f"device-{device_id}", status=400
-        )
-    return flash_redirect(request, _back(installation_id), "device_saved")
+
+    async def save(core: Core, actor_id: int, installation_id: int, values: dict[str, str]) -> None:
+        await services.place_box_device(core, actor_id, installation_id, device_id, values)
+
+    return await _submit(request, save, f"device-{device_id}", "device_saved")

@@ -10,16 +10,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from companion_server.accounts.links import INVALID_LINK
+from companion_server.accounts.invitations import (
+    Claimed,
+    NewAccount,
+    is_usable,
+    open_account,
+    peek,
+)
 from companion_server.accounts.users import user_by_email
-from companion_server.accounts.validation import check_password, normalize_email, require_text
+from companion_server.accounts.validation import normalize_email
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import Company, Invitation, Role, User
-from companion_server.security import sessions
 from companion_server.security.audit import Event, record
 from companion_server.security.tokens import hash_token, new_token
 from companion_server.team.limits import check_invitation
@@ -149,9 +153,7 @@ async def revoke_invitation(core: Core, actor_id: int, invitation_id: int, ip: s
             )
 
 
-async def _usable_invitation(
-    db: AsyncSession, now: datetime, token: str
-) -> tuple[Invitation, Company] | None:
+async def _usable_invitation(db: AsyncSession, now: datetime, token: str) -> InvitationView | None:
     row = (
         await db.execute(
             select(Invitation, Company)
@@ -162,69 +164,34 @@ async def _usable_invitation(
     if row is None:
         return None
     invitation, company = row._tuple()
-    if (
-        invitation.accepted_at is not None
-        or invitation.revoked_at is not None
-        or invitation.expires_at <= now
-    ):
-        return None
-    return invitation, company
+    return InvitationView(invitation, company.name) if is_usable(invitation, now) else None
 
 
 async def peek_invitation(core: Core, token: str) -> InvitationView:
     """The invitation behind a link, if it can still be accepted."""
-    async with core.tx() as db:
-        found = await _usable_invitation(db, core.now(), token)
-        if found is None:
-            raise NotFound(INVALID_LINK)
-        return InvitationView(invitation=found[0], company_name=found[1].name)
+    return await peek(core, _usable_invitation, token)
 
 
 async def accept_invitation(
     core: Core,
     token: str,
+    account: NewAccount,
     *,
-    name: str,
-    password: str,
-    password_confirm: str,
-    language: str,
     ip: str,
     user_agent: str,
 ) -> str:
     """Create the invited installer's account and log them in; return the session token."""
     view = await peek_invitation(core, token)
-    errors: dict[str, str] = {}
-    name = require_text(name, "name", "Enter your name.", errors)
-    check_password(password, password_confirm, view.invitation.email, errors)
-    if language not in LANGUAGES:
-        errors["language"] = "Choose one of the offered languages."
-    if errors:
-        raise ValidationFailed(errors)
-    password_hash = await core.passwords.hash(password)
-    try:
-        async with core.tx() as db:
-            now = core.now()
-            found = await _usable_invitation(db, now, token)
-            if found is None or await user_by_email(db, found[0].email) is not None:
-                raise NotFound(INVALID_LINK)
-            invitation, _company = found
-            invitation.accepted_at = now
-            user = User(
-                company_id=invitation.company_id,
-                email=invitation.email,
-                name=name,
-                password_hash=password_hash,
-                role=invitation.role,
-                language=language,
-                failed_logins=0,
-                created_at=now,
-                email_confirmed_at=now,
-                password_changed_at=now,
-                last_login_at=now,
-            )
-            db.add(user)
-            await db.flush()
-            await record(db, now, Event.INVITATION_ACCEPTED, actor=user, ip=ip)
-            return await sessions.create_session(db, now, user, ip, user_agent)
-    except IntegrityError as err:
-        raise NotFound(INVALID_LINK) from err
+
+    async def claim(db: AsyncSession, now: datetime) -> Claimed | None:
+        found = await _usable_invitation(db, now, token)
+        if found is None:
+            return None
+        return Claimed(found.invitation, found.invitation.company_id, found.invitation.role)
+
+    async def welcome(db: AsyncSession, now: datetime, user: User) -> None:
+        await record(db, now, Event.INVITATION_ACCEPTED, actor=user, ip=ip)
+
+    return await open_account(
+        core, view.invitation.email, account, claim, welcome, ip=ip, user_agent=user_agent
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from companion_server.accounts.logins import logout
+from companion_server.accounts import invitation_pages
 from companion_server.errors import ValidationFailed
 from companion_server.parsing import parse_id
 from companion_server.team import invitations, services
@@ -16,7 +16,6 @@ from companion_server.web import (
     form_data,
     int_param,
     render,
-    set_session_cookie,
     visitor,
 )
 
@@ -123,44 +122,18 @@ async def step_down(request: web.Request) -> web.StreamResponse:
 @routes.get("/invitation/{token}", allow_head=False)
 async def invitation_form(request: web.Request) -> web.StreamResponse:
     """The invited person chooses their name, password and language."""
-    view = await invitations.peek_invitation(core_of(request), request.match_info["token"])
-    values = {"name": "", "language": view.invitation.language}
-    return render(
-        request,
-        "invitation.html",
-        {"view": view, "token": request.match_info["token"], "values": values, "errors": {}},
+    return await invitation_pages.invitation_form(
+        request, "invitation.html", invitations.peek_invitation
     )
 
 
 @routes.post("/invitation/{token}")
 async def accept(request: web.Request) -> web.StreamResponse:
     """Create the account, log in (a new session) and go to the installations."""
-    token = request.match_info["token"]
-    data = await form_data(request)
-    v = visitor(request)
-    core = core_of(request)
-    try:
-        session_token = await invitations.accept_invitation(
-            core,
-            token,
-            name=data.get("name", ""),
-            password=data.get("password", ""),
-            password_confirm=data.get("password_confirm", ""),
-            language=data.get("language", v.language),
-            ip=v.ip,
-            user_agent=request.headers.get("User-Agent", ""),
-        )
-    except ValidationFailed as err:
-        view = await invitations.peek_invitation(core, token)
-        values = {"name": data.get("name", ""), "language": data.get("language", "")}
-        return render(
-            request,
-            "invitation.html",
-            {"view": view, "token": token, "values": values, "errors": err.errors},
-            400,
-        )
-    if v.loaded is not None:
-        await logout(core, v.loaded.token, v.ip)
-    response = flash_redirect(request, "/installations", "welcome")
-    set_session_cookie(request, response, session_token)
-    return response
+    return await invitation_pages.accept_invitation(
+        request,
+        "invitation.html",
+        invitations.peek_invitation,
+        invitations.accept_invitation,
+        "/installations",
+    )

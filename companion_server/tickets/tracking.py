@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
+from companion_server.keyset import choice_param, search_param, split_page
 from companion_server.models import Installation, Ticket, User
 from companion_server.parsing import parse_id
 from companion_server.tickets.access import fresh_user, visible_to
@@ -42,12 +43,10 @@ class TicketQuery:
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> TicketQuery:
         """From query parameters; unknown values fall back to the defaults."""
-        status = params.get("status", "all")
-        period = params.get("period", "recent")
         return cls(
-            search=" ".join(params.get("q", "").split())[:MAX_SEARCH],
-            status=status if status in FILTERS else "all",
-            period=period if period in PERIODS else "recent",
+            search=search_param(params, MAX_SEARCH),
+            status=choice_param(params, "status", FILTERS, "all"),
+            period=choice_param(params, "period", PERIODS, "recent"),
             after=parse_id(params.get("after")),
         )
 
@@ -108,9 +107,8 @@ async def ticket_page(core: Core, actor_id: int, query: TicketQuery) -> TicketPa
             TicketRow(ticket, name, pin or "", customer_name or "", assignee_name or "")
             for ticket, name, pin, customer_name, assignee_name in (await db.execute(stmt)).tuples()
         ]
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return TicketPage(rows, query, rows[-1].ticket.id if more else None)
+    page, last = split_page(rows, PAGE_SIZE)
+    return TicketPage(page, query, None if last is None else last.ticket.id)
 
 
 async def customer_tickets(core: Core, customer_id: int) -> list[TicketRow]:

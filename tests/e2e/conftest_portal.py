@@ -11,7 +11,7 @@ the box, Home Assistant links it with the mailed code and sends its products.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 import contextlib
 from dataclasses import dataclass, field
@@ -32,7 +32,8 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 import pytest
 
 from companion_server.accounts.operator import create_admin
-from companion_server.core import build_core
+from companion_server.core import Core, build_core
+from companion_server.models import Company, Role, User
 from companion_server.settings import Settings
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
@@ -287,6 +288,46 @@ class FakeHomeAssistant:
         }
         self.send(sim.frame("action_result", result))
         self.expect("ack")
+
+
+def run_on_core[R](database_url: str, work: Callable[[Core], Awaitable[R]]) -> R:
+    """Run ``work`` on the portal's database, beside the loop Playwright's sync API owns."""
+
+    async def run() -> R:
+        core = build_core(Settings(database_url=database_url, secret_key="x" * 40))
+        try:
+            return await work(core)
+        finally:
+            await core.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
+async def add_admin(
+    core: Core, *, company: str, email: str, name: str, password: str, language: str
+) -> int:
+    """A new company and its administrator, address confirmed; returns the company's id."""
+    password_hash = await core.passwords.hash(password)
+    async with core.tx() as db:
+        now = core.now()
+        row = Company(name=company, created_at=now)
+        db.add(row)
+        await db.flush()
+        db.add(
+            User(
+                company_id=row.id,
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                role=Role.ADMIN.value,
+                language=language,
+                failed_logins=0,
+                created_at=now,
+                email_confirmed_at=now,
+            )
+        )
+        return row.id
 
 
 def create_company_admin(database_url: str) -> None:

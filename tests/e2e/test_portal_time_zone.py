@@ -6,18 +6,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 import re
 
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from companion_server.core import Core, build_core
-from companion_server.models import Company, Role, User
-from companion_server.settings import Settings
-from tests.e2e.conftest_portal import Portal, portal, run_with_browser
+from companion_server.core import Core
+from companion_server.models import User
+from tests.e2e.conftest_portal import Portal, add_admin, portal, run_on_core, run_with_browser
 
 __all__ = ["portal"]
 
@@ -25,38 +21,8 @@ EMAIL = "zoe@volt.example"
 PASSWORD = "volt installer secret phrase"
 
 
-def _run[T](database_url: str, work: Callable[[Core], Awaitable[T]]) -> T:
-    async def run() -> T:
-        core = build_core(Settings(database_url=database_url, secret_key="x" * 40))
-        try:
-            return await work(core)
-        finally:
-            await core.close()
-
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
-        return pool.submit(asyncio.run, run()).result()
-
-
 async def _add_user(core: Core) -> None:
-    password_hash = await core.passwords.hash(PASSWORD)
-    async with core.tx() as db:
-        now = core.now()
-        company = Company(name="Volt", created_at=now)
-        db.add(company)
-        await db.flush()
-        db.add(
-            User(
-                company_id=company.id,
-                email=EMAIL,
-                name="Zoé",
-                password_hash=password_hash,
-                role=Role.ADMIN.value,
-                language="fr",
-                failed_logins=0,
-                created_at=now,
-                email_confirmed_at=now,
-            )
-        )
+    await add_admin(core, company="Volt", email=EMAIL, name="Zoé", password=PASSWORD, language="fr")
 
 
 async def _zone(core: Core) -> str | None:
@@ -66,7 +32,7 @@ async def _zone(core: Core) -> str | None:
 
 
 def test_the_browsers_time_zone_is_taken_at_login(portal: Portal) -> None:
-    _run(portal.database_url, _add_user)
+    run_on_core(portal.database_url, _add_user)
 
     def scenario(browser: Browser) -> None:
         context = browser.new_context(locale="fr-FR", timezone_id="Asia/Tokyo")
@@ -77,7 +43,7 @@ def test_the_browsers_time_zone_is_taken_at_login(portal: Portal) -> None:
         page.get_by_label("Mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
         expect(page).to_have_url(re.compile(r"/installations$"))
-        assert _run(portal.database_url, _zone) == "Asia/Tokyo"
+        assert run_on_core(portal.database_url, _zone) == "Asia/Tokyo"
         page.goto(portal.url + "/profile")
         expect(page.get_by_label("Fuseau horaire")).to_have_value("Asia/Tokyo")
         context.close()

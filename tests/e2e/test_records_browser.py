@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import re
 
 from playwright.sync_api import Browser, expect
 
-from companion_server.core import Core, build_core
-from companion_server.models import Company, Installation, Role, User
-from companion_server.settings import Settings
-from tests.e2e.conftest_portal import Portal, portal, run_with_browser
+from companion_server.core import Core
+from companion_server.models import Installation
+from tests.e2e.conftest_portal import Portal, add_admin, portal, run_on_core, run_with_browser
 from tests.e2e.page_checks import VIEWPORTS, problems
 
 __all__ = ["portal"]
@@ -23,40 +19,13 @@ PASSWORD = "records installer secret"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
-def _run[T](database_url: str, work: Callable[[Core], Awaitable[T]]) -> T:
-    async def run() -> T:
-        core = build_core(Settings(database_url=database_url, secret_key="x" * 40))
-        try:
-            return await work(core)
-        finally:
-            await core.close()
-
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
-        return pool.submit(asyncio.run, run()).result()
-
-
 async def _world(core: Core) -> int:
-    password_hash = await core.passwords.hash(PASSWORD)
+    company_id = await add_admin(
+        core, company="Records Co", email=EMAIL, name="Ema", password=PASSWORD, language="en"
+    )
     async with core.tx() as db:
-        now = core.now()
-        company = Company(name="Records Co", created_at=now)
-        db.add(company)
-        await db.flush()
-        db.add(
-            User(
-                company_id=company.id,
-                email=EMAIL,
-                name="Ema",
-                password_hash=password_hash,
-                role=Role.ADMIN.value,
-                language="en",
-                failed_logins=0,
-                created_at=now,
-                email_confirmed_at=now,
-            )
-        )
         installation = Installation(
-            company_id=company.id, name="Villa Records", status="pending", created_at=now
+            company_id=company_id, name="Villa Records", status="pending", created_at=core.now()
         )
         db.add(installation)
         await db.flush()
@@ -64,7 +33,7 @@ async def _world(core: Core) -> int:
 
 
 def test_records_on_a_phone(portal: Portal, tmp_path: Path) -> None:
-    installation_id = _run(portal.database_url, _world)
+    installation_id = run_on_core(portal.database_url, _world)
     records = f"{portal.url}/installations/{installation_id}/records"
     plan = tmp_path / "String plan.pdf"
     plan.write_bytes(PDF)

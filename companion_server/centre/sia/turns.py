@@ -68,13 +68,28 @@ def take_sequence(centre: SiaCentre) -> int:
     return centre.last_sequence
 
 
+# The three steps of a turn: find the job (None: nothing to do), send it, record the outcome.
+type Prepare[Job] = Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]]
+type Send[Job, Outcome] = Callable[[Turn, Job], Awaitable[Outcome]]
+type Record[Job, Outcome] = Callable[[AsyncSession, Job, Outcome], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Steps[Job, Outcome]:
+    """The three steps, as the two ways of holding the turn run them."""
+
+    prepare: Prepare[Job]
+    send: Send[Job, Outcome]
+    record: Record[Job, Outcome]
+
+
 async def with_turn[Job, Outcome](
     core: Core,
     company_id: int,
     attempt_seconds: float,
-    prepare: Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]],
-    send: Callable[[Turn, Job], Awaitable[Outcome]],
-    record: Callable[[AsyncSession, Job, Outcome], Awaitable[None]],
+    prepare: Prepare[Job],
+    send: Send[Job, Outcome],
+    record: Record[Job, Outcome],
 ) -> Outcome | None:
     """Run ``prepare``, ``send``, ``record`` holding the company's turn.
 
@@ -83,17 +98,16 @@ async def with_turn[Job, Outcome](
     sequence number taken there is kept even if the send never ends); ``record`` runs in
     one where the turn is still this sender's.
     """
+    steps = Steps(prepare, send, record)
     if core.engine.dialect.name == "postgresql":
-        return await _locked(core, company_id, prepare, send, record)
-    return await _leased(core, company_id, attempt_seconds, prepare, send, record)
+        return await _locked(core, company_id, steps)
+    return await _leased(core, company_id, attempt_seconds, steps)
 
 
 async def _locked[Job, Outcome](
     core: Core,
     company_id: int,
-    prepare: Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]],
-    send: Callable[[Turn, Job], Awaitable[Outcome]],
-    record: Callable[[AsyncSession, Job, Outcome], Awaitable[None]],
+    steps: Steps[Job, Outcome],
 ) -> Outcome | None:
     async with core.tx() as db:
         centre = await db.scalar(
@@ -104,11 +118,11 @@ async def _locked[Job, Outcome](
         if centre is None:
             return None
         turn = Turn(company_id, centre_settings(core, centre))
-        job = await prepare(db, centre, turn)
+        job = await steps.prepare(db, centre, turn)
         if job is None:
             return None
-        outcome = await send(turn, job)
-        await record(db, job, outcome)
+        outcome = await steps.send(turn, job)
+        await steps.record(db, job, outcome)
     return outcome
 
 
@@ -116,9 +130,7 @@ async def _leased[Job, Outcome](
     core: Core,
     company_id: int,
     attempt_seconds: float,
-    prepare: Callable[[AsyncSession, SiaCentre, Turn], Awaitable[Job | None]],
-    send: Callable[[Turn, Job], Awaitable[Outcome]],
-    record: Callable[[AsyncSession, Job, Outcome], Awaitable[None]],
+    steps: Steps[Job, Outcome],
 ) -> Outcome | None:
     now = core.now()
     until = now + timedelta(seconds=attempt_seconds) + LEASE_MARGIN
@@ -139,17 +151,17 @@ async def _leased[Job, Outcome](
         centre = await db.get(SiaCentre, company_id, populate_existing=True)
         assert centre is not None
         turn = Turn(company_id, centre_settings(core, centre))
-        job = await prepare(db, centre, turn)
+        job = await steps.prepare(db, centre, turn)
         if job is None:
             centre.lease_until = None
             return None
     # A send that raises (a bug: network failures are results) leaves the lease to expire.
-    outcome = await send(turn, job)
+    outcome = await steps.send(turn, job)
     async with core.tx() as db:
         centre = await db.get(SiaCentre, company_id, populate_existing=True)
         # Recorded only while the lease is still this sender's, in the same transaction
         # that ends it: no other sender can take the turn in between.
         if centre is not None and centre.lease_until == until:
-            await record(db, job, outcome)
+            await steps.record(db, job, outcome)
             centre.lease_until = None
     return outcome
