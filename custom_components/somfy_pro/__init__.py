@@ -136,6 +136,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     entry.runtime_data.monitoring.async_stop()
     entry.runtime_data.centre.async_stop()
     await entry.runtime_data.portal.async_stop()
+    await entry.runtime_data.tickets.async_stop()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -334,6 +334,13 @@ def _build_device(raw: dict[str, Any]) -> Any:
     return _models.Device(**_humps.decamelize(raw))
 
 
+def _failed_url(command: Any) -> str:
+    """The product of a failed command (pyoverkiz may have decamelized the key)."""
+    if not isinstance(command, dict):
+        return ""
+    return str(command.get("deviceURL") or command.get("device_url") or "")
+
+
 def _event(raw: Any) -> Event:
     device_url = getattr(raw, "device_url", None)
     failed = _enum_text(getattr(raw, "new_state", None)) == "FAILED"
@@ -344,9 +351,7 @@ def _event(raw: Any) -> Event:
         states=_state_values(getattr(raw, "device_states", None)),
         timestamp=getattr(raw, "timestamp", None),
         failure=(_enum_text(getattr(raw, "failure_type", None)) or "FAILED") if failed else None,
-        failed_urls=tuple(
-            str(c["deviceURL"]) for c in commands if isinstance(c, dict) and c.get("deviceURL")
-        ),
+        failed_urls=tuple(_failed_url(c) for c in commands if _failed_url(c)),
     )
 
 

@@ -22,6 +22,8 @@ from . import portal_frames as frames
 from .const import DOMAIN
 
 if TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+
     from homeassistant.config_entries import ConfigEntry
 
     from .portal_channel import PortalChannel
@@ -65,6 +67,7 @@ class TicketTracker:
         self.tickets: list[dict[str, Any]] = []
         self.at: str | None = None
         self.strings: dict[str, str] = {}
+        self._saving: asyncio.Task[None] | None = None
         channel.register((frames.TICKETS, frames.CUSTOMER_MESSAGE), self._async_on_frame)
         channel.on_reset(self._reset)
 
@@ -99,8 +102,15 @@ class TicketTracker:
         self._save()
 
     def _save(self) -> None:
-        self._store.async_delay_save(lambda: {"tickets": self.tickets, "at": self.at}, 1)
+        # Written at once: lists are rare, and an entry reloaded right after keeps the newest.
+        data = {"tickets": self.tickets, "at": self.at}
+        self._saving = self._hass.async_create_task(self._store.async_save(data), eager_start=True)
         async_dispatcher_send(self._hass, signal_tickets(self._entry.entry_id))
+
+    async def async_stop(self) -> None:
+        """Let the last write end (the entry is unloading)."""
+        if self._saving is not None:
+            await self._saving
 
     async def _async_on_frame(self, frame_type: str, payload: dict[str, Any]) -> None:
         if frame_type == frames.CUSTOMER_MESSAGE:

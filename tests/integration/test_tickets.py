@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -14,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from sqlalchemy import select
 
+from box_simulator.server import BoxSimulator
 from companion_server.customers.accounts import portal_company_id
 from companion_server.customers.services import contact_customer
 from companion_server.models import (
@@ -30,7 +32,7 @@ from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.tickets import EVENT_TICKET
 from tests.portal_app import Portal
 
-from .common import PIN, SHUTTER, entity_id
+from .common import PIN, SHUTTER, entity_id, tick
 from .portal_common import manager_of, wait_until
 
 ADDRESS = "home@example.com"
@@ -241,3 +243,27 @@ async def test_an_administrators_message_is_shown(
     notification = _notifications(hass)[key]
     assert notification["title"] == "A message from Test Installers"
     assert "Your warranty ends soon." in notification["message"]
+
+
+async def test_diagnostics_carry_the_failed_executions(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    real_portal: Portal,
+    linked: Registered,
+    simulator: BoxSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    runtime = init_integration.runtime_data
+    simulator.box.set_device_online(SHUTTER, False)
+    await runtime.client.execute(SHUTTER, "close")
+    for _ in range(50):
+        if runtime.coordinator.failed_executions:
+            break
+        await tick(hass, freezer)
+    (failed,) = runtime.coordinator.failed_executions
+    assert failed["failure"] == "NONEXEC_OTHER" and failed["devices"] == (SHUTTER,)
+    await _customer(real_portal, linked.installation_id)
+    await _create(hass, description="Does not close", include_diagnostics=True)
+    async with real_portal.core.tx() as db:
+        (attached,) = await db.scalars(select(TicketComment))
+    assert "NONEXEC_OTHER" in attached.body and SHUTTER in attached.body
