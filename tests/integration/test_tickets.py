@@ -10,7 +10,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from sqlalchemy import select
@@ -32,7 +31,7 @@ from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.tickets import EVENT_TICKET
 from tests.portal_app import Portal
 
-from .common import PIN, SHUTTER, entity_id, tick
+from .common import PIN, SHUTTER, device_of, entity_id, tick
 from .portal_common import manager_of, wait_until
 
 ADDRESS = "home@example.com"
@@ -168,8 +167,7 @@ async def test_a_ticket_from_home_assistant_followed_to_its_closure(
     entry = init_integration
     assert await _refused(hass, description="Stuck") == "ticket_no_customer"
     customer = await _customer(real_portal, linked.installation_id)
-    shutter = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, SHUTTER)})
-    assert shutter is not None
+    shutter = device_of(hass, SHUTTER)
     whole_box = {"config_entry_id": entry.entry_id, "kind": "replacement"}
     assert await _refused(hass, description="Broken", **whole_box) == "ticket_device_required"
     answer = await _create(
