@@ -218,7 +218,9 @@ async def test_ticket_refusals(
 ) -> None:
     entry = init_integration
     await _customer(real_portal, linked.installation_id)
-    for _ in range(10):
+    # What the portal's form refuses (a control character) is said, with its reason.
+    assert await _refused(hass, description="A bell \x07 rings") == "ticket_refused"
+    for _ in range(9):
         await _create(hass, description="Again")
     assert await _refused(hass, description="Again") == "ticket_rate_limited"
     await real_portal.stop()
