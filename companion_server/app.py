@@ -66,7 +66,12 @@ from companion_server.registration import (
 )
 from companion_server.security import ratelimit, sessions
 from companion_server.team import views as team_views
-from companion_server.tickets import labels as ticket_labels, views as ticket_views
+from companion_server.tickets import (
+    ha_api as ticket_api,
+    handlers as ticket_handlers,
+    labels as ticket_labels,
+    views as ticket_views,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -89,6 +94,7 @@ def frame_registry() -> FrameRegistry:
     intervention_handlers.register(registry)
     registration_handlers.register(registry)
     centre_handlers.register(registry)
+    ticket_handlers.register(registry)
     if missing := registry.missing():
         raise RuntimeError(f"no handler for the frames {sorted(missing)}")
     return registry
@@ -136,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(record_company_views.routes)
     app.add_routes(registration_api.routes)
     app.add_routes(customer_api.routes)
+    app.add_routes(ticket_api.routes)
     app.add_routes(hub_api.routes)
     app.add_routes(hub_metrics.routes)
     if settings.demo:

@@ -24,6 +24,7 @@ from companion_server.models import (
     User,
 )
 from companion_server.parsing import has_control_characters
+from companion_server.tickets import home_assistant
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,16 +130,18 @@ async def contact_customer(core: Core, actor_id: int, customer_id: int, body: st
             raise NotFound()
         company = await db.get(Company, actor.company_id)
         assert company is not None
-        db.add(
-            CustomerMessage(
-                customer_id=customer.id,
-                company_id=company.id,
-                sender_id=actor.id,
-                sender_name=actor.name,
-                body=text,
-                created_at=now,
-            )
+        message = CustomerMessage(
+            customer_id=customer.id,
+            company_id=company.id,
+            sender_id=actor.id,
+            sender_name=actor.name,
+            body=text,
+            created_at=now,
         )
+        db.add(message)
+        await db.flush()
+        boxes = await home_assistant.customer_installations(db, customer.id, company.id)
+        queued = await home_assistant.queue_new_message(core, db, message, boxes)
         enqueue(
             db,
             now,
@@ -150,3 +153,4 @@ async def contact_customer(core: Core, actor_id: int, customer_id: int, body: st
             body=text,
             link=f"{core.settings.public_url}/customer",
         )
+    await home_assistant.frames_pending(core, queued)

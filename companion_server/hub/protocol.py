@@ -64,6 +64,8 @@ FROM_PORTAL: Final = frozenset(
         "ack",
         "error",
         "centre_case",
+        "tickets",
+        "customer_message",
     }
 )
 # Frames delivered at least once: acknowledged by the receiver, recorded once by id.
@@ -81,6 +83,8 @@ ACKED: Final = frozenset(
         "centre_alarm",
         "centre_owner",
         "centre_case",
+        "tickets",
+        "customer_message",
     }
 )
 # Frames that carry box data: accepted only while monitoring is granted.

@@ -28,6 +28,7 @@ from companion_server.models import (
 )
 from companion_server.parsing import has_control_characters
 from companion_server.security.tokens import new_token
+from companion_server.tickets import home_assistant
 from companion_server.tickets.access import fresh_user, visible_ticket
 from companion_server.tickets.labels import STATUS_LABELS
 
@@ -150,7 +151,9 @@ async def create_ticket(core: Core, actor_id: int, form: NewTicket) -> Ticket:
         db.add(ticket)
         await db.flush()
         ticket.number = ticket_number(ticket.id)
-        return ticket
+        queued = await home_assistant.queue_tickets(core, db, installation.id)
+    await home_assistant.frames_pending(core, [ticket.installation_id] if queued else [])
+    return ticket
 
 
 def ticket_number(ticket_id: int) -> str:
@@ -221,6 +224,8 @@ async def change_status(core: Core, actor_id: int, ticket_id: int, status: str) 
         ticket.updated_at = now
         db.add(_entry(actor, ticket, now, public=True, status=status))
         await _mail_status(core, db, now, ticket)
+        queued = await home_assistant.queue_tickets(core, db, ticket.installation_id)
+    await home_assistant.frames_pending(core, [ticket.installation_id] if queued else [])
 
 
 async def _mail_status(core: Core, db: AsyncSession, now: datetime, ticket: Ticket) -> None:
@@ -249,6 +254,8 @@ async def assign_ticket(core: Core, actor_id: int, ticket_id: int, assignee_id: 
                 raise ValidationFailed({"assignee_id": "Choose a member of the company."})
         ticket.assignee_id = assignee_id
         ticket.updated_at = core.now()
+        queued = await home_assistant.queue_tickets(core, db, ticket.installation_id)
+    await home_assistant.frames_pending(core, [ticket.installation_id] if queued else [])
 
 
 async def add_comment(
@@ -284,6 +291,10 @@ async def add_comment(
         db.add(entry)
         ticket.time_spent_minutes += spent
         ticket.updated_at = now
+        queued = entry.public and await home_assistant.queue_tickets(
+            core, db, ticket.installation_id
+        )
+    await home_assistant.frames_pending(core, [ticket.installation_id] if queued else [])
 
 
 def _entry(

@@ -14,7 +14,16 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.loader import async_get_integration
 
-from . import audit, centre, portal_store, remote_service, services, window_services
+from . import (
+    audit,
+    centre,
+    portal_store,
+    remote_service,
+    services,
+    ticket_services,
+    tickets,
+    window_services,
+)
 from .alerts import AlertTracker, async_remove_store
 from .box_api import BoxClient
 from .const import DOMAIN, LOGGER
@@ -31,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.typing import ConfigType
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR, Platform.TODO]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -39,6 +48,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions."""
     services.async_setup_services(hass)
     window_services.async_setup_window_services(hass)
+    ticket_services.async_setup_ticket_services(hass)
     return True
 
 
@@ -82,6 +92,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     monitoring = PortalMonitoring(hass, entry, channel, store, coordinator, alerts)
     monitoring_centre = centre.MonitoringCentre(hass, entry, channel, store, coordinator, alerts)
     installer_actions = InstallerActions(hass, entry, client, coordinator, remote)
+    ticket_tracker = tickets.TicketTracker(hass, entry, channel)
+    await ticket_tracker.async_load()
     channel.register(FRAME_TYPES, installer_actions.async_handle_portal_frame)
 
     def hello() -> dict[str, Any]:
@@ -105,6 +117,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
         monitoring=monitoring,
         centre=monitoring_centre,
         installer_actions=installer_actions,
+        tickets=ticket_tracker,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The installer portal first: alerts raised at start reach it while monitoring is granted.
@@ -123,6 +136,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     entry.runtime_data.monitoring.async_stop()
     entry.runtime_data.centre.async_stop()
     await entry.runtime_data.portal.async_stop()
+    await entry.runtime_data.tickets.async_stop()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
@@ -138,6 +152,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     await remote_service.async_remove_store(hass, entry.entry_id)
     await audit.async_remove_store(hass, entry.entry_id)
     await portal_store.async_remove_store(hass, entry.entry_id)
+    await tickets.async_remove_store(hass, entry.entry_id)
     link = PortalLink.from_entry(entry)
     if link is not None:
         # The box leaves Home Assistant: the installer's link goes with it.

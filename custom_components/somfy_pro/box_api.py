@@ -186,6 +186,9 @@ class Event:
     device_url: str | None = None
     states: dict[str, StateValue] = field(default_factory=dict)
     timestamp: int | None = None
+    # A failed execution: why, and the products whose commands failed.
+    failure: str | None = None
+    failed_urls: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -331,13 +334,24 @@ def _build_device(raw: dict[str, Any]) -> Any:
     return _models.Device(**_humps.decamelize(raw))
 
 
+def _failed_url(command: Any) -> str:
+    """The product of a failed command (pyoverkiz may have decamelized the key)."""
+    if not isinstance(command, dict):
+        return ""
+    return str(command.get("deviceURL") or command.get("device_url") or "")
+
+
 def _event(raw: Any) -> Event:
     device_url = getattr(raw, "device_url", None)
+    failed = _enum_text(getattr(raw, "new_state", None)) == "FAILED"
+    commands = getattr(raw, "failed_commands", None) or [] if failed else []
     return Event(
         name=_enum_text(raw.name) or "",
         device_url=str(device_url) if device_url else None,
         states=_state_values(getattr(raw, "device_states", None)),
         timestamp=getattr(raw, "timestamp", None),
+        failure=(_enum_text(getattr(raw, "failure_type", None)) or "FAILED") if failed else None,
+        failed_urls=tuple(_failed_url(c) for c in commands if _failed_url(c)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 
 # Events after which the whole setup is read again (products paired, removed or renamed).
 _SETUP_EVENTS = frozenset({"DeviceCreatedEvent", "DeviceRemovedEvent", "DeviceUpdatedEvent"})
+FAILED_EXECUTIONS_KEPT = 10
 # Unexpected failures in a row, of a loaded entry, before a repair issue says so.
 UNEXPECTED_FAILURES_FOR_ISSUE = 3
 
@@ -114,6 +116,8 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
         self._unexpected_failures = 0
         # Registry device id of the box (its PIN) and of every product (its base URL).
         self.device_ids: dict[str, str] = {}
+        # The last executions the box reported failed (a ticket's diagnostics carry them).
+        self.failed_executions: deque[dict[str, Any]] = deque(maxlen=FAILED_EXECUTIONS_KEPT)
 
     # -- reading the box -----------------------------------------------------------------
 
@@ -252,6 +256,10 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             return await self._async_read_setup()
         changed = False
         for event in events:
+            if event.failure is not None:
+                self.failed_executions.append(
+                    {"at": _when(event), "failure": event.failure, "devices": event.failed_urls}
+                )
             if event.name in _SETUP_EVENTS:
                 self._setup_due = True
             changed |= self._apply(event)
@@ -371,3 +379,10 @@ class SomfyProCoordinator(DataUpdateCoordinator[BoxData]):
             ATTR_ACTIVE: change.active,
             ATTR_TIME: change.time.isoformat(),
         }
+
+
+def _when(event: Event) -> str:
+    """When the box saw an event (its timestamp in ms), or now."""
+    if event.timestamp is None:
+        return dt_util.utcnow().isoformat()
+    return dt_util.utc_from_timestamp(event.timestamp / 1000).isoformat()

@@ -57,6 +57,8 @@ async def async_get_config_entry_diagnostics(
         "remote_service": entry.runtime_data.remote_service.as_diagnostics(),
         # The state only: no names, phone numbers, address or password hashes.
         "monitoring_centre": entry.runtime_data.centre.as_diagnostics(),
+        # How many tickets and in which status, never what they say.
+        "tickets": entry.runtime_data.tickets.as_diagnostics(),
         "installer_portal": {
             **entry.runtime_data.portal.as_diagnostics(),
             **entry.runtime_data.monitoring.as_diagnostics(),

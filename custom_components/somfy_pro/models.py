@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .portal_channel import PortalChannel
     from .portal_monitoring import PortalMonitoring
     from .remote_service import RemoteService
+    from .tickets import TicketTracker
 
 type SomfyProConfigEntry = ConfigEntry[SomfyProRuntimeData]
 
@@ -37,3 +38,4 @@ class SomfyProRuntimeData:
     monitoring: PortalMonitoring
     centre: MonitoringCentre
     installer_actions: InstallerActions
+    tickets: TicketTracker

@@ -1,4 +1,7 @@
-"""Options: link the box to an installer's portal, unlink it, revoke monitoring.
+"""Options: the installer link, monitoring, and the homeowner's customer account.
+
+Link the box to an installer's portal, unlink it, revoke monitoring, and have the portal
+e-mail the homeowner an invitation to a customer account.
 
 Professional monitoring with the linked company's centre has its own steps (``centre_flow``).
 """
@@ -28,6 +31,7 @@ from .portal_client import (
     normalize_url,
 )
 from .portal_monitoring import MONITORING_REVOKED
+from .portal_tickets_api import PortalRefusedError, async_invite_customer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models import SomfyProConfigEntry, SomfyProRuntimeData
@@ -63,7 +67,7 @@ class SomfyProOptionsFlow(CentreOptionsSteps, OptionsFlow):
             return self.async_abort(reason="not_loaded")
         if runtime.portal.link is None:
             return await self.async_step_link()
-        options = ["centre", "unlink"]
+        options = ["customer_account", "centre", "unlink"]
         if runtime.monitoring.granted:
             options.insert(0, "revoke_monitoring")
         return self.async_show_menu(
@@ -147,4 +151,34 @@ class SomfyProOptionsFlow(CentreOptionsSteps, OptionsFlow):
             step_id="revoke_monitoring",
             data_schema=vol.Schema({}),
             description_placeholders={"company": runtime.portal.company_name or ""},
+        )
+
+    async def async_step_customer_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Have the portal e-mail the link's address an invitation to a customer account."""
+        runtime = self._runtime()
+        if runtime is None or runtime.portal.link is None:
+            return self.async_abort(reason="not_linked")
+        company = runtime.portal.company_name or ""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                result = await async_invite_customer(
+                    async_get_clientsession(self.hass), runtime.portal.link
+                )
+            except PortalRefusedError as err:
+                errors["base"] = f"invitation_{err.reason}"
+            except PortalError as err:
+                LOGGER.debug("Cannot ask the portal for a customer account: %s", err)
+                errors["base"] = "cannot_connect"
+            else:
+                return self.async_abort(
+                    reason=f"invitation_{result}", description_placeholders={"company": company}
+                )
+        return self.async_show_form(
+            step_id="customer_account",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders={"company": company},
         )

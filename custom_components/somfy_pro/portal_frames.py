@@ -36,6 +36,8 @@ CENTRE_SUBSCRIPTION: Final = "centre_subscription"
 CENTRE_ALARM: Final = "centre_alarm"
 CENTRE_OWNER: Final = "centre_owner"
 CENTRE_CASE: Final = "centre_case"
+TICKETS: Final = "tickets"
+CUSTOMER_MESSAGE: Final = "customer_message"
 ACK: Final = "ack"
 ERROR: Final = "error"
 
@@ -54,6 +56,8 @@ ACKED_TYPES: Final = frozenset(
         CENTRE_ALARM,
         CENTRE_OWNER,
         CENTRE_CASE,
+        TICKETS,
+        CUSTOMER_MESSAGE,
     }
 )
 
@@ -145,6 +149,43 @@ _TIME = _text(40, min_length=10)
 
 _REQUEST_ID = _text(MAX_ID_LENGTH, min_length=1)
 
+# The homeowner's tickets (``tickets``) and their company's messages (``customer_message``).
+MAX_TICKETS: Final = 50
+TICKET_KINDS: Final = ("contact", "replacement")
+TICKET_STATUSES: Final = ("new", "in_progress", "waiting", "resolved", "closed")
+TICKET_TEXT_LIMITS: Final = {
+    "number": 20,
+    "description": 200,
+    "name": 200,
+    "comment": 1000,
+    "url": 300,
+    "message": 4000,
+}
+_TICKET = vol.Schema(
+    {
+        vol.Required("number"): _text(TICKET_TEXT_LIMITS["number"], min_length=1),
+        vol.Required("kind"): _one_of(*TICKET_KINDS),
+        vol.Required("status"): _one_of(*TICKET_STATUSES),
+        vol.Required("description"): _text(TICKET_TEXT_LIMITS["description"]),
+        vol.Required("assignee"): vol.Any(None, _text(TICKET_TEXT_LIMITS["name"])),
+        vol.Required("comment"): vol.Any(
+            None,
+            vol.Schema(
+                {
+                    vol.Required("id"): _int(1),
+                    vol.Required("author"): _text(TICKET_TEXT_LIMITS["name"]),
+                    vol.Required("text"): _text(TICKET_TEXT_LIMITS["comment"]),
+                    vol.Required("at"): _TIME,
+                },
+                extra=vol.REMOVE_EXTRA,
+            ),
+        ),
+        vol.Required("updated_at"): _TIME,
+        vol.Optional("url"): vol.Any(None, _text(TICKET_TEXT_LIMITS["url"])),
+    },
+    extra=vol.REMOVE_EXTRA,
+)
+
 FRAME_SCHEMA: Final = vol.Schema(
     {
         vol.Required("v"): _version,
@@ -196,6 +237,23 @@ INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
             vol.Required("actor"): _one_of(*centre.ACTORS),
             vol.Required("at"): _TIME,
             vol.Required("deadline"): vol.Any(None, _TIME),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    TICKETS: vol.Schema(
+        {
+            vol.Required("at"): _TIME,
+            vol.Required("tickets"): vol.All([_TICKET], vol.Length(max=MAX_TICKETS)),
+            vol.Optional("omitted"): _int(0),
+        },
+        extra=vol.REMOVE_EXTRA,
+    ),
+    CUSTOMER_MESSAGE: vol.Schema(
+        {
+            vol.Required("message_id"): _int(1),
+            vol.Required("sender"): _text(TICKET_TEXT_LIMITS["name"]),
+            vol.Required("body"): _text(TICKET_TEXT_LIMITS["message"], min_length=1),
+            vol.Required("at"): _TIME,
         },
         extra=vol.REMOVE_EXTRA,
     ),

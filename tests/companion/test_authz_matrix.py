@@ -295,6 +295,7 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/tickets/{ticket_id}/comments", ticket_desk(303),
         form={"body": "Checked", "visibility": "internal", "minutes": "5"}),
     Row("POST", "/api/v1/customer-invitation", everyone(401)),
+    Row("POST", "/api/v1/tickets", everyone(401)),
     # Installation records: place, sub-installations, devices on file, documents, warranty,
     # import. Uploads posted as plain forms carry no file: 400 after the visibility check.
     Row("GET", "/installations/{installation_id}/records", installation_viewers(200)),

@@ -3,12 +3,20 @@ administrators contacting their customers."""
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from companion_server.core import Core
-from companion_server.models import CustomerInstallation, CustomerMessage, Role, User
+from companion_server.models import (
+    CustomerInstallation,
+    CustomerMessage,
+    PortalFrame,
+    Role,
+    User,
+)
 from tests.companion.helpers import (
     PASSWORD,
     BrowserFactory,
@@ -131,7 +139,14 @@ async def test_administrators_see_and_contact_their_customers(
     assert mail.language == "fr" and "Service visit Monday." in mail.body
     async with core.tx() as db:
         (message,) = await db.scalars(select(CustomerMessage))
-    assert message.customer_id == hana.id and message.delivered_at is None
+    # The box is linked: the message is handed to its Home Assistant's outbox at once.
+    assert message.customer_id == hana.id and message.delivered_at == core.now()
+    async with core.tx() as db:
+        (frame,) = await db.scalars(
+            select(PortalFrame).where(PortalFrame.type == "customer_message")
+        )
+    assert frame.installation_id == s.box.installation.id
+    assert json.loads(frame.payload)["body"] == "Service visit Monday."
     installer = await browsers.new()
     await installer.login(s.installer.email)
     assert (await installer.get("/customers")).status == 403

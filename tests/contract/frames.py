@@ -46,6 +46,9 @@ RECEIVERS: Final[dict[str, frozenset[str]]] = {
     "centre_alarm": frozenset({PORTAL}),
     "centre_owner": frozenset({PORTAL}),
     "centre_case": frozenset({HA}),
+    # The homeowner's tickets and their company's messages (the portal builds them).
+    "tickets": frozenset({HA}),
+    "customer_message": frozenset({HA}),
 }
 
 MAX_FRAME_BYTES: Final = 65536
@@ -671,6 +674,8 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
         ("case-id-boolean", {"case_id": True, "action": "owner_cancel", "at": AT}, False),
         ("action-unknown", {"case_id": 7, "action": "identified", "at": AT}, False),
     ],
+    "tickets": [],
+    "customer_message": [],
     "centre_case": [
         ("open", _CENTRE_CASE, True),
         (
@@ -764,4 +769,78 @@ PAYLOADS["centre_case"] += [
     ("an unknown kind", {**_CENTRE_CASE, "kind": "flood"}, False),
     ("no deadline field", {k: v for k, v in _CENTRE_CASE.items() if k != "deadline"}, False),
     ("no time", {**_CENTRE_CASE, "at": None}, False),
+]
+
+
+MAX_TICKETS: Final = 50
+_TICKET = {
+    "number": "T-000012",
+    "kind": "contact",
+    "status": "in_progress",
+    "description": "The living-room shutter stops half-way.",
+    "assignee": "Ivan Installer",
+    "comment": {"id": 3, "author": "Ivan Installer", "text": "I come on Monday.", "at": AT},
+    "updated_at": AT,
+    "url": "https://portal.example/customer/tickets/12",
+}
+_TICKETS = {"at": AT, "tickets": [_TICKET]}
+_MESSAGE = {"message_id": 4, "sender": "Ada Admin", "body": "Your warranty ends soon.", "at": AT}
+
+
+def _ticket(**changes: Any) -> dict[str, Any]:
+    return {"at": AT, "tickets": [{**_TICKET, **changes}]}
+
+
+def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != key}
+
+
+PAYLOADS["tickets"] += [
+    ("valid", _TICKETS, True),
+    ("empty-list", {"at": AT, "tickets": []}, True),
+    ("at-limit", {"at": AT, "tickets": [_TICKET] * MAX_TICKETS}, True),
+    ("over-limit", {"at": AT, "tickets": [_TICKET] * (MAX_TICKETS + 1)}, False),
+    ("omitted", {**_TICKETS, "omitted": 3}, True),
+    ("omitted-negative", {**_TICKETS, "omitted": -1}, False),
+    ("no-comment-no-assignee", _ticket(comment=None, assignee=None), True),
+    ("no-url", {"at": AT, "tickets": [_without(_TICKET, "url")]}, True),
+    ("replacement", _ticket(kind="replacement"), True),
+    (
+        "every-status",
+        {
+            "at": AT,
+            "tickets": [
+                {**_TICKET, "status": status}
+                for status in ("new", "in_progress", "waiting", "resolved", "closed")
+            ],
+        },
+        True,
+    ),
+    ("unknown-status", _ticket(status="lost"), False),
+    ("unknown-kind", _ticket(kind="complaint"), False),
+    ("number-empty", _ticket(number=""), False),
+    ("number-over-limit", _ticket(number="T" * 21), False),
+    ("description-at-limit", _ticket(description="d" * 200), True),
+    ("description-over-limit", _ticket(description="d" * 201), False),
+    ("assignee-over-limit", _ticket(assignee="a" * 201), False),
+    ("comment-at-limit", _ticket(comment={**_TICKET["comment"], "text": "c" * 1000}), True),
+    ("comment-over-limit", _ticket(comment={**_TICKET["comment"], "text": "c" * 1001}), False),
+    ("comment-id-zero", _ticket(comment={**_TICKET["comment"], "id": 0}), False),
+    ("comment-id-boolean", _ticket(comment={**_TICKET["comment"], "id": True}), False),
+    ("comment-without-author", _ticket(comment=_without(_TICKET["comment"], "author")), False),
+    ("url-over-limit", _ticket(url="u" * 301), False),
+    ("ticket-not-object", {"at": AT, "tickets": ["T-000012"]}, False),
+    ("tickets-not-list", {"at": AT, "tickets": _TICKET}, False),
+    ("no-at", {"tickets": [_TICKET]}, False),
+    ("no-updated-at", {"at": AT, "tickets": [_without(_TICKET, "updated_at")]}, False),
+]
+PAYLOADS["customer_message"] += [
+    ("valid", _MESSAGE, True),
+    ("body-at-limit", {**_MESSAGE, "body": "b" * 4000}, True),
+    ("body-over-limit", {**_MESSAGE, "body": "b" * 4001}, False),
+    ("body-empty", {**_MESSAGE, "body": ""}, False),
+    ("sender-over-limit", {**_MESSAGE, "sender": "s" * 201}, False),
+    ("id-zero", {**_MESSAGE, "message_id": 0}, False),
+    ("id-text", {**_MESSAGE, "message_id": "4"}, False),
+    ("no-at", _without(_MESSAGE, "at"), False),
 ]

@@ -96,7 +96,7 @@ async def test_link_flow(
     # Linked: the options offer to unlink only.
     menu, form, done = await choose_in_options(hass, entry, "unlink")
     assert menu["type"] == "menu"
-    assert menu["menu_options"] == ["centre", "unlink"]
+    assert menu["menu_options"] == ["customer_account", "centre", "unlink"]
     assert form["step_id"] == "unlink"
     assert done["type"] == "create_entry"
     assert peer.unlink_requests == 1

@@ -208,7 +208,7 @@ async def test_revoke_in_options_while_portal_down(
     await peer.stop()
     await wait_until(hass, lambda: not manager_of(linked).connected, "the disconnection")
     menu, form, done = await choose_in_options(hass, linked, "revoke_monitoring")
-    assert menu["menu_options"] == ["revoke_monitoring", "centre", "unlink"]
+    assert menu["menu_options"] == ["revoke_monitoring", "customer_account", "centre", "unlink"]
     assert form["step_id"] == "revoke_monitoring"
     assert done["type"] == "create_entry"
     assert not monitoring_of(linked).granted

@@ -1,0 +1,28 @@
+"""On every ``hello``: the box's tickets and the messages not yet carried go to Home Assistant.
+
+Home Assistant sends no ticket frame; it asks nothing on the channel either (it creates
+tickets through ``POST /api/v1/tickets``), so this area only follows the connection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from companion_server.tickets import home_assistant
+
+if TYPE_CHECKING:
+    from companion_server.hub.dispatch import Context, FrameRegistry
+
+
+def register(registry: FrameRegistry) -> None:
+    """Follow every ``hello``."""
+    registry.on_hello(on_hello)
+
+
+async def on_hello(ctx: Context) -> None:
+    """Queue the ticket list (snapshot on connect) and the messages still to carry."""
+    installation_id = ctx.installation.id
+    tickets = await home_assistant.queue_tickets(ctx.core, ctx.db, installation_id)
+    messages = await home_assistant.queue_messages(ctx.core, ctx.db, installation_id)
+    if tickets or messages:
+        ctx.outcome.queued = True
