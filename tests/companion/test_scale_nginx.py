@@ -131,8 +131,8 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_instance(database_url: str, public_url: str) -> Instance:
-    port = free_port()
+def start_instance(database_url: str, public_url: str, port: int | None = None) -> Instance:
+    port = port or free_port()
     env = {
         **os.environ,
         "COMPANION_SECRET_KEY": SECRET,
