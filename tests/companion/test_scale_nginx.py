@@ -131,7 +131,10 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_instance(database_url: str, public_url: str, port: int | None = None) -> Instance:
+def start_instance(
+    database_url: str, public_url: str, port: int | None = None, **settings: str
+) -> Instance:
+    """A portal process; ``settings``: more ``COMPANION_*`` variables (name without prefix)."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -141,6 +144,7 @@ def start_instance(database_url: str, public_url: str, port: int | None = None) 
         "COMPANION_MAIL_WORKER": "false",
         "COMPANION_METRICS_ADDRESSES": "127.0.0.1",
         "COMPANION_AUTO_MIGRATE": "false",
+        **{f"COMPANION_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "companion_server", "serve", "--host", "127.0.0.1",
