@@ -15,7 +15,7 @@ PLAIN_TESTS := $(wildcard tests/simulator tests/companion tests/e2e)
 PYTEST_PLAIN := -p no:homeassistant --ignore=tests/simulator/ha --ignore=tests/e2e/ha
 PYTEST_ARGS ?=
 
-.PHONY: help venv py314 leaflet lint test test-oldest test-current demo walkthrough bench clean
+.PHONY: help venv py314 py314-browser leaflet lint test test-oldest test-current demo walkthrough bench clean
 
 help:
 	@echo "make demo   start the box simulator, the installer portal and Home Assistant"
@@ -49,6 +49,10 @@ leaflet:
 py314:
 	@bash scripts/py314.sh setup requirements/ha-current.txt
 
+# Chromium and Playwright in the Python 3.14 root, for tests/e2e/ha on current HA.
+py314-browser: py314
+	@bash scripts/py314.sh browser
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -60,8 +64,8 @@ test-oldest: venv leaflet
 	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(PYTEST_ARGS)
 
-test-current: py314
-	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(PYTEST_ARGS)
+test-current: py314 py314-browser
+	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(HA_E2E) $(PYTEST_ARGS)
 	bash scripts/py314.sh run python -m pytest $(PYTEST_PLAIN) tests/simulator $(PYTEST_ARGS)
 
 test: lint test-oldest test-current

@@ -1,7 +1,8 @@
 """The scale figures side by side: 1,000 and 10,000 homes, one instance and two behind nginx.
 
-Run: ``.venv/bin/python -m benchmarks.scale_figures --database-url postgresql+asyncpg://...
-[--sizes 1000 10000] [--seconds 20] [--scale 60] [--alerts 200]``.
+Run: ``.venv/bin/python -m benchmarks.scale_figures [--database-url postgresql+asyncpg://...]
+[--sizes 1000 10000] [--seconds 20] [--scale 60] [--alerts 200]`` (without a database URL it
+starts a PostgreSQL server of its own, as the tests do).
 
 For each size and each layout (one portal process; two behind nginx, the shipped site file
 with TLS, as ``tests/companion/test_scale_nginx.py`` runs it) the portals start afresh on the
@@ -41,7 +42,7 @@ from benchmarks.portal_ws import Client, Probe, seed
 from benchmarks.serve import wait_ready
 from companion_server.db import create_engine
 from companion_server.models import InstallationState
-from tests.companion.helpers import free_port
+from tests.companion.helpers import free_port, psql, start_postgres, stop_postgres
 from tests.companion.test_scale_nginx import NGINX, make_certificate, nginx_config
 
 
@@ -179,7 +180,19 @@ async def measure(
 
 
 async def run(args: argparse.Namespace) -> None:
-    """Seed the largest size once, then every size and layout; a row as each ends."""
+    """Seed the largest size once, then every size and layout; a row as each ends.
+
+    Without ``--database-url``: on a PostgreSQL server of its own (as the tests start one).
+    """
+    if args.database_url is None:
+        server = start_postgres(free_port())
+        try:
+            psql(server.url, "CREATE DATABASE scale_figures")
+            args.database_url = server.url.rsplit("/", 1)[0] + "/scale_figures"
+            await run(args)
+        finally:
+            stop_postgres(server)
+        return
     limit = raise_file_limit()
     await seed(args.database_url, max(args.sizes))
     print(
@@ -204,7 +217,7 @@ def load_average() -> str:
 def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--database-url", required=True, help="PostgreSQL (asyncpg URL)")
+    parser.add_argument("--database-url", help="PostgreSQL (asyncpg URL); default: its own")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--scale", type=float, default=60.0, help="speed-up of a home's rates")
