@@ -21,7 +21,7 @@ CORES := $(shell nproc 2>/dev/null || echo 2)
 XDIST ?= -n $(CORES) --dist worksteal
 XDIST_PLAIN ?= -n $(shell echo $$(( $(CORES) + 1 ))) --dist worksteal
 
-.PHONY: help venv py314 leaflet lint test test-oldest test-current demo walkthrough bench clean
+.PHONY: help venv py314 py314-browser leaflet lint test test-oldest test-current demo walkthrough bench clean
 
 help:
 	@echo "make demo   start the box simulator, the installer portal and Home Assistant"
@@ -55,6 +55,10 @@ leaflet:
 py314:
 	@bash scripts/py314.sh setup requirements/ha-current.txt
 
+# Chromium and Playwright in the Python 3.14 root, for tests/e2e/ha on current HA.
+py314-browser: py314
+	@bash scripts/py314.sh browser
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -66,8 +70,8 @@ test-oldest: venv leaflet
 	$(BIN)/python -m pytest $(HA_TESTS) $(HA_E2E) $(XDIST) $(PYTEST_ARGS)
 	$(BIN)/python -m pytest $(PYTEST_PLAIN) $(PLAIN_TESTS) $(XDIST_PLAIN) $(PYTEST_ARGS)
 
-test-current: py314
-	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(XDIST) $(PYTEST_ARGS)
+test-current: py314 py314-browser
+	bash scripts/py314.sh run python -m pytest $(HA_TESTS) $(HA_E2E) $(XDIST) $(PYTEST_ARGS)
 	bash scripts/py314.sh run python -m pytest $(PYTEST_PLAIN) tests/simulator $(PYTEST_ARGS)
 
 test: lint test-oldest test-current

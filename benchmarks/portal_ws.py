@@ -195,6 +195,9 @@ class Client:
                 autoping=True,
             )
         except aiohttp.WSServerHandshakeError as err:
+            if err.status in (502, 504):  # a proxy found no portal free: Home Assistant's backoff
+                self.retry = random.uniform(0.5, 1)
+                return False
             if err.status != 503:
                 raise
             self.retry = retry_delay(err.headers)

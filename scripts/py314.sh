@@ -2,6 +2,8 @@
 # The Python 3.14 test environment (current Home Assistant).
 #   scripts/py314.sh setup REQUIREMENTS   create or update the venv (no-op when unchanged)
 #   scripts/py314.sh run CMD...           run CMD in the project root with that venv first on PATH
+#   scripts/py314.sh browser              Playwright and Chromium (/usr/bin/chromium) for the
+#                                         real-browser tests (tests/e2e/ha), in the root
 # Uses python3.14 from PATH when there is one (venv in .venv314); otherwise a Debian "forky"
 # root built once by scripts/forky_root.sh (venv in ROOT/opt/venv), entered with chroot.
 set -euo pipefail
@@ -21,6 +23,7 @@ if command -v python3.14 >/dev/null 2>&1; then
       "$venv/bin/pip" install -q -r "$req"
       rm -f "$venv"/.req-*; touch "$stamp" ;;
     run) cd "$project" && PATH="$venv/bin:$PATH" exec "$@" ;;
+    browser) "$venv/bin/pip" install -q "$(grep -h '^playwright' "$project/requirements/dev.txt")" ;;
   esac
   exit 0
 fi
@@ -52,4 +55,10 @@ case "$action" in
     [ -f "$root/opt/venv/.req-$hash" ] && exit 0
     in_root "python3.14 -m venv /opt/venv && pip install -q --upgrade pip && pip install -q -r $req && rm -f /opt/venv/.req-* && touch /opt/venv/.req-$hash" ;;
   run) in_root "$(printf '%q ' "$@")" ;;
+  browser)
+    # Debian's Chromium at the path the tests launch, Leaflet the portal serves, and the
+    # Playwright client of requirements/dev.txt (its driver drives that Chromium).
+    [ -x "$root/usr/bin/chromium" ] || in_root "apt-get update -q && apt-get install -y -q \
+      --no-install-recommends chromium fonts-dejavu-core libjs-leaflet"
+    in_root "pip install -q '$(grep -h '^playwright' "$project/requirements/dev.txt")'" ;;
 esac

@@ -170,7 +170,9 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         if conn.admitted:  # welcomed: the handshake leaves the accept budget
             conn.admitted = False
             hub.admission.release()
-    if outcome.ready or outcome.queued:
+    if outcome.takeover:
+        await hub.take_over(conn)
+    if outcome.queued or (outcome.ready and conn.flush_wanted):
         await hub.flush(conn)
     if outcome.changed:
         await hub.changed(conn.installation_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from companion_server.hub import protocol
 from companion_server.models import Company, PortalFrame
@@ -40,7 +40,9 @@ def _handshake(ctx: Context) -> None:
     payload = ctx.frame.payload
     state = ctx.state
     state.integration_version = payload["integration_version"]
-    if not state.connected:
+    if state.connected:
+        ctx.outcome.takeover = True
+    else:
         state.connected = True
         state.connected_changed_at = ctx.now
     if normalize_pin(payload["pin"]) != ctx.installation.box_pin:
@@ -66,6 +68,13 @@ async def _welcome(ctx: Context) -> None:
     )
     ctx.outcome.ready = True
     ctx.outcome.changed = True
+    # Only a backlog costs the welcome a flush (most connections have none).
+    waiting = await ctx.db.scalar(
+        select(PortalFrame.id)
+        .where(PortalFrame.installation_id == ctx.installation.id, PortalFrame.acked_at.is_(None))
+        .limit(1)
+    )
+    ctx.outcome.queued = ctx.outcome.queued or waiting is not None
 
 
 async def _ack(ctx: Context) -> None:

@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy import select
 
 from companion_server.hub import protocol
 from companion_server.models import (
+    Company,
     Installation,
     InstallationLink,
     InstallationState,
@@ -47,6 +50,9 @@ class Outcome:
     monitoring: str | None = None  # the consent state after the frame
     contact_at: datetime | None = None  # when ``last_contact_at`` was last written
     queued: bool = False  # frames for this Home Assistant were queued: send them
+    # Another connection of this installation may still be open, maybe on another instance:
+    # tell every instance to close it (a ``hello`` while the installation is shown connected).
+    takeover: bool = False
     # Other watchers to tell after the commit (e.g. a company's monitoring console).
     topics: set[int | str] = field(default_factory=set)
 
@@ -139,12 +145,28 @@ class FrameRegistry:
         outcome = Outcome()
         now = core.now()
         async with core.tx() as db:
-            link = await db.get(InstallationLink, link_id)
-            installation = await db.get(Installation, installation_id)
-            if link is None or link.revoked_at is not None or installation is None:
+            # One query for what every frame needs (the company too: the welcome names it).
+            row = (
+                await db.execute(
+                    select(InstallationLink, Installation, InstallationState, Company)
+                    .join(Installation, Installation.id == InstallationLink.installation_id)
+                    .join(Company, Company.id == Installation.company_id)
+                    .outerjoin(
+                        InstallationState,
+                        InstallationState.installation_id == Installation.id,
+                    )
+                    .where(
+                        InstallationLink.id == link_id,
+                        InstallationLink.installation_id == installation_id,
+                    )
+                )
+            ).first()
+            if row is None or row[0].revoked_at is not None:
                 outcome.close = "unlinked"
                 return outcome
-            state = await db.get(InstallationState, installation_id)
+            link, installation = row[0], row[1]
+            # None when the outer join found no state row.
+            state = cast("InstallationState | None", row[2])
             if state is None:
                 state = InstallationState(installation_id=installation_id, monitoring="none")
                 db.add(state)

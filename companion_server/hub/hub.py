@@ -66,6 +66,8 @@ class Connection:
     contact_at: datetime | None = None  # when the last contact was last written
     snapshot: SnapshotParts = field(default_factory=SnapshotParts)  # parts received so far
     admitted: bool = True  # its handshake still counts in the hub's accept budget
+    # Frames were queued for it before its ``hello`` was answered: flush once it is.
+    flush_wanted: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, text: str) -> bool:
@@ -316,11 +318,22 @@ class Hub:
     # -- connections ------------------------------------------------------------------
 
     async def attach(self, conn: Connection) -> None:
-        """Make ``conn`` the installation's connection; an older one is closed."""
+        """Make ``conn`` the installation's connection; an older one here is closed.
+
+        One on another instance is closed by :meth:`take_over`, after the ``hello``.
+        """
         old = self.connections.get(conn.installation_id)
         self.connections[conn.installation_id] = conn
         if old is not None and old is not conn:
             await old.close(CLOSE_REPLACED, "replaced by a newer connection")
+
+    async def take_over(self, conn: Connection) -> None:
+        """Close the installation's other connection on every other instance.
+
+        Only when its ``hello`` found the installation shown connected: after a restart
+        most homes come back to an installation shown offline, and a notice each would make
+        every instance handle ten thousand of them.
+        """
         await self.bus.publish({"t": "takeover", "i": conn.installation_id, "c": conn.uid})
 
     def detach(self, conn: Connection) -> bool:
@@ -341,7 +354,9 @@ class Hub:
         message nor holds them all in memory.
         """
         if not conn.ready or conn.ws.closed:
+            conn.flush_wanted = True
             return
+        conn.flush_wanted = False
         after = 0
         while True:
             async with self.core.tx() as db:

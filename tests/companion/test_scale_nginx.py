@@ -131,8 +131,11 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_instance(database_url: str, public_url: str) -> Instance:
-    port = free_port()
+def start_instance(
+    database_url: str, public_url: str, port: int | None = None, **settings: str
+) -> Instance:
+    """A portal process; ``settings``: more ``COMPANION_*`` variables (name without prefix)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "COMPANION_SECRET_KEY": SECRET,
@@ -141,6 +144,7 @@ def start_instance(database_url: str, public_url: str) -> Instance:
         "COMPANION_MAIL_WORKER": "false",
         "COMPANION_METRICS_ADDRESSES": "127.0.0.1",
         "COMPANION_AUTO_MIGRATE": "false",
+        **{f"COMPANION_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "companion_server", "serve", "--host", "127.0.0.1",
