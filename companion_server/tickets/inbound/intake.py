@@ -15,7 +15,7 @@ from enum import StrEnum
 import hashlib
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from companion_server.i18n import DEFAULT_LANGUAGE, translator
@@ -197,7 +197,13 @@ async def _refuse(core: Core, incoming: Incoming, refusal: Refusal, language: st
 
 
 async def _may_reply(db: AsyncSession, now: datetime, address: str) -> bool:
-    """Record a reply to ``address`` unless one was sent within the hour (atomic upsert)."""
+    """Record a reply to ``address`` unless one was sent within the hour (atomic upsert).
+
+    Older rows no longer matter and are dropped, so strangers' addresses do not pile up.
+    """
+    await db.execute(
+        delete(InboundMailReply).where(InboundMailReply.last_sent_at <= now - REPLY_INTERVAL)
+    )
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(InboundMailReply).values(address=address[:254], last_sent_at=now)
     stmt = stmt.on_conflict_do_update(
