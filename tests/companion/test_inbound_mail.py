@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -228,3 +229,6 @@ async def test_oversized_and_malformed_messages_get_an_smtp_error(
             assert await count(portal.core, model) == 0
     finally:
         await portal.server.close()
+    # The endpoint stops with the app.
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", portal.port)
