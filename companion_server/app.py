@@ -72,6 +72,7 @@ from companion_server.tickets import (
     labels as ticket_labels,
     views as ticket_views,
 )
+from companion_server.tickets.inbound.endpoint import inbound_context
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -161,6 +162,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(_mail_worker)
     if settings.sia_worker:
         app.cleanup_ctx.append(_sia_worker)
+    if settings.inbound_smtp:
+        app.cleanup_ctx.append(inbound_context)
     app.cleanup_ctx.append(_maintenance)
     app.cleanup_ctx.append(_centre_timer)
     if settings.retention_interval_minutes:

@@ -26,3 +26,5 @@ CENTRE_TIMER: web.AppKey[asyncio.Task[None]] = web.AppKey("centre_timer", asynci
 SIA_WORKER: web.AppKey[asyncio.Task[None]] = web.AppKey("sia_worker", asyncio.Task)
 # Whether Leaflet's files are there to draw maps (``settings.leaflet_dir``).
 LEAFLET: web.AppKey[bool] = web.AppKey("leaflet", bool)
+# The port the inbound SMTP endpoint (tickets by e-mail) listens on, once started.
+INBOUND_SMTP_PORT: web.AppKey[int] = web.AppKey("inbound_smtp_port", int)

@@ -21,7 +21,7 @@ from aiohttp import web
 from companion_server import __version__
 from companion_server.accounts.operator import create_admin, lock_account
 from companion_server.app import create_app
-from companion_server.app_keys import CORE
+from companion_server.app_keys import CORE, INBOUND_SMTP_PORT
 from companion_server.backup import (
     BackupError,
     backup_documents,
@@ -32,6 +32,7 @@ from companion_server.backup import (
 from companion_server.core import build_core
 from companion_server.db import current_revision, migrate
 from companion_server.demo import DEMO_CONTACT_PASSWORDS, seed_demo
+from companion_server.demo.inbound_mail import mail_hint
 from companion_server.errors import ValidationFailed
 from companion_server.settings import DEFAULT_DATA_DIR, Settings, SettingsError, ensure_secret_key
 
@@ -255,6 +256,11 @@ async def _serve(settings: Settings) -> None:
                 " / ".join(DEMO_CONTACT_PASSWORDS),
             )
             print(f"Sign up your own company at {settings.public_url}/signup", flush=True)
+        if (inbound_port := app.get(INBOUND_SMTP_PORT)) is not None:
+            host = settings.inbound_smtp_host
+            print(f"Tickets by e-mail: SMTP on {host}:{inbound_port}", flush=True)
+            if settings.demo:
+                print(mail_hint(host, inbound_port), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -111,6 +111,14 @@ class Settings:
     map_tile_url: str = ""
     map_tile_attribution: str = ""
     warranty_notice_days: int = 60
+    # Tickets by e-mail: an SMTP endpoint a relay forwards the support addresses to (off by
+    # default). Port 0 takes a free port, printed at start (the demo does so).
+    inbound_smtp: bool = False
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = 2525
+    inbound_mail_max_bytes: int = 10 * 1024 * 1024
+    # Copies of one message (same sender, box PIN and subject) within this window: one ticket.
+    inbound_dedupe_minutes: int = 60
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def __post_init__(self) -> None:
@@ -145,6 +153,15 @@ class Settings:
             raise SettingsError("secret key must be at least 32 characters")
         self._check_storage()
         self._check_records()
+        self._check_inbound()
+
+    def _check_inbound(self) -> None:
+        if not 0 <= self.inbound_smtp_port < 65536:
+            raise SettingsError("inbound SMTP port must be between 0 (any free port) and 65535")
+        if self.inbound_mail_max_bytes < 1024:
+            raise SettingsError("inbound mail size limit must be at least 1024 bytes")
+        if self.inbound_dedupe_minutes < 1:
+            raise SettingsError("inbound de-duplication window must be at least one minute")
 
     def _check_records(self) -> None:
         if self.document_max_bytes < 1 or self.import_max_bytes < 1:

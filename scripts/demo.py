@@ -139,7 +139,14 @@ async def relay(prefix: str, stream: asyncio.StreamReader) -> None:
 async def main() -> int:
     """Start the pieces, wait for Ctrl-C or a child's death, then stop everything."""
     DATA.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        # Tickets by e-mail: the portal's SMTP endpoint on a free port it prints at start.
+        "COMPANION_INBOUND_SMTP": "on",
+        "COMPANION_INBOUND_SMTP_PORT": os.environ.get("DEMO_INBOUND_SMTP_PORT", "0"),
+    }
     children: list[tuple[str, asyncio.subprocess.Process]] = []
     relays = []
     for prefix, argv in commands():

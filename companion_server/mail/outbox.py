@@ -40,6 +40,7 @@ class MailKind(StrEnum):
     CUSTOMER_BOX_ADDED = "customer_box_added"
     CUSTOMER_MESSAGE = "customer_message"
     TICKET_STATUS = "ticket_status"
+    INBOUND_REFUSED = "inbound_refused"
 
 
 @cache

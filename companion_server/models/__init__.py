@@ -25,6 +25,7 @@ from companion_server.models.accounts import (
 from companion_server.models.base import Base
 from companion_server.models.centre import CentreAlarm, CentreCase, CentreSubscription
 from companion_server.models.frames import PortalFrame, ReceivedFrame
+from companion_server.models.inbound_mail import InboundMailClaim, InboundMailReply
 from companion_server.models.installations import (
     Installation,
     InstallationAssignment,
@@ -79,6 +80,8 @@ __all__ = [
     "CustomerMessage",
     "Device",
     "DeviceRecord",
+    "InboundMailClaim",
+    "InboundMailReply",
     "Installation",
     "InstallationAssignment",
     "InstallationDocument",

@@ -272,6 +272,8 @@ def test_every_mail_renders_in_every_language() -> None:
         "body": "See you on Monday.",
         "number": "T-000042",
         "status": "Waiting for the customer",
+        "reason": "no_pin",
+        "subject": "Help",
     }
     subjects = set()
     for kind in MailKind:
