@@ -35,6 +35,11 @@ from companion_server.hub import api as hub_api, channel_frames, metrics as hub_
 from companion_server.hub.dispatch import FrameRegistry
 from companion_server.i18n import dates
 from companion_server.installations import views as installation_views
+from companion_server.invoicing import (
+    api as invoicing_api,
+    company_views as invoicing_company_views,
+    customer_views as invoicing_customer_views,
+)
 from companion_server.interventions import (
     handlers as intervention_handlers,
     views as intervention_views,
@@ -134,7 +139,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(record_views.routes)
     app.add_routes(document_views.routes)
     app.add_routes(record_company_views.routes)
+    app.add_routes(invoicing_customer_views.routes)
+    app.add_routes(invoicing_company_views.routes)
     app.add_routes(registration_api.routes)
+    app.add_routes(invoicing_api.routes)
     app.add_routes(customer_api.routes)
     app.add_routes(hub_api.routes)
     app.add_routes(hub_metrics.routes)

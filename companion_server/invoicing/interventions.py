@@ -99,6 +99,23 @@ async def finished(db: AsyncSession, company_id: int) -> list[Finished]:
     return result
 
 
+async def finished_one(db: AsyncSession, company_id: int, window_id: int) -> Finished:
+    """One finished intervention of the company (else not found)."""
+    window = await db.get(RemoteWindow, window_id)
+    installation = await db.get(Installation, window.installation_id) if window else None
+    if window is None or installation is None or installation.company_id != company_id:
+        raise NotFound()
+    used = await used_window(db, window)
+    if used is None:
+        raise NotFound()
+    invoiced = await db.scalar(
+        select(InvoiceLine.id)
+        .where(InvoiceLine.source.startswith(_source_prefix(window.id)))
+        .limit(1)
+    )
+    return Finished(window.id, installation.id, installation.name, *used, invoiced is not None)
+
+
 async def customer_of(db: AsyncSession, installation_id: int) -> User | None:
     """The homeowner's account of an installation, if any."""
     customer: User | None = await db.scalar(

@@ -24,3 +24,34 @@ def money(cents: int, language: str) -> str:
         return f"{sign}€{whole:,}.{part:02d}"
     grouped = f"{whole:,}".replace(",", "\u00a0")
     return f"{sign}{grouped},{part:02d}\u00a0€"
+
+
+STATUS_LABELS = {
+    "paid": N_("Paid"),
+    "partially_paid": N_("Partially paid"),
+    "open": N_("Open"),
+}
+
+
+def rate_text(basis_points: int) -> str:
+    """A VAT rate as printed: ``20 %``, ``5.5 %``."""
+    whole, part = divmod(basis_points, 100)
+    return f"{whole} %" if not part else f"{whole}.{part:02d}".rstrip("0") + " %"
+
+
+def quantity_text(milli: int) -> str:
+    """A quantity in thousandths as printed: ``1``, ``1.5``."""
+    whole, part = divmod(abs(milli), 1000)
+    text = f"{whole}" if not part else f"{whole}.{part:03d}".rstrip("0")
+    return f"-{text}" if milli < 0 else text
+
+
+# What the invoice pages use to write numbers, amounts, rates and statuses.
+TEMPLATE_HELPERS = {
+    "invoice_number": display_number,
+    "money": money,
+    "kind_label": KIND_LABELS,
+    "status_label": STATUS_LABELS,
+    "rate": rate_text,
+    "quantity": quantity_text,
+}

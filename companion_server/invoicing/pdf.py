@@ -23,7 +23,14 @@ from segno import helpers
 
 from companion_server.i18n import N_, translator
 from companion_server.invoicing.amounts import totals
-from companion_server.invoicing.labels import CREDIT_NOTE, KIND_LABELS, display_number, money
+from companion_server.invoicing.labels import (
+    CREDIT_NOTE,
+    KIND_LABELS,
+    display_number,
+    money,
+    quantity_text,
+    rate_text,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,17 +62,6 @@ def register(fonts: Fonts) -> None:
     if REGULAR not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(REGULAR, str(fonts.regular)))
         pdfmetrics.registerFont(TTFont(BOLD, str(fonts.bold)))
-
-
-def _quantity(milli: int) -> str:
-    whole, part = divmod(abs(milli), 1000)
-    text = f"{whole}" if part == 0 else f"{whole}.{part:03d}".rstrip("0")
-    return f"-{text}" if milli < 0 else text
-
-
-def _rate(basis_points: int) -> str:
-    whole, part = divmod(basis_points, 100)
-    return f"{whole} %" if part == 0 else f"{whole}.{part:02d}".rstrip("0") + " %"
 
 
 class _Page:
@@ -161,9 +157,9 @@ def render(
     for line in lines:
         wrapped = simpleSplit(line.description, REGULAR, 9.5, DESCRIPTION_WIDTH)
         page.text(COLUMNS[0], wrapped[0] if wrapped else "")
-        page.right(COLUMNS[1], _quantity(line.quantity_milli))
+        page.right(COLUMNS[1], quantity_text(line.quantity_milli))
         page.right(COLUMNS[2], money(line.unit_price_cents, invoice.language))
-        page.right(COLUMNS[3], _rate(line.vat_rate_basis_points))
+        page.right(COLUMNS[3], rate_text(line.vat_rate_basis_points))
         page.right(COLUMNS[4], money(line.net_cents, invoice.language))
         for more in wrapped[1:]:
             page.down(4.5 * mm)
@@ -176,7 +172,7 @@ def render(
     page.right(COLUMNS[-1], money(result.net_cents, invoice.language))
     for group in result.groups:
         page.down()
-        rate = _rate(group.rate_basis_points)
+        rate = rate_text(group.rate_basis_points)
         page.text(
             COLUMNS[2] - 25 * mm,
             _("VAT {rate} on {amount}", rate=rate, amount=money(group.net_cents, invoice.language)),
