@@ -98,7 +98,7 @@ async def process_event(db: AsyncSession, event: stripe.Event, now: datetime) ->
         return False
     if event.type not in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         return True
-    session = event.data.object
+    session = event.data.object.to_dict()
     if session.get("payment_status") != "paid":
         return True
     metadata = session.get("metadata") or {}
