@@ -35,14 +35,14 @@ from companion_server.hub import api as hub_api, channel_frames, metrics as hub_
 from companion_server.hub.dispatch import FrameRegistry
 from companion_server.i18n import dates
 from companion_server.installations import views as installation_views
+from companion_server.interventions import (
+    handlers as intervention_handlers,
+    views as intervention_views,
+)
 from companion_server.invoicing import (
     api as invoicing_api,
     company_views as invoicing_company_views,
     customer_views as invoicing_customer_views,
-)
-from companion_server.interventions import (
-    handlers as intervention_handlers,
-    views as intervention_views,
 )
 from companion_server.mail import worker
 from companion_server.middlewares import (

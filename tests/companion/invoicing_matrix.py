@@ -33,6 +33,11 @@ SELLER = {
 }
 
 
+def _file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.4\n")
+
+
 async def invoicing_objects(
     db: Any, core: Any, installation: Installation, customer: User
 ) -> dict[str, str]:
@@ -43,8 +48,7 @@ async def invoicing_objects(
     db.add(InvoiceCounter(company_id=company_id, last_number=1))
     stored = secrets.token_hex(16)
     path: Path = store_of(core).path(stored)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"%PDF-1.4\n")
+    _file(path)
     invoice = Invoice(
         company_id=company_id,
         number=1,

@@ -112,7 +112,9 @@ def parse_statement(content: bytes) -> list[Credit]:
             except ValueError as err:
                 raise ValidationFailed({"file": BAD_FILE}) from err
             details = _child(entry, "NtryDtls")
-            transactions = [t for t in details if _local(t) == "TxDtls"] if details is not None else []
+            transactions = (
+                [t for t in details if _local(t) == "TxDtls"] if details is not None else []
+            )
             for sub, tx in enumerate(transactions or [entry]):
                 amount = _text(tx, "Amt") or _text(tx, "AmtDtls", "TxAmt", "Amt")
                 amount = amount or _text(entry, "Amt")
