@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from multidict import MultiDict
+from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.invoicing.labels import money
@@ -119,3 +120,17 @@ async def test_seller_details_are_checked(core: Core, browsers: BrowserFactory) 
     assert saved.status == 303
     page = await admin.get("/invoices/seller")
     assert 'value="FR40303265045"' in page.text and 'value="5.50"' in page.text
+
+
+async def test_demo_customer_has_one_invoice(core: Core, browsers: BrowserFactory) -> None:
+    from companion_server.demo import DEMO_PASSWORD, seed_demo
+
+    await seed_demo(core)
+    await seed_demo(core)  # idempotent: still one invoice
+    async with core.tx() as db:
+        [invoice] = list(await db.scalars(select(Invoice)))
+    assert (invoice.number, invoice.gross_cents) == (1, 18000)
+    browser = await browsers.new()
+    assert (await browser.login("customer@demo.example", DEMO_PASSWORD)).status == 303
+    page = await browser.get(f"/my-invoices/{invoice.id}")
+    assert "Service trip 1 of 1" in page.text
