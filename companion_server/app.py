@@ -39,6 +39,11 @@ from companion_server.interventions import (
     handlers as intervention_handlers,
     views as intervention_views,
 )
+from companion_server.invoicing import (
+    api as invoicing_api,
+    company_views as invoicing_company_views,
+    customer_views as invoicing_customer_views,
+)
 from companion_server.mail import worker
 from companion_server.middlewares import (
     busy_middleware,
@@ -141,7 +146,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(record_views.routes)
     app.add_routes(document_views.routes)
     app.add_routes(record_company_views.routes)
+    app.add_routes(invoicing_customer_views.routes)
+    app.add_routes(invoicing_company_views.routes)
     app.add_routes(registration_api.routes)
+    app.add_routes(invoicing_api.routes)
     app.add_routes(customer_api.routes)
     app.add_routes(ticket_api.routes)
     app.add_routes(hub_api.routes)

@@ -119,6 +119,11 @@ class Settings:
     inbound_mail_max_bytes: int = 10 * 1024 * 1024
     # Copies of one message (same sender, box PIN and subject) within this window: one ticket.
     inbound_dedupe_minutes: int = 60
+    # Invoices: the TrueType fonts embedded in their PDFs (Debian's fonts-dejavu-core) and
+    # the card provider (Stripe), off while its secret key is empty.
+    invoice_font_dir: str = "/usr/share/fonts/truetype/dejavu"
+    stripe_secret_key: str = field(default="", repr=False)
+    stripe_webhook_secret: str = field(default="", repr=False)
     rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def __post_init__(self) -> None:

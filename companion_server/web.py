@@ -106,6 +106,10 @@ FLASHES = {
     "document_deleted": N_("The document is deleted."),
     "warranty_saved": N_("The warranty table is saved."),
     "warranty_deleted": N_("The model is removed from the warranty table."),
+    "credit_note_issued": N_("The credit note is issued."),
+    "invoice_issued": N_("The invoice is issued."),
+    "seller_saved": N_("The invoicing details are saved."),
+    "payment_method_saved": N_("Your payment method is saved."),
 }
 
 

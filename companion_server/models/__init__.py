@@ -34,6 +34,15 @@ from companion_server.models.installations import (
     RegistrationStatus,
 )
 from companion_server.models.interventions import InterventionEntry, RemoteAction, RemoteWindow
+from companion_server.models.invoicing import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    PaymentMethod,
+    ProviderEvent,
+    SellerProfile,
+)
 from companion_server.models.mail import OutboxMessage
 from companion_server.models.monitoring import (
     Alert,
@@ -90,10 +99,16 @@ __all__ = [
     "InstallationState",
     "InterventionEntry",
     "Invitation",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
     "LockReason",
     "Monitoring",
     "OutboxMessage",
+    "Payment",
+    "PaymentMethod",
     "PortalFrame",
+    "ProviderEvent",
     "RadioSample",
     "RateLimitCounter",
     "ReceivedFrame",
@@ -103,6 +118,7 @@ __all__ = [
     "RemoteWindow",
     "RetentionMark",
     "Role",
+    "SellerProfile",
     "Session",
     "SiaCentre",
     "SiaMessage",

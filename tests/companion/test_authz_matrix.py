@@ -55,6 +55,7 @@ from companion_server.security.sessions import create_session
 from companion_server.security.tokens import new_token
 from tests.companion.conftest import SECRET
 from tests.companion.helpers import PASSWORD
+from tests.companion.invoicing_matrix import invoicing_objects
 
 LOGIN = "login"  # 303 to the login page
 # Another role's page: GET sends the user to their own pages (303), anything else is a 403.
@@ -325,6 +326,30 @@ TABLE: tuple[Row, ...] = (
     Row("GET", "/records/expiring", members(200)),
     Row("GET", "/records/import", admins(200)),
     Row("POST", "/records/import", admins(400)),
+    # Invoices: the customer's own (another customer's are 404), the company's (admins).
+    Row("GET", "/my-invoices", customers_only(200)),
+    Row("GET", "/my-invoices/{invoice_id}", customers_only((200, 404))),
+    Row("GET", "/my-invoices/{invoice_id}/pdf", customers_only((200, 404))),
+    # Without card keys there is no card payment: 404 for any invoice.
+    Row("POST", "/my-invoices/{invoice_id}/pay", customers_only((404, 404))),
+    Row("GET", "/my-invoices/payment-method", customers_only(200)),
+    Row("POST", "/my-invoices/payment-method", customers_only(303), form={"provider": "bank"}),
+    Row("GET", "/invoices", admins(200)),
+    Row("GET", "/invoices/export", admins(200),
+        path="/invoices/export?from=2026-01-01&to=2026-12-31"),
+    Row("GET", "/invoices/{invoice_id}", admin_object(200)),
+    Row("GET", "/invoices/{invoice_id}/pdf", admin_object(200)),
+    Row("POST", "/invoices/{invoice_id}/credit-note", admin_object(303), form={"line": "1"}),
+    Row("GET", "/invoices/seller", admins(200)),
+    Row("POST", "/invoices/seller", admins(400), form={"legal_name": "X"}),
+    Row("GET", "/invoices/statements", admins(200)),
+    Row("POST", "/invoices/statements", admins(400)),
+    Row("GET", "/invoices/interventions", admins(200)),
+    Row("GET", "/invoices/interventions/{window_id}", admin_object(200)),
+    # The customer of the window's box has no address on the form: refused, after the check.
+    Row("POST", "/invoices/interventions/{window_id}", admin_object(400), form={"trips": "1"}),
+    # Stripe's webhook: off without keys.
+    Row("POST", "/api/payments/stripe/webhook", everyone(404)),
     Row("GET", "/static/leaflet", everyone(200), path="/static/leaflet/leaflet.js"),
     Row("POST", "/api/v1/link", everyone(400), form={"code": "x", "pin": "y"}),
     Row("POST", "/api/v1/unlink", everyone(401)),
@@ -459,6 +484,10 @@ async def build_world(core: Core, password_hash: str) -> World:
         customers = await _customers(
             db, now, n, (installation_a, customer_a), (installation_b, customer_b), links
         )
+        invoicing = {
+            "a": await invoicing_objects(db, core, installation_a, customer_a),
+            "b": await invoicing_objects(db, core, installation_b, customer_b),
+        }
         sessions = {
             INSTALLER: await create_session(db, now, installer_a, "127.0.0.1", "matrix"),
             OPERATOR: await create_session(db, now, operator_a, "127.0.0.1", "matrix"),
@@ -479,6 +508,7 @@ async def build_world(core: Core, password_hash: str) -> World:
             "box_pin": installation_a.box_pin or "",
             **extra["a"],
             **customers["a"],
+            **invoicing["a"],
         }
         other = {
             "installation_id": str(installation_b.id),
@@ -491,6 +521,7 @@ async def build_world(core: Core, password_hash: str) -> World:
             "box_pin": installation_b.box_pin or "",
             **extra["b"],
             **customers["b"],
+            **invoicing["b"],
         }
         return World(sessions=sessions, own=own, other=other, tokens_own=links)
 

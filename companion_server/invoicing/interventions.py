@@ -1,0 +1,192 @@
+"""Invoicing a finished remote intervention from what the journal recorded.
+
+The billable remote time is the window as Home Assistant reported it, mirrored in the
+installation's interventions journal (``window_granted`` when the homeowner opened it, then
+its end: ended by the installer, expired or revoked), never a time someone types in. The
+homeowner's own audit log holds the same two moments, so they can check every hour line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime  # noqa: TC003 (a dataclass field type, resolved at runtime)
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from companion_server.errors import NotFound, ValidationFailed
+from companion_server.invoicing.issue import Buyer, issue_invoice, seller_of
+from companion_server.invoicing.pricing import Work, intervention_lines
+from companion_server.models import (
+    CustomerInstallation,
+    Installation,
+    InterventionEntry,
+    InvoiceLine,
+    RemoteWindow,
+    User,
+)
+from companion_server.parsing import parse_int
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.core import Core
+    from companion_server.invoicing.store import InvoiceStore
+    from companion_server.models import Invoice
+
+FINISHED = ("ended", "expired", "revoked")
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A finished remote intervention, the window it used and whether it is invoiced."""
+
+    window_id: int
+    installation_id: int
+    installation_name: str
+    start: datetime
+    end: datetime
+    invoiced: bool
+
+
+async def used_window(db: AsyncSession, window: RemoteWindow) -> tuple[datetime, datetime] | None:
+    """When the window opened and closed, as journalled (None if never opened or still open)."""
+    if window.state not in FINISHED:
+        return None
+    start = await db.scalar(
+        select(InterventionEntry.at)
+        .where(
+            InterventionEntry.installation_id == window.installation_id,
+            InterventionEntry.kind == "window_granted",
+            InterventionEntry.at >= window.requested_at,
+            InterventionEntry.at <= window.changed_at,
+        )
+        .order_by(InterventionEntry.at)
+        .limit(1)
+    )
+    if start is None:
+        return None
+    end = window.changed_at if window.until is None else min(window.changed_at, window.until)
+    return start, max(start, end)
+
+
+def _source_prefix(window_id: int) -> str:
+    return f"intervention:{window_id}:"
+
+
+async def finished(db: AsyncSession, company_id: int) -> list[Finished]:
+    """The company's finished remote interventions, newest first."""
+    rows = await db.execute(
+        select(RemoteWindow, Installation.name)
+        .join(Installation, Installation.id == RemoteWindow.installation_id)
+        .where(Installation.company_id == company_id, RemoteWindow.state.in_(FINISHED))
+        .order_by(RemoteWindow.changed_at.desc())
+        .limit(200)
+    )
+    result = []
+    for window, name in rows:
+        used = await used_window(db, window)
+        if used is None:
+            continue
+        invoiced = await db.scalar(
+            select(InvoiceLine.id)
+            .where(InvoiceLine.source.startswith(_source_prefix(window.id)))
+            .limit(1)
+        )
+        result.append(
+            Finished(window.id, window.installation_id, name, *used, invoiced is not None)
+        )
+    return result
+
+
+async def finished_one(db: AsyncSession, company_id: int, window_id: int) -> Finished:
+    """One finished intervention of the company (else not found)."""
+    window = await db.get(RemoteWindow, window_id)
+    installation = await db.get(Installation, window.installation_id) if window else None
+    if window is None or installation is None or installation.company_id != company_id:
+        raise NotFound()
+    used = await used_window(db, window)
+    if used is None:
+        raise NotFound()
+    invoiced = await db.scalar(
+        select(InvoiceLine.id)
+        .where(InvoiceLine.source.startswith(_source_prefix(window.id)))
+        .limit(1)
+    )
+    return Finished(window.id, installation.id, installation.name, *used, invoiced is not None)
+
+
+async def customer_of(db: AsyncSession, installation_id: int) -> User | None:
+    """The homeowner's account of an installation, if any."""
+    customer: User | None = await db.scalar(
+        select(User)
+        .join(CustomerInstallation, CustomerInstallation.customer_id == User.id)
+        .where(CustomerInstallation.installation_id == installation_id)
+        .order_by(CustomerInstallation.created_at)
+        .limit(1)
+    )
+    return customer
+
+
+def _form_numbers(values: dict[str, str]) -> tuple[int, int, int]:
+    errors: dict[str, str] = {}
+    minutes = parse_int(values.get("on_site_minutes", "0") or "0", 0, 24 * 60)
+    trips = parse_int(values.get("trips", "0") or "0", 0, 20)
+    discount = parse_int(values.get("discount_percent", "0") or "0", 0, 100)
+    if minutes is None:
+        errors["on_site_minutes"] = "Enter the minutes on site (0 to 1440)."
+    if trips is None:
+        errors["trips"] = "Enter the number of trips (0 to 20)."
+    if discount is None:
+        errors["discount_percent"] = "Enter the plan's discount in percent (0 to 100)."
+    if errors:
+        raise ValidationFailed(errors)
+    assert minutes is not None and trips is not None and discount is not None
+    return minutes, trips, discount * 100
+
+
+async def invoice_intervention(
+    core: Core, actor: User, window_id: int, values: dict[str, str], store: InvoiceStore
+) -> Invoice:
+    """Issue the invoice of a finished intervention of the administrator's company, once."""
+    minutes, trips, discount = _form_numbers(values)
+    async with core.tx() as db:
+        window = await db.get(RemoteWindow, window_id)
+        installation = await db.get(Installation, window.installation_id) if window else None
+        if window is None or installation is None or installation.company_id != actor.company_id:
+            raise NotFound()
+        used = await used_window(db, window)
+        if used is None:
+            raise NotFound()
+        already = await db.scalar(
+            select(InvoiceLine.id).where(InvoiceLine.source.startswith(_source_prefix(window.id)))
+        )
+        if already is not None:
+            raise ValidationFailed({"window": "This intervention is invoiced already."})
+        customer = await customer_of(db, installation.id)
+        if customer is None:
+            raise ValidationFailed({"window": "The installation has no customer account."})
+        seller = await seller_of(db, actor.company_id)
+        buyer = Buyer(
+            customer.name,
+            customer.email,
+            values.get("street", ""),
+            values.get("postcode", ""),
+            values.get("city", ""),
+            values.get("country", "").strip().upper(),
+        )
+        lines = intervention_lines(
+            Work(window.id, used[0], used[1], minutes, trips),
+            discount_basis_points=discount,
+            vat_rate_basis_points=seller.vat_rate_basis_points,
+        )
+        return await issue_invoice(
+            db,
+            company_id=actor.company_id,
+            customer_id=customer.id,
+            buyer=buyer,
+            lines=lines,
+            language=customer.language,
+            now=core.now(),
+            store=store,
+        )
