@@ -58,7 +58,7 @@ case "$action" in
   browser)
     # Debian's Chromium at the path the tests launch, Leaflet the portal serves, and the
     # Playwright client of requirements/dev.txt (its driver drives that Chromium).
-    [ -x "$root/usr/bin/chromium" ] || in_root "apt-get update -q && apt-get install -y -q \
+    [ -x "$root/usr/bin/chromium" ] || in_root "apt-get update -q -o Acquire::Check-Valid-Until=false && apt-get install -y -q \
       --no-install-recommends chromium fonts-dejavu-core libjs-leaflet"
     in_root "pip install -q '$(grep -h '^playwright' "$project/requirements/dev.txt")'" ;;
 esac
