@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from companion_server.app import create_app
 from companion_server.app_keys import CORE, HUB
-from companion_server.core import Core
+from companion_server.core import Clock, Core
 from companion_server.models import InstallationState
 from companion_server.settings import Settings
 
@@ -35,6 +35,8 @@ class Portal:
 
     path: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    # None: the real clock; a test's clock to move the portal's time (a call-back wait).
+    clock: Clock | None = None
     runner: web.AppRunner | None = None
     port: int = field(default_factory=free_port)
 
@@ -64,7 +66,7 @@ class Portal:
         # Served as ``python -m companion_server serve`` serves it (aiohttp's test server would
         # cancel a handler whose browser went away: not what the portal meets in production),
         # with a short shutdown: stopping the portal closes its sockets at once, like a kill.
-        self.runner = web.AppRunner(create_app(settings), shutdown_timeout=0.2)
+        self.runner = web.AppRunner(create_app(settings, clock=self.clock), shutdown_timeout=0.2)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 

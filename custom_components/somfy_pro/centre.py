@@ -8,8 +8,6 @@ restart. Alarms leave only while the subscription is active and complete (M8).
 
 from __future__ import annotations
 
-from collections import deque
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 import uuid
 
@@ -19,6 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from . import centre_values as cv, portal_frames as frames
 from .alerts import BOX_KEY
+from .centre_tries import WrongTries
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,9 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EVENT_MONITORING: Final = "somfy_pro_monitoring"
 CONF_CENTRE: Final = "centre"
-# Wrong passwords at ``cancel_alarm``: past this many in the window, nothing is checked.
-MAX_WRONG_TRIES: Final = 5
-WRONG_TRIES_WINDOW: Final = timedelta(minutes=10)
 
 RESULT_CANCEL: Final = "cancel"
 RESULT_REFUSED: Final = "refused"
@@ -74,7 +70,7 @@ class MonitoringCentre:
         self.case: dict[str, Any] | None = None
         # Centre alarm raised (device key|kind) -> its alarm_id, shared with its restore.
         self._alarm_ids: dict[str, str] = {}
-        self._wrong: deque[datetime] = deque()
+        self._wrong = WrongTries()
         self._sent: dict[str, Any] | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         store.add_part(self._stored)
@@ -112,9 +108,16 @@ class MonitoringCentre:
         centre = stored.get("centre") or {}
         self.case = centre.get("case")
         self._alarm_ids = dict(centre.get("alarm_ids") or {})
+        self._wrong.restore(centre.get("wrong_tries"))
 
     def _stored(self) -> StoredPortal:
-        return {"centre": {"case": self.case, "alarm_ids": dict(self._alarm_ids)}}
+        return {
+            "centre": {
+                "case": self.case,
+                "alarm_ids": dict(self._alarm_ids),
+                "wrong_tries": self._wrong.as_stored(),
+            }
+        }
 
     @callback
     def async_start(self) -> None:
@@ -263,9 +266,7 @@ class MonitoringCentre:
         if not any(hashes):
             return RESULT_NOT_CONFIGURED
         now = dt_util.utcnow()
-        while self._wrong and now - self._wrong[0] > WRONG_TRIES_WINDOW:
-            self._wrong.popleft()
-        if len(self._wrong) >= MAX_WRONG_TRIES:
+        if self._wrong.blocked(now):
             return RESULT_RATE_LIMITED
         duress_hash = config.get("duress_hash")
         cancel, duress = await self._hass.async_add_executor_job(
@@ -273,7 +274,8 @@ class MonitoringCentre:
         )
         action = cv.OWNER_CANCEL if cancel else cv.OWNER_DURESS if duress else None
         if action is None:
-            self._wrong.append(now)
+            self._wrong.add(now)
+            await self._store.async_save()  # counted before the answer, restart or not
             action = cv.OWNER_CANCEL_REFUSED
         self._channel.post(
             frames.new_frame(
