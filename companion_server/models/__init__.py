@@ -23,6 +23,14 @@ from companion_server.models.accounts import (
     UserToken,
 )
 from companion_server.models.base import Base
+from companion_server.models.billing import (
+    BillingAddress,
+    BillingProfile,
+    CatalogueItem,
+    InstallationHandover,
+    ServiceCharge,
+    ServiceSubscription,
+)
 from companion_server.models.centre import CentreAlarm, CentreCase, CentreSubscription
 from companion_server.models.frames import PortalFrame, ReceivedFrame
 from companion_server.models.installations import (
@@ -70,6 +78,9 @@ __all__ = [
     "AlertSetting",
     "AuditEvent",
     "Base",
+    "BillingAddress",
+    "BillingProfile",
+    "CatalogueItem",
     "CentreAlarm",
     "CentreCase",
     "CentreSubscription",
@@ -82,6 +93,7 @@ __all__ = [
     "Installation",
     "InstallationAssignment",
     "InstallationDocument",
+    "InstallationHandover",
     "InstallationLink",
     "InstallationPlace",
     "InstallationState",
@@ -103,6 +115,8 @@ __all__ = [
     "Session",
     "SiaCentre",
     "SiaMessage",
+    "ServiceCharge",
+    "ServiceSubscription",
     "SiaState",
     "SubInstallation",
     "Ticket",
