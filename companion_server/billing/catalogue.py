@@ -143,8 +143,11 @@ class Entry:
     offer: Offer
 
 
-async def profile(db: AsyncSession, company_id: int) -> BillingProfile:
-    """The company's VAT rate and time zone, created with the defaults on first use."""
+async def profile(db: AsyncSession, company_id: int, *, create: bool = False) -> BillingProfile:
+    """The company's VAT rate and time zone; the defaults until it sets them.
+
+    Reading stores nothing (a page view changes no table); ``create`` keeps the row.
+    """
     found = await db.get(BillingProfile, company_id)
     if found is None:
         found = BillingProfile(
@@ -152,13 +155,19 @@ async def profile(db: AsyncSession, company_id: int) -> BillingProfile:
             vat_rate_basis_points=DEFAULT_VAT_BASIS_POINTS,
             time_zone=DEFAULT_TIME_ZONE,
         )
-        db.add(found)
-        await db.flush()
+        if create:
+            db.add(found)
+            await db.flush()
     return found
 
 
-async def entries(db: AsyncSession, company_id: int) -> list[Entry]:
-    """The company's catalogue in the seeds' order, seeded on first use."""
+async def entries(db: AsyncSession, company_id: int, *, create: bool = False) -> list[Entry]:
+    """The company's catalogue in the seeds' order, the seeds' prices where it set none.
+
+    Items the company never stored are shown at the seeds' prices; ``create`` stores them
+    (a subscription needs its item's row, and a company that sells through the catalogue
+    has its rows).
+    """
     rows = {
         item.code: item
         for item in await db.scalars(
@@ -175,15 +184,17 @@ async def entries(db: AsyncSession, company_id: int) -> list[Entry]:
                 discount_basis_points=offer.discount_basis_points,
                 priority=offer.priority,
             )
-            db.add(item)
+            if create:
+                db.add(item)
             rows[offer.code] = item
-    await db.flush()
+    if create:
+        await db.flush()
     return [Entry(rows[offer.code], offer) for offer in OFFERS]
 
 
-async def entry(db: AsyncSession, company_id: int, code: str) -> Entry:
+async def entry(db: AsyncSession, company_id: int, code: str, *, create: bool = False) -> Entry:
     """One line of the company's catalogue; NotFound for a code it does not have."""
-    for found in await entries(db, company_id):
+    for found in await entries(db, company_id, create=create):
         if found.offer.code == code:
             return found
     raise NotFound()
@@ -218,11 +229,11 @@ class ItemChange:
     priority: str
 
 
-async def update_item(db: AsyncSession, company_id: int, item_id: int, change: ItemChange) -> None:
+async def update_item(db: AsyncSession, company_id: int, code: str, change: ItemChange) -> None:
     """Set an item's price, whether it is offered, and a plan's discount and priority."""
-    item = await db.get(CatalogueItem, item_id)
-    if item is None or item.company_id != company_id:
+    if code not in OFFER_BY_CODE:
         raise NotFound()
+    item = (await entry(db, company_id, code, create=True)).item
     errors: dict[str, str] = {}
     price = parse_euros(change.price)
     if price is None or price > MAX_PRICE_CENTS:
@@ -261,6 +272,6 @@ async def update_profile(db: AsyncSession, company_id: int, vat: str, time_zone:
     if errors:
         raise ValidationFailed(errors)
     assert rate is not None
-    found = await profile(db, company_id)
+    found = await profile(db, company_id, create=True)
     found.vat_rate_basis_points = rate
     found.time_zone = zone

@@ -163,6 +163,7 @@ async def checkout(
         errors["terms"] = N_("Accept the terms of sale to subscribe.")
     if errors:
         raise ValidationFailed(errors)
+    await catalogue.entries(db, installation.company_id, create=True)
     priced = await quote(db, installation, cart, now)
     if priced.gross_cents != expected_gross_cents:
         raise ValidationFailed({"cart": N_("The prices changed: check the summary again.")})

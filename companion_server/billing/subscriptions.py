@@ -106,7 +106,7 @@ async def start(
     now: datetime,
 ) -> tuple[ServiceSubscription, ServiceCharge]:
     """Start a subscription today and write its first period's charge."""
-    profile = await catalogue.profile(db, entry.item.company_id)
+    profile = await catalogue.profile(db, entry.item.company_id, create=True)
     today = periods.local_date(now, profile.time_zone)
     sub = ServiceSubscription(
         company_id=entry.item.company_id,

@@ -37,7 +37,7 @@ async def _linked(core: Core, server: TestServer) -> tuple[HomeAssistant, World]
         assert installation is not None and admin is not None
         company = await db.get(Company, installation.company_id)
         assert company is not None
-        await catalogue.entries(db, company.id)  # the company sells monitoring
+        await catalogue.entries(db, company.id, create=True)  # it sells monitoring
     customer = await make_customer(core, "hana@example.com", installation)
     assert admin.role == Role.ADMIN
     return client, World(company, installation, customer, admin)
