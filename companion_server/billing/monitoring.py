@@ -1,8 +1,10 @@
 """Professional monitoring sold as a service: what lets the centre open cases (M1).
 
-A company that sells monitoring in its catalogue opens cases only for installations with a
-running monitoring subscription; one that has never set a catalogue up keeps the centre as it
-was (the homeowner's subscription in Home Assistant alone). The homeowner's stop from Home
+Where the company sells monitoring through its catalogue, an installation that a customer
+account owns opens cases only while that account's monitoring subscription runs. The rule
+cannot apply elsewhere, so it does not: a company that has never stored a catalogue, or an
+installation no customer account owns (nobody could subscribe for it), keeps the centre as
+it was, on the homeowner's subscription in Home Assistant alone. The homeowner's stop from Home
 Assistant ends the service here as a cancellation from the portal would, at once.
 """
 
@@ -14,7 +16,7 @@ from sqlalchemy import select
 
 from companion_server.billing import subscriptions
 from companion_server.billing.catalogue import MONITORING
-from companion_server.models import CatalogueItem
+from companion_server.models import CatalogueItem, CustomerInstallation
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -39,7 +41,14 @@ async def allows_cases(db: AsyncSession, installation: Installation, now: dateti
             CatalogueItem.company_id == installation.company_id, CatalogueItem.code == MONITORING
         )
     )
-    return sold is None or bool(await _running_monitoring(db, installation.id, now))
+    if sold is None:
+        return True
+    owned = await db.scalar(
+        select(CustomerInstallation.customer_id)
+        .where(CustomerInstallation.installation_id == installation.id)
+        .limit(1)
+    )
+    return owned is None or bool(await _running_monitoring(db, installation.id, now))
 
 
 async def stopped_from_home_assistant(
