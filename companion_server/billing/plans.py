@@ -7,6 +7,7 @@ three months later (the month's last day when that month is shorter).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import select
@@ -39,12 +40,31 @@ def is_plan(code: str) -> bool:
     return catalogue.OFFER_BY_CODE[code].group is catalogue.Group.PLANS
 
 
-async def plan_of(db: AsyncSession, installation_id: int, now: datetime) -> CatalogueItem | None:
-    """The paid plan running for the installation, if any (Basic otherwise)."""
+@dataclass(frozen=True, slots=True)
+class PlanTerms:
+    """What the installation's support plan gives: the intervention pricing reads it (D5-D6).
+
+    Without a paid plan (Basic): no discount, no priority, remote diagnostics are paid.
+    """
+
+    code: str
+    discount_basis_points: int
+    priority: int
+
+    @property
+    def free_remote_diagnostics(self) -> bool:
+        """Plan holders get remote diagnostics free (D6)."""
+        return self.code != catalogue.BASIC
+
+
+async def plan_terms(db: AsyncSession, installation_id: int, now: datetime) -> PlanTerms:
+    """The terms of the paid plan running for the installation, or Basic's."""
     for sub in await subscriptions.running(db, installation_id, now):
         if is_plan(sub.code) and subscriptions.is_paid(sub):
-            return await db.get(CatalogueItem, sub.item_id)
-    return None
+            item = await db.get(CatalogueItem, sub.item_id)
+            assert item is not None
+            return PlanTerms(item.code, item.discount_basis_points, item.priority)
+    return PlanTerms(catalogue.BASIC, 0, 0)
 
 
 async def plan_priorities(
@@ -70,8 +90,3 @@ async def plan_priorities(
         ):
             found[sub.installation_id] = max(found.get(sub.installation_id, 0), priority)
     return found
-
-
-async def free_remote_diagnostics(db: AsyncSession, installation_id: int, now: datetime) -> bool:
-    """Plan holders get remote diagnostics free (D6)."""
-    return await plan_of(db, installation_id, now) is not None

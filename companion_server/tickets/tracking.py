@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
+from companion_server.billing import plans
 from companion_server.models import Installation, Ticket, User
 from companion_server.parsing import parse_id
 from companion_server.tickets.access import fresh_user, visible_to
@@ -108,9 +109,15 @@ async def ticket_page(core: Core, actor_id: int, query: TicketQuery) -> TicketPa
             TicketRow(ticket, name, pin or "", customer_name or "", assignee_name or "")
             for ticket, name, pin, customer_name, assignee_name in (await db.execute(stmt)).tuples()
         ]
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return TicketPage(rows, query, rows[-1].ticket.id if more else None)
+        more = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        next_after = rows[-1].ticket.id if more else None
+        # Support plan holders are served first (D6): on each page, their tickets lead.
+        priority = await plans.plan_priorities(
+            db, {row.ticket.installation_id for row in rows}, core.now()
+        )
+    rows.sort(key=lambda row: -priority.get(row.ticket.installation_id, 0))
+    return TicketPage(rows, query, next_after)
 
 
 async def customer_tickets(core: Core, customer_id: int) -> list[TicketRow]:
