@@ -25,6 +25,7 @@ from companion_server.app_keys import (
     RETENTION_JOB,
     SIA_WORKER,
 )
+from companion_server.billing import admin_views as billing_admin_views, views as billing_views
 from companion_server.centre import handlers as centre_handlers, timer, views as centre_views
 from companion_server.centre.sia.worker import SiaWorker
 from companion_server.centre_link import views as centre_link_views
@@ -142,6 +143,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(intervention_views.routes)
     app.add_routes(centre_views.routes)
     app.add_routes(customer_views.routes)
+    app.add_routes(billing_views.routes)
+    app.add_routes(billing_admin_views.routes)
     app.add_routes(ticket_views.routes)
     app.add_routes(record_views.routes)
     app.add_routes(document_views.routes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from companion_server.billing import monitoring as monitoring_service
 from companion_server.centre import intake, store, subscriptions
 from companion_server.centre.clock import database_now
 
@@ -31,6 +32,10 @@ async def _subscription(ctx: Context) -> None:
     payload = ctx.frame.payload
     if await subscriptions.store(ctx.db, ctx.installation.id, payload, ctx.now):
         ctx.outcome.topics.add(store.console_topic(ctx.installation.company_id))
+        if payload["status"] == subscriptions.STOPPED:
+            await monitoring_service.stopped_from_home_assistant(
+                ctx.db, ctx.installation.id, ctx.now
+            )
 
 
 async def _alarm(ctx: Context) -> None:

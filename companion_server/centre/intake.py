@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from companion_server.billing import monitoring as monitoring_service
 from companion_server.centre import forwarding, store, subscriptions
 from companion_server.centre.protocol_values import (
     HOME_ASSISTANT,
@@ -77,6 +78,9 @@ async def alarm(
         return
     if not subscription.opens_cases:
         LOGGER.info("Installation %s: subscription incomplete, no case", installation.id)
+        return
+    if not await monitoring_service.allows_cases(db, installation, now):
+        LOGGER.info("Installation %s: no active monitoring service, no case", installation.id)
         return
     row, state = await store.open_new(
         db,

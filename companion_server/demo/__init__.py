@@ -3,8 +3,8 @@
 One installer company with three logins (administrator, installer, operator); a demo home
 subscribed to the monitoring centre, with two contacts, so that the operator's console has an
 installation whose alarms open cases; a homeowner's customer account owning a box the company
-looks after, with two tickets (one answered) and an issued invoice; and the manufacturer's
-support. Each area
+looks after, with two tickets (one answered), a continuous recording subscribed and an issued
+invoice; the company's services catalogue; and the manufacturer's support. Each area
 seeds its own part from a module of this package.
 """
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from companion_server.customers.accounts import portal_company_id
+from companion_server.demo.billing import seed_demo_services
 from companion_server.demo.centre import DEMO_CONTACT_PASSWORDS, seed_monitored_home
 from companion_server.demo.customers import seed_customer
 from companion_server.demo.invoicing import seed_demo_invoice
@@ -96,6 +97,7 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
         await seed_customer(db, now, company_id, users)
     await seed_demo_records(core, company_id)
     await seed_demo_invoice(core, company_id)
+    await seed_demo_services(core, company_id)
     return [
         DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS + PORTAL_USERS
     ]

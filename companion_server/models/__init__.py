@@ -23,6 +23,14 @@ from companion_server.models.accounts import (
     UserToken,
 )
 from companion_server.models.base import Base
+from companion_server.models.billing import (
+    BillingAddress,
+    BillingProfile,
+    CatalogueItem,
+    InstallationHandover,
+    ServiceCharge,
+    ServiceSubscription,
+)
 from companion_server.models.centre import CentreAlarm, CentreCase, CentreSubscription
 from companion_server.models.frames import PortalFrame, ReceivedFrame
 from companion_server.models.inbound_mail import InboundMailClaim, InboundMailReply
@@ -80,6 +88,9 @@ __all__ = [
     "AlertSetting",
     "AuditEvent",
     "Base",
+    "BillingAddress",
+    "BillingProfile",
+    "CatalogueItem",
     "CentreAlarm",
     "CentreCase",
     "CentreSubscription",
@@ -94,6 +105,7 @@ __all__ = [
     "Installation",
     "InstallationAssignment",
     "InstallationDocument",
+    "InstallationHandover",
     "InstallationLink",
     "InstallationPlace",
     "InstallationState",
@@ -119,6 +131,8 @@ __all__ = [
     "RetentionMark",
     "Role",
     "SellerProfile",
+    "ServiceCharge",
+    "ServiceSubscription",
     "Session",
     "SiaCentre",
     "SiaMessage",

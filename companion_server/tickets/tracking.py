@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
+from companion_server.billing import plans
 from companion_server.keyset import choice_param, search_param, split_page
 from companion_server.models import Installation, Ticket, User
 from companion_server.parsing import parse_id
@@ -107,7 +108,12 @@ async def ticket_page(core: Core, actor_id: int, query: TicketQuery) -> TicketPa
             TicketRow(ticket, name, pin or "", customer_name or "", assignee_name or "")
             for ticket, name, pin, customer_name, assignee_name in (await db.execute(stmt)).tuples()
         ]
-    page, last = split_page(rows, PAGE_SIZE)
+        page, last = split_page(rows, PAGE_SIZE)
+        # Support plan holders are served first: on each page, their tickets lead.
+        priority = await plans.plan_priorities(
+            db, {row.ticket.installation_id for row in page}, core.now()
+        )
+    page.sort(key=lambda row: -priority.get(row.ticket.installation_id, 0))
     return TicketPage(page, query, None if last is None else last.ticket.id)
 
 

@@ -23,6 +23,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from companion_server.billing import catalogue, subscriptions as billing_subscriptions
 from companion_server.centre import store, subscriptions
 from companion_server.centre.protocol_values import CaseKind
 from companion_server.core import Core
@@ -181,6 +182,25 @@ LINKED_ONLY = {"installation_id": "linked_installation_id"}
 NEW_TICKET = {"installation_id": "{installation_id}", "kind": "contact", "description": "Help"}
 SUPPORT_TICKET = {"box_pin": "{box_pin}", "kind": "contact", "description": "Call me"}
 CUSTOMER_ACCEPT = {"name": "Homeowner", "language": "en", **PASSWORDS}
+# A recording for one camera: 4.99 € + 20 % VAT, the amount the button showed.
+PAY = {
+    "cart": "recording_7d",
+    "amount": "599",
+    "name": "Hana",
+    "street": "1 rue X",
+    "postcode": "75002",
+    "city": "Paris",
+    "country": "FR",
+    "terms": "accepted",
+}
+ENDING = {"subscription_id": "ending_subscription_id"}
+PRICE = {"price": "30", "discount": "10", "priority": "1", "active": "on"}
+
+
+def own_company(ok: int) -> dict[str, Expect]:
+    """Administrators' pages of their own company's settings, named in the route."""
+    return {ANON: LOGIN, INSTALLER: 403, ADMIN: (ok, ok), OTHER_ADMIN: (ok, ok), **NOT_STAFF}
+
 
 # fmt: off
 TABLE: tuple[Row, ...] = (
@@ -365,6 +385,32 @@ TABLE: tuple[Row, ...] = (
         form={"user_id": "{colleague_id}"}),
     Row("POST", "/centre/cases/{case_id}/steps", console_case(303, 409),
         form={"step": "no_answer", "version": "0", "note": "No answer on the mobile."}),
+    # Services: the customer's own installation and subscriptions; an empty cart is a 400.
+    Row("GET", "/customer/services/{installation_id}", customers_only((200, 404))),
+    Row("GET", "/customer/services/{installation_id}/items/{code}", customers_only((200, 404))),
+    Row("GET", "/customer/services/{installation_id}/options", customers_only((200, 404))),
+    Row("GET", "/customer/services/{installation_id}/offer", customers_only((200, 404))),
+    Row("GET", "/customer/services/{installation_id}/summary", customers_only((400, 404))),
+    Row("GET", "/customer/services/{installation_id}/pay", customers_only((400, 404))),
+    Row("POST", "/customer/services/{installation_id}/pay", customers_only((303, 404)),
+        form=PAY),
+    Row("GET", "/customer/services/{installation_id}/confirmed", customers_only((200, 404))),
+    Row("GET", "/customer/subscriptions/{subscription_id}/cancel", customers_only((200, 404))),
+    Row("POST", "/customer/subscriptions/{subscription_id}/cancel", customers_only((303, 404)),
+        form={"when": "period_end"}),
+    Row("GET", "/customer/subscriptions/{subscription_id}/cancelled",
+        customers_only((200, 404))),
+    Row("POST", "/customer/subscriptions/{subscription_id}/reactivate",
+        customers_only((303, 404)), rename=ENDING),
+    Row("GET", "/customer/subscriptions/{subscription_id}/reactivated",
+        customers_only((200, 404))),
+    Row("GET", "/billing/catalogue", admins(200)),
+    Row("POST", "/billing/catalogue/profile", admins(303),
+        form={"vat": "20", "time_zone": "Europe/Paris"}),
+    Row("POST", "/billing/catalogue/items/{code}", own_company(303), form=PRICE),
+    Row("GET", "/billing/handovers", admins(200)),
+    Row("POST", "/billing/handovers/{installation_id}", admin_object(303),
+        form={"signed_on": "2026-01-05", "document_id": "{document_id}"}),
 )
 # fmt: on
 
@@ -558,7 +604,11 @@ async def _customers(
         )
         db.add(ticket)
         await db.flush()
-        result[key] = {"ticket_id": str(ticket.id), "customer_id": str(customer.id)}
+        result[key] = {
+            "ticket_id": str(ticket.id),
+            "customer_id": str(customer.id),
+            **await _services(db, now, installation, customer),
+        }
     token, token_hash = new_token()
     db.add(
         CustomerInvitation(
@@ -572,6 +622,28 @@ async def _customers(
     )
     links["customer_invitation"] = token
     return result
+
+
+async def _services(
+    db: Any, now: Any, installation: Installation, customer: User
+) -> dict[str, str]:
+    """The customer's running monitoring, and a backup connection being cancelled."""
+    entries = {
+        e.offer.code: e for e in await catalogue.entries(db, installation.company_id, create=True)
+    }
+    found = {}
+    for key, code in (("subscription_id", "monitoring"), ("ending_subscription_id", "backup")):
+        sub, _charge = await billing_subscriptions.start(
+            db,
+            customer_id=customer.id,
+            installation_id=installation.id,
+            entry=entries[code],
+            quantity=1,
+            now=now,
+        )
+        found[key] = str(sub.id)
+    sub.ends_on = sub.billed_until
+    return {**found, "code": "backup"}
 
 
 def _document_file(folder: Path, stored: str) -> None:

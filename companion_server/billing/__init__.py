@@ -1,0 +1,1 @@
+"""What an installer company sells: catalogue, subscriptions, support plans and their charges."""

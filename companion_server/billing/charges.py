@@ -1,0 +1,74 @@
+"""The hand-over to invoicing: what is owed and not yet invoiced, and marking it invoiced.
+
+Periods due are written when asked for, so an invoice run on any day bills every period
+started until then, once: a charge's ``source`` is unique and carries the invoice id.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from companion_server.billing import subscriptions
+from companion_server.invoicing.lines import ChargeLine
+from companion_server.models import ServiceCharge, ServiceSubscription
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+CAMERAS_PARAM = "cameras"
+
+
+def line_of(charge: ServiceCharge) -> ChargeLine:
+    """The charge as an invoice line to be; a credit names the service it gives back."""
+    credit = charge.unit_price_cents < 0
+    return ChargeLine(
+        source=charge.source,
+        description_key=f"{'credit' if credit else 'service'}:{charge.code}",
+        description_params=(),
+        quantity_milli=charge.quantity_milli,
+        unit_price_cents=charge.unit_price_cents,
+        vat_rate_basis_points=charge.vat_rate_basis_points,
+        period_start=charge.period_start,
+        period_end=charge.period_end,
+    )
+
+
+async def uninvoiced_charges(
+    db: AsyncSession, *, company_id: int, customer_id: int, until: date
+) -> list[ChargeLine]:
+    """Every charge of the customer with the company not invoiced yet, periods due included."""
+    subs = await db.scalars(
+        select(ServiceSubscription).where(
+            ServiceSubscription.company_id == company_id,
+            ServiceSubscription.customer_id == customer_id,
+            ServiceSubscription.ended_at.is_(None),
+        )
+    )
+    for sub in subs:
+        await subscriptions.charge_due_periods(db, sub, until)
+    rows = await db.scalars(
+        select(ServiceCharge)
+        .where(
+            ServiceCharge.company_id == company_id,
+            ServiceCharge.customer_id == customer_id,
+            ServiceCharge.invoice_id.is_(None),
+            ServiceCharge.period_start <= until,
+        )
+        .order_by(ServiceCharge.id)
+    )
+    return [line_of(row) for row in rows]
+
+
+async def mark_invoiced(db: AsyncSession, *, sources: Sequence[str], invoice_id: int) -> None:
+    """Mark the charges an invoice carries: a source is billed at most once."""
+    if sources:
+        await db.execute(
+            update(ServiceCharge)
+            .where(ServiceCharge.source.in_(list(sources)), ServiceCharge.invoice_id.is_(None))
+            .values(invoice_id=invoice_id)
+        )
