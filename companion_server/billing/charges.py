@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from companion_server.billing import subscriptions
+from companion_server.billing.catalogue import OFFERS
+from companion_server.i18n import N_
 from companion_server.invoicing.lines import ChargeLine
 from companion_server.models import ServiceCharge, ServiceSubscription
 
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 CAMERAS_PARAM = "cameras"
+# The invoice line names the service in the customer's language (the offer's own name).
+NAMES = {offer.code: offer.name for offer in OFFERS}
+CREDIT = N_("Credit for unused time")
 
 
 def line_of(charge: ServiceCharge) -> ChargeLine:
@@ -28,7 +33,7 @@ def line_of(charge: ServiceCharge) -> ChargeLine:
     credit = charge.unit_price_cents < 0
     return ChargeLine(
         source=charge.source,
-        description_key=f"{'credit' if credit else 'service'}:{charge.code}",
+        description_key=CREDIT if credit else NAMES.get(charge.code, charge.code),
         description_params=(),
         quantity_milli=charge.quantity_milli,
         unit_price_cents=charge.unit_price_cents,

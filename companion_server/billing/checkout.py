@@ -1,9 +1,9 @@
 """The "Pay X € and subscribe" step (S4): the one place where a cart becomes subscriptions.
 
-Today it checks the cart again, records the billing address, the subscriptions and their
-first period's charges. Issuing the invoice (``invoicing.issue.issue_invoice``) and the
-payment provider's checkout join here, in :func:`checkout`, when the invoicing area is
-merged: nothing else calls them.
+It checks the cart again, records the billing address, the subscriptions and their first
+period's charges, and issues the invoice of every charge due (credits of cancelled services
+included), payable by bank transfer or card from the customer's invoices. A company that has
+not entered its seller details yet cannot invoice: the charges wait for its next invoice.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from companion_server.billing import catalogue, periods, plans, subscriptions
+from companion_server.billing import catalogue, charges, periods, plans, subscriptions
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
-from companion_server.models import BillingAddress, InstallationHandover
+from companion_server.invoicing.issue import Buyer, issue_invoice
+from companion_server.models import BillingAddress, InstallationHandover, SellerProfile
 from companion_server.parsing import has_control_characters
 
 if TYPE_CHECKING:
@@ -24,7 +25,14 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.billing.cart import CartItem
-    from companion_server.models import Installation, ServiceCharge, ServiceSubscription
+    from companion_server.invoicing.store import InvoiceStore
+    from companion_server.models import (
+        Installation,
+        Invoice,
+        ServiceCharge,
+        ServiceSubscription,
+        User,
+    )
 
 ADDRESS_LIMITS: Final = {"name": 200, "street": 200, "postcode": 20, "city": 100}
 
@@ -99,6 +107,7 @@ class Receipt:
     subscriptions: tuple[ServiceSubscription, ...]
     charges: tuple[ServiceCharge, ...]
     quote: Quote
+    invoice: Invoice | None
 
 
 def _group_key(code: str) -> str:
@@ -142,6 +151,14 @@ async def quote(
     return Quote(tuple(lines), profile.vat_rate_basis_points)
 
 
+@dataclass(frozen=True, slots=True)
+class Invoicing:
+    """Who the invoice goes to and where its file is kept."""
+
+    customer: User
+    store: InvoiceStore
+
+
 async def checkout(
     db: AsyncSession,
     *,
@@ -152,11 +169,13 @@ async def checkout(
     terms_accepted: bool,
     expected_gross_cents: int,
     now: datetime,
+    invoicing: Invoicing | None = None,
 ) -> Receipt:
     """Subscribe to the cart: everything is checked first, then recorded in one go.
 
     ``expected_gross_cents`` is the amount the button showed: a price changed meanwhile
-    stops the checkout rather than charging something else.
+    stops the checkout rather than charging something else. With ``invoicing``, the charges
+    due are invoiced in the same transaction.
     """
     errors = address.errors()
     if not terms_accepted:
@@ -182,7 +201,7 @@ async def checkout(
         for key, value in values.items():
             setattr(stored, key, value)
     started = []
-    charges = []
+    charges_made = []
     for line in priced.lines:
         sub, charge = await subscriptions.start(
             db,
@@ -193,6 +212,43 @@ async def checkout(
             now=now,
         )
         started.append(sub)
-        charges.append(charge)
+        charges_made.append(charge)
     await db.flush()
-    return Receipt(tuple(started), tuple(charges), priced)
+    invoice = None
+    if invoicing is not None:
+        invoice = await _invoice(db, installation, address, invoicing, now)
+    return Receipt(tuple(started), tuple(charges_made), priced, invoice)
+
+
+async def _invoice(
+    db: AsyncSession, installation: Installation, address: Address, to: Invoicing, now: datetime
+) -> Invoice | None:
+    company_id = installation.company_id
+    if await db.get(SellerProfile, company_id) is None:
+        return None
+    profile = await catalogue.profile(db, company_id)
+    lines = await charges.uninvoiced_charges(
+        db,
+        company_id=company_id,
+        customer_id=to.customer.id,
+        until=periods.local_date(now, profile.time_zone),
+    )
+    invoice = await issue_invoice(
+        db,
+        company_id=company_id,
+        customer_id=to.customer.id,
+        buyer=Buyer(
+            name=address.name.strip(),
+            email=to.customer.email,
+            street=address.street.strip(),
+            postcode=address.postcode.strip(),
+            city=address.city.strip(),
+            country=address.country.strip().upper(),
+        ),
+        lines=lines,
+        language=to.customer.language,
+        now=now,
+        store=to.store,
+    )
+    await charges.mark_invoiced(db, sources=[line.source for line in lines], invoice_id=invoice.id)
+    return invoice

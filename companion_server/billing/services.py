@@ -10,15 +10,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from companion_server.billing import catalogue, periods, plans, subscriptions
-from companion_server.billing.checkout import Address, Quote, Receipt, checkout, quote
+from companion_server.billing.checkout import (
+    Address,
+    Invoicing,
+    Quote,
+    Receipt,
+    checkout,
+    quote,
+)
 from companion_server.customers.accounts import owns
 from companion_server.errors import NotFound
+from companion_server.invoicing.store import store_of
 from companion_server.models import (
     BillingAddress,
     Company,
     Installation,
     InstallationHandover,
     ServiceSubscription,
+    User,
 )
 
 if TYPE_CHECKING:
@@ -152,6 +161,7 @@ async def pay(
     """The checkout ("Pay X € and subscribe"), for the customer's own installation."""
     async with core.tx() as db:
         installation = await owned_installation(db, customer_id, installation_id)
+        customer = await db.get(User, customer_id)
         return await checkout(
             db,
             customer_id=customer_id,
@@ -161,6 +171,7 @@ async def pay(
             terms_accepted=terms_accepted,
             expected_gross_cents=expected_gross_cents,
             now=core.now(),
+            invoicing=None if customer is None else Invoicing(customer, store_of(core)),
         )
 
 
