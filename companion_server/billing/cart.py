@@ -34,7 +34,8 @@ def parse(raw: str | None) -> tuple[CartItem, ...] | None:
             return None
         quantity = 1
         if star:
-            if not (count.isdigit() and 1 <= int(count) <= MAX_CAMERAS and offer.per_camera):
+            number = count.isascii() and count.isdigit()
+            if not (number and 1 <= int(count) <= MAX_CAMERAS and offer.per_camera):
                 return None
             quantity = int(count)
         items.append(CartItem(code, quantity))

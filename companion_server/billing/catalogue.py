@@ -203,6 +203,8 @@ async def entry(db: AsyncSession, company_id: int, code: str, *, create: bool = 
 def parse_euros(raw: str) -> int | None:
     """Cents from "12", "12.5", "12,50" (at most two decimals), or None."""
     text = raw.strip().replace(",", ".")
+    if not text.isascii():  # "²" and other Unicode digits are not numbers int() reads
+        return None
     whole, dot, fraction = text.partition(".")
     if (
         not whole.isdigit()
@@ -242,7 +244,7 @@ async def update_item(db: AsyncSession, company_id: int, code: str, change: Item
     if discount is None:
         errors["discount"] = N_("Give a percentage between 0 and 100.")
     priority = change.priority.strip()
-    if not (priority.isdigit() and int(priority) <= 9):
+    if not (priority.isascii() and priority.isdigit() and int(priority) <= 9):
         errors["priority"] = N_("Give a priority from 0 to 9.")
     offer = OFFER_BY_CODE[item.code]
     if offer.group is Group.INCLUDED and price:

@@ -211,13 +211,15 @@ def run_with_browser(scenario: Callable[[Browser], None]) -> None:
         pool.submit(run).result()
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright keeps an event loop running in the main thread while it is
+# open, so it must be closed before a parallel worker goes on to asyncio tests.
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     """Headless Chromium of the system (never downloaded)."""
     browser = playwright_instance.chromium.launch(

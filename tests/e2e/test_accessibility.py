@@ -53,6 +53,9 @@ NOT_PAGES = (
     "/static",
     "/static/leaflet",
     "/installations/{installation_id}/documents/{document_id}",
+    "/invoices/export",
+    "/invoices/{invoice_id}/pdf",
+    "/my-invoices/{invoice_id}/pdf",
 )
 # Pages whose query string shows another state of the same page.
 VARIANTS = {
