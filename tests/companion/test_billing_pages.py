@@ -75,6 +75,9 @@ async def test_subscribe_cancel_at_period_end_reactivate_cancel_now(
     assert "Your services have started" in page.text and "Professional monitoring" in page.text
     page = await hana.get(base)
     assert "Change payment method" in page.text
+    # The invoices and the payment method are the invoicing area's pages.
+    assert 'href="/my-invoices"' in page.text
+    assert 'href="/my-invoices/payment-method"' in page.text
     async with core.tx() as db:
         monitoring = await db.scalar(
             select(ServiceSubscription).where(ServiceSubscription.code == "monitoring")
