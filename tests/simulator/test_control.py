@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 import ssl
 import subprocess
@@ -232,13 +233,17 @@ async def test_certificate_kept_in_state_dir(tmp_path: Path) -> None:
 
 async def test_zeroconf_announcement(tmp_path: Path) -> None:
     sim = BoxSimulator(token=TOKEN, port=0, state_dir=tmp_path, zeroconf=True)
+    # A PIN of its own: simulators of tests running at the same time announce theirs on the
+    # same loopback, and mDNS refuses a name already taken.
+    pin = f"1234-5678-{os.getpid() % 10000:04d}"
+    sim.box.pin = pin
     await sim.start()
     browser = AsyncZeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     try:
-        info = AsyncServiceInfo(SERVICE_TYPE, f"gateway-1234-5678-9012.{SERVICE_TYPE}")
+        info = AsyncServiceInfo(SERVICE_TYPE, f"gateway-{pin}.{SERVICE_TYPE}")
         assert await info.async_request(browser.zeroconf, 3000)
         assert info.port == sim.port
-        assert info.properties[b"gateway_pin"] == b"1234-5678-9012"
+        assert info.properties[b"gateway_pin"] == pin.encode()
         assert info.properties[b"fw_version"] == b"2025.3.2-5"
         assert info.parsed_addresses() == ["127.0.0.1"]
     finally:
