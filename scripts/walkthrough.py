@@ -43,6 +43,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+import walkthrough_centre
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -562,6 +563,7 @@ class Walkthrough:
         self.monitoring()
         self.remote_service()
         self.revoke()
+        walkthrough_centre.run(self)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from companion_server.centre import console, labels, operators, store
-from companion_server.centre.protocol_values import ProtocolError
+from companion_server.centre.protocol_values import MAX_CONTACTS, ProtocolError
 from companion_server.errors import NotFound, RuleViolation
 from companion_server.event_stream import event_stream
 from companion_server.parsing import parse_id, parse_int
@@ -98,7 +98,8 @@ async def record_step(request: web.Request) -> web.StreamResponse:
     # The number of steps the page showed: 0 for a case just opened.
     version = parse_int(data.get("version"), 0, MAX_VERSION)
     raw_contact = data.get("contact", "")
-    contact = parse_id(raw_contact) if raw_contact else None
+    # The contact who called back, by place in the calling order: 0 is the first contact.
+    contact = parse_int(raw_contact, 0, MAX_CONTACTS - 1) if raw_contact else None
     if version is None or (raw_contact and contact is None):
         raise NotFound()
     try:

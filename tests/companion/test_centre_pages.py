@@ -96,3 +96,43 @@ async def test_installers_have_no_console(client: PortalClient, core: Core) -> N
     assert (await client.get(f"/centre/cases/{case_id}")).status == 403
     page = await client.get("/installations")
     assert 'href="/centre"' not in page.text
+
+
+async def test_the_first_contact_calls_back_during_the_wait(
+    client: PortalClient, core: Core
+) -> None:
+    """ "Who called back" names contacts by their place in the calling order, from 0."""
+    case_id, _, admin_id = await world.opened_case(core)
+    async with core.tx() as db:
+        from companion_server.models import User
+
+        admin = await db.get(User, admin_id)
+        assert admin is not None
+    await client.login(admin.email)
+    assert (await client.post(f"/centre/cases/{case_id}/claim")).status == 303
+    for step in ("no_answer", "message_left", "no_answer", "message_left"):
+        version = version_of((await client.get(f"/centre/cases/{case_id}")).text)
+        page = await client.post(
+            f"/centre/cases/{case_id}/steps", {"step": step, "version": version}
+        )
+        assert page.status == 303, step
+    page = await client.get(f"/centre/cases/{case_id}")
+    assert '<option value="0">' in page.text  # the waiting case asks who called back
+    for bad in ("2", "-1", "x"):
+        answer = await client.post(
+            f"/centre/cases/{case_id}/steps",
+            {"step": "identify", "version": version_of(page.text), "contact": bad},
+        )
+        assert answer.status == 404, bad
+    page = await client.post(
+        f"/centre/cases/{case_id}/steps",
+        {
+            "step": "identify",
+            "version": version_of(page.text),
+            "contact": "0",
+            "password": world.PASSWORDS[0],
+        },
+    )
+    assert (page.status, page.location) == (303, f"/centre/cases/{case_id}")
+    page = await client.get(f"/centre/cases/{case_id}")
+    assert 'data-phase="identified"' in page.text
