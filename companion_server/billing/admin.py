@@ -13,29 +13,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from companion_server.billing import catalogue
-from companion_server.errors import Forbidden, NotFound, ValidationFailed
+from companion_server.customers.accounts import company_admin
+from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import N_
 from companion_server.models import (
     BillingProfile,
     Installation,
     InstallationDocument,
     InstallationHandover,
-    User,
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from companion_server.core import Core
-
-
-async def _admin(db: AsyncSession, actor_id: int) -> User:
-    actor = await db.get(User, actor_id)
-    if actor is None:
-        raise NotFound()
-    if not actor.is_admin:
-        raise Forbidden("Only administrators can do this.")
-    return actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +38,7 @@ class CataloguePage:
 async def catalogue_page(core: Core, actor_id: int) -> CataloguePage:
     """The administrator's company's catalogue (the seeds' prices until changed)."""
     async with core.tx() as db:
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         return CataloguePage(
             await catalogue.entries(db, actor.company_id),
             await catalogue.profile(db, actor.company_id),
@@ -59,14 +48,14 @@ async def catalogue_page(core: Core, actor_id: int) -> CataloguePage:
 async def update_item(core: Core, actor_id: int, code: str, change: catalogue.ItemChange) -> None:
     """Change one item of the administrator's company's catalogue."""
     async with core.tx() as db:
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         await catalogue.update_item(db, actor.company_id, code, change)
 
 
 async def update_profile(core: Core, actor_id: int, vat: str, time_zone: str) -> None:
     """Change the company's VAT rate and billing time zone."""
     async with core.tx() as db:
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         await catalogue.update_profile(db, actor.company_id, vat, time_zone)
 
 
@@ -82,7 +71,7 @@ class HandoverRow:
 async def handover_rows(core: Core, actor_id: int) -> list[HandoverRow]:
     """The company's installations with their handover protocol, by name."""
     async with core.tx() as db:
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         installations = await db.scalars(
             select(Installation)
             .where(Installation.company_id == actor.company_id)
@@ -117,7 +106,7 @@ async def record_handover(
         day = None
         errors["signed_on"] = N_("Give the date the protocol was signed.")
     async with core.tx() as db:
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         installation = await db.get(Installation, installation_id)
         if installation is None or installation.company_id != actor.company_id:
             raise NotFound()

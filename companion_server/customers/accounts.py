@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from companion_server.models import Company, CustomerInstallation, Installation
+from companion_server.errors import Forbidden, NotFound
+from companion_server.models import Company, CustomerInstallation, Installation, User
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -46,3 +47,13 @@ async def owns(db: AsyncSession, customer_id: int, installation_id: int) -> bool
     """Whether the customer owns the installation."""
     found = await db.get(CustomerInstallation, (customer_id, installation_id))
     return found is not None
+
+
+async def company_admin(db: AsyncSession, actor_id: int) -> User:
+    """The acting user, who must be an administrator of their company."""
+    actor = await db.get(User, actor_id)
+    if actor is None:
+        raise NotFound()
+    if not actor.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    return actor

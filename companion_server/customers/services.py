@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from companion_server.customers.accounts import owned_installations
-from companion_server.errors import Forbidden, NotFound, ValidationFailed
+from companion_server.customers.accounts import company_admin, owned_installations
+from companion_server.errors import NotFound, ValidationFailed
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Company,
@@ -27,8 +27,6 @@ from companion_server.parsing import has_control_characters
 from companion_server.tickets import home_assistant
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from companion_server.core import Core
 
 JOURNAL_ENTRIES = 20
@@ -78,7 +76,7 @@ async def customer_area(core: Core, customer_id: int) -> list[OwnedInstallation]
 async def company_customers(core: Core, actor_id: int) -> list[CompanyCustomer]:
     """The customers owning an installation of the administrator's company, by name."""
     async with core.tx() as db:
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         rows = await db.execute(
             select(User.id, User.name, User.email, Installation.name)
             .join(CustomerInstallation, CustomerInstallation.customer_id == User.id)
@@ -95,15 +93,6 @@ async def company_customers(core: Core, actor_id: int) -> list[CompanyCustomer]:
         ]
 
 
-async def _admin(db: AsyncSession, actor_id: int) -> User:
-    actor = await db.get(User, actor_id)
-    if actor is None:
-        raise NotFound()
-    if not actor.is_admin:
-        raise Forbidden("Only administrators can do this.")
-    return actor
-
-
 async def contact_customer(core: Core, actor_id: int, customer_id: int, body: str) -> None:
     """Write to a customer of the company: mailed now, kept for their Home Assistant."""
     text = body.strip()
@@ -115,7 +104,7 @@ async def contact_customer(core: Core, actor_id: int, customer_id: int, body: st
         raise ValidationFailed({"body": "The message holds characters that cannot be shown."})
     async with core.tx() as db:
         now = core.now()
-        actor = await _admin(db, actor_id)
+        actor = await company_admin(db, actor_id)
         customer = await db.get(User, customer_id)
         linked = await db.scalar(
             select(CustomerInstallation.installation_id)

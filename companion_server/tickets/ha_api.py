@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from companion_server.errors import ValidationFailed
 from companion_server.hub.auth import authenticate, bearer
-from companion_server.models import CustomerInstallation, Device, Ticket, TicketComment, User
+from companion_server.models import Device, Ticket, TicketComment, User
 from companion_server.parsing import has_control_characters
 from companion_server.security import ratelimit
 from companion_server.settings import RateLimit
-from companion_server.tickets.services import NewTicket, create_ticket
+from companion_server.tickets.services import NewTicket, create_ticket, installation_owner
 from companion_server.web import core_of
 
 if TYPE_CHECKING:
@@ -81,17 +81,6 @@ def _read(body: Any) -> tuple[NewTicket, str, dict[str, str] | None, str]:
         device_serial=(device or {}).get("serial", ""),
     )
     return form, pin.strip(), device, text
-
-
-async def _owner(core: Core, installation_id: int) -> int | None:
-    async with core.tx() as db:
-        found: int | None = await db.scalar(
-            select(CustomerInstallation.customer_id)
-            .where(CustomerInstallation.installation_id == installation_id)
-            .order_by(CustomerInstallation.created_at)
-            .limit(1)
-        )
-        return found
 
 
 async def _known_device(core: Core, installation_id: int, url: str) -> str:
@@ -160,7 +149,8 @@ async def create_from_home_assistant(request: web.Request) -> web.StreamResponse
         return _error(400, "invalid_request")
     if link.box_pin and pin != link.box_pin:
         return _error(409, "wrong_box")
-    customer_id = await _owner(core, link.installation_id)
+    async with core.tx() as db:
+        customer_id = await installation_owner(db, link.installation_id)
     if customer_id is None:
         return _error(409, "no_customer")
     if not await _within_limit(core, link):

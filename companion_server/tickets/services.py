@@ -131,7 +131,9 @@ async def create_ticket(core: Core, actor_id: int, form: NewTicket) -> Ticket:
                 errors["device_url"] = "Choose one of the installation's devices."
         if errors or installation is None:
             raise ValidationFailed(errors)
-        customer_id = actor.id if actor.is_customer else await _owner(db, installation.id)
+        customer_id = (
+            actor.id if actor.is_customer else await installation_owner(db, installation.id)
+        )
         ticket = Ticket(
             number=new_token()[0][:20],  # replaced below, once the id is known
             installation_id=installation.id,
@@ -161,7 +163,8 @@ def ticket_number(ticket_id: int) -> str:
     return f"T-{ticket_id:06d}"
 
 
-async def _owner(db: AsyncSession, installation_id: int) -> int | None:
+async def installation_owner(db: AsyncSession, installation_id: int) -> int | None:
+    """The customer account that owns the installation (the first linked), if any."""
     found: int | None = await db.scalar(
         select(CustomerInstallation.customer_id)
         .where(CustomerInstallation.installation_id == installation_id)
