@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientConnectorError, ClientError, ClientTimeout, ServerDisconnectedError
 import backoff
 
-from .const import LOGGER
+from .const import DEFAULT_PORT, LOGGER
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -401,17 +401,17 @@ def host_is_ip_address(host: str) -> bool:
 
 
 def normalize_host(host: str, port: int | None = None) -> str:
-    """``host:port`` as the local API needs it (8443 unless given)."""
+    """``host:port`` as the local API needs it (the box's port unless given)."""
     host = host.strip().removeprefix("https://").rstrip("/")
     if port is not None:
         return f"{host}:{port}"
     if host.startswith("["):  # IPv6 literal, with or without port
-        return host if "]:" in host else f"{host}:8443"
+        return host if "]:" in host else f"{host}:{DEFAULT_PORT}"
     if host.count(":") == 1:
         return host
     if ":" in host:  # a bare IPv6 address
-        return f"[{host}]:8443"
-    return f"{host}:8443"
+        return f"[{host}]:{DEFAULT_PORT}"
+    return f"{host}:{DEFAULT_PORT}"
 
 
 class BoxClient:

@@ -189,6 +189,8 @@ def covered_focus(page: Page) -> list[str]:
 
 def problems(page: Page) -> list[str]:
     """Every check of this module, on the page as it is now."""
+    # A click on a link returns before the next document exists; check the loaded one.
+    page.wait_for_load_state("load")
     return [
         *axe_violations(page),
         *horizontal_overflow(page),

@@ -68,6 +68,7 @@ def _scenario(portal: Portal, browser: Browser) -> None:
 
     # The homeowner creates a ticket by keyboard.
     home.get_by_role("link", name="Create a ticket").click()
+    expect(home).to_have_url(re.compile(r"/customer/tickets/new$"))
     _checked(home, failures)
     home.get_by_label("Device replacement").check()
     home.get_by_label("Serial number of the device").fill("SN-0042")
@@ -86,6 +87,7 @@ def _scenario(portal: Portal, browser: Browser) -> None:
     staff.get_by_role("button", name="Log in").click()
     staff.goto(portal.url + "/tickets?q=SN-0042")
     staff.get_by_role("link", name=number).click()
+    expect(staff).to_have_url(re.compile(r"/tickets/\d+$"))
     _checked(staff, failures)
     staff.get_by_label("Comment").fill("Spare part ordered from the warehouse.")
     staff.get_by_label("Internal: staff only").check()

@@ -69,13 +69,15 @@ async def test_user_flow(hass: HomeAssistant, simulator: BoxSimulator) -> None:
 
 
 async def test_user_flow_default_port(hass: HomeAssistant, simulator: BoxSimulator) -> None:
-    """A host without port means 8443, where nothing listens here: cannot_connect on host."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(simulator, host="127.0.0.1")
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_HOST: "cannot_connect"}
+    """A host without port goes to the box's default port (here: where the simulator listens)."""
+    with patch("custom_components.somfy_pro.box_api.DEFAULT_PORT", simulator.port):
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input(simulator, host=simulator.host)
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert await hass.config_entries.async_unload(result["result"].entry_id)
 
 
 @pytest.mark.parametrize(
