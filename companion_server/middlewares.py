@@ -14,12 +14,15 @@ from typing import Final
 from aiohttp import web
 
 from companion_server.db import is_busy
+from companion_server.error_pages import error_page, error_response
 from companion_server.errors import ServiceError
 from companion_server.i18n import N_
 from companion_server.security import csrf
 from companion_server.security.audit import Event, record
 from companion_server.security.sessions import load_session
 from companion_server.security.tokens import new_token
+from companion_server.session_cookies import clear_session_cookie
+from companion_server.uploads import is_streamed_upload
 from companion_server.web import (
     FLASHES,
     SAFE_METHODS,
@@ -27,12 +30,8 @@ from companion_server.web import (
     Handler,
     Visitor,
     anonymous_visitor,
-    clear_session_cookie,
     cookie_name,
     core_of,
-    error_page,
-    error_response,
-    is_streamed_upload,
     secure_headers,
     visitor,
 )
@@ -178,7 +177,7 @@ def _finish_cookies(request: web.Request, v: Visitor, response: web.StreamRespon
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse every state-changing request without the visitor's CSRF token."""
     if request.method in SAFE_METHODS or VISITOR not in request or is_streamed_upload(request):
-        # A streamed upload checks the token in its first part (``web.multipart_form``).
+        # A streamed upload checks the token in its first part (``uploads.multipart_form``).
         return await handler(request)
     v = visitor(request)
     core = core_of(request)

@@ -9,6 +9,7 @@ from companion_server.accounts.users import set_language
 from companion_server.i18n import normalize
 from companion_server.mail.outbox import recent
 from companion_server.security.audit import EVENT_LABELS, company_events
+from companion_server.session_cookies import set_language_cookie
 from companion_server.web import (
     admin_required,
     core_of,
@@ -18,7 +19,6 @@ from companion_server.web import (
     redirect,
     render,
     safe_next,
-    set_language_cookie,
     visitor,
 )
 

@@ -1,6 +1,8 @@
-"""The web layer shared by every area: the visitor, responses, error pages, cookies, helpers.
+"""The web layer shared by every area: the visitor, responses, role guards, template context.
 
-The middlewares that set the visitor up and turn errors into pages are in ``middlewares``.
+The middlewares that set the visitor up are in ``middlewares``; error pages in
+``error_pages``, streamed uploads in ``uploads``, the session and language cookies in
+``session_cookies``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp import web
 import aiohttp_jinja2
 
 from companion_server.app_keys import CORE
-from companion_server.errors import Forbidden, NotFound, RateLimited, RuleViolation, ServiceError
+from companion_server.errors import Forbidden, NotFound
 from companion_server.i18n import LANGUAGE_NAMES, LANGUAGES, N_, negotiate, normalize, translator
 from companion_server.parsing import is_safe_path, parse_id
 from companion_server.security import csrf
@@ -212,42 +214,6 @@ async def form_data(request: web.Request) -> dict[str, str]:
     return {key: value for key, value in data.items() if isinstance(value, str)}
 
 
-STREAMED_UPLOAD = "companion_streamed_upload"
-CSRF_PART_LIMIT = 256
-
-
-def streamed_upload(handler: Handler) -> Handler:
-    """Mark a handler that streams a multipart body itself (files beyond the body limit).
-
-    The CSRF middleware leaves its multipart requests alone: the handler reads the token
-    from the first part with :func:`multipart_form` before any file.
-    """
-    setattr(handler, STREAMED_UPLOAD, True)
-    return handler
-
-
-def is_streamed_upload(request: web.Request) -> bool:
-    """Whether the request is a multipart body its handler streams (see above)."""
-    return request.content_type == "multipart/form-data" and bool(
-        getattr(request.match_info.handler, STREAMED_UPLOAD, False)
-    )
-
-
-async def multipart_form(request: web.Request) -> MultipartReader:
-    """The multipart body after its first part, the visitor's CSRF token (else 403)."""
-    reader = await request.multipart()
-    part = await reader.next()
-    token = b""
-    if isinstance(part, BodyPartReader) and part.name == csrf.FIELD:
-        while len(token) <= CSRF_PART_LIMIT and (chunk := await part.read_chunk(64)):
-            token += chunk
-    v = visitor(request)
-    secret = core_of(request).settings.secret_key
-    if not csrf.check_token(secret, v.csrf_seed, token.decode("ascii", "replace")):
-        raise Forbidden(CSRF_MESSAGE)
-    return reader
-
-
 def int_param(request: web.Request, name: str) -> int:
     """An integer from the route (anything else is a 404)."""
     value = parse_id(request.match_info.get(name))
@@ -375,59 +341,6 @@ def secure_headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
-ERROR_TITLES = {
-    400: N_("The request could not be handled."),
-    403: N_("You are not allowed to do this."),
-    404: N_("This page does not exist."),
-    405: N_("This page cannot be used this way."),
-    413: N_("The request is too large."),
-    429: N_("Too many attempts. Please wait a few minutes and try again."),
-    500: N_("Something went wrong on our side. Please try again later."),
-    503: N_("The portal is busy. Please try again in a few seconds."),
-}
-
-
-def error_page(
-    request: web.Request, status: int, message: str | None = None, **params: object
-) -> web.Response:
-    """A translated error page in the base layout."""
-    if VISITOR not in request:
-        request[VISITOR] = anonymous_visitor(request)
-    title = ERROR_TITLES.get(status, ERROR_TITLES[400] if status < 500 else ERROR_TITLES[500])
-    return render(
-        request,
-        "error.html",
-        {"status": status, "title": title, "message": message, "params": params},
-        status=status,
-    )
-
-
-def error_response(request: web.Request, error: Exception) -> web.StreamResponse | None:
-    """The page of an error (None: not an error page, e.g. a redirect to re-raise)."""
-    if isinstance(error, NotFound):
-        return error_page(request, 404, error.message or None)
-    if isinstance(error, Forbidden):
-        return error_page(request, 403, error.message or None)
-    if isinstance(error, RateLimited):
-        response = error_page(request, 429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
-    if isinstance(error, RuleViolation):
-        return error_page(request, 409, error.message)
-    if isinstance(error, ServiceError):
-        return error_page(request, 400, error.message or None)
-    if isinstance(error, web.HTTPException):
-        if error.status < 400:
-            return None
-        response = error_page(request, error.status)
-        for header in ("Allow", "Retry-After"):
-            if header in error.headers:
-                response.headers[header] = error.headers[header]
-        return response
-    LOGGER.error("Error while handling %s %s", request.method, request.path, exc_info=error)
-    return error_page(request, 500)
-
-
 def anonymous_visitor(request: web.Request) -> Visitor:
     """The visitor before any session is loaded: address, language, CSRF seed."""
     core = core_of(request)
@@ -446,41 +359,6 @@ def anonymous_visitor(request: web.Request) -> Visitor:
         csrf_seed=seed,
         csrf_token=csrf.make_token(core.settings.secret_key, seed),
         new_csrf_cookie=new_cookie,
-    )
-
-
-def set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    """Give the browser a new session (rotation: always a new token at login)."""
-    v = visitor(request)
-    settings = core_of(request).settings
-    response.set_cookie(
-        cookie_name(v.secure, "portal_session"),
-        token,
-        httponly=True,
-        samesite="Lax",
-        secure=v.secure,
-        path="/",
-        max_age=settings.session_absolute_hours * 3600,
-    )
-
-
-def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    """Forget the session in the browser."""
-    v = visitor(request)
-    response.del_cookie(cookie_name(v.secure, "portal_session"), path="/")
-
-
-def set_language_cookie(request: web.Request, response: web.StreamResponse, language: str) -> None:
-    """Remember an anonymous visitor's language."""
-    v = visitor(request)
-    response.set_cookie(
-        cookie_name(v.secure, "portal_lang"),
-        language,
-        httponly=True,
-        samesite="Lax",
-        secure=v.secure,
-        path="/",
-        max_age=365 * 86400,
     )
 
 

@@ -8,14 +8,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from companion_server.accounts.invitations import NewAccount
 from companion_server.accounts.logins import logout
 from companion_server.errors import ValidationFailed
-from companion_server.web import (
-    core_of,
-    flash_redirect,
-    form_data,
-    render,
-    set_session_cookie,
-    visitor,
-)
+from companion_server.session_cookies import set_session_cookie
+from companion_server.web import core_of, flash_redirect, form_data, render, visitor
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -5,24 +5,23 @@ from __future__ import annotations
 from aiohttp import web
 
 from companion_server.accounts import links, logins, passwords, signups, users
+from companion_server.error_pages import error_page
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
 from companion_server.i18n.dates import time_zones
 from companion_server.models import TokenKind
 from companion_server.parsing import has_control_characters
+from companion_server.session_cookies import clear_session_cookie, set_session_cookie
 from companion_server.web import (
     account_required,
-    clear_session_cookie,
     core_of,
     current_user,
-    error_page,
     flash_redirect,
     form_data,
     home_path,
     redirect,
     render,
     safe_next,
-    set_session_cookie,
     visitor,
 )
 

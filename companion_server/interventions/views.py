@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from companion_server.error_pages import error_page
 from companion_server.errors import ValidationFailed
 from companion_server.installation_tabs import tab_context
 from companion_server.interventions import commands, windows
@@ -20,7 +21,6 @@ from companion_server.parsing import parse_id, parse_int
 from companion_server.web import (
     core_of,
     current_user,
-    error_page,
     flash_redirect,
     form_data,
     int_param,

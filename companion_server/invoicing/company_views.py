@@ -19,6 +19,7 @@ from companion_server.invoicing.rendering import page
 from companion_server.invoicing.store import store_of
 from companion_server.parsing import parse_int
 from companion_server.records.uploads import file_part, read_all
+from companion_server.uploads import streamed_upload
 from companion_server.web import (
     admin_required,
     core_of,
@@ -26,7 +27,6 @@ from companion_server.web import (
     flash_redirect,
     form_data,
     int_param,
-    streamed_upload,
 )
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from companion_server.error_pages import error_page
 from companion_server.errors import NotFound, RuleViolation, ValidationFailed
 from companion_server.event_stream import event_stream
 from companion_server.installation_tabs import tab_context
@@ -17,7 +18,6 @@ from companion_server.web import (
     admin_required,
     core_of,
     current_user,
-    error_page,
     flash_redirect,
     form_data,
     int_param,

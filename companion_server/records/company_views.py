@@ -7,6 +7,7 @@ from aiohttp import web
 from companion_server.errors import ValidationFailed
 from companion_server.records import imports, warranty
 from companion_server.records.uploads import file_part, read_all
+from companion_server.uploads import streamed_upload
 from companion_server.web import (
     admin_required,
     core_of,
@@ -16,7 +17,6 @@ from companion_server.web import (
     int_param,
     login_required,
     render,
-    streamed_upload,
 )
 
 routes = web.RouteTableDef()

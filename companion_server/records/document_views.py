@@ -10,6 +10,7 @@ from companion_server.errors import ValidationFailed
 from companion_server.installation_tabs import tab_context
 from companion_server.records import documents
 from companion_server.records.uploads import CHUNK, chunks, file_part
+from companion_server.uploads import streamed_upload
 from companion_server.web import (
     core_of,
     current_user,
@@ -17,7 +18,6 @@ from companion_server.web import (
     int_param,
     login_required,
     render,
-    streamed_upload,
 )
 
 routes = web.RouteTableDef()

@@ -8,7 +8,7 @@ from aiohttp import BodyPartReader, MultipartReader
 
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
-from companion_server.web import multipart_form
+from companion_server.uploads import multipart_form
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
