@@ -9,16 +9,15 @@ restart. Alarms leave only while the subscription is active and complete (M8).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
-import uuid
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from . import centre_values as cv, portal_frames as frames
-from .alerts import BOX_KEY
 from .centre_tries import WrongTries
 from .const import DOMAIN, LOGGER
+from .portal_delivery import device_url, occurrence_id, withdraw
 
 if TYPE_CHECKING:  # pragma: no cover
     from homeassistant.config_entries import ConfigEntry
@@ -153,8 +152,7 @@ class MonitoringCentre:
             self._channel.delivery.async_drop(frames.CENTRE_SUBSCRIPTION)
             if not self.subscribed:
                 # Stopped: alarms still waiting go nowhere.
-                self._channel.delivery.async_drop(frames.CENTRE_ALARM)
-                self._alarm_ids = {}
+                withdraw(self._channel.delivery, frames.CENTRE_ALARM, self._alarm_ids)
             LOGGER.info("Monitoring centre subscription: %s", self.state)
             self._send_subscription()
         self._async_update_issues()
@@ -193,11 +191,7 @@ class MonitoringCentre:
     def _async_on_alert(self, change: AlertChange) -> None:
         if change.alert not in cv.CENTRE_KINDS or not self.sends_alarms:
             return
-        key = f"{change.device_key}|{change.alert}"
-        if change.active:
-            alarm_id = self._alarm_ids[key] = str(uuid.uuid4())
-        else:
-            alarm_id = self._alarm_ids.pop(key, "") or str(uuid.uuid4())
+        alarm_id = occurrence_id(self._alarm_ids, change)
         label = self._coordinator.alert_event_data(change)["device_name"]
         self._channel.post(
             frames.new_frame(
@@ -206,9 +200,7 @@ class MonitoringCentre:
                     "alarm_id": alarm_id,
                     "kind": change.alert,
                     "active": change.active,
-                    "device_url": None
-                    if change.device_key == BOX_KEY
-                    else frames.fit("url", change.device_key),
+                    "device_url": device_url(change.device_key),
                     "device_label": frames.fit("label", label),
                     "at": change.time.isoformat(),
                 },

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
+import uuid
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
+from . import portal_frames as frames
+from .alerts import BOX_KEY
 from .const import LOGGER
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
     from datetime import datetime
 
+    from .alerts import AlertChange
     from .portal_store import PortalStore, StoredPortal
 
 ACK_TIMEOUT: Final = 10.0
@@ -178,3 +182,26 @@ class Outbox:
         if self.live and any(f["id"] == frame["id"] for f in self.frames):
             LOGGER.debug("No acknowledgement of %s %s yet: sent again", frame["type"], frame["id"])
             self._send_acked(frame)
+
+
+def occurrence_id(ids: dict[str, str], change: AlertChange) -> str:
+    """One id per occurrence of an alert: the alert raised and the same alert cleared share it.
+
+    ``ids`` holds the raised ones (device key|alert -> id), kept with the entry's portal data.
+    """
+    key = f"{change.device_key}|{change.alert}"
+    if change.active:
+        ids[key] = str(uuid.uuid4())
+        return ids[key]
+    return ids.pop(key, "") or str(uuid.uuid4())
+
+
+def device_url(device_key: str) -> str | None:
+    """The product an alert frame names; None for the box itself."""
+    return None if device_key == BOX_KEY else frames.fit("url", device_key)
+
+
+def withdraw(outbox: Outbox, frame_type: str, ids: dict[str, str]) -> None:
+    """Consent ended: frames of ``frame_type`` still waiting go nowhere, occurrences restart."""
+    outbox.async_drop(frame_type)
+    ids.clear()

@@ -8,13 +8,11 @@ goes out whenever the portal welcomes a connection, and afterwards only what cha
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
-import uuid
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from . import portal_frames as frames
-from .alerts import BOX_KEY
 from .const import (
     DOMAIN,
     LOGGER,
@@ -26,6 +24,7 @@ from .const import (
 )
 from .parameters import describe_editable
 from .portal_client import PortalError
+from .portal_delivery import device_url, occurrence_id, withdraw
 from .state_values import battery_level, gateway_activated, radio_level
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -228,8 +227,7 @@ class PortalMonitoring:
         ir.async_delete_issue(self._hass, DOMAIN, monitoring_issue_id(self._entry.entry_id))
         if state != MONITORING_GRANTED:
             # Nothing more leaves Home Assistant, not even alerts still waiting to be sent.
-            self._channel.delivery.async_drop(frames.ALERT)
-            self._alert_ids = {}
+            withdraw(self._channel.delivery, frames.ALERT, self._alert_ids)
             self._last_box = None
             self._last_devices = {}
         LOGGER.info("Monitoring %s for the installer %s", state, self._channel.company_name)
@@ -247,20 +245,13 @@ class PortalMonitoring:
         if not self.granted:
             return
         data = self._coordinator.alert_event_data(change)
-        # One id per occurrence: the alert raised and the same alert cleared share it.
-        key = f"{change.device_key}|{change.alert}"
-        if change.active:
-            alert_id = self._alert_ids[key] = str(uuid.uuid4())
-        else:
-            alert_id = self._alert_ids.pop(key, "") or str(uuid.uuid4())
+        alert_id = occurrence_id(self._alert_ids, change)
         self._channel.post(
             frames.new_frame(
                 frames.ALERT,
                 {
                     "alert_id": alert_id,
-                    "device_url": None
-                    if change.device_key == BOX_KEY
-                    else frames.fit("url", change.device_key),
+                    "device_url": device_url(change.device_key),
                     "device_label": frames.fit("label", data["device_name"]),
                     "type": change.alert,
                     "active": change.active,
