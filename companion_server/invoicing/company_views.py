@@ -257,13 +257,13 @@ async def _intervention_form(
 ) -> web.Response:
     core = core_of(request)
     async with core.tx() as db:
-        row = await interventions.finished_one(
+        row, terms = await interventions.finished_terms(
             db, current_user(request).company_id, int_param(request, "window_id")
         )
     return page(
         request,
         "invoicing/intervention_form.html",
-        {"row": row, "errors": errors or {}, "values": values or {}},
+        {"row": row, "terms": terms, "errors": errors or {}, "values": values or {}},
         status=status,
     )
 

@@ -4,6 +4,10 @@ The billable remote time is the window as Home Assistant reported it, mirrored i
 installation's interventions journal (``window_granted`` when the homeowner opened it, then
 its end: ended by the installer, expired or revoked), never a time someone types in. The
 homeowner's own audit log holds the same two moments, so they can check every hour line.
+
+The customer's support plan running when the window opened sets the discount (D5), and
+holders of a paid plan get remote diagnostics free (D6): a window in which the installer
+only looked (no action's result journalled) bills no remote hour.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from companion_server.billing.catalogue import OFFER_BY_CODE
+from companion_server.billing.plans import PlanTerms, plan_terms
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.invoicing.issue import Buyer, issue_invoice, seller_of
-from companion_server.invoicing.pricing import Work, intervention_lines
+from companion_server.invoicing.pricing import Work, intervention_lines, percent
 from companion_server.models import (
     CustomerInstallation,
     Installation,
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
     from companion_server.models import Invoice
 
 FINISHED = ("ended", "expired", "revoked")
+ACTION = "action_result"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,44 @@ async def used_window(db: AsyncSession, window: RemoteWindow) -> tuple[datetime,
     return start, max(start, end)
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """How a finished intervention is priced: the plan it ran under, whether it was free."""
+
+    plan: PlanTerms
+    free_remote: bool
+
+    @property
+    def plan_name(self) -> str:
+        """The plan's name (to translate)."""
+        return OFFER_BY_CODE[self.plan.code].name
+
+    @property
+    def discount_percent(self) -> str:
+        """The plan's discount in percent, as printed on the invoice's lines."""
+        return percent(self.plan.discount_basis_points)
+
+
+async def terms_of(
+    db: AsyncSession, window: RemoteWindow, used: tuple[datetime, datetime]
+) -> Terms:
+    """The plan running when the window opened; remote diagnostics free for its holders."""
+    plan = await plan_terms(db, window.installation_id, used[0])
+    if not plan.free_remote_diagnostics:
+        return Terms(plan, free_remote=False)
+    acted = await db.scalar(
+        select(InterventionEntry.id)
+        .where(
+            InterventionEntry.installation_id == window.installation_id,
+            InterventionEntry.kind == ACTION,
+            InterventionEntry.at >= used[0],
+            InterventionEntry.at <= used[1],
+        )
+        .limit(1)
+    )
+    return Terms(plan, free_remote=acted is None)
+
+
 def _source_prefix(window_id: int) -> str:
     return f"intervention:{window_id}:"
 
@@ -99,8 +144,10 @@ async def finished(db: AsyncSession, company_id: int) -> list[Finished]:
     return result
 
 
-async def finished_one(db: AsyncSession, company_id: int, window_id: int) -> Finished:
-    """One finished intervention of the company (else not found)."""
+async def finished_terms(
+    db: AsyncSession, company_id: int, window_id: int
+) -> tuple[Finished, Terms]:
+    """One finished intervention of the company and how it is priced (else not found)."""
     window = await db.get(RemoteWindow, window_id)
     installation = await db.get(Installation, window.installation_id) if window else None
     if window is None or installation is None or installation.company_id != company_id:
@@ -113,7 +160,8 @@ async def finished_one(db: AsyncSession, company_id: int, window_id: int) -> Fin
         .where(InvoiceLine.source.startswith(_source_prefix(window.id)))
         .limit(1)
     )
-    return Finished(window.id, installation.id, installation.name, *used, invoiced is not None)
+    row = Finished(window.id, installation.id, installation.name, *used, invoiced is not None)
+    return row, await terms_of(db, window, used)
 
 
 async def customer_of(db: AsyncSession, installation_id: int) -> User | None:
@@ -128,28 +176,25 @@ async def customer_of(db: AsyncSession, installation_id: int) -> User | None:
     return customer
 
 
-def _form_numbers(values: dict[str, str]) -> tuple[int, int, int]:
+def _form_numbers(values: dict[str, str]) -> tuple[int, int]:
     errors: dict[str, str] = {}
     minutes = parse_int(values.get("on_site_minutes", "0") or "0", 0, 24 * 60)
     trips = parse_int(values.get("trips", "0") or "0", 0, 20)
-    discount = parse_int(values.get("discount_percent", "0") or "0", 0, 100)
     if minutes is None:
         errors["on_site_minutes"] = "Enter the minutes on site (0 to 1440)."
     if trips is None:
         errors["trips"] = "Enter the number of trips (0 to 20)."
-    if discount is None:
-        errors["discount_percent"] = "Enter the plan's discount in percent (0 to 100)."
     if errors:
         raise ValidationFailed(errors)
-    assert minutes is not None and trips is not None and discount is not None
-    return minutes, trips, discount * 100
+    assert minutes is not None and trips is not None
+    return minutes, trips
 
 
 async def invoice_intervention(
     core: Core, actor: User, window_id: int, values: dict[str, str], store: InvoiceStore
 ) -> Invoice:
     """Issue the invoice of a finished intervention of the administrator's company, once."""
-    minutes, trips, discount = _form_numbers(values)
+    minutes, trips = _form_numbers(values)
     async with core.tx() as db:
         window = await db.get(RemoteWindow, window_id)
         installation = await db.get(Installation, window.installation_id) if window else None
@@ -175,11 +220,17 @@ async def invoice_intervention(
             values.get("city", ""),
             values.get("country", "").strip().upper(),
         )
+        terms = await terms_of(db, window, used)
+        start, end = (None, None) if terms.free_remote else used
         lines = intervention_lines(
-            Work(window.id, used[0], used[1], minutes, trips),
-            discount_basis_points=discount,
+            Work(window.id, start, end, minutes, trips),
+            discount_basis_points=terms.plan.discount_basis_points,
             vat_rate_basis_points=seller.vat_rate_basis_points,
         )
+        if not lines:
+            raise ValidationFailed(
+                {"window": "Nothing to invoice: remote diagnostics are free with a support plan."}
+            )
         return await issue_invoice(
             db,
             company_id=actor.company_id,

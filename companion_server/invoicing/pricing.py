@@ -62,7 +62,8 @@ class Work:
     trips: int
 
 
-def _percent(basis_points: int) -> str:
+def percent(basis_points: int) -> str:
+    """Basis points as a percentage without trailing zeros (1 050 -> 10.5)."""
     whole, part = divmod(basis_points, 100)
     return f"{whole}" if not part else f"{whole}.{part:02d}".rstrip("0")
 
@@ -76,7 +77,7 @@ def intervention_lines(
 
     def add(kind: str, keys: tuple[str, str], index: int, list_cents: int, **params: str) -> None:
         if discounted:
-            params["percent"] = _percent(discount_basis_points)
+            params["percent"] = percent(discount_basis_points)
         lines.append(
             ChargeLine(
                 source=f"intervention:{work.intervention_id}:{kind}:{index}",

@@ -133,7 +133,7 @@ async def test_intervention_invoice_from_the_journalled_window(core: Core) -> No
     admin = s.admin
     form = {
         "trips": "1",
-        "discount_percent": "10",
+        "discount_percent": "90",  # not a field: the discount is the plan's (none here)
         "street": "1 Rue",
         "city": "Lyon",
         "country": "fr",
@@ -141,8 +141,8 @@ async def test_intervention_invoice_from_the_journalled_window(core: Core) -> No
     invoice = await invoice_intervention(core, admin, window_id, form, store_of(core))
     async with core.tx() as db:
         lines = await lines_of(db, invoice.id)
-    assert [line.unit_price_cents for line in lines] == [4500, 4500, 9000]
-    assert invoice.net_cents == 18000 and invoice.gross_cents == 21600
+    assert [line.unit_price_cents for line in lines] == [5000, 5000, 10000]
+    assert invoice.net_cents == 20000 and invoice.gross_cents == 24000
     assert "2026-03-02 05:00:00" in lines[0].description
     with pytest.raises(ValidationFailed) as caught:
         await invoice_intervention(core, admin, window_id, form, store_of(core))
