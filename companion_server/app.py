@@ -32,6 +32,7 @@ from companion_server.centre_link import views as centre_link_views
 from companion_server.core import Clock, Core, build_core
 from companion_server.customers import api as customer_api, views as customer_views
 from companion_server.db import migrate
+from companion_server.help import views as help_views
 from companion_server.hub import api as hub_api, channel_frames, metrics as hub_metrics
 from companion_server.hub.dispatch import FrameRegistry
 from companion_server.i18n import dates
@@ -75,6 +76,7 @@ from companion_server.team import views as team_views
 from companion_server.tickets import (
     ha_api as ticket_api,
     handlers as ticket_handlers,
+    installation_tab as ticket_tab,
     labels as ticket_labels,
     views as ticket_views,
 )
@@ -146,6 +148,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(billing_views.routes)
     app.add_routes(billing_admin_views.routes)
     app.add_routes(ticket_views.routes)
+    app.add_routes(ticket_tab.routes)
+    app.add_routes(help_views.routes)
     app.add_routes(record_views.routes)
     app.add_routes(document_views.routes)
     app.add_routes(record_company_views.routes)

@@ -44,6 +44,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 import walkthrough_centre
+import walkthrough_tickets
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -564,6 +565,7 @@ class Walkthrough:
         self.remote_service()
         self.revoke()
         walkthrough_centre.run(self)
+        walkthrough_tickets.run(self)
 
 
 @contextlib.contextmanager

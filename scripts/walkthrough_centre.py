@@ -70,7 +70,10 @@ def configure(walk: Walkthrough) -> None:
     home.get_by_role("combobox", name="Home Assistant user").click()
     # The list opens at the end of the page (the sidebar's entries are options too).
     home.get_by_role("option", name=HA_USER, exact=True).last.click()
+    # Choosing the user redraws the form: a value typed before that is lost.
+    home.wait_for_timeout(500)
     home.get_by_role("textbox", name="Phone number").fill(CONTACT_PHONE)
+    expect(home.get_by_role("textbox", name="Phone number")).to_have_value(CONTACT_PHONE)
     home.get_by_role("textbox", name="Password").fill(CONTACT_PASSWORD)
     walk.shot(home, "ha-centre-first-contact")
     saved(walk)

@@ -317,6 +317,10 @@ TABLE: tuple[Row, ...] = (
         form={"body": "Checked", "visibility": "internal", "minutes": "5"}),
     Row("POST", "/api/v1/customer-invitation", everyone(401)),
     Row("POST", "/api/v1/tickets", everyone(401)),
+    Row("GET", "/installations/{installation_id}/tickets", installation_viewers(200)),
+    # Help: open to everyone, logged in or not ("other": an article that does not exist).
+    Row("GET", "/help", everyone(200)),
+    Row("GET", "/help/{slug}", everyone((200, 404))),
     # Installation records: place, sub-installations, devices on file, documents, warranty,
     # import. Uploads posted as plain forms carry no file: 400 after the visibility check.
     Row("GET", "/installations/{installation_id}/records", installation_viewers(200)),
@@ -552,6 +556,7 @@ async def build_world(core: Core, password_hash: str) -> World:
             "unique": unique,
             "new_pin": f"5{n % 1000:03d}-0000-0000",
             "box_pin": installation_a.box_pin or "",
+            "slug": "tickets",
             **extra["a"],
             **customers["a"],
             **invoicing["a"],
@@ -565,6 +570,7 @@ async def build_world(core: Core, password_hash: str) -> World:
             "unique": unique,
             "new_pin": f"5{n % 1000:03d}-0000-0000",
             "box_pin": installation_b.box_pin or "",
+            "slug": "no-such-article",
             **extra["b"],
             **customers["b"],
             **invoicing["b"],

@@ -1,0 +1,1 @@
+"""Self-service help: articles kept as files, in every language the portal speaks."""
