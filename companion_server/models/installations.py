@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion_server.models.base import Base, UTCDateTime
@@ -96,3 +96,15 @@ class InstallationLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(20))
+
+
+# Substring search of the installations list ("contains"): pg_trgm's GIN indexes on
+# PostgreSQL (a B-tree cannot serve a pattern with a leading wildcard). Migration 0018 creates
+# them when the extension is available; SQLite has no such index and scans the company's rows.
+for _name, _column in (("name", Installation.name), ("email", Installation.customer_email)):
+    Index(
+        f"ix_installations_{_name}_trgm",
+        func.lower(_column).label(f"lower_{_name}"),
+        postgresql_using="gin",
+        postgresql_ops={f"lower_{_name}": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
