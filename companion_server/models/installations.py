@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, func
+from sqlalchemy import ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion_server.models.base import Base, UTCDateTime
@@ -63,6 +63,15 @@ class Registration(Base):
     """One e-mailed validation code of an installation (single use, expiring, stored hashed)."""
 
     __tablename__ = "registrations"
+    __table_args__ = (
+        # The "Registration requests" list, newest first by keyset: only the open codes.
+        Index(
+            "ix_registrations_open",
+            "id",
+            sqlite_where=text("used_at IS NULL AND superseded_at IS NULL"),
+            postgresql_where=text("used_at IS NULL AND superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     installation_id: Mapped[int] = mapped_column(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 import html
 import re
 import secrets
@@ -13,11 +14,21 @@ from companion_server.core import Core
 from companion_server.customers import services as customers
 from companion_server.customers.accounts import portal_company_id
 from companion_server.keyset import MAX_CURSOR, decode_cursor, encode_cursor
-from companion_server.models import Company, CustomerInstallation, Installation, Role, User
+from companion_server.models import (
+    Company,
+    CustomerInstallation,
+    Installation,
+    Registration,
+    Role,
+    User,
+)
+from companion_server.registration import services as registration
 from tests.companion.helpers import PortalClient, make_company, make_user
 
 NEXT = re.compile(r'<a href="/customers\?after=([^"]+)" rel="next">')
 NAMES = re.compile(r"<h2>([^<]+)</h2>")
+NEXT_REQUESTS = re.compile(r'<a href="(/installations/registrations\?after=[^"]+)" rel="next">')
+REQUEST = re.compile(r'<td data-label="Installation"><a href="/installations/\d+">([^<]+)</a>')
 
 
 def test_a_cursor_reads_back_what_it_holds() -> None:
@@ -126,3 +137,59 @@ async def test_a_forged_customers_cursor_opens_the_first_page(
     page = await client.get(f"/customers?after={encode_cursor('Zzz', 10**6)}")
     assert page.status == 200 and NAMES.findall(page.text) == []
     assert '<a href="/customers">' in page.text
+
+
+async def _requests(core: Core, company: Company, count: int, label: str) -> None:
+    """``count`` pending installations, each with an open code (and one superseded before)."""
+    now = core.now()
+    async with core.tx() as db:
+        for n in range(count):
+            site = Installation(
+                company_id=company.id, name=f"{label} {n:03}", status="pending", created_at=now
+            )
+            db.add(site)
+            await db.flush()
+            await db.execute(
+                insert(Registration),
+                [
+                    {
+                        "installation_id": site.id,
+                        "email": "home@example.com",
+                        "language": "en",
+                        "code_hash": secrets.token_hex(32),
+                        "created_at": now,
+                        "expires_at": now + timedelta(days=1),
+                        "superseded_at": superseded,
+                        "failed_attempts": 0,
+                    }
+                    for superseded in (now, None)
+                ],
+            )
+
+
+async def test_the_registration_requests_page_through_insertions(
+    core: Core, client: PortalClient
+) -> None:
+    company = await make_company(core)
+    admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
+    size = registration.PAGE_SIZE
+    await _requests(core, company, 2 * size + 3, "Box")
+    await client.login(admin.email)
+    seen: list[str] = []
+    path = "/installations/registrations"
+    while True:
+        page = await client.get(path)
+        assert page.status == 200
+        names = REQUEST.findall(page.text)
+        assert 0 < len(names) <= size
+        seen += names
+        found = NEXT_REQUESTS.search(page.text)
+        if found is None:
+            break
+        path = html.unescape(found.group(1))
+        # Newer requests arrive meanwhile: they belong to the first page, not to the next.
+        await _requests(core, company, 2, f"Late {len(seen)}")
+    assert seen == [f"Box {n:03}" for n in reversed(range(2 * size + 3))]
+    for forged in ("abc", "-1", "0", "99999999999", "1e3"):
+        page = await client.get(f"/installations/registrations?after={forged}")
+        assert page.status == 200 and REQUEST.findall(page.text)[0] == "Late 100 001"

@@ -1,4 +1,4 @@
-"""Indexes of the lists at scale: customers by name, installation search on PostgreSQL.
+"""Indexes of the lists at scale: customers by name, open codes, trigram search (PostgreSQL).
 
 Expand only (new indexes, no table or column change): portals still running the previous
 revision keep working while it is applied.
@@ -47,6 +47,14 @@ def _has_trigrams() -> bool:
 def upgrade() -> None:
     """Apply the revision."""
     op.create_index("ix_users_name_id", "users", ["name", "id"])
+    open_codes = sa.text("used_at IS NULL AND superseded_at IS NULL")
+    op.create_index(
+        "ix_registrations_open",
+        "registrations",
+        ["id"],
+        sqlite_where=open_codes,
+        postgresql_where=open_codes,
+    )
     if _has_trigrams():
         for name, expression in TRIGRAM_INDEXES.items():
             op.execute(
@@ -59,4 +67,5 @@ def downgrade() -> None:
     """Revert the revision."""
     for name in TRIGRAM_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.drop_index("ix_registrations_open", table_name="registrations")
     op.drop_index("ix_users_name_id", table_name="users")
