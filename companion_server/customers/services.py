@@ -105,21 +105,27 @@ async def company_customers(core: Core, actor_id: int, after: str | None = None)
             (await db.execute(query.order_by(User.name, User.id).limit(PAGE_SIZE + 1))).all(),
             PAGE_SIZE,
         )
-        names: dict[int, list[str]] = {row.id: [] for row in found}
-        for customer_id, installation in (
+        owned: dict[int, list[tuple[str, int]]] = {row.id: [] for row in found}
+        # Sorted here: an ORDER BY would tempt the planner to walk the company's installations
+        # by name instead of looking up the page's customers.
+        for customer_id, installation, installation_id in (
             await db.execute(
-                select(CustomerInstallation.customer_id, Installation.name)
+                select(CustomerInstallation.customer_id, Installation.name, Installation.id)
                 .join(Installation, Installation.id == CustomerInstallation.installation_id)
                 .where(
-                    CustomerInstallation.customer_id.in_(names),
+                    CustomerInstallation.customer_id.in_(owned),
                     Installation.company_id == actor.company_id,
                 )
-                .order_by(Installation.name, Installation.id)
             )
         ).tuples():
-            names[customer_id].append(installation)
+            owned[customer_id].append((installation, installation_id))
         return CustomerPage(
-            [CompanyCustomer(row.id, row.name, row.email, tuple(names[row.id])) for row in found],
+            [
+                CompanyCustomer(
+                    row.id, row.name, row.email, tuple(name for name, _ in sorted(owned[row.id]))
+                )
+                for row in found
+            ],
             None if last is None else encode_cursor(last.name, last.id),
         )
 

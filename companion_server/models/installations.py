@@ -20,6 +20,8 @@ class Installation(Base):
         Index("ix_installations_box_pin", "box_pin"),
         # Keyset pagination of the installations list sorted by name.
         Index("ix_installations_company_name", "company_id", "name", "id"),
+        # The registration requests waiting (pending) among a company's many linked boxes.
+        Index("ix_installations_company_status", "company_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

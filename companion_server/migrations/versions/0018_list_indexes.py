@@ -47,6 +47,9 @@ def _has_trigrams() -> bool:
 def upgrade() -> None:
     """Apply the revision."""
     op.create_index("ix_users_name_id", "users", ["name", "id"])
+    op.create_index(
+        "ix_installations_company_status", "installations", ["company_id", "status", "id"]
+    )
     open_codes = sa.text("used_at IS NULL AND superseded_at IS NULL")
     op.create_index(
         "ix_registrations_open",
@@ -68,4 +71,5 @@ def downgrade() -> None:
     for name in TRIGRAM_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
     op.drop_index("ix_registrations_open", table_name="registrations")
+    op.drop_index("ix_installations_company_status", table_name="installations")
     op.drop_index("ix_users_name_id", table_name="users")
