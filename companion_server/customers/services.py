@@ -106,19 +106,22 @@ async def company_customers(core: Core, actor_id: int, after: str | None = None)
             PAGE_SIZE,
         )
         owned: dict[int, list[tuple[str, int]]] = {row.id: [] for row in found}
-        # Sorted here: an ORDER BY would tempt the planner to walk the company's installations
-        # by name instead of looking up the page's customers.
-        for customer_id, installation, installation_id in (
+        # Filtered and sorted here: a condition or an order on the company's installations
+        # tempts SQLite's planner to walk all of them instead of the page's customers.
+        for customer_id, installation, installation_id, company_id in (
             await db.execute(
-                select(CustomerInstallation.customer_id, Installation.name, Installation.id)
-                .join(Installation, Installation.id == CustomerInstallation.installation_id)
-                .where(
-                    CustomerInstallation.customer_id.in_(owned),
-                    Installation.company_id == actor.company_id,
+                select(
+                    CustomerInstallation.customer_id,
+                    Installation.name,
+                    Installation.id,
+                    Installation.company_id,
                 )
+                .join(Installation, Installation.id == CustomerInstallation.installation_id)
+                .where(CustomerInstallation.customer_id.in_(owned))
             )
         ).tuples():
-            owned[customer_id].append((installation, installation_id))
+            if company_id == actor.company_id:
+                owned[customer_id].append((installation, installation_id))
         return CustomerPage(
             [
                 CompanyCustomer(
