@@ -60,7 +60,8 @@ CURSORS = 40  # later pages asked for, spread over the list
 PLANS = {
     "installations by name, later page": (
         "SELECT id FROM installations WHERE company_id = {company} AND "
-        "(name > 'Installation 50000' OR (name = 'Installation 50000' AND id > 0)) "
+        "name >= 'Installation 50000' AND (name > 'Installation 50000' OR "
+        "(name = 'Installation 50000' AND id > 0)) "
         "ORDER BY name, id LIMIT 51"
     ),
     "installations search (contains)": (
@@ -70,7 +71,8 @@ PLANS = {
     "customers, later page": (
         "SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM customer_installations ci "
         "JOIN installations i ON i.id = ci.installation_id WHERE ci.customer_id = u.id "
-        "AND i.company_id = {company}) AND (u.name > 'Customer 005000' OR "
+        "AND i.company_id = {company}) AND u.name >= 'Customer 005000' AND "
+        "(u.name > 'Customer 005000' OR "
         "(u.name = 'Customer 005000' AND u.id > 0)) ORDER BY u.name, u.id LIMIT 51"
     ),
     "customers, their installations": (

@@ -100,7 +100,11 @@ async def company_customers(core: Core, actor_id: int, after: str | None = None)
         query = select(User.id, User.name, User.email).where(owns_one)
         if start is not None:
             name, user_id = start
-            query = query.where(or_(User.name > name, and_(User.name == name, User.id > user_id)))
+            # The redundant ">=" is the range both planners read from the index; the OR alone
+            # would make PostgreSQL walk the index from its start and filter.
+            query = query.where(
+                User.name >= name, or_(User.name > name, and_(User.name == name, User.id > user_id))
+            )
         found, last = split_page(
             (await db.execute(query.order_by(User.name, User.id).limit(PAGE_SIZE + 1))).all(),
             PAGE_SIZE,

@@ -206,8 +206,10 @@ def _page(rows: Any, query: QueueQuery) -> Select[Any]:
     elif query.sort == "name":
         if start is not None:
             name, row_id = start
+            # ">=" gives the planners the index range; the OR alone is a filter on PostgreSQL.
             page = page.where(
-                or_(rows.c.name > name, and_(rows.c.name == name, rows.c.id > row_id))
+                rows.c.name >= name,
+                or_(rows.c.name > name, and_(rows.c.name == name, rows.c.id > row_id)),
             )
         page = page.order_by(rows.c.name, rows.c.id)
     else:
