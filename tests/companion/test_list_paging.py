@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 import html
+from pathlib import Path
 import re
 import secrets
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 
-from companion_server.core import Core
+from companion_server.core import Core, build_core
 from companion_server.customers import services as customers
 from companion_server.customers.accounts import portal_company_id
+from companion_server.db import migrate
 from companion_server.keyset import MAX_CURSOR, decode_cursor, encode_cursor
 from companion_server.models import (
     Company,
@@ -23,6 +27,7 @@ from companion_server.models import (
     User,
 )
 from companion_server.registration import services as registration
+from tests.companion.conftest import fast_settings
 from tests.companion.helpers import PortalClient, make_company, make_user
 
 NEXT = re.compile(r'<a href="/customers\?after=([^"]+)" rel="next">')
@@ -193,3 +198,49 @@ async def test_the_registration_requests_page_through_insertions(
     for forged in ("abc", "-1", "0", "99999999999", "1e3"):
         page = await client.get(f"/installations/registrations?after={forged}")
         assert page.status == 200 and REQUEST.findall(page.text)[0] == "Late 100 001"
+
+
+async def _plans(core: Core, call: Callable[[], Awaitable[object]]) -> list[str]:
+    """How SQLite runs each statement ``call`` sends (EXPLAIN QUERY PLAN)."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(*args: Any) -> None:
+        sent.append((args[2], args[3]))
+
+    event.listen(core.engine.sync_engine, "before_cursor_execute", keep)
+    try:
+        await call()
+    finally:
+        event.remove(core.engine.sync_engine, "before_cursor_execute", keep)
+    async with core.engine.connect() as conn:
+        return [
+            " ".join(
+                str(row[-1])
+                for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+            )
+            for sql, params in sent
+        ]
+
+
+async def test_the_pages_read_their_indexes(tmp_path: Path) -> None:
+    """SQLite, whose plans do not depend on table statistics (PostgreSQL's do: the benchmark
+    ``lists_at_scale`` prints them at 10,000 and 100,000 installations)."""
+    core = build_core(fast_settings(f"sqlite+aiosqlite:///{tmp_path}/plans.db"))
+    try:
+        await migrate(core.engine)
+        company = await make_company(core)
+        admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
+        await _customers(core, company, ["Ada", "Bea"])
+        await _requests(core, company, 2, "Box")
+        cursor = encode_cursor("Ada", 1)
+        plans = await _plans(core, lambda: customers.company_customers(core, admin.id, cursor))
+        # The page is a range of the name index, not a walk over the company's rows...
+        assert any("ix_users_name_id (name>?)" in plan for plan in plans), plans
+        # ... and its installations are looked up by customer.
+        assert any("customer_installations_1 (customer_id=?)" in plan for plan in plans), plans
+        plans = await _plans(core, lambda: registration.pending_requests(core, admin.id, 10**6))
+        assert any(
+            "ix_installations_company_status (company_id=? AND status=?)" in p for p in plans
+        )
+    finally:
+        await core.close()
