@@ -121,6 +121,11 @@ async def test_the_customers_list_pages_by_name_through_insertions(
     assert not [name for name in seen if name.startswith("Aaron")]
     assert [name for name in seen if name.startswith("Zoe")] == ["Zoe 100", "Zoe 50"]
     assert "rival" not in " ".join(seen)
+    # A message refused on a later page shows that page again, the error by its customer.
+    action = re.search(r'action="(/customers/(\d+)/messages\?after=[^"]+)"', page.text)
+    assert action is not None
+    refused = await client.post(html.unescape(action.group(1)), {"body": " "})
+    assert refused.status == 400 and f'id="e-body-{action.group(2)}"' in refused.text
     # A page's customers each show the installations of the company they own.
     first = await customers.company_customers(core, admin.id)
     assert len(first.customers) == size
