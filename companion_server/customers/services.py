@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 
 from companion_server.customers.accounts import company_admin, owned_installations
 from companion_server.errors import NotFound, ValidationFailed
+from companion_server.keyset import decode_cursor, encode_cursor, split_page
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     Company,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 JOURNAL_ENTRIES = 20
 MAX_MESSAGE = 4000
+PAGE_SIZE = 50  # customers per page of the company's list
 
 
 @dataclass(slots=True)
@@ -73,24 +75,66 @@ async def customer_area(core: Core, customer_id: int) -> list[OwnedInstallation]
         return result
 
 
-async def company_customers(core: Core, actor_id: int) -> list[CompanyCustomer]:
-    """The customers owning an installation of the administrator's company, by name."""
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    """One page of the company's customers, by name, and where the next one starts."""
+
+    customers: list[CompanyCustomer]
+    next_after: str | None
+
+
+async def company_customers(core: Core, actor_id: int, after: str | None = None) -> CustomerPage:
+    """The customers owning an installation of the administrator's company, by name.
+
+    One page of :data:`PAGE_SIZE` at a time, by keyset (name, id): the ``(name, id)`` index of
+    ``users`` gives the order, each customer is kept when they own one of the company's boxes.
+    """
+    start = decode_cursor(after, str)
     async with core.tx() as db:
         actor = await company_admin(db, actor_id)
-        rows = await db.execute(
-            select(User.id, User.name, User.email, Installation.name)
-            .join(CustomerInstallation, CustomerInstallation.customer_id == User.id)
-            .join(Installation, Installation.id == CustomerInstallation.installation_id)
-            .where(Installation.company_id == actor.company_id)
-            .order_by(User.name, User.id, Installation.name)
+        owns_one = exists().where(
+            CustomerInstallation.customer_id == User.id,
+            Installation.id == CustomerInstallation.installation_id,
+            Installation.company_id == actor.company_id,
         )
-        grouped: dict[int, tuple[str, str, list[str]]] = {}
-        for user_id, name, email, installation in rows.tuples():
-            grouped.setdefault(user_id, (name, email, []))[2].append(installation)
-        return [
-            CompanyCustomer(user_id, name, email, tuple(names))
-            for user_id, (name, email, names) in grouped.items()
-        ]
+        query = select(User.id, User.name, User.email).where(owns_one)
+        if start is not None:
+            name, user_id = start
+            # The redundant ">=" is the range both planners read from the index; the OR alone
+            # would make PostgreSQL walk the index from its start and filter.
+            query = query.where(
+                User.name >= name, or_(User.name > name, and_(User.name == name, User.id > user_id))
+            )
+        found, last = split_page(
+            (await db.execute(query.order_by(User.name, User.id).limit(PAGE_SIZE + 1))).all(),
+            PAGE_SIZE,
+        )
+        owned: dict[int, list[tuple[str, int]]] = {row.id: [] for row in found}
+        # Filtered and sorted here: a condition or an order on the company's installations
+        # tempts SQLite's planner to walk all of them instead of the page's customers.
+        for customer_id, installation, installation_id, company_id in (
+            await db.execute(
+                select(
+                    CustomerInstallation.customer_id,
+                    Installation.name,
+                    Installation.id,
+                    Installation.company_id,
+                )
+                .join(Installation, Installation.id == CustomerInstallation.installation_id)
+                .where(CustomerInstallation.customer_id.in_(owned))
+            )
+        ).tuples():
+            if company_id == actor.company_id:
+                owned[customer_id].append((installation, installation_id))
+        return CustomerPage(
+            [
+                CompanyCustomer(
+                    row.id, row.name, row.email, tuple(name for name, _ in sorted(owned[row.id]))
+                )
+                for row in found
+            ],
+            None if last is None else encode_cursor(last.name, last.id),
+        )
 
 
 async def contact_customer(core: Core, actor_id: int, customer_id: int, body: str) -> None:

@@ -143,12 +143,15 @@ async def comment(request: web.Request) -> web.StreamResponse:
 async def _customers_page(
     request: web.Request, errors: dict[str, str] | None = None, status: int = 200
 ) -> web.Response:
-    found = await services.company_customers(core_of(request), current_user(request).id)
+    after = request.query.get("after") or None
+    found = await services.company_customers(core_of(request), current_user(request).id, after)
     return render(
         request,
         "customers/list.html",
         {
-            "customers": found,
+            "customers": found.customers,
+            "after": after,
+            "next_after": found.next_after,
             "errors": errors or {},
             "failed": request.match_info.get("customer_id"),
         },

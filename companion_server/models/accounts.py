@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from companion_server.models.base import Base, UTCDateTime
@@ -59,6 +59,8 @@ class User(Base):
     """One person (one login per person); e-mail addresses are unique and lower-case."""
 
     __tablename__ = "users"
+    # Keyset pagination of a company's customers by name.
+    __table_args__ = (Index("ix_users_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion_server.models.base import Base, UTCDateTime
@@ -20,6 +20,8 @@ class Installation(Base):
         Index("ix_installations_box_pin", "box_pin"),
         # Keyset pagination of the installations list sorted by name.
         Index("ix_installations_company_name", "company_id", "name", "id"),
+        # The registration requests waiting (pending) among a company's many linked boxes.
+        Index("ix_installations_company_status", "company_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -63,6 +65,15 @@ class Registration(Base):
     """One e-mailed validation code of an installation (single use, expiring, stored hashed)."""
 
     __tablename__ = "registrations"
+    __table_args__ = (
+        # The "Registration requests" list, newest first by keyset: only the open codes.
+        Index(
+            "ix_registrations_open",
+            "id",
+            sqlite_where=text("used_at IS NULL AND superseded_at IS NULL"),
+            postgresql_where=text("used_at IS NULL AND superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     installation_id: Mapped[int] = mapped_column(
@@ -96,3 +107,15 @@ class InstallationLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(20))
+
+
+# Substring search of the installations list ("contains"): pg_trgm's GIN indexes on
+# PostgreSQL (a B-tree cannot serve a pattern with a leading wildcard). Migration 0018 creates
+# them when the extension is available; SQLite has no such index and scans the company's rows.
+for _name, _column in (("name", Installation.name), ("email", Installation.customer_email)):
+    Index(
+        f"ix_installations_{_name}_trgm",
+        func.lower(_column).label(f"lower_{_name}"),
+        postgresql_using="gin",
+        postgresql_ops={f"lower_{_name}": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")

@@ -18,6 +18,7 @@ from companion_server.errors import RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
 from companion_server.installations.services import visible_installation
 from companion_server.journal import log
+from companion_server.keyset import split_page
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import (
     AlertSetting,
@@ -59,6 +60,7 @@ ALERT_TYPES = (
     "device_offline",
     "box_offline",
 )
+PAGE_SIZE = 50  # waiting requests per page of the list
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +265,20 @@ class PendingRequest:
     expired: bool
 
 
-async def pending_requests(core: Core, actor_id: int) -> list[PendingRequest]:
-    """The requests of the installations the actor may see, newest first (P1, P3)."""
+@dataclass(frozen=True, slots=True)
+class RequestPage:
+    """One page of waiting requests and the registration id the next one starts after."""
+
+    requests: list[PendingRequest]
+    next_after: int | None
+
+
+async def pending_requests(core: Core, actor_id: int, after: int | None = None) -> RequestPage:
+    """The requests of the installations the actor may see, newest first (P1, P3).
+
+    One page of :data:`PAGE_SIZE` at a time, by keyset on the registration id: the partial
+    index of open codes keeps a page's cost flat however many boxes were linked before.
+    """
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         query = (
@@ -277,7 +291,10 @@ async def pending_requests(core: Core, actor_id: int) -> list[PendingRequest]:
                 Registration.used_at.is_(None),
             )
             .order_by(Registration.id.desc())
+            .limit(PAGE_SIZE + 1)
         )
+        if after is not None:
+            query = query.where(Registration.id < after)
         if not actor.is_admin:
             query = query.join(
                 InstallationAssignment,
@@ -285,18 +302,22 @@ async def pending_requests(core: Core, actor_id: int) -> list[PendingRequest]:
                 & (InstallationAssignment.user_id == actor.id),
             )
         now = core.now()
-        return [
-            PendingRequest(
-                installation_id=inst.id,
-                name=inst.name,
-                pin=inst.box_pin or "",
-                email=reg.email,
-                sent_at=reg.created_at,
-                expires_at=reg.expires_at,
-                expired=reg.expires_at <= now or reg.failed_attempts >= MAX_CODE_ATTEMPTS,
-            )
-            for inst, reg in (await db.execute(query)).tuples()
-        ]
+        found, last = split_page((await db.execute(query)).tuples().all(), PAGE_SIZE)
+        return RequestPage(
+            [
+                PendingRequest(
+                    installation_id=inst.id,
+                    name=inst.name,
+                    pin=inst.box_pin or "",
+                    email=reg.email,
+                    sent_at=reg.created_at,
+                    expires_at=reg.expires_at,
+                    expired=reg.expires_at <= now or reg.failed_attempts >= MAX_CODE_ATTEMPTS,
+                )
+                for inst, reg in found
+            ],
+            None if last is None else last[1].id,
+        )
 
 
 async def seed_registration(

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from companion_server.errors import RuleViolation, ValidationFailed
 from companion_server.installations.services import get_installation
+from companion_server.parsing import parse_id
 from companion_server.registration import services
 from companion_server.web import (
     core_of,
@@ -25,8 +26,10 @@ routes = web.RouteTableDef()
 async def requests_list(request: web.Request) -> web.StreamResponse:
     """Registration requests waiting for the customer (P1, P3)."""
     user = current_user(request)
-    pending = await services.pending_requests(core_of(request), user.id)
-    return render(request, "registrations.html", {"pending": pending})
+    after = parse_id(request.query.get("after"))
+    found = await services.pending_requests(core_of(request), user.id, after)
+    context = {"pending": found.requests, "after": after, "next_after": found.next_after}
+    return render(request, "registrations.html", context)
 
 
 def _form_page(

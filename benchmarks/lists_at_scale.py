@@ -1,0 +1,313 @@
+"""The portal's lists at 10,000 and 100,000 installations, beside a bare aiohttp handler.
+
+Run: ``.venv/bin/python -m benchmarks.lists_at_scale [--sizes 10000 100000] [--seconds 5]
+[--concurrency 8] [--backends sqlite postgresql]`` (PostgreSQL: a server of its own, started
+as the tests start it).
+
+For each backend and size, a fresh database gets one company by bulk insert (not through the
+portal): the installations of ``benchmarks.work_queue`` (states, active alerts, open remote
+windows, 50 installers), one customer account per ten installations, an open code for each
+pending installation and a used one for each linked. The portal's application then runs in
+this process (``create_app``, cheap password hashing) beside a bare aiohttp handler, and
+``--concurrency`` clients logged in as the administrator fetch each case for ``--seconds``:
+first pages, later pages by cursor (spread over the whole list), a search. The query plans
+of the lists' page queries are printed (EXPLAIN), and the machine's load average beside the
+figures: the machine is shared. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+import os
+import random
+import re
+import secrets
+import tempfile
+import time
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import insert, select, text
+
+from benchmarks.figures import percentile
+from benchmarks.seed import ADMIN
+from benchmarks.serve import portal_in_process, quick_settings
+from benchmarks.work_queue import seed as seed_queue
+from companion_server.core import Core, build_core
+from companion_server.customers.accounts import portal_company_id
+from companion_server.db import migrate
+from companion_server.keyset import encode_cursor
+from companion_server.models import (
+    CustomerInstallation,
+    Installation,
+    Registration,
+    Role,
+    User,
+)
+from companion_server.settings import RateLimit, RateLimits, Settings
+from tests.companion.helpers import free_port, psql, start_postgres, stop_postgres
+
+PASSWORD = "benchmark password 1"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CUSTOMER_EVERY = 10
+CURSORS = 40  # later pages asked for, spread over the list
+
+# The page queries of the lists, as the services send them (literal values for EXPLAIN).
+PLANS = {
+    "installations by name, later page": (
+        "SELECT id FROM installations WHERE company_id = {company} AND "
+        "name >= 'Installation 50000' AND (name > 'Installation 50000' OR "
+        "(name = 'Installation 50000' AND id > 0)) "
+        "ORDER BY name, id LIMIT 51"
+    ),
+    "installations search (contains)": (
+        "SELECT count(*) FROM installations WHERE company_id = {company} AND "
+        "(lower(name) LIKE '%customer4242%' OR lower(customer_email) LIKE '%customer4242%')"
+    ),
+    "customers, later page": (
+        "SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM customer_installations ci "
+        "JOIN installations i ON i.id = ci.installation_id WHERE ci.customer_id = u.id "
+        "AND i.company_id = {company}) AND u.name >= 'Customer 005000' AND "
+        "(u.name > 'Customer 005000' OR "
+        "(u.name = 'Customer 005000' AND u.id > 0)) ORDER BY u.name, u.id LIMIT 51"
+    ),
+    "customers, their installations": (
+        "SELECT ci.customer_id, i.name, i.id, i.company_id FROM customer_installations ci "
+        "JOIN installations i ON i.id = ci.installation_id "
+        "WHERE ci.customer_id IN (60, 61, 62)"
+    ),
+    "registration requests, first page": (
+        "SELECT r.id FROM installations i JOIN registrations r ON r.installation_id = i.id "
+        "WHERE i.company_id = {company} AND i.status = 'pending' AND r.superseded_at IS NULL "
+        "AND r.used_at IS NULL ORDER BY r.id DESC LIMIT 51"
+    ),
+}
+
+
+def _settings(database_url: str) -> Settings:
+    return quick_settings(database_url, rate_limits=RateLimits(login_per_ip=RateLimit(10**9, 900)))
+
+
+async def seed(core: Core, installations: int) -> tuple[int, list[str], list[str]]:
+    """The company (see the module's text); its id, cursors into both lists."""
+    admin_id, _ = await seed_queue(core, installations, 50)
+    now = core.now()
+    async with core.tx() as db:
+        admin = await db.get(User, admin_id)
+        assert admin is not None
+        admin.password_hash = await core.passwords.hash(PASSWORD)
+        company_id = admin.company_id
+        sites = (
+            await db.execute(
+                select(Installation.id, Installation.name, Installation.status)
+                .where(Installation.company_id == company_id)
+                .order_by(Installation.id)
+            )
+        ).all()
+        portal = await portal_company_id(db, now)
+        await db.execute(
+            insert(User),
+            [
+                {
+                    "company_id": portal,
+                    "email": f"customer{n}@home.example",
+                    "name": f"Customer {n:06}",
+                    "password_hash": "x",
+                    "role": Role.CUSTOMER.value,
+                    "language": "en",
+                    "failed_logins": 0,
+                    "created_at": now,
+                }
+                for n in range(0, len(sites), CUSTOMER_EVERY)
+            ],
+        )
+        customers = (
+            await db.execute(
+                select(User.id, User.name).where(User.company_id == portal).order_by(User.name)
+            )
+        ).all()
+        await db.execute(
+            insert(CustomerInstallation),
+            [
+                {"customer_id": c.id, "installation_id": sites[n * CUSTOMER_EVERY].id,
+                 "created_at": now}
+                for n, c in enumerate(customers)
+            ],
+        )  # fmt: skip
+        await db.execute(
+            insert(Registration),
+            [
+                {
+                    "installation_id": site.id,
+                    "email": f"customer{n}@example.com",
+                    "language": "en",
+                    "code_hash": secrets.token_hex(32),
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=7),
+                    "used_at": None if site.status == "pending" else now,
+                    "failed_attempts": 0,
+                }
+                for n, site in enumerate(sites)
+            ],
+        )
+    by_name = sorted(sites, key=lambda s: (s.name, s.id))
+    step = max(1, len(by_name) // CURSORS)
+    installation_cursors = [encode_cursor(s.name, s.id) for s in by_name[step::step]]
+    step = max(1, len(customers) // CURSORS)
+    customer_cursors = [encode_cursor(c.name, c.id) for c in customers[step::step]]
+    return company_id, installation_cursors, customer_cursors
+
+
+async def explain(core: Core, company_id: int) -> None:
+    """Print how the database serves each list's page query."""
+    dialect = core.engine.dialect.name
+    async with core.engine.connect() as conn:
+        if dialect == "postgresql":
+            await conn.execute(text("ANALYZE"))  # as autovacuum would have by now
+        for name, sql in PLANS.items():
+            query = sql.format(company=company_id)
+            if dialect == "sqlite":
+                rows = (await conn.execute(text("EXPLAIN QUERY PLAN " + query))).all()
+                plan = "; ".join(str(row[-1]) for row in rows)
+            else:
+                rows = (await conn.execute(text("EXPLAIN " + query))).all()
+                plan = " | ".join(" ".join(str(row[0]).split()) for row in rows)
+            print(f"  plan, {name}: {plan}")
+
+
+async def login(session: aiohttp.ClientSession, base: str) -> None:
+    async with session.get(base + "/login") as response:
+        match = CSRF.search(await response.text())
+    assert match
+    data = {"email": ADMIN, "password": PASSWORD, "csrf_token": match.group(1)}
+    async with session.post(base + "/login", data=data, allow_redirects=False) as response:
+        assert response.status == 303, response.status
+
+
+async def hammer(
+    sessions: list[aiohttp.ClientSession], url: Callable[[], str], seconds: float
+) -> tuple[list[float], float]:
+    """Every session asks ``url()`` in turn for ``seconds``: latencies and wall time."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            async with session.get(url(), allow_redirects=False) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"HTTP {response.status}")
+            latencies.append(time.perf_counter() - start)
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(client(session) for session in sessions))
+    return latencies, time.perf_counter() - begin
+
+
+async def bare_server() -> TestServer:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+async def measure(database_url: str, size: int, args: argparse.Namespace) -> None:
+    settings = _settings(database_url)
+    core = build_core(settings)
+    try:
+        await migrate(core.engine)
+        started = time.perf_counter()
+        company_id, installation_cursors, customer_cursors = await seed(core, size)
+        print(
+            f"\n{core.engine.dialect.name}, {size:,} installations "
+            f"({size // CUSTOMER_EVERY:,} customers), seeded in "
+            f"{time.perf_counter() - started:.1f} s; {load()}"
+        )
+        await explain(core, company_id)
+    finally:
+        await core.close()
+    portal, bare = await portal_in_process(settings), await bare_server()
+    sessions = [
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        for _ in range(args.concurrency)
+    ]
+    try:
+        base = str(portal.make_url("")).rstrip("/")
+        for session in sessions:
+            await login(session, base)
+        cases: dict[str, Callable[[], str]] = {
+            "bare aiohttp handler": lambda: str(bare.make_url("/")),
+            "installations, first page": lambda: base + "/installations",
+            "installations by name, first page": lambda: base + "/installations?sort=name",
+            "installations by name, later pages": lambda: (
+                f"{base}/installations?sort=name&after={random.choice(installation_cursors)}"
+            ),
+            "installations, search": lambda: base + "/installations?q=customer4242",
+            "customers, first page": lambda: base + "/customers",
+            "customers, later pages": lambda: (
+                f"{base}/customers?after={random.choice(customer_cursors)}"
+            ),
+            "registration requests": lambda: base + "/installations/registrations",
+        }
+        print(
+            f"  {'case':<36} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+        )
+        for name, url in cases.items():
+            latencies, wall = await hammer(sessions, url, args.seconds)
+            ms = [v * 1000 for v in latencies]
+            print(
+                f"  {name:<36} {len(ms):>8} {percentile(ms, 50):>8.1f} "
+                f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {len(ms) / wall:>8.1f}"
+            )
+        print(f"  {load()}")
+    finally:
+        for session in sessions:
+            await session.close()
+        await portal.close()
+        await bare.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    print(
+        f"{args.concurrency} concurrent clients logged in as the administrator, "
+        f"{args.seconds:g} s per case, portal and bare handler in this process; {load()}"
+    )
+    for backend in args.backends:
+        for size in args.sizes:
+            if backend == "sqlite":
+                with tempfile.TemporaryDirectory() as directory:
+                    await measure(f"sqlite+aiosqlite:///{directory}/lists.db", size, args)
+                continue
+            server = start_postgres(free_port())
+            try:
+                psql(server.url, "CREATE DATABASE lists")
+                await measure(server.url.rsplit("/", 1)[0] + "/lists", size, args)
+            finally:
+                stop_postgres(server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
