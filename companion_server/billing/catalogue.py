@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-import functools
 from typing import TYPE_CHECKING, Final
-from zoneinfo import available_timezones
 
 from sqlalchemy import select
 
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import N_
+from companion_server.i18n.dates import valid_time_zone
 from companion_server.models import BillingProfile, CatalogueItem
 
 if TYPE_CHECKING:
@@ -259,12 +258,6 @@ async def update_item(db: AsyncSession, company_id: int, code: str, change: Item
     item.priority = int(priority) if offer.group is Group.PLANS else 0
 
 
-@functools.cache
-def known_time_zones() -> frozenset[str]:
-    """Every name of the time zone database."""
-    return frozenset(available_timezones())
-
-
 async def update_profile(db: AsyncSession, company_id: int, vat: str, time_zone: str) -> None:
     """Set the company's VAT rate (shown on every price) and its billing time zone."""
     errors: dict[str, str] = {}
@@ -272,8 +265,7 @@ async def update_profile(db: AsyncSession, company_id: int, vat: str, time_zone:
     if rate is None:
         errors["vat"] = N_("Give a percentage between 0 and 100.")
     zone = time_zone.strip()
-    # Only names of the time zone database: ZoneInfo() would open any other text as a path.
-    if zone not in known_time_zones():
+    if not valid_time_zone(zone):
         errors["time_zone"] = N_("Choose a time zone such as Europe/Paris.")
     if errors:
         raise ValidationFailed(errors)
