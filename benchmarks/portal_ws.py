@@ -46,6 +46,7 @@ from companion_server.core import build_core
 from companion_server.db import create_engine, migrate
 from companion_server.models import (
     Company,
+    Device,
     InstallationLink,
     InstallationState,
     RadioSample,
@@ -98,8 +99,25 @@ async def seed(database_url: str, connections: int) -> None:
                         "installation_id": installation_id,
                         "monitoring": "granted",
                         "connected": False,
+                        **{f"box_{key}": value for key, value in BOX.items() if key != "firmware"},
+                        "firmware": BOX["firmware"],
                     }
                     for installation_id in ids
+                ],
+            )
+            # What each home's snapshot will say: the storm is a restart's, every box known.
+            await db.execute(
+                insert(Device),
+                [
+                    {
+                        "installation_id": installation_id,
+                        **device,
+                        "editable": json.dumps(device["editable"]),
+                        "updated_at": now,
+                        "last_sample_at": now,
+                    }
+                    for n, installation_id in enumerate(ids)
+                    for device in _devices(n)
                 ],
             )
     finally:
@@ -128,28 +146,29 @@ def _frame(kind: str, payload: dict[str, Any]) -> str:
     return json.dumps({"v": 1, "id": str(uuid.uuid4()), "type": kind, "payload": payload})
 
 
-def _snapshot(n: int) -> str:
-    return _frame(
-        "snapshot",
+BOX = {"online": True, "activated": True, "up_to_date": True, "firmware": "1.0"}
+
+
+def _devices(n: int) -> list[dict[str, Any]]:
+    return [
         {
-            "box": {"online": True, "activated": True, "up_to_date": True, "firmware": "1.0"},
-            "devices": [
-                {
-                    "url": f"io://{box_pin(n)}/{d}",
-                    "label": f"Device {d}",
-                    "protocol": "io",
-                    "ui_class": "RollerShutter",
-                    "online": True,
-                    "rssi": 50 + d,
-                    "rssi_level": "normal",
-                    "battery": None,
-                    "defect": None,
-                    "editable": [],
-                }
-                for d in range(DEVICES)
-            ],
-        },
-    )
+            "url": f"io://{box_pin(n)}/{d}",
+            "label": f"Device {d}",
+            "protocol": "io",
+            "ui_class": "RollerShutter",
+            "online": True,
+            "rssi": 50 + d,
+            "rssi_level": "normal",
+            "battery": None,
+            "defect": None,
+            "editable": [],
+        }
+        for d in range(DEVICES)
+    ]
+
+
+def _snapshot(n: int) -> str:
+    return _frame("snapshot", {"box": BOX, "devices": _devices(n)})
 
 
 def retry_delay(headers: Any) -> float:

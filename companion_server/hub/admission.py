@@ -7,6 +7,12 @@ feeds itself. Instead the channel admits at most ``in_flight`` handshakes at a t
 most ``rate`` new connections a second; the others are answered ``503`` before the upgrade
 (no database work at all) with a ``Retry-After`` that books each of them its own future
 second, so the refused connections come back spread at the rate the process can take.
+
+That rate is the one the process can take, not the configured one: ``in_flight`` handshakes
+at a time, each lasting what the recent ones lasted (Little's law). Booked at the configured
+rate, a storm larger than the process can take would come back too early, be refused again
+and again, and spend on refusals what welcomes need. Measured by duration rather than by
+welcomes counted, the rate is not bounded by how fast the refused ones were told to come.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ if TYPE_CHECKING:
 
 # A refused connection is never asked to wait longer than this.
 MAX_RETRY_AFTER = 120
+# Weight of the newest handshake in the running mean of their durations.
+SMOOTHING = 0.1
+# Booking never assumes fewer handshakes a second than this: a moment's stall (a slow
+# transaction) would otherwise send everyone away for the longest wait.
+MIN_PACE = 20.0
 
 
 class Admission:
@@ -38,6 +49,7 @@ class Admission:
         self._tokens = self._burst
         self._filled_at = clock()
         self._next_slot = 0.0  # the last second booked for a refused connection
+        self._duration: float | None = None  # running mean, admitted -> welcomed (seconds)
 
     def admit(self) -> int | None:
         """Take on a handshake (None), or the seconds the caller should wait before retrying.
@@ -52,9 +64,28 @@ class Admission:
             self.handshakes += 1
             return None
         self.refused += 1
-        self._next_slot = max(now, self._next_slot) + 1 / self.rate
+        self._next_slot = max(now, self._next_slot) + 1 / self.pace()
         return min(MAX_RETRY_AFTER, max(1, math.ceil(self._next_slot - now)))
 
-    def release(self) -> None:
-        """One admitted handshake is over (welcomed, refused or gone)."""
+    def pace(self) -> float:
+        """Handshakes a second the process can take: ``in_flight`` over their mean duration.
+
+        The configured rate until a handshake has been welcomed, and never more.
+        """
+        if not self._duration:
+            return self.rate
+        return min(self.rate, max(MIN_PACE, self.in_flight / self._duration))
+
+    def now(self) -> float:
+        """The admission's clock (a handshake's start, for :meth:`release`)."""
+        return self._clock()
+
+    def release(self, *, admitted_at: float | None = None) -> None:
+        """One admitted handshake is over: welcomed (admitted at ``admitted_at``) or gone."""
         self.handshakes = max(0, self.handshakes - 1)
+        if admitted_at is not None:
+            lasted = max(0.0, self._clock() - admitted_at)
+            if self._duration is None:
+                self._duration = lasted
+            else:
+                self._duration += SMOOTHING * (lasted - self._duration)

@@ -55,6 +55,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
     before the token is even looked at.
     """
     hub = request.app[HUB]
+    admitted_at = hub.admission.now()
     retry_after = hub.admission.admit()
     if retry_after is not None:
         return web.json_response(
@@ -71,7 +72,7 @@ async def channel(request: web.Request) -> web.StreamResponse:
             heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False
         )
         await ws.prepare(request)
-        conn = Connection(ws, auth.installation_id, auth.link_id)
+        conn = Connection(ws, auth.installation_id, auth.link_id, admitted_at=admitted_at)
         await _serve(hub, conn)
         return ws
     finally:
@@ -169,7 +170,7 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         conn.ready = True
         if conn.admitted:  # welcomed: the handshake leaves the accept budget
             conn.admitted = False
-            hub.admission.release()
+            hub.admission.release(admitted_at=conn.admitted_at)
     if outcome.takeover:
         await hub.take_over(conn)
     if outcome.queued or (outcome.ready and conn.flush_wanted):

@@ -66,6 +66,7 @@ class Connection:
     contact_at: datetime | None = None  # when the last contact was last written
     snapshot: SnapshotParts = field(default_factory=SnapshotParts)  # parts received so far
     admitted: bool = True  # its handshake still counts in the hub's accept budget
+    admitted_at: float = 0.0  # when its handshake was admitted (the admission's clock)
     # Frames were queued for it before its ``hello`` was answered: flush once it is.
     flush_wanted: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

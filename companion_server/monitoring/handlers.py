@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
+# What a device's values are: a change to one of them is an update.
+_KEPT = (*COPIED, "battery", "editable", "rssi")
+
 
 def register(registry: FrameRegistry) -> None:
     """Handle ``consent``, ``snapshot``, ``device_update`` and ``alert``; follow ``hello``."""
@@ -71,6 +74,7 @@ def _apply_device(
             ", ".join(values[INVALID_FIELDS]),
         )
     sample: int | None = None
+    before = [getattr(device, key) for key in _KEPT]
     for key in COPIED:
         if key in values:
             setattr(device, key, values[key] if key != "label" else (values[key] or device.url))
@@ -86,7 +90,10 @@ def _apply_device(
             device.last_sample_at = ctx.now
             sample = rssi
         device.rssi = rssi
-    device.updated_at = ctx.now
+    # Only a change is an update: a snapshot repeating what is stored (every Home Assistant
+    # after a portal restart) writes nothing for the device.
+    if created or [getattr(device, key) for key in _KEPT] != before:
+        device.updated_at = ctx.now
     return sample
 
 

@@ -21,8 +21,5 @@ def register(registry: FrameRegistry) -> None:
 
 async def on_hello(ctx: Context) -> None:
     """Queue the ticket list (snapshot on connect) and the messages still to carry."""
-    installation_id = ctx.installation.id
-    tickets = await home_assistant.queue_tickets(ctx.core, ctx.db, installation_id)
-    messages = await home_assistant.queue_messages(ctx.core, ctx.db, installation_id)
-    if tickets or messages:
+    if await home_assistant.queue_on_hello(ctx.core, ctx.db, ctx.installation):
         ctx.outcome.queued = True

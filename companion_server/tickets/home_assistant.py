@@ -115,16 +115,48 @@ async def queue_tickets(core: Core, db: AsyncSession, installation_id: int) -> b
     """Queue the box's ticket list for its Home Assistant (when linked); True if queued."""
     if not await _linked(db, installation_id):
         return False
-    owned = await db.scalar(
-        select(CustomerInstallation.customer_id).where(
-            CustomerInstallation.installation_id == installation_id
-        )
-    )
-    has_tickets = await db.scalar(
-        select(Ticket.id).where(Ticket.installation_id == installation_id).limit(1)
-    )
+    owned, has_tickets = await _followed(db, installation_id)
     if owned is None and has_tickets is None:
         return False  # no customer, no ticket: nothing a todo list would show
+    await _queue_ticket_list(core, db, installation_id)
+    return True
+
+
+async def queue_on_hello(core: Core, db: AsyncSession, installation: Installation) -> bool:
+    """On a ``hello`` (over a live link): the ticket list and the messages not yet carried.
+
+    True if anything was queued. One query answers for most boxes of a restart storm: those
+    with no customer and no ticket.
+    """
+    owned, has_tickets = await _followed(db, installation.id)
+    if owned is None and has_tickets is None:
+        return False
+    await _queue_ticket_list(core, db, installation.id)
+    if owned is not None:
+        await _queue_pending_messages(core, db, installation)
+    return True
+
+
+async def _followed(db: AsyncSession, installation_id: int) -> tuple[int | None, int | None]:
+    """A customer owning the box and one of its tickets (None each when there is none)."""
+    row = (
+        await db.execute(
+            select(
+                select(CustomerInstallation.customer_id)
+                .where(CustomerInstallation.installation_id == installation_id)
+                .limit(1)
+                .scalar_subquery(),
+                select(Ticket.id)
+                .where(Ticket.installation_id == installation_id)
+                .limit(1)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    return row[0], row[1]
+
+
+async def _queue_ticket_list(core: Core, db: AsyncSession, installation_id: int) -> None:
     await db.execute(
         delete(PortalFrame).where(
             PortalFrame.installation_id == installation_id,
@@ -134,17 +166,10 @@ async def queue_tickets(core: Core, db: AsyncSession, installation_id: int) -> b
     )
     payload = await tickets_payload(core, db, installation_id)
     outbox.queue_frame(db, installation_id, core.now(), TICKETS, payload)
-    return True
 
 
-async def queue_messages(core: Core, db: AsyncSession, installation_id: int) -> bool:
-    """Queue the messages not yet carried to this box's Home Assistant; True if any."""
-    if not await _linked(db, installation_id):
-        return False
+async def _queue_pending_messages(core: Core, db: AsyncSession, installation: Installation) -> bool:
     now = core.now()
-    installation = await db.get(Installation, installation_id)
-    if installation is None:
-        return False
     messages = list(
         await db.scalars(
             select(CustomerMessage)
@@ -153,7 +178,7 @@ async def queue_messages(core: Core, db: AsyncSession, installation_id: int) -> 
                 CustomerInstallation.customer_id == CustomerMessage.customer_id,
             )
             .where(
-                CustomerInstallation.installation_id == installation_id,
+                CustomerInstallation.installation_id == installation.id,
                 CustomerMessage.company_id == installation.company_id,
                 CustomerMessage.delivered_at.is_(None),
                 CustomerMessage.created_at >= now - MESSAGES_KEPT,
@@ -162,7 +187,7 @@ async def queue_messages(core: Core, db: AsyncSession, installation_id: int) -> 
         )
     )
     for message in messages:
-        _queue_message(db, installation_id, now, message)
+        _queue_message(db, installation.id, now, message)
     return bool(messages)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from companion_server.app import create_app
 from companion_server.core import Core
-from companion_server.hub.admission import MAX_RETRY_AFTER, Admission
+from companion_server.hub.admission import MAX_RETRY_AFTER, MIN_PACE, Admission
 from companion_server.settings import Settings, SettingsError
 from tests.companion import ha as sim
 from tests.companion.conftest import fast_settings
@@ -51,6 +51,41 @@ def test_refused_connections_are_booked_seconds_apart() -> None:
     for _ in range(4):
         admission.release()
     assert admission.admit() is None
+
+
+def test_refused_connections_are_booked_at_the_pace_handshakes_take() -> None:
+    """Handshakes lasting 0.5 s, 10 at a time: 20 a second, whatever the configured rate."""
+    clock = Clock()
+    admission = Admission(in_flight=10, rate=400, clock=clock)
+    for _ in range(3):
+        started = admission.now()
+        assert admission.admit() is None
+        clock.now += 0.5
+        admission.release(admitted_at=started)
+    assert admission.pace() == pytest.approx(20)
+    for _ in range(10):
+        admission.admit()  # ten in flight
+    hints = [admission.admit() for _ in range(60)]
+    assert hints[:19] == [1] * 19
+    assert hints[20:39] == [2] * 19
+    assert hints[-1] == 3
+
+
+def test_quick_handshakes_book_at_the_configured_rate() -> None:
+    """Few, quick handshakes say the process could take more: the pace is not the arrivals'."""
+    clock = Clock()
+    admission = Admission(in_flight=10, rate=50, clock=clock)
+    started = admission.now()
+    admission.admit()
+    clock.now += 0.01
+    admission.release(admitted_at=started)
+    assert admission.pace() == 50
+    slow = Admission(in_flight=1, rate=50, clock=clock)
+    started = slow.now()
+    slow.admit()
+    clock.now += 60  # one stalled handshake does not send everyone away for minutes
+    slow.release(admitted_at=started)
+    assert slow.pace() == MIN_PACE
 
 
 def test_a_hint_is_never_longer_than_the_cap() -> None:
