@@ -266,3 +266,61 @@ async def test_two_instances_behind_nginx(core: Core, database_url: str, tmp_pat
             if process.poll() is None:
                 process.terminate()
             process.wait(timeout=30)
+
+
+async def test_a_busy_instance_is_not_taken_out_of_nginx(
+    core: Core, database_url: str, tmp_path: Path
+) -> None:
+    """Its 503 reaches Home Assistant with the Retry-After; the instance stays in the upstream.
+
+    Counted as a failure, every instance's 503 during a reconnection storm would leave nginx
+    with none to send to: 502 "no live upstreams" to every Home Assistant for 10 s at a time.
+    """
+    cert, key = make_certificate(tmp_path)
+    proxy_port = free_port()
+    public = f"https://127.0.0.1:{proxy_port}"
+    instances = [start_instance(database_url, public, channel_handshakes="1") for _ in range(2)]
+    nginx = start_nginx(
+        tmp_path, nginx_config(tmp_path, proxy_port, [i.port for i in instances], cert, key)
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    homes = [HomeAssistant(public) for _ in range(4)]
+    for home in homes:
+        await home.session.close()
+        home.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+    try:
+        for instance in instances:
+            await wait_http(homes[0].session, instance.url + "/healthz")
+        await wait_http(homes[0].session, public + "/healthz")
+        reg, _ = await registered(core)
+        assert (await homes[0].link(reg.code))[0] == 200
+        for home in homes[1:]:
+            home.token = homes[0].token
+        # Upgraded, no hello yet: each instance's one handshake is taken.
+        await homes[0].connect()
+        await homes[1].connect()
+        for _ in range(4):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await homes[2].connect()
+            assert refused.value.status == 503
+            assert refused.value.headers is not None
+            assert int(refused.value.headers["Retry-After"]) >= 1
+        await homes[0].close()
+        await homes[1].close()
+        # Both instances still take connections (neither was marked failed).
+        for home in homes[2:]:
+            for _ in range(50):
+                with contextlib.suppress(aiohttp.WSServerHandshakeError):
+                    await home.connect()
+                    break
+                await asyncio.sleep(0.1)
+            welcome = await home.hello()
+            assert welcome["payload"]["installation_id"] == reg.installation_id
+    finally:
+        for home in homes:
+            await home.close()
+        nginx.send_signal(signal.SIGQUIT)
+        for process in [nginx, *(i.process for i in instances)]:
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=30)
