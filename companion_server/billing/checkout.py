@@ -95,7 +95,7 @@ class Quote:
         """The VAT as the invoice computes it: per line, each rounded half up to the cent.
 
         Rounded once on the total it could be a cent below the invoice of the same cart
-        (three lines of 0.8 cent each): the button would not show what the invoice asks.
+        (lines of 0.8 and 0.6 cent): the button would not show what the invoice asks.
         """
         return totals((line.net_cents, self.vat_rate_basis_points) for line in self.lines).vat_cents
 
