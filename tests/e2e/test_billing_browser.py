@@ -201,6 +201,9 @@ def _invoice(page: Page, checked: Check) -> None:
     checked(re.compile(r"/my-invoices$"))
     rows = page.locator("table.invoices tbody tr")
     expect(rows).to_have_count(1)
+    # The customer's list names who bills them (not themselves, "Billed to").
+    expect(page.locator("table.invoices thead th").nth(2)).to_have_text("Seller")
+    expect(rows.first.locator("td").nth(2)).to_have_text("Acme Installers SAS")
     expect(rows.first.locator("td").nth(3)).to_have_text(TOTAL)
     rows.first.get_by_role("link").first.click()
     checked(re.compile(r"/my-invoices/\d+$"))
