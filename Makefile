@@ -79,9 +79,11 @@ test: lint test-oldest test-current
 demo: $(DEMO_STAMP) leaflet
 	$(BIN)/python scripts/demo.py
 
-# Plays both roles of the README walkthrough on a running `make demo` (headless Chromium).
+# Plays both roles of the README walkthrough on a running `make demo` (headless Chromium),
+# then the customer's services story (it needs only the portal).
 walkthrough: venv
 	$(BIN)/python scripts/walkthrough.py
+	$(BIN)/python scripts/walkthrough_billing.py
 
 BENCHMARKS := $(filter-out __init__,$(basename $(notdir $(wildcard benchmarks/*.py))))
 bench: venv

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 from companion_server.billing import catalogue, charges, periods, plans, subscriptions
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
+from companion_server.invoicing.amounts import totals
 from companion_server.invoicing.issue import Buyer, issue_invoice
 from companion_server.models import BillingAddress, InstallationHandover, SellerProfile
 from companion_server.parsing import has_control_characters
@@ -91,8 +92,12 @@ class Quote:
 
     @property
     def vat_cents(self) -> int:
-        """The VAT on the total, rounded half up to the cent."""
-        return (self.net_cents * self.vat_rate_basis_points + 5000) // 10000
+        """The VAT as the invoice computes it: per line, each rounded half up to the cent.
+
+        Rounded once on the total it could be a cent below the invoice of the same cart
+        (lines of 0.8 and 0.6 cent): the button would not show what the invoice asks.
+        """
+        return totals((line.net_cents, self.vat_rate_basis_points) for line in self.lines).vat_cents
 
     @property
     def gross_cents(self) -> int:

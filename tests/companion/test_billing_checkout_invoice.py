@@ -65,3 +65,18 @@ async def test_without_seller_details_the_charges_wait(core: Core) -> None:
         assert (await db.scalars(select(Invoice))).all() == []
         charges = (await db.scalars(select(ServiceCharge))).all()
     assert [charge.invoice_id for charge in charges] == [None]
+
+
+async def test_the_button_shows_what_the_invoice_asks(core: Core) -> None:
+    """VAT rounded per line as the invoice does: on the total it was a cent short here."""
+    w = await world(core)
+    await add_seller(core, w.company.id)
+    cart = (CartItem("backup"), CartItem("recording_7d", 2))
+    async with core.tx() as db:
+        installation = await services.owned_installation(db, w.customer.id, w.installation.id)
+        priced = await services.quote(db, installation, cart, core.now())
+    # 2.99 € and 9.98 €: 0.598 € and 1.996 € of VAT, 2.60 € per line, 2.59 € on the total.
+    assert (priced.net_cents, priced.vat_cents, priced.gross_cents) == (1297, 260, 1557)
+    receipt = await _pay(core, w.customer.id, w.installation.id, *cart)
+    assert receipt.invoice is not None
+    assert receipt.invoice.gross_cents == priced.gross_cents

@@ -60,11 +60,11 @@ async def test_subscribe_cancel_at_period_end_reactivate_cancel_now(
     page = await hana.get(f"{base}/offer?cart=monitoring&add=recording_7d&cameras=2")
     assert "monitoring,recording_7d*2" in page.raw or "monitoring%2Crecording_7d%2A2" in page.raw
     page = await hana.get(f"{base}/summary?cart=monitoring,recording_7d*2")
-    # 24.99 + 2 x 4.99 = 34.97, VAT 20 % = 6.99 (6.994), 41.96 today.
-    assert all(t in page.text for t in ("€34.97", "€6.99", "€41.96"))
+    # 24.99 + 2 x 4.99 = 34.97; VAT 20 % per line as invoiced: 5.00 (4.998) + 2.00 (1.996).
+    assert all(t in page.text for t in ("€34.97", "€7.00", "€41.97"))
     page = await hana.get(f"{base}/pay?cart=monitoring,recording_7d*2")
-    assert "Pay €41.96 and subscribe" in page.text
-    form = {"cart": "monitoring,recording_7d*2", "amount": "4196", **ADDRESS, "country": "FR"}
+    assert "Pay €41.97 and subscribe" in page.text
+    form = {"cart": "monitoring,recording_7d*2", "amount": "4197", **ADDRESS, "country": "FR"}
     refused = await hana.post(f"{base}/pay", {**form, "country": "France"})
     assert refused.status == 400 and "two letters" in refused.text
     assert "terms of sale to subscribe" in refused.text
