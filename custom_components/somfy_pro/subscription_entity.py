@@ -22,22 +22,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from .subscriptions import Subscriptions
 
 
-def _plan(subs: Subscriptions) -> dict[str, Any]:
-    return subs.plan or {}
-
-
 def _plan_attributes(subs: Subscriptions) -> dict[str, Any]:
-    plan = _plan(subs)
+    plan = subs.plan
+    if plan is None:
+        return {}  # nothing told yet: no terms to show
     return {
-        "discount": plan.get("discount_basis_points", 0) / 100,
-        "priority": plan.get("priority", 0),
-        "ends_on": plan.get("ends_on"),
-        "period_end": plan.get("period_end"),
-        "monthly_price": sv.euros(plan.get("monthly_price_cents", 0)),
+        "discount": plan["discount_basis_points"] / 100,
+        "priority": plan["priority"],
+        "ends_on": plan["ends_on"],
+        "period_end": plan["period_end"],
+        "monthly_price": sv.euros(plan["monthly_price_cents"]),
     }
 
 
 def _service_list(subs: Subscriptions) -> dict[str, Any]:
+    if subs.plan is None:
+        return {}
     return {
         "services": [
             {
