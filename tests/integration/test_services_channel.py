@@ -9,6 +9,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
+
 from .common import PIN, entity_id
 from .portal_channel_common import linked, peer
 from .portal_common import manager_of, wait_until
@@ -185,3 +187,18 @@ async def test_bad_services_frames_are_refused_logged_and_change_nothing(
     assert "invalid services payload" in caplog.text
     assert _plan(hass).state == "smart"
     assert [s["service"] for s in _services(hass).attributes["services"]] == ["monitoring"]
+
+
+async def test_diagnostics_name_the_services_not_their_prices(
+    hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
+) -> None:
+    await _send(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING, RECORDING))
+    diagnostics = await async_get_config_entry_diagnostics(hass, linked)
+    assert diagnostics["services"] == {
+        "at": "2026-11-28T08:00:00+00:00",
+        "plan": "plan_smart",
+        "services": [
+            {"code": "monitoring", "state": "active"},
+            {"code": "recording_7d", "state": "ending"},
+        ],
+    }
