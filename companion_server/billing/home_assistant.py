@@ -88,12 +88,12 @@ async def services_payload(
     ]
     plan: dict[str, Any] = {
         "code": catalogue.BASIC,
-        "discount_basis_points": 0,
-        "priority": 0,
         "state": subscriptions.Status.ACTIVE.value,
         "period_end": None,
         "ends_on": None,
         "monthly_price_cents": 0,
+        "discount_basis_points": 0,
+        "priority": 0,
     }
     services = []
     for sub in running:
@@ -101,12 +101,11 @@ async def services_payload(
             services.append(_service(sub, now))
         elif subscriptions.is_paid(sub):
             item = await db.get(CatalogueItem, sub.item_id)
-            plan = {
-                **_service(sub, now),
+            service = _service(sub, now)
+            plan = {key: service[key] for key in plan if key in service} | {
                 "discount_basis_points": 0 if item is None else item.discount_basis_points,
                 "priority": 0 if item is None else item.priority,
             }
-            del plan["quantity"], plan["started_on"]
     return {"at": now.isoformat(), "plan": plan, "services": services}
 
 
