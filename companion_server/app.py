@@ -25,7 +25,12 @@ from companion_server.app_keys import (
     RETENTION_JOB,
     SIA_WORKER,
 )
-from companion_server.billing import admin_views as billing_admin_views, views as billing_views
+from companion_server.billing import (
+    admin_views as billing_admin_views,
+    handlers as billing_handlers,
+    home_assistant as billing_home_assistant,
+    views as billing_views,
+)
 from companion_server.centre import handlers as centre_handlers, timer, views as centre_views
 from companion_server.centre.sia.worker import SiaWorker
 from companion_server.centre_link import views as centre_link_views
@@ -104,6 +109,7 @@ def frame_registry() -> FrameRegistry:
     registration_handlers.register(registry)
     centre_handlers.register(registry)
     ticket_handlers.register(registry)
+    billing_handlers.register(registry)
     if missing := registry.missing():
         raise RuntimeError(f"no handler for the frames {sorted(missing)}")
     return registry
@@ -265,6 +271,7 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
         while True:
             try:
                 await purge_expired(core)
+                await billing_home_assistant.queue_period_ends(core)
             except Exception:
                 LOGGER.exception("Maintenance failed")
             await asyncio.sleep(MAINTENANCE_SECONDS)

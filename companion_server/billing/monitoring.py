@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from companion_server.billing import subscriptions
+from companion_server.billing import home_assistant, subscriptions
 from companion_server.billing.catalogue import MONITORING
 from companion_server.models import CatalogueItem, CustomerInstallation
 
@@ -53,17 +53,17 @@ async def allows_cases(db: AsyncSession, installation: Installation, now: dateti
 
 async def stopped_from_home_assistant(
     db: AsyncSession, installation_id: int, now: datetime
-) -> None:
+) -> bool:
     """The homeowner stopped monitoring in Home Assistant: the service ends now.
 
     As a cancellation from the portal: with other paid services left the unused days are
     credited, otherwise they are lost (the centre stops at once, so no period end applies).
+    Home Assistant is then told its services (True when that frame was queued).
     """
-    for sub in await _running_monitoring(db, installation_id, now):
-        if subscriptions.status_on(sub, subscriptions.today_of(sub, now)) is (
-            subscriptions.Status.ENDING
-        ):
-            sub.ended_at = now
-            sub.ends_on = subscriptions.today_of(sub, now)
-            continue
+    running = await _running_monitoring(db, installation_id, now)
+    for sub in running:
+        # One already ending at the period's end ends now as the customer area would end it:
+        # reactivated, then cancelled now (the unused days credited when it is not the last).
+        sub.ends_on = None
         await subscriptions.cancel(db, sub, subscriptions.CancelMode.NOW, now)
+    return bool(running) and await home_assistant.queue_services(db, installation_id, now)

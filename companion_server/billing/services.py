@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from companion_server.billing import catalogue, periods, plans, subscriptions
+from companion_server.billing import catalogue, home_assistant, periods, plans, subscriptions
 from companion_server.billing.checkout import (
     Address,
     Invoicing,
@@ -162,7 +162,7 @@ async def pay(
     async with core.tx() as db:
         installation = await owned_installation(db, customer_id, installation_id)
         customer = await db.get(User, customer_id)
-        return await checkout(
+        receipt = await checkout(
             db,
             customer_id=customer_id,
             installation=installation,
@@ -173,6 +173,10 @@ async def pay(
             now=core.now(),
             invoicing=None if customer is None else Invoicing(customer, store_of(core)),
         )
+        queued = await home_assistant.queue_services(db, installation.id, core.now())
+    if queued:
+        await home_assistant.frames_pending(core, [installation.id])
+    return receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +211,11 @@ async def cancel(
     """Cancel one of the customer's services (S5-S6)."""
     async with core.tx() as db:
         sub = await subscriptions.owned(db, customer_id, subscription_id)
-        return await subscriptions.cancel(db, sub, mode, core.now())
+        cancelled = await subscriptions.cancel(db, sub, mode, core.now())
+        queued = await home_assistant.queue_services(db, sub.installation_id, core.now())
+    if queued:
+        await home_assistant.frames_pending(core, [sub.installation_id])
+    return cancelled
 
 
 async def reactivate(core: Core, customer_id: int, subscription_id: int) -> None:
@@ -215,6 +223,9 @@ async def reactivate(core: Core, customer_id: int, subscription_id: int) -> None
     async with core.tx() as db:
         sub = await subscriptions.owned(db, customer_id, subscription_id)
         await subscriptions.reactivate(sub, core.now())
+        queued = await home_assistant.queue_services(db, sub.installation_id, core.now())
+    if queued:
+        await home_assistant.frames_pending(core, [sub.installation_id])
 
 
 async def started(

@@ -32,10 +32,11 @@ async def _subscription(ctx: Context) -> None:
     payload = ctx.frame.payload
     if await subscriptions.store(ctx.db, ctx.installation.id, payload, ctx.now):
         ctx.outcome.topics.add(store.console_topic(ctx.installation.company_id))
-        if payload["status"] == subscriptions.STOPPED:
-            await monitoring_service.stopped_from_home_assistant(
-                ctx.db, ctx.installation.id, ctx.now
-            )
+        stopped = payload["status"] == subscriptions.STOPPED
+        if stopped and await monitoring_service.stopped_from_home_assistant(
+            ctx.db, ctx.installation.id, ctx.now
+        ):
+            ctx.outcome.queued = True
 
 
 async def _alarm(ctx: Context) -> None:

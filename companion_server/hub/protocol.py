@@ -66,6 +66,7 @@ FROM_PORTAL: Final = frozenset(
         "centre_case",
         "tickets",
         "customer_message",
+        "services",
     }
 )
 # Frames delivered at least once: acknowledged by the receiver, recorded once by id.
@@ -85,6 +86,7 @@ ACKED: Final = frozenset(
         "centre_case",
         "tickets",
         "customer_message",
+        "services",
     }
 )
 # Frames that carry box data: accepted only while monitoring is granted.

@@ -20,6 +20,7 @@ from . import (
     portal_store,
     remote_service,
     services,
+    subscriptions,
     ticket_services,
     tickets,
     window_services,
@@ -94,6 +95,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
     installer_actions = InstallerActions(hass, entry, client, coordinator, remote)
     ticket_tracker = tickets.TicketTracker(hass, entry, channel)
     await ticket_tracker.async_load()
+    customer_services = subscriptions.Subscriptions(hass, entry.entry_id, channel)
+    await customer_services.async_load()
     channel.register(FRAME_TYPES, installer_actions.async_handle_portal_frame)
 
     def hello() -> dict[str, Any]:
@@ -118,6 +121,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) -> 
         centre=monitoring_centre,
         installer_actions=installer_actions,
         tickets=ticket_tracker,
+        subscriptions=customer_services,
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The installer portal first: alerts raised at start reach it while monitoring is granted.
@@ -137,6 +141,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     entry.runtime_data.centre.async_stop()
     await entry.runtime_data.portal.async_stop()
     await entry.runtime_data.tickets.async_stop()
+    await entry.runtime_data.subscriptions.async_stop()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
@@ -153,6 +158,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: SomfyProConfigEntry) ->
     await audit.async_remove_store(hass, entry.entry_id)
     await portal_store.async_remove_store(hass, entry.entry_id)
     await tickets.async_remove_store(hass, entry.entry_id)
+    await subscriptions.async_remove_store(hass, entry.entry_id)
     link = PortalLink.from_entry(entry)
     if link is not None:
         # The box leaves Home Assistant: the installer's link goes with it.

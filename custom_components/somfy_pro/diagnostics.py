@@ -59,6 +59,8 @@ async def async_get_config_entry_diagnostics(
         "monitoring_centre": entry.runtime_data.centre.as_diagnostics(),
         # How many tickets and in which status, never what they say.
         "tickets": entry.runtime_data.tickets.as_diagnostics(),
+        # The plan's and services' codes and states: what the sensors show, no price.
+        "services": entry.runtime_data.subscriptions.as_diagnostics(),
         "installer_portal": {
             **entry.runtime_data.portal.as_diagnostics(),
             **entry.runtime_data.monitoring.as_diagnostics(),

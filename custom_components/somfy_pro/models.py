@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .portal_channel import PortalChannel
     from .portal_monitoring import PortalMonitoring
     from .remote_service import RemoteService
+    from .subscriptions import Subscriptions
     from .tickets import TicketTracker
 
 type SomfyProConfigEntry = ConfigEntry[SomfyProRuntimeData]
@@ -39,3 +40,4 @@ class SomfyProRuntimeData:
     centre: MonitoringCentre
     installer_actions: InstallerActions
     tickets: TicketTracker
+    subscriptions: Subscriptions

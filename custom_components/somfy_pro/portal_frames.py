@@ -13,7 +13,7 @@ import uuid
 
 import voluptuous as vol
 
-from . import centre_values as centre
+from . import centre_values as centre, subscription_values
 
 PROTOCOL_VERSION: Final = 1
 MAX_FRAME_BYTES: Final = 64 * 1024
@@ -38,6 +38,7 @@ CENTRE_OWNER: Final = "centre_owner"
 CENTRE_CASE: Final = "centre_case"
 TICKETS: Final = "tickets"
 CUSTOMER_MESSAGE: Final = "customer_message"
+SERVICES: Final = "services"
 ACK: Final = "ack"
 ERROR: Final = "error"
 
@@ -58,6 +59,7 @@ ACKED_TYPES: Final = frozenset(
         CENTRE_CASE,
         TICKETS,
         CUSTOMER_MESSAGE,
+        SERVICES,
     }
 )
 
@@ -257,6 +259,8 @@ INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
         },
         extra=vol.REMOVE_EXTRA,
     ),
+    # The homeowner's support plan and services.
+    SERVICES: subscription_values.PAYLOAD,
     # Frames both ends send: read alike on both ends.
     UNLINKED: vol.Schema({}, extra=vol.REMOVE_EXTRA),
     ACK: vol.Schema({vol.Required("id"): _uuid}, extra=vol.REMOVE_EXTRA),

@@ -21,6 +21,7 @@ from .portal_entity import portal_sensors
 from .products import RADIO_ENTITY_KEYS
 from .remote_service_entity import remote_service_sensors
 from .state_values import battery_level, radio_level
+from .subscription_entity import subscription_sensors
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -125,6 +126,7 @@ async def async_setup_entry(
     async_add_entities(portal_sensors(entry))
     async_add_entities(centre_sensors(entry))
     async_add_entities(remote_service_sensors(entry))
+    async_add_entities(subscription_sensors(entry))
 
     @callback
     def add_new(new: list[tuple[str, SomfyProDeviceSensorDescription]]) -> None:

@@ -49,6 +49,8 @@ RECEIVERS: Final[dict[str, frozenset[str]]] = {
     # The homeowner's tickets and their company's messages (the portal builds them).
     "tickets": frozenset({HA}),
     "customer_message": frozenset({HA}),
+    # The homeowner's support plan and services (the portal builds them).
+    "services": frozenset({HA}),
 }
 
 MAX_FRAME_BYTES: Final = 65536
@@ -676,6 +678,7 @@ PAYLOADS: Final[dict[str, list[tuple[str, Any, bool | None]]]] = {
     ],
     "tickets": [],
     "customer_message": [],
+    "services": [],
     "centre_case": [
         ("open", _CENTRE_CASE, True),
         (
@@ -843,4 +846,58 @@ PAYLOADS["customer_message"] += [
     ("id-zero", {**_MESSAGE, "message_id": 0}, False),
     ("id-text", {**_MESSAGE, "message_id": "4"}, False),
     ("no-at", _without(_MESSAGE, "at"), False),
+]
+
+MAX_SERVICES: Final = 20
+_PLAN = {
+    "code": "plan_smart",
+    "state": "active",
+    "period_end": "2026-12-28",
+    "ends_on": None,
+    "monthly_price_cents": 1900,
+    "discount_basis_points": 1000,
+    "priority": 1,
+}
+_BASIC = {**_PLAN, "code": "plan_basic", "period_end": None, "monthly_price_cents": 0}
+_SERVICE = {
+    "code": "recording_7d",
+    "state": "ending",
+    "started_on": "2026-11-28",
+    "period_end": "2026-12-28",
+    "ends_on": "2026-12-28",
+    "quantity": 2,
+    "monthly_price_cents": 998,
+}
+_SERVICES = {"at": AT, "plan": _PLAN, "services": [_SERVICE]}
+
+
+def _service(**changes: Any) -> dict[str, Any]:
+    return {**_SERVICES, "services": [{**_SERVICE, **changes}]}
+
+
+def _plan(**changes: Any) -> dict[str, Any]:
+    return {**_SERVICES, "plan": {**_PLAN, **changes}}
+
+
+PAYLOADS["services"] += [
+    ("valid", _SERVICES, True),
+    ("basic-nothing-else", {"at": AT, "plan": _BASIC, "services": []}, True),
+    ("at-limit", {**_SERVICES, "services": [_SERVICE] * MAX_SERVICES}, True),
+    ("over-limit", {**_SERVICES, "services": [_SERVICE] * (MAX_SERVICES + 1)}, False),
+    ("unknown-code-kept", _service(code="drone_patrol"), True),
+    ("code-not-a-code", _service(code="Drone patrol"), False),
+    ("code-empty", _service(code=""), False),
+    ("state-ended", _service(state="ended"), False),
+    ("ends-on-not-a-date", _service(ends_on="2026-13-01"), False),
+    ("period-end-missing", {**_SERVICES, "services": [_without(_SERVICE, "period_end")]}, False),
+    ("quantity-zero", _service(quantity=0), False),
+    ("price-negative", _service(monthly_price_cents=-1), False),
+    ("price-boolean", _service(monthly_price_cents=True), False),
+    ("price-at-limit", _service(monthly_price_cents=100_000_000), True),
+    ("price-over-limit", _service(monthly_price_cents=100_000_001), False),
+    ("discount-over-limit", _plan(discount_basis_points=10_001), False),
+    ("priority-over-limit", _plan(priority=10), False),
+    ("plan-missing", _without(_SERVICES, "plan"), False),
+    ("services-not-list", {**_SERVICES, "services": _SERVICE}, False),
+    ("no-at", _without(_SERVICES, "at"), False),
 ]

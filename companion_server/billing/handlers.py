@@ -1,0 +1,24 @@
+"""On every ``hello``: the box's support plan and services go to Home Assistant.
+
+Home Assistant sends no services frame, so this area only follows the connection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from companion_server.billing import home_assistant
+
+if TYPE_CHECKING:
+    from companion_server.hub.dispatch import Context, FrameRegistry
+
+
+def register(registry: FrameRegistry) -> None:
+    """Follow every ``hello``."""
+    registry.on_hello(on_hello)
+
+
+async def on_hello(ctx: Context) -> None:
+    """Queue the plan and services (the state on connect)."""
+    if await home_assistant.queue_services(ctx.db, ctx.installation.id, ctx.now):
+        ctx.outcome.queued = True
