@@ -123,22 +123,39 @@ async def queue_services(db: AsyncSession, installation_id: int, now: datetime) 
     installation = await db.get(Installation, installation_id)
     if linked is None or installation is None:
         return False
-    subscribed = await db.scalar(
-        select(ServiceSubscription.id)
-        .where(ServiceSubscription.installation_id == installation_id)
-        .limit(1)
-    )
-    if subscribed is None and not await _owners(db, installation_id):
+    return await queue_on_hello(db, installation, now)
+
+
+async def queue_on_hello(db: AsyncSession, installation: Installation, now: datetime) -> bool:
+    """Queue the plan and services of a box whose link is live (a ``hello`` came over it).
+
+    One query answers for the boxes with nothing to show (most of a restart storm's).
+    """
+    owned, subscribed = (
+        await db.execute(
+            select(
+                select(CustomerInstallation.customer_id)
+                .where(CustomerInstallation.installation_id == installation.id)
+                .limit(1)
+                .scalar_subquery(),
+                select(ServiceSubscription.id)
+                .where(ServiceSubscription.installation_id == installation.id)
+                .limit(1)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    if owned is None and subscribed is None:
         return False
     await db.execute(
         delete(PortalFrame).where(
-            PortalFrame.installation_id == installation_id,
+            PortalFrame.installation_id == installation.id,
             PortalFrame.type == SERVICES,
             PortalFrame.acked_at.is_(None),
         )
     )
     outbox.queue_frame(
-        db, installation_id, now, SERVICES, await services_payload(db, installation, now)
+        db, installation.id, now, SERVICES, await services_payload(db, installation, now)
     )
     return True
 
