@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from companion_server.errors import NotFound, ValidationFailed
-from companion_server.invoicing import services
+from companion_server.invoicing import advances, services
 from companion_server.invoicing.files import pdf_response
 from companion_server.invoicing.payments import methods
+from companion_server.invoicing.payments.bank import qr_data_uri
 from companion_server.invoicing.payments.registry import card_provider
 from companion_server.invoicing.rendering import page
 from companion_server.web import (
@@ -48,10 +49,17 @@ async def my_invoice(request: web.Request) -> web.StreamResponse:
     detail = await services.customer_invoice(
         core, current_user(request).id, int_param(request, "invoice_id")
     )
+    outstanding = detail.balance.outstanding_cents
     return page(
         request,
         "invoicing/invoice.html",
-        {"d": detail, "base": "/my-invoices", "card": card_provider(core) is not None},
+        {
+            "d": detail,
+            "base": "/my-invoices",
+            "card": card_provider(core) is not None,
+            "advance": await advances.is_advance(core, detail.invoice.id),
+            "qr": qr_data_uri(detail.invoice, outstanding) if outstanding else None,
+        },
     )
 
 

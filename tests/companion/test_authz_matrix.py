@@ -278,7 +278,8 @@ TABLE: tuple[Row, ...] = (
         stream=True),
     # Remote service. The world has no open window: actions answer 409 (refused
     # server-side), after the visibility check (other companies: 404).
-    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303),
+    # Company A invoices in the portal and its customer has no paid plan: pay in advance first.
+    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(409),
         form={"kinds": "reboot", "hours": "2"}),
     Row("POST", "/installations/{installation_id}/remote/parameters", installation_viewers(409),
         form={"device_id": "{device_id}", "parameter": "label", "value": "x"}),
@@ -370,6 +371,11 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/invoices/statements", admins(400)),
     Row("GET", "/invoices/interventions", admins(200)),
     Row("GET", "/invoices/interventions/{window_id}", admin_object(200)),
+    Row("GET", "/installations/{installation_id}/advance", admin_object(200)),
+    Row("POST", "/installations/{installation_id}/advance", admin_object(400),
+        form={"remote_hours": "99"}),
+    Row("POST", "/installations/{installation_id}/advance/override", admin_object(400),
+        form={"reason": "x"}),
     # The customer of the window's box has no address on the form: refused, after the check.
     Row("POST", "/invoices/interventions/{window_id}", admin_object(400), form={"trips": "1"}),
     # Stripe's webhook: off without keys.
