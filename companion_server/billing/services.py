@@ -20,6 +20,7 @@ from companion_server.billing.checkout import (
 )
 from companion_server.customers.accounts import owns
 from companion_server.errors import NotFound
+from companion_server.invoicing.payments import methods
 from companion_server.invoicing.store import store_of
 from companion_server.models import (
     BillingAddress,
@@ -162,7 +163,7 @@ async def pay(
     async with core.tx() as db:
         installation = await owned_installation(db, customer_id, installation_id)
         customer = await db.get(User, customer_id)
-        return await checkout(
+        receipt = await checkout(
             db,
             customer_id=customer_id,
             installation=installation,
@@ -173,6 +174,9 @@ async def pay(
             now=core.now(),
             invoicing=None if customer is None else Invoicing(customer, store_of(core)),
         )
+    if receipt.invoice is not None:  # a card saved for the company's invoices pays it now
+        await methods.charge_saved_card(core, receipt.invoice)
+    return receipt
 
 
 @dataclass(frozen=True, slots=True)

@@ -359,6 +359,10 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/my-invoices/{invoice_id}/pay", customers_only((404, 404))),
     Row("GET", "/my-invoices/payment-method", customers_only(200)),
     Row("POST", "/my-invoices/payment-method", customers_only(303), form={"provider": "bank"}),
+    # Without card keys there is no card to save: 404.
+    Row("POST", "/my-invoices/payment-method/card", customers_only(404)),
+    Row("GET", "/my-invoices/payment-method/card/done", customers_only(404),
+        path="/my-invoices/payment-method/card/done?session_id=cs_test_x"),
     Row("GET", "/invoices", admins(200)),
     Row("GET", "/invoices/export", admins(200),
         path="/invoices/export?from=2026-01-01&to=2026-12-31"),
