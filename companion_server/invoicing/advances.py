@@ -7,8 +7,8 @@ be requested only once it is paid, or when the administrator overrides the rule,
 why (kept with who and when). The intervention's final invoice lists the work as the
 journal recorded it and deducts the advance, once.
 
-The rule applies to companies that invoice through the portal (their seller details are
-entered): without them the portal cannot issue the advance.
+The rule applies where the portal can issue the advance: the company invoices through the
+portal (its seller details are entered) and the homeowner has a customer account.
 """
 
 from __future__ import annotations
@@ -115,8 +115,9 @@ async def _pending(
 async def gate(db: AsyncSession, installation: Installation, now: datetime) -> Gate:
     """The pay-in-advance rule for the installation at ``now`` (read only)."""
     seller = await db.get(SellerProfile, installation.company_id)
+    customer = await customer_of(db, installation.id)
     plan = await plan_terms(db, installation.id, now)
-    required = seller is not None and not plan.free_remote_diagnostics
+    required = seller is not None and customer is not None and not plan.free_remote_diagnostics
     pending = await _pending(db, installation)
     if not pending:
         return Gate(required, None, None, None)

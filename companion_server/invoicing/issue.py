@@ -109,7 +109,7 @@ async def write_invoice(
     credited: Invoice | None,
     store: InvoiceStore,
 ) -> Invoice:
-    """Number, record and file an invoice or credit note whose lines are already priced."""
+    """Number and record an invoice or credit note whose lines are priced; filed after commit."""
     seller = await seller_of(db, company_id)
     number = await next_number(db, company_id)
     result = totals((line.net_cents, line.vat_rate_basis_points) for line in lines)

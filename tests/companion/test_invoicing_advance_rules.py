@@ -19,10 +19,11 @@ from companion_server.models import Installation, Invoice, OutboxMessage, Paymen
 from companion_server.settings import Settings
 from tests.companion.billing_common import World, world
 from tests.companion.conftest import fast_settings
-from tests.companion.helpers import BrowserFactory, FakeClock
+from tests.companion.helpers import BrowserFactory, FakeClock, make_company
 from tests.companion.invoicing_common import add_seller
 from tests.companion.test_invoicing_payments import WEBHOOK_SECRET, paid_event, signed
 from tests.companion.test_invoicing_plan_pricing import finished_window, plan_holder
+from tests.companion.tickets_common import linked_box
 
 ESTIMATE = {"remote_hours": "2", "trips": "1", "city": "Lyon", "country": "FR"}
 
@@ -71,6 +72,17 @@ async def test_company_without_invoicing_details_is_not_asked(core: Core) -> Non
     w = await world(core)
     state = await gate_of(core, w)
     assert not state.required and state.allowed
+
+
+async def test_homeowner_without_customer_account_is_not_asked(core: Core) -> None:
+    company = await make_company(core, "Solo")
+    await add_seller(core, company.id)
+    box = await linked_box(core, company, "Chalet", pin="123456789012")
+    async with core.tx() as db:
+        installation = await db.get(Installation, box.installation.id)
+        assert installation is not None
+        state = await advances.gate(db, installation, core.now())
+    assert not state.required and state.allowed  # nobody to send an advance to
 
 
 async def test_replayed_webhook_pays_the_advance_once(core: Core, browsers: BrowserFactory) -> None:
