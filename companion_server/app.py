@@ -47,6 +47,7 @@ from companion_server.interventions import (
     views as intervention_views,
 )
 from companion_server.invoicing import (
+    advance_views as invoicing_advance_views,
     api as invoicing_api,
     company_views as invoicing_company_views,
     customer_views as invoicing_customer_views,
@@ -161,6 +162,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.add_routes(record_company_views.routes)
     app.add_routes(invoicing_customer_views.routes)
     app.add_routes(invoicing_company_views.routes)
+    app.add_routes(invoicing_advance_views.routes)
     app.add_routes(registration_api.routes)
     app.add_routes(invoicing_api.routes)
     app.add_routes(customer_api.routes)

@@ -7,7 +7,7 @@ benchmark all drive the portal through them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 
 MAIL_PENDING = "mail_pending"
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(db: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` once the transaction of ``db`` committed (never if it rolls back)."""
+    db.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
 def utcnow() -> datetime:
@@ -55,13 +61,16 @@ class Core:
 
         Never hold two at once and never wait on the network inside one: on SQLite, a
         transaction that writes holds the database's only write lock until it ends. Mail
-        queued inside wakes the mail worker after the commit.
+        queued inside wakes the mail worker after the commit; work registered with
+        :func:`after_commit` runs then too, in order.
         """
         async with self.sessionmaker() as session:
             async with session.begin():
                 yield session
             if session.info.pop(MAIL_PENDING, False):
                 self.mail_wakeup.set()
+            for callback in session.info.pop(AFTER_COMMIT, []):
+                await callback()
 
     async def close(self) -> None:
         """Release the database connections."""

@@ -112,6 +112,9 @@ FLASHES = {
     "invoice_issued": N_("The invoice is issued."),
     "seller_saved": N_("The invoicing details are saved."),
     "payment_method_saved": N_("Your payment method is saved."),
+    "advance_issued": N_("The advance invoice is issued and the customer has the payment link."),
+    "advance_overridden": N_("Recorded: remote service can be requested before payment."),
+    "card_saved": N_("Your card is saved for your next invoices."),
 }
 
 

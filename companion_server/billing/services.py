@@ -20,6 +20,7 @@ from companion_server.billing.checkout import (
 )
 from companion_server.customers.accounts import owns
 from companion_server.errors import NotFound
+from companion_server.invoicing.payments import methods
 from companion_server.invoicing.store import store_of
 from companion_server.models import (
     BillingAddress,
@@ -176,6 +177,8 @@ async def pay(
         queued = await home_assistant.queue_services(db, installation.id, core.now())
     if queued:
         await home_assistant.frames_pending(core, [installation.id])
+    if receipt.invoice is not None:  # a card saved for the company's invoices pays it now
+        await methods.charge_saved_card(core, receipt.invoice)
     return receipt
 
 

@@ -4,7 +4,8 @@ The homeowner's Home Assistant decides: it grants a window (until when, which ki
 action), revokes it, lets it expire on its own clock, and checks every action again. The
 portal only offers what the current window allows and re-checks it on every request:
 a window is open while its last state from Home Assistant is ``granted`` and ``until`` is
-still ahead on the portal's clock.
+still ahead on the portal's clock. A customer without a paid support plan pays in advance:
+remote service is requested only once that advance is paid, or overridden (D6).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from companion_server.interventions.rules import (
     MAX_HOURS,
     OPEN,
 )
+from companion_server.invoicing import advances
 from companion_server.journal import log
 from companion_server.mail.outbox import MailKind
 from companion_server.models import (
@@ -59,6 +61,8 @@ class WindowView:
     # A window that closed (expired, revoked) with actions but was not ended: the installer
     # can still end it, so that the customer gets the summary.
     lapsed: RemoteWindow | None = None
+    # The pay-in-advance rule (the banner only; None where it is not looked at).
+    advance: advances.Gate | None = None
 
     @property
     def endable(self) -> RemoteWindow | None:
@@ -135,7 +139,9 @@ async def status(core: Core, actor_id: int, installation_id: int) -> WindowView:
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        return await window_view(db, installation.id, core.now())
+        view = await window_view(db, installation.id, core.now())
+        view.advance = await advances.gate(db, installation, core.now())
+        return view
 
 
 async def _monitored(db: AsyncSession, actor: User, installation_id: int) -> Installation:
@@ -182,6 +188,7 @@ async def request_remote_service(
         view = await window_view(db, installation.id, now)
         if view.open:
             raise RuleViolation("A remote-service window is already open.")
+        await advances.check(db, installation, now)
         if view.pending is not None:
             view.pending.state = "withdrawn"
             view.pending.changed_at = now

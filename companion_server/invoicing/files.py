@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from companion_server.errors import NotFound
+from companion_server.invoicing.issue import ensure_file
 from companion_server.invoicing.labels import display_number
 from companion_server.invoicing.store import store_of
 
@@ -17,10 +16,13 @@ if TYPE_CHECKING:
 
 
 async def pdf_response(core: Core, invoice: Invoice, *, inline: bool) -> web.FileResponse:
-    """The invoice's file (``inline`` opens it in the browser's viewer to print)."""
-    path = store_of(core).path(invoice.stored_name)
-    if not await asyncio.to_thread(path.is_file):
-        raise NotFound()
+    """The invoice's file (``inline`` opens it in the browser's viewer to print).
+
+    Rendered now if the file is missing (see :mod:`companion_server.invoicing.issue`).
+    """
+    store = store_of(core)
+    await ensure_file(core, store, invoice)
+    path = store.path(invoice.stored_name)
     name = f"{invoice.kind}-{display_number(invoice.number)}.pdf"
     disposition = "inline" if inline else "attachment"
     return web.FileResponse(

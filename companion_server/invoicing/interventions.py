@@ -7,7 +7,8 @@ homeowner's own audit log holds the same two moments, so they can check every ho
 
 The customer's support plan running when the window opened sets the discount (D5), and
 holders of a paid plan get remote diagnostics free (D6): a window in which the installer
-only looked (no action's result journalled) bills no remote hour.
+only looked (no action's result journalled) bills no remote hour. Everybody else paid in
+advance (:mod:`companion_server.invoicing.advances`): the invoice deducts that advance.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from sqlalchemy import select
 from companion_server.billing.catalogue import OFFER_BY_CODE
 from companion_server.billing.plans import PlanTerms, plan_terms
 from companion_server.errors import NotFound, ValidationFailed
+from companion_server.invoicing.advances import customer_of, deductions, gross_of
 from companion_server.invoicing.issue import Buyer, issue_invoice, seller_of
 from companion_server.invoicing.pricing import Work, intervention_lines, percent
 from companion_server.models import (
-    CustomerInstallation,
     Installation,
     InterventionEntry,
     InvoiceLine,
@@ -164,18 +165,6 @@ async def finished_terms(
     return row, await terms_of(db, window, used)
 
 
-async def customer_of(db: AsyncSession, installation_id: int) -> User | None:
-    """The homeowner's account of an installation, if any."""
-    customer: User | None = await db.scalar(
-        select(User)
-        .join(CustomerInstallation, CustomerInstallation.customer_id == User.id)
-        .where(CustomerInstallation.installation_id == installation_id)
-        .order_by(CustomerInstallation.created_at)
-        .limit(1)
-    )
-    return customer
-
-
 def _form_numbers(values: dict[str, str]) -> tuple[int, int]:
     errors: dict[str, str] = {}
     minutes = parse_int(values.get("on_site_minutes", "0") or "0", 0, 24 * 60)
@@ -231,7 +220,16 @@ async def invoice_intervention(
             raise ValidationFailed(
                 {"window": "Nothing to invoice: remote diagnostics are free with a support plan."}
             )
-        return await issue_invoice(
+        deducted, advances = await deductions(db, installation, used[1])
+        lines += deducted
+        if gross_of(lines) < 0:
+            raise ValidationFailed(
+                {
+                    "window": "The work cost less than the advance: credit the advance"
+                    " invoice's unused lines first."
+                }
+            )
+        invoice = await issue_invoice(
             db,
             company_id=actor.company_id,
             customer_id=customer.id,
@@ -241,3 +239,6 @@ async def invoice_intervention(
             now=core.now(),
             store=store,
         )
+        for advance in advances:
+            advance.settled_by_invoice_id = invoice.id
+        return invoice

@@ -5,6 +5,11 @@ in the issuing transaction: the row stays locked until that transaction ends, so
 issuer of the same company waits for it and gets the next number; a transaction that rolls
 back gives its number back with everything else. Nothing updates an invoice afterwards: a
 correction is a credit note (:mod:`companion_server.invoicing.credit_notes`).
+
+The PDF is rendered after the commit, outside the numbering lock (a slow render must not
+hold up the company's other invoices): number, lines and totals are committed first, and
+a file missing after a crash in between is rendered on its first download
+(:func:`ensure_file`), from the same committed rows.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+import functools
+import logging
 import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from companion_server.core import after_commit
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import LANGUAGES, translator
 from companion_server.invoicing import document
@@ -32,8 +40,11 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from companion_server.core import Core
     from companion_server.invoicing.lines import ChargeLine
     from companion_server.invoicing.store import InvoiceStore
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +109,7 @@ async def write_invoice(
     credited: Invoice | None,
     store: InvoiceStore,
 ) -> Invoice:
-    """Number, record and file an invoice or credit note whose lines are already priced."""
+    """Number and record an invoice or credit note whose lines are priced; filed after commit."""
     seller = await seller_of(db, company_id)
     number = await next_number(db, company_id)
     result = totals((line.net_cents, line.vat_rate_basis_points) for line in lines)
@@ -140,12 +151,45 @@ async def write_invoice(
         line.invoice_id = invoice.id
         db.add(line)
     await db.flush()
-    # Rendering takes a few tens of milliseconds of CPU: not on the event loop.
-    data = await asyncio.to_thread(
-        document.build, invoice, lines, credited.number if credited else None, store.fonts
+    after_commit(
+        db,
+        functools.partial(
+            _render_committed, store, invoice, list(lines), credited.number if credited else None
+        ),
     )
-    await store.write(invoice.stored_name, data)
     return invoice
+
+
+async def render(
+    store: InvoiceStore, invoice: Invoice, lines: Sequence[InvoiceLine], credited: int | None
+) -> None:
+    """Render and file the PDF of a committed invoice (replacing a file of the same name)."""
+    # Rendering takes a few tens of milliseconds of CPU: not on the event loop.
+    data = await asyncio.to_thread(document.build, invoice, lines, credited, store.fonts)
+    await store.write(invoice.stored_name, data)
+
+
+async def _render_committed(
+    store: InvoiceStore, invoice: Invoice, lines: list[InvoiceLine], credited: int | None
+) -> None:
+    try:
+        await render(store, invoice, lines, credited)
+    except Exception:  # the invoice is committed: its first download renders it again
+        LOG.exception("Invoice %s: PDF not rendered after the commit", invoice.id)
+
+
+async def ensure_file(core: Core, store: InvoiceStore, invoice: Invoice) -> None:
+    """Render the invoice's PDF if its file is missing (a crash between commit and render)."""
+    if await asyncio.to_thread(store.path(invoice.stored_name).is_file):
+        return
+    async with core.tx() as db:
+        lines = await lines_of(db, invoice.id)
+        credited = None
+        if invoice.credited_invoice_id is not None:
+            credited = await db.scalar(
+                select(Invoice.number).where(Invoice.id == invoice.credited_invoice_id)
+            )
+    await render(store, invoice, lines, credited)
 
 
 async def issue_invoice(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+import secrets
 from typing import TYPE_CHECKING
 
 from companion_server.invoicing.pdf import Fonts
@@ -29,12 +30,16 @@ class InvoiceStore:
         return self.folder / f"{stored_name}.pdf"
 
     async def write(self, stored_name: str, data: bytes) -> None:
-        """Write a new invoice's file (complete or not at all: renamed once written)."""
+        """Write an invoice's file (complete or not at all: renamed once written).
+
+        Two first downloads may render the same missing file at once: each writes its own
+        partial file, and the same content lands under the name.
+        """
         await asyncio.to_thread(self._write, stored_name, data)
 
     def _write(self, stored_name: str, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / f"{stored_name}.partial"
+        partial = self.folder / f"{stored_name}.{secrets.token_hex(4)}.partial"
         partial.write_bytes(data)
         partial.replace(self.path(stored_name))
 

@@ -41,6 +41,7 @@ class MailKind(StrEnum):
     CUSTOMER_MESSAGE = "customer_message"
     TICKET_STATUS = "ticket_status"
     INBOUND_REFUSED = "inbound_refused"
+    ADVANCE_PAYMENT = "advance_payment"
 
 
 @cache

@@ -22,6 +22,7 @@ from companion_server.models.accounts import (
     User,
     UserToken,
 )
+from companion_server.models.advances import InterventionAdvance
 from companion_server.models.base import Base
 from companion_server.models.billing import (
     BillingAddress,
@@ -109,6 +110,7 @@ __all__ = [
     "InstallationLink",
     "InstallationPlace",
     "InstallationState",
+    "InterventionAdvance",
     "InterventionEntry",
     "Invitation",
     "Invoice",

@@ -54,6 +54,8 @@ LOG_LABELS: dict[str, str] = {
     "action_pair_remote": N_("Remote action: add a remote control"),
     "action_web_app": N_("Remote action: customer's web app"),
     "intervention_ended": N_("Remote intervention ended"),
+    "advance_invoiced": N_("Advance invoice sent to the customer"),
+    "advance_override": N_("Work allowed before the advance is paid"),
     "note": N_("Private note"),
     "alert_acknowledged": N_("Alert acknowledged"),
     "alert_assigned": N_("Alert assigned"),

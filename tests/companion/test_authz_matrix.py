@@ -278,7 +278,8 @@ TABLE: tuple[Row, ...] = (
         stream=True),
     # Remote service. The world has no open window: actions answer 409 (refused
     # server-side), after the visibility check (other companies: 404).
-    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(303),
+    # Company A invoices in the portal and its customer has no paid plan: pay in advance first.
+    Row("POST", "/installations/{installation_id}/remote-service", installation_viewers(409),
         form={"kinds": "reboot", "hours": "2"}),
     Row("POST", "/installations/{installation_id}/remote/parameters", installation_viewers(409),
         form={"device_id": "{device_id}", "parameter": "label", "value": "x"}),
@@ -358,6 +359,10 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/my-invoices/{invoice_id}/pay", customers_only((404, 404))),
     Row("GET", "/my-invoices/payment-method", customers_only(200)),
     Row("POST", "/my-invoices/payment-method", customers_only(303), form={"provider": "bank"}),
+    # Without card keys there is no card to save: 404.
+    Row("POST", "/my-invoices/payment-method/card", customers_only(404)),
+    Row("GET", "/my-invoices/payment-method/card/done", customers_only(404),
+        path="/my-invoices/payment-method/card/done?session_id=cs_test_x"),
     Row("GET", "/invoices", admins(200)),
     Row("GET", "/invoices/export", admins(200),
         path="/invoices/export?from=2026-01-01&to=2026-12-31"),
@@ -370,6 +375,11 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/invoices/statements", admins(400)),
     Row("GET", "/invoices/interventions", admins(200)),
     Row("GET", "/invoices/interventions/{window_id}", admin_object(200)),
+    Row("GET", "/installations/{installation_id}/advance", admin_object(200)),
+    Row("POST", "/installations/{installation_id}/advance", admin_object(400),
+        form={"remote_hours": "99"}),
+    Row("POST", "/installations/{installation_id}/advance/override", admin_object(400),
+        form={"reason": "x"}),
     # The customer of the window's box has no address on the form: refused, after the check.
     Row("POST", "/invoices/interventions/{window_id}", admin_object(400), form={"trips": "1"}),
     # Stripe's webhook: off without keys.

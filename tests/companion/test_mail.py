@@ -274,6 +274,7 @@ def test_every_mail_renders_in_every_language() -> None:
         "status": "Waiting for the customer",
         "reason": "no_pin",
         "subject": "Help",
+        "amount": "€120.00",
     }
     subjects = set()
     for kind in MailKind:

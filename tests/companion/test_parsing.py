@@ -114,7 +114,13 @@ async def test_remote_service_duration_out_of_range_is_a_400(
         form = {"kinds": "reboot", "hours": hours}
         status, text = await _as_admin(http, base, world, "POST", path, form)
         assert (status, "The duration is 1 to 8 hours." in text) == (400, True)
-        # A valid duration is still accepted.
+        # A valid duration is still accepted (the world's customer, without a paid plan, pays
+        # in advance: the administrator issues the advance and lets the work start first).
+        advance = f"/installations/{world.own['installation_id']}/advance"
+        estimate = {"remote_hours": "1", "city": "Paris", "country": "FR"}
+        assert (await _as_admin(http, base, world, "POST", advance, estimate))[0] == 303
+        waive = {"reason": "Duration check"}
+        assert (await _as_admin(http, base, world, "POST", advance + "/override", waive))[0] == 303
         form = {"kinds": "reboot", "hours": "3"}
         status, _ = await _as_admin(http, base, world, "POST", path, form)
         assert status == 303

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 import hashlib
 import re
 from typing import TYPE_CHECKING
 
 from lxml import etree
+from segno import helpers
 from sqlalchemy import select
 
 from companion_server.errors import ValidationFailed
@@ -41,6 +43,18 @@ class BankTransfer:
         """Nothing to open: the customer's bank does the rest from the invoice."""
         del invoice, return_url
         return PaymentStart(PROVIDER, None)
+
+
+def qr_data_uri(invoice: Invoice, amount_cents: int) -> str:
+    """The EPC069-12 code of a transfer of ``amount_cents`` for the invoice, as an image URI."""
+    qr = helpers.make_epc_qr(
+        name=invoice.seller_name[:70],
+        iban=invoice.seller_iban,
+        amount=Decimal(amount_cents).scaleb(-2),
+        reference=invoice.creditor_reference,
+        bic=invoice.seller_bic or None,
+    )
+    return str(qr.svg_data_uri(scale=4, border=4))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,96 @@
+"""Pay in advance (D6), the company's side: issue the advance invoice, or override the rule.
+
+Administrators issue invoices, so they issue the advance and decide an override; the
+installation's banner tells installers where the advance stands.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from companion_server.errors import ValidationFailed
+from companion_server.installations.services import visible_installation
+from companion_server.invoicing import advances
+from companion_server.invoicing.pricing import HOUR_CENTS, TRIP_CENTS
+from companion_server.invoicing.rendering import page
+from companion_server.invoicing.store import store_of
+from companion_server.team.services import fresh_actor
+from companion_server.web import (
+    admin_required,
+    core_of,
+    current_user,
+    flash_redirect,
+    form_data,
+    int_param,
+)
+
+routes = web.RouteTableDef()
+BASE = r"/installations/{installation_id:\d+}/advance"
+
+
+async def _page(
+    request: web.Request,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    core = core_of(request)
+    async with core.tx() as db:
+        actor = await fresh_actor(db, current_user(request).id, admin=True)
+        installation = await visible_installation(db, actor, int_param(request, "installation_id"))
+        gate = await advances.gate(db, installation, core.now())
+        customer = await advances.customer_of(db, installation.id)
+        known = await advances.address_of(db, customer.id) if customer else {}
+    return page(
+        request,
+        "invoicing/advance.html",
+        {
+            "installation": installation,
+            "gate": gate,
+            "customer": customer,
+            "errors": errors or {},
+            "values": values if values is not None else known,
+            "hour_cents": HOUR_CENTS,
+            "trip_cents": TRIP_CENTS,
+        },
+        status=status,
+    )
+
+
+@routes.get(BASE, allow_head=False)
+@admin_required
+async def advance_page(request: web.Request) -> web.StreamResponse:
+    """Where the installation's advance stands; the form to issue it, or to override."""
+    return await _page(request)
+
+
+@routes.post(BASE)
+@admin_required
+async def issue_advance(request: web.Request) -> web.StreamResponse:
+    """Issue the advance invoice for the estimate and e-mail the customer the link."""
+    core = core_of(request)
+    values = await form_data(request)
+    installation_id = int_param(request, "installation_id")
+    try:
+        await advances.issue_advance(
+            core, current_user(request).id, installation_id, values, store_of(core)
+        )
+    except ValidationFailed as err:
+        return await _page(request, err.errors, values, status=400)
+    return flash_redirect(request, f"/installations/{installation_id}/advance", "advance_issued")
+
+
+@routes.post(BASE + "/override")
+@admin_required
+async def override(request: web.Request) -> web.StreamResponse:
+    """Start the work before the advance is paid (the reason is kept)."""
+    core = core_of(request)
+    values = await form_data(request)
+    installation_id = int_param(request, "installation_id")
+    try:
+        await advances.override(
+            core, current_user(request).id, installation_id, values.get("reason", "")
+        )
+    except ValidationFailed as err:
+        return await _page(request, err.errors, values, status=400)
+    return flash_redirect(request, f"/installations/{installation_id}", "advance_overridden")
