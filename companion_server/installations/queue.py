@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 
 from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import (
@@ -185,35 +185,62 @@ def _condition(status: str, now: datetime) -> ColumnElement[bool] | None:
     return None
 
 
-def _branches(status: str, sort: str) -> list[ColumnElement[bool] | None]:
-    """The score conditions of a filter, one per index range the page reads.
-
-    "Problems first" reads (score, id) ranges: one per run of consecutive scores kept. The
-    other orders read a (score, name, id) or (score, id) range per score kept.
-    """
-    scores = _scores(status)
-    if scores == SCORES:
-        return [None]
-    if sort != "problems":
-        return [Installation.attention == score for score in scores]
+def _runs(status: str) -> list[tuple[int, int]]:
+    """The filter's scores as ranges (lowest, highest) of consecutive scores kept."""
     runs: list[list[int]] = []
-    for score in scores:
+    for score in _scores(status):
         if runs and SCORES.index(score) == SCORES.index(runs[-1][-1]) + 1:
             runs[-1].append(score)
         else:
             runs.append([score])
-    return [Installation.attention.between(run[-1], run[0]) for run in runs]
+    return [(run[-1], run[0]) for run in runs]
+
+
+def _problems_first(status: str, start: tuple[Any, int] | None) -> list[ColumnElement[bool]]:
+    """The (score, id) index ranges of a "problems first" page, each read backwards.
+
+    After a cursor (score s, id i): the rest of score s below id i, then the scores below s;
+    two ranges rather than one "(score, id) < (s, i)", which SQLite reads as "score <= s"
+    and filters, walking every row of score s above the cursor.
+    """
+    ranges: list[ColumnElement[bool]] = []
+    for low, high in _runs(status):
+        if start is None or start[0] > high:
+            ranges.append(Installation.attention.between(low, high))
+            continue
+        score, row_id = start
+        if low <= score:
+            ranges.append(and_(Installation.attention == score, Installation.id < row_id))
+        if low <= score - 1:
+            ranges.append(Installation.attention.between(low, min(high, score - 1)))
+    return ranges
+
+
+def _ranges(status: str, sort: str, start: tuple[Any, int] | None) -> list[Any]:
+    """The index ranges a page reads, one query each; None: the list's own index."""
+    if sort == "problems":
+        return list(_problems_first(status, start))
+    scores = _scores(status)
+    if scores == SCORES:
+        return [None]
+    return [Installation.attention == score for score in scores]
 
 
 def _ordered(query: Select[Any], sort: str, start: tuple[Any, int] | None) -> Select[Any]:
     """``query`` from the cursor on, in the sort's order, one row more than a page."""
     if sort == "problems":
-        if start is not None:
-            query = query.where(tuple_(Installation.attention, Installation.id) < start)
         query = query.order_by(Installation.attention.desc(), Installation.id.desc())
     elif sort == "name":
         if start is not None:
-            query = query.where(tuple_(Installation.name, Installation.id) > start)
+            name, row_id = start
+            # ">=" gives the planners the index range; the OR alone is a filter on PostgreSQL.
+            query = query.where(
+                Installation.name >= name,
+                or_(
+                    Installation.name > name,
+                    and_(Installation.name == name, Installation.id > row_id),
+                ),
+            )
         query = query.order_by(Installation.name, Installation.id)
     else:
         if start is not None:
@@ -222,18 +249,18 @@ def _ordered(query: Select[Any], sort: str, start: tuple[Any, int] | None) -> Se
     return query.limit(PAGE_SIZE + 1)
 
 
-def _page(visible: Select[Any], query: QueueQuery, now: datetime) -> Select[Any]:
-    """The page's keys: each branch an index range, merged when the filter has several."""
+def _page(visible: Select[Any], query: QueueQuery, now: datetime) -> Select[Any] | None:
+    """The page's keys: each range of an index a query, merged when there are several."""
     condition = _condition(query.status, now)
     if condition is not None:
         visible = visible.where(condition)
     start = _decode(query.after, query.sort)
     branches = [
         _ordered(visible if score is None else visible.where(score), query.sort, start)
-        for score in _branches(query.status, query.sort)
+        for score in _ranges(query.status, query.sort, start)
     ]
-    if len(branches) == 1:
-        return branches[0]
+    if len(branches) <= 1:
+        return branches[0] if branches else None
     # Each branch in a subquery of its own: SQLite allows no ORDER BY or LIMIT in a compound.
     merged = union_all(*(select(branch.subquery()) for branch in branches)).subquery()
     order = {
@@ -269,7 +296,9 @@ async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
         visible = _visible(actor, query.search)
         counted = (await db.execute(_counts(visible, now))).one()
         counts = {name: int(value) for name, value in zip(FILTERS, counted, strict=True)}
-        found, last = split_page((await db.execute(_page(visible, query, now))).all(), PAGE_SIZE)
+        page = _page(visible, query, now)
+        keys = [] if page is None else (await db.execute(page)).all()
+        found, last = split_page(keys, PAGE_SIZE)
         ids = [row.id for row in found]
         details = await _details(db, ids, now)
         page_rows = [details[i] for i in ids]

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 
 from companion_server.core import Core
 from companion_server.installations import queue
+from companion_server.keyset import encode_cursor
 from companion_server.models import Alert, Installation, InstallationState, Role, User
 from tests.companion.helpers import FakeClock, PortalClient, make_company, make_user
 from tests.companion.test_work_queue import _site
@@ -146,6 +147,13 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
             expected_counts[status] = len(expected)
     page = await queue.work_queue(core, admin.id, queue.QueueQuery())
     assert page.counts == expected_counts
+    # A cursor past either end of the scores (written by hand): a page, never an error.
+    offline = await _expected(core, admin, "offline", "problems")
+    for key, names in ((-1, []), (99, offline)):
+        found = await queue.work_queue(
+            core, admin.id, queue.QueueQuery(status="offline", after=encode_cursor(key, 10**6))
+        )
+        assert [row.installation.name for row in found.rows] == names
     assert expected_counts == {
         "all": 27,
         "problems": 18,
