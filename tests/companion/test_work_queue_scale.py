@@ -148,6 +148,20 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
     page = await queue.work_queue(core, admin.id, queue.QueueQuery())
     assert page.counts == expected_counts
     # A cursor past either end of the scores (written by hand): a page, never an error.
+    # A search: its matches counted once (up to the bound), or the general way past it.
+    for bound in (queue.COUNT_BOUND, 2):
+        monkeypatch.setattr(queue, "COUNT_BOUND", bound)
+        for status in queue.FILTERS:
+            for sort in queue.SORTS:
+                found = await queue.work_queue(
+                    core, admin.id, queue.QueueQuery(search="SITE 1", status=status, sort=sort)
+                )
+                names = [row.installation.name for row in found.rows]
+                expected = await _expected(core, admin, status, sort)
+                assert names == [name for name in expected if name.startswith("Site 1")]
+                if bound > 2:
+                    assert found.counts[status] == len(names)
+        monkeypatch.undo()
     offline = await _expected(core, admin, "offline", "problems")
     for key, names in ((-1, []), (99, offline)):
         found = await queue.work_queue(
