@@ -205,3 +205,32 @@ async def test_a_window_closing_leaves_the_window_filter(core: Core, clock: Fake
     clock.advance(hours=2, seconds=1)
     page = await queue.work_queue(core, admin.id, queue.QueueQuery(status="window"))
     assert page.rows == [] and page.counts["window"] == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_writers_of_one_installation_both_count(core: Core) -> None:
+    """Two portal instances change one installation at once (PostgreSQL: SQLite has one
+    writer at a time): whichever commits last scores what both committed."""
+    company = await make_company(core)
+    site = await _site(core, company, "Villa")
+    now = core.now()
+    async with core.tx() as first:
+        first.add(
+            Alert(
+                installation_id=site,
+                alert_id="a1",
+                type="fire",
+                active=True,
+                at=now,
+                received_at=now,
+            )
+        )
+        await first.flush()
+        async with core.tx() as second:
+            await second.execute(
+                update(InstallationState)
+                .where(InstallationState.installation_id == site)
+                .values(connected=False)
+            )
+        assert await _score(core, site) == 2  # the alert is not committed yet
+    assert await _score(core, site) == 4 + 2

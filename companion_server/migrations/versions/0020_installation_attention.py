@@ -74,10 +74,14 @@ TRIGGERS = (
     ("tr_alerts_attention_delete", "alerts", "DELETE", "", "OLD.installation_id"),
 )
 
-# PostgreSQL: the installation's row is locked first, then scored by a statement of its own,
+# PostgreSQL: the installation's row is locked first (as the UPDATE would: NO KEY, which
+# leaves alone the KEY SHARE lock a transaction writing an alert of it holds), then scored by a statement of its own,
 # which (in READ COMMITTED) sees what a concurrent transaction that held the lock committed;
 # scored in the same statement, two writers of the same installation could each miss the
-# other's change.
+# other's change. The triggers are deferred to the commit: a transaction holds the
+# installation's row only while committing, never while it waits for a state or alert row
+# another holds (a bulk "every box offline" beside an alert and a state change of one box
+# would otherwise deadlock).
 PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION installation_attention_refresh() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -90,7 +94,7 @@ BEGIN
     ELSE
         target := NEW.installation_id;
     END IF;
-    PERFORM 1 FROM installations WHERE id = target FOR UPDATE;
+    PERFORM 1 FROM installations WHERE id = target FOR NO KEY UPDATE;
     UPDATE installations SET attention = {_score("target")} WHERE id = target;
     RETURN NULL;
 END
@@ -125,8 +129,9 @@ def upgrade() -> None:
         op.execute(PG_FUNCTION)
         for name, table, event, condition, _ in TRIGGERS:
             op.execute(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW"
-                f"{_pg_when(condition)} EXECUTE FUNCTION installation_attention_refresh()"
+                f"CREATE CONSTRAINT TRIGGER {name} AFTER {event} ON {table} "
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW{_pg_when(condition)} "
+                "EXECUTE FUNCTION installation_attention_refresh()"
             )
     else:
         for name, table, event, condition, target in TRIGGERS:
