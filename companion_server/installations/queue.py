@@ -114,9 +114,9 @@ class QueuePage:
     next_after: str | None
 
     @property
-    def total(self) -> str:
-        """How many installations the current filter and search match, as shown."""
-        return self.shown(self.query.status)
+    def total(self) -> int:
+        """How many installations the current filter and search match (up to the bound + 1)."""
+        return self.counts[self.query.status]
 
     def shown(self, status: str) -> str:
         """A filter's count as shown: past :data:`COUNT_BOUND`, "1000+"."""
