@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from companion_server.billing import catalogue
 from companion_server.customers.accounts import company_admin
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import N_
+from companion_server.keyset import decode_cursor, encode_cursor, split_page
 from companion_server.models import (
     BillingProfile,
     Installation,
@@ -25,6 +26,9 @@ from companion_server.models import (
 
 if TYPE_CHECKING:
     from companion_server.core import Core
+
+
+HANDOVERS_PAGE = 50  # installations per page of the handover protocols
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,31 +72,60 @@ class HandoverRow:
     documents: list[InstallationDocument]
 
 
-async def handover_rows(core: Core, actor_id: int) -> list[HandoverRow]:
-    """The company's installations with their handover protocol, by name."""
+@dataclass(frozen=True, slots=True)
+class HandoverPage:
+    """One page of the handover protocols, by installation name, and where the next starts."""
+
+    rows: list[HandoverRow]
+    next_after: str | None
+
+
+async def handover_rows(core: Core, actor_id: int, after: str | None = None) -> HandoverPage:
+    """The company's installations with their handover protocol, by name.
+
+    A page of :data:`HANDOVERS_PAGE` at a time, by keyset (name, id): a range of the
+    (company, name, id) index; the page's protocols and documents in one query each.
+    """
+    start = decode_cursor(after, str)
     async with core.tx() as db:
         actor = await company_admin(db, actor_id)
-        installations = await db.scalars(
-            select(Installation)
-            .where(Installation.company_id == actor.company_id)
-            .order_by(Installation.name, Installation.id)
-            .limit(500)
-        )
-        rows = []
-        for installation in installations:
-            documents = await db.scalars(
-                select(InstallationDocument)
-                .where(InstallationDocument.installation_id == installation.id)
-                .order_by(InstallationDocument.id.desc())
+        query = select(Installation).where(Installation.company_id == actor.company_id)
+        if start is not None:
+            name, row_id = start
+            # ">=" gives the planners the index range; the OR alone is a filter on PostgreSQL.
+            query = query.where(
+                Installation.name >= name,
+                or_(
+                    Installation.name > name,
+                    and_(Installation.name == name, Installation.id > row_id),
+                ),
             )
-            rows.append(
-                HandoverRow(
-                    installation,
-                    await db.get(InstallationHandover, installation.id),
-                    list(documents),
+        found, last = split_page(
+            list(
+                await db.scalars(
+                    query.order_by(Installation.name, Installation.id).limit(HANDOVERS_PAGE + 1)
                 )
+            ),
+            HANDOVERS_PAGE,
+        )
+        ids = [installation.id for installation in found]
+        documents: dict[int, list[InstallationDocument]] = {i: [] for i in ids}
+        for document in await db.scalars(
+            select(InstallationDocument)
+            .where(InstallationDocument.installation_id.in_(ids))
+            .order_by(InstallationDocument.id.desc())
+        ):
+            documents[document.installation_id].append(document)
+        handovers = {
+            handover.installation_id: handover
+            for handover in await db.scalars(
+                select(InstallationHandover).where(InstallationHandover.installation_id.in_(ids))
             )
-        return rows
+        }
+        return HandoverPage(
+            [HandoverRow(i, handovers.get(i.id), documents[i.id]) for i in found],
+            None if last is None else encode_cursor(last.name, last.id),
+        )
 
 
 async def record_handover(

@@ -100,11 +100,18 @@ async def _handovers(
     failed: int | None = None,
     status: int = 200,
 ) -> web.Response:
-    rows = await admin.handover_rows(core_of(request), current_user(request).id)
+    after = request.query.get("after") or None
+    found = await admin.handover_rows(core_of(request), current_user(request).id, after)
     return render(
         request,
         "billing/handovers.html",
-        {"rows": rows, "errors": errors or {}, "failed": failed},
+        {
+            "rows": found.rows,
+            "after": after,
+            "next_after": found.next_after,
+            "errors": errors or {},
+            "failed": failed,
+        },
         status,
     )
 

@@ -1,9 +1,11 @@
 """The installations list as a work queue: state, alerts, Serv-e-go and windows per row.
 
-Filters and the "problems first" order are computed in SQL, one page at a time with keyset
-pagination (the last row's sort key, never OFFSET): a page costs the same number of
-queries whatever the page and however many installations the company has, and rows do not
-shift between pages when installations are added meanwhile.
+The "problems first" order is the installation's stored attention score (the database keeps
+it as alerts, connection and registration change), so a page is a range of an index read
+by keyset (the last row's sort key, never OFFSET), and the counts per filter are bounded:
+a page costs the same queries and about the same time whatever the page and however many
+installations the company has, and rows do not shift between pages when installations are
+added meanwhile.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 
 from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import (
@@ -22,6 +24,9 @@ from companion_server.keyset import (
     split_page,
 )
 from companion_server.models import (
+    ATTENTION_ALERTS,
+    ATTENTION_NOT_LINKED,
+    ATTENTION_OFFLINE,
     Alert,
     Installation,
     InstallationState,
@@ -46,8 +51,18 @@ MAX_SEARCH: Final = 200
 # "problems": anything needing attention; then one kind of problem each.
 FILTERS: Final = ("all", "problems", "offline", "alerts", "pending", "window")
 SORTS: Final = ("problems", "name", "newest")
-# How much each problem weighs in the "problems first" order.
-ALERT_WEIGHT, OFFLINE_WEIGHT, PENDING_WEIGHT = 4, 2, 1
+# The attention scores an installation can have, worst first (offline needs a link, so
+# "offline and not linked" never occurs): the "problems first" order.
+SCORES: Final = (
+    ATTENTION_ALERTS + ATTENTION_OFFLINE,
+    ATTENTION_ALERTS + ATTENTION_NOT_LINKED,
+    ATTENTION_ALERTS,
+    ATTENTION_OFFLINE,
+    ATTENTION_NOT_LINKED,
+    0,
+)
+# Counts per filter stop there: past it the page says "1000+" (a count reads index entries).
+COUNT_BOUND: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +115,13 @@ class QueuePage:
 
     @property
     def total(self) -> int:
-        """How many installations the current filter and search match."""
+        """How many installations the current filter and search match (up to the bound + 1)."""
         return self.counts[self.query.status]
+
+    def shown(self, status: str) -> str:
+        """A filter's count as shown: past :data:`COUNT_BOUND`, "1000+"."""
+        count = self.counts[status]
+        return f"{COUNT_BOUND}+" if count > COUNT_BOUND else str(count)
 
 
 def _decode(cursor: str | None, sort: str) -> tuple[Any, int] | None:
@@ -111,50 +131,19 @@ def _decode(cursor: str | None, sort: str) -> tuple[Any, int] | None:
     return decode_cursor(cursor, int)
 
 
-def _rows(actor: User, now: datetime) -> Select[Any]:
-    """Every installation the actor sees with its sort keys and problem flags."""
-    granted = InstallationState.monitoring == Monitoring.GRANTED.value
-    active_alerts = (
-        select(func.count())
-        .where(Alert.active.is_(True), Alert.installation_id == Installation.id)
-        .correlate(Installation)
-        .scalar_subquery()
+def _open_windows(now: datetime) -> Select[Any]:
+    """The installations with a remote-service window open (few: windows last hours)."""
+    return select(RemoteWindow.installation_id).where(
+        RemoteWindow.state == "granted", RemoteWindow.until > now
     )
-    linked = Installation.status == RegistrationStatus.LINKED.value
-    offline = and_(
-        linked,
-        or_(
-            func.coalesce(InstallationState.connected, False).is_(False),
-            and_(granted, InstallationState.box_online.is_(False)),
-        ),
+
+
+def _visible(actor: User, text: str) -> Select[Any]:
+    """The keys of the installations the actor sees that match the search."""
+    query = select(Installation.id, Installation.name, Installation.attention).where(
+        Installation.company_id == actor.company_id
     )
-    has_alerts = and_(granted, active_alerts > 0)
-    window_open = exists().where(
-        RemoteWindow.installation_id == Installation.id,
-        RemoteWindow.state == "granted",
-        RemoteWindow.until > now,
-    )
-    score = (
-        case((has_alerts, ALERT_WEIGHT), else_=0)
-        + case((offline, OFFLINE_WEIGHT), else_=0)
-        + case((~linked, PENDING_WEIGHT), else_=0)
-    )
-    query = (
-        select(
-            Installation.id.label("id"),
-            Installation.name.label("name"),
-            score.label("score"),
-            case((offline, 1), else_=0).label("offline"),
-            case((has_alerts, 1), else_=0).label("alerts"),
-            case((Installation.status == RegistrationStatus.PENDING.value, 1), else_=0).label(
-                "pending"
-            ),
-            case((window_open, 1), else_=0).label("window"),
-        )
-        .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
-        .where(Installation.company_id == actor.company_id)
-    )
-    return assigned_only(query, actor)
+    return _search(assigned_only(query, actor), text)
 
 
 def _search(query: Select[Any], text: str) -> Select[Any]:
@@ -173,50 +162,160 @@ def _search(query: Select[Any], text: str) -> Select[Any]:
     return query.where(or_(*matches))
 
 
-async def _counts(db: AsyncSession, rows: Any) -> dict[str, int]:
-    result = (
-        await db.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((rows.c.score > 0, 1), else_=0)), 0),
-                func.coalesce(func.sum(rows.c.offline), 0),
-                func.coalesce(func.sum(rows.c.alerts), 0),
-                func.coalesce(func.sum(rows.c.pending), 0),
-                func.coalesce(func.sum(rows.c.window), 0),
-            ).select_from(rows)
-        )
-    ).one()
-    return {name: int(value) for name, value in zip(FILTERS, result, strict=True)}
+def _scores(status: str) -> tuple[int, ...]:
+    """The attention scores a filter keeps, worst first (``all`` and ``window``: any)."""
+    part = {
+        "offline": ATTENTION_OFFLINE,
+        "alerts": ATTENTION_ALERTS,
+        "pending": ATTENTION_NOT_LINKED,
+    }.get(status)
+    if part is not None:
+        return tuple(score for score in SCORES if score & part)
+    if status == "problems":
+        return SCORES[:-1]
+    return SCORES
 
 
-def _page(rows: Any, query: QueueQuery) -> Select[Any]:
-    page = select(rows.c.id, rows.c.name, rows.c.score)
-    if query.status == "problems":
-        page = page.where(rows.c.score > 0)
-    elif query.status != "all":
-        page = page.where(rows.c[query.status] == 1)
-    start = _decode(query.after, query.sort)
-    if query.sort == "problems":
-        if start is not None:
-            score, row_id = start
-            page = page.where(
-                or_(rows.c.score < score, and_(rows.c.score == score, rows.c.id < row_id))
-            )
-        page = page.order_by(rows.c.score.desc(), rows.c.id.desc())
-    elif query.sort == "name":
+def _condition(status: str, now: datetime) -> ColumnElement[bool] | None:
+    """What, besides its score, an installation needs to be in the filter."""
+    if status == "pending":
+        return Installation.status == RegistrationStatus.PENDING.value
+    if status == "window":
+        return Installation.id.in_(_open_windows(now))
+    return None
+
+
+def _runs(status: str) -> list[tuple[int, int]]:
+    """The filter's scores as ranges (lowest, highest) of consecutive scores kept."""
+    runs: list[list[int]] = []
+    for score in _scores(status):
+        if runs and SCORES.index(score) == SCORES.index(runs[-1][-1]) + 1:
+            runs[-1].append(score)
+        else:
+            runs.append([score])
+    return [(run[-1], run[0]) for run in runs]
+
+
+def _problems_first(status: str, start: tuple[Any, int] | None) -> list[ColumnElement[bool]]:
+    """The (score, id) index ranges of a "problems first" page, each read backwards.
+
+    After a cursor (score s, id i): the rest of score s below id i, then the scores below s;
+    two ranges rather than one "(score, id) < (s, i)", which SQLite reads as "score <= s"
+    and filters, walking every row of score s above the cursor.
+    """
+    ranges: list[ColumnElement[bool]] = []
+    for low, high in _runs(status):
+        if start is None or start[0] > high:
+            ranges.append(Installation.attention.between(low, high))
+            continue
+        score, row_id = start
+        if low <= score:
+            ranges.append(and_(Installation.attention == score, Installation.id < row_id))
+        if low <= score - 1:
+            ranges.append(Installation.attention.between(low, min(high, score - 1)))
+    return ranges
+
+
+def _ranges(status: str, sort: str, start: tuple[Any, int] | None) -> list[Any]:
+    """The index ranges a page reads, one query each; None: the list's own index."""
+    if sort == "problems":
+        return list(_problems_first(status, start))
+    scores = _scores(status)
+    if scores == SCORES:
+        return [None]
+    return [Installation.attention == score for score in scores]
+
+
+def _ordered(query: Select[Any], sort: str, start: tuple[Any, int] | None) -> Select[Any]:
+    """``query`` from the cursor on, in the sort's order, one row more than a page."""
+    if sort == "problems":
+        query = query.order_by(Installation.attention.desc(), Installation.id.desc())
+    elif sort == "name":
         if start is not None:
             name, row_id = start
             # ">=" gives the planners the index range; the OR alone is a filter on PostgreSQL.
-            page = page.where(
-                rows.c.name >= name,
-                or_(rows.c.name > name, and_(rows.c.name == name, rows.c.id > row_id)),
+            query = query.where(
+                Installation.name >= name,
+                or_(
+                    Installation.name > name,
+                    and_(Installation.name == name, Installation.id > row_id),
+                ),
             )
-        page = page.order_by(rows.c.name, rows.c.id)
+        query = query.order_by(Installation.name, Installation.id)
     else:
         if start is not None:
-            page = page.where(rows.c.id < start[1])
-        page = page.order_by(rows.c.id.desc())
-    return page.limit(PAGE_SIZE + 1)
+            query = query.where(Installation.id < start[1])
+        query = query.order_by(Installation.id.desc())
+    return query.limit(PAGE_SIZE + 1)
+
+
+def _page(visible: Select[Any], query: QueueQuery, now: datetime) -> Select[Any] | None:
+    """The page's keys: each range of an index a query, merged when there are several."""
+    condition = _condition(query.status, now)
+    if condition is not None:
+        visible = visible.where(condition)
+    start = _decode(query.after, query.sort)
+    branches = [
+        _ordered(visible if score is None else visible.where(score), query.sort, start)
+        for score in _ranges(query.status, query.sort, start)
+    ]
+    if len(branches) <= 1:
+        return branches[0] if branches else None
+    # Each branch in a subquery of its own: SQLite allows no ORDER BY or LIMIT in a compound.
+    merged = union_all(*(select(branch.subquery()) for branch in branches)).subquery()
+    order = {
+        "problems": (merged.c.attention.desc(), merged.c.id.desc()),
+        "name": (merged.c.name, merged.c.id),
+        "newest": (merged.c.id.desc(),),
+    }[query.sort]
+    return select(merged).order_by(*order).limit(PAGE_SIZE + 1)
+
+
+def _counts(visible: Select[Any], now: datetime) -> Select[Any]:
+    """How many installations each filter holds, counted up to :data:`COUNT_BOUND` + 1.
+
+    Each count reads at most that many index entries, whatever the company's size.
+    """
+    counts = []
+    for status in FILTERS:
+        scores = _scores(status)
+        rows = visible if scores == SCORES else visible.where(Installation.attention.in_(scores))
+        condition = _condition(status, now)
+        if condition is not None:
+            rows = rows.where(condition)
+        bounded = rows.with_only_columns(Installation.id).limit(COUNT_BOUND + 1).subquery()
+        counts.append(select(func.count()).select_from(bounded).scalar_subquery())
+    return select(*counts)
+
+
+async def _searched(
+    db: AsyncSession, visible: Select[Any], now: datetime
+) -> tuple[Select[Any], dict[str, int]] | None:
+    """A search's installations narrowed to their ids and counted, or None when too many.
+
+    Substring search reads every installation of the company where no index serves it
+    (SQLite): once here, for the matches (at most :data:`COUNT_BOUND`), rather than once
+    per filter count and per range of the page. More matches: the general way, bounded.
+    """
+    matches = (
+        await db.execute(visible.add_columns(Installation.status).limit(COUNT_BOUND + 1))
+    ).all()
+    if len(matches) > COUNT_BOUND:
+        return None
+    ids = [row.id for row in matches]
+    windows = set(await db.scalars(_open_windows(now).where(RemoteWindow.installation_id.in_(ids))))
+    scores = {status: set(_scores(status)) for status in FILTERS}
+    counts = {
+        status: sum(
+            1
+            for row in matches
+            if row.attention in scores[status]
+            and (status != "pending" or row.status == RegistrationStatus.PENDING.value)
+            and (status != "window" or row.id in windows)
+        )
+        for status in FILTERS
+    }
+    return visible.where(Installation.id.in_(ids)), counts
 
 
 async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
@@ -224,15 +323,22 @@ async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
     now = core.now()
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
-        rows = _search(_rows(actor, now), query.search).subquery()
-        counts = await _counts(db, rows)
-        found, last = split_page((await db.execute(_page(rows, query))).all(), PAGE_SIZE)
+        visible = _visible(actor, query.search)
+        searched = await _searched(db, visible, now) if query.search else None
+        if searched is None:
+            counted = (await db.execute(_counts(visible, now))).one()
+            counts = {name: int(value) for name, value in zip(FILTERS, counted, strict=True)}
+        else:
+            visible, counts = searched
+        page = _page(visible, query, now)
+        keys = [] if page is None else (await db.execute(page)).all()
+        found, last = split_page(keys, PAGE_SIZE)
         ids = [row.id for row in found]
         details = await _details(db, ids, now)
         page_rows = [details[i] for i in ids]
         next_after = None
         if last is not None:
-            key = {"problems": last.score, "name": last.name, "newest": last.id}[query.sort]
+            key = {"problems": last.attention, "name": last.name, "newest": last.id}[query.sort]
             next_after = encode_cursor(key, last.id)
         return QueuePage(page_rows, query, counts, next_after)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from companion_server.errors import ValidationFailed
-from companion_server.invoicing import interventions, sellers, services
+from companion_server.invoicing import company_list, interventions, sellers, services
 from companion_server.invoicing.credit_notes import issue_credit_note
 from companion_server.invoicing.files import pdf_response
 from companion_server.invoicing.payments.bank import import_statement
@@ -52,11 +52,15 @@ async def company_invoices(request: web.Request) -> web.StreamResponse:
     core = core_of(request)
     user = current_user(request)
     today = core.now().date()
+    after = request.query.get("after") or None
+    found = await company_list.invoice_page(core, user.company_id, after)
     return page(
         request,
         "invoicing/company_invoices.html",
         {
-            "rows": await services.company_invoices(core, user.company_id),
+            "rows": found.rows,
+            "after": after,
+            "next_after": found.next_after,
             "seller": await sellers.seller(core, user.company_id),
             "period": {"from": today.replace(day=1).isoformat(), "to": today.isoformat()},
             "errors": {},
@@ -72,11 +76,14 @@ async def export(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     period = _period(dict(request.query))
     if period is None:
+        first = await company_list.invoice_page(core, user.company_id)
         return page(
             request,
             "invoicing/company_invoices.html",
             {
-                "rows": await services.company_invoices(core, user.company_id),
+                "rows": first.rows,
+                "after": None,
+                "next_after": first.next_after,
                 "seller": await sellers.seller(core, user.company_id),
                 "period": {
                     "from": request.query.get("from", ""),

@@ -61,12 +61,6 @@ async def customer_invoices(core: Core, customer_id: int) -> list[Row]:
         return await _rows(db, Invoice.customer_id == customer_id)
 
 
-async def company_invoices(core: Core, company_id: int) -> list[Row]:
-    """The company's invoices and credit notes, newest first."""
-    async with core.tx() as db:
-        return await _rows(db, Invoice.company_id == company_id)
-
-
 async def _detail(db: AsyncSession, invoice: Invoice) -> Detail:
     lines = await lines_of(db, invoice.id)
     payments = list(

@@ -36,6 +36,9 @@ from companion_server.models.centre import CentreAlarm, CentreCase, CentreSubscr
 from companion_server.models.frames import PortalFrame, ReceivedFrame
 from companion_server.models.inbound_mail import InboundMailClaim, InboundMailReply
 from companion_server.models.installations import (
+    ATTENTION_ALERTS,
+    ATTENTION_NOT_LINKED,
+    ATTENTION_OFFLINE,
     Installation,
     InstallationAssignment,
     InstallationLink,
@@ -83,6 +86,9 @@ from companion_server.models.tickets import (
 )
 
 __all__ = [
+    "ATTENTION_ALERTS",
+    "ATTENTION_NOT_LINKED",
+    "ATTENTION_OFFLINE",
     "STAFF_ROLES",
     "Alert",
     "AlertFollowUp",

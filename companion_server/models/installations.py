@@ -22,6 +22,9 @@ class Installation(Base):
         Index("ix_installations_company_name", "company_id", "name", "id"),
         # The registration requests waiting (pending) among a company's many linked boxes.
         Index("ix_installations_company_status", "company_id", "status", "id"),
+        # The work queue, "problems first" (and each kind of problem) by keyset.
+        Index("ix_installations_company_attention", "company_id", "attention", "id"),
+        Index("ix_installations_company_attention_name", "company_id", "attention", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -34,6 +37,15 @@ class Installation(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What needs attention, as a score: ATTENTION_ALERTS + ATTENTION_OFFLINE +
+    # ATTENTION_NOT_LINKED. The database keeps it (triggers of migration 0020 on this table,
+    # installation_states and alerts): never written by the portal.
+    attention: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+# The parts of ``Installation.attention``: active alerts under Serv-e-go; linked but Home
+# Assistant or (under Serv-e-go) the box offline; not linked (pending or unlinked).
+ATTENTION_ALERTS, ATTENTION_OFFLINE, ATTENTION_NOT_LINKED = 4, 2, 1
 
 
 class InstallationAssignment(Base):

@@ -33,7 +33,11 @@ class RemoteWindow(Base):
     """A remote-service request and the window Home Assistant granted for it (P13-P18)."""
 
     __tablename__ = "remote_windows"
-    __table_args__ = (Index("ix_remote_windows_installation", "installation_id", "id"),)
+    __table_args__ = (
+        Index("ix_remote_windows_installation", "installation_id", "id"),
+        # The open windows of every installation at once (the work queue's filter).
+        Index("ix_remote_windows_open", "state", "until", "installation_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
