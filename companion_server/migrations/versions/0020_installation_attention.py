@@ -11,7 +11,7 @@ A later migration must not rebuild ``installations``, ``installation_states`` or
 with a batch (copy) operation on SQLite: that drops the tables' triggers.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-29 01:30:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
