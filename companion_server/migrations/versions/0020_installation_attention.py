@@ -75,8 +75,9 @@ TRIGGERS = (
 )
 
 # PostgreSQL: the installation's row is locked first (as the UPDATE would: NO KEY, which
-# leaves alone the KEY SHARE lock a transaction writing an alert of it holds), then scored by a statement of its own,
-# which (in READ COMMITTED) sees what a concurrent transaction that held the lock committed;
+# leaves alone the KEY SHARE lock a transaction writing an alert of it holds), then scored
+# by a statement of its own, which (in READ COMMITTED) sees what a concurrent transaction
+# that held the lock committed;
 # scored in the same statement, two writers of the same installation could each miss the
 # other's change. The triggers are deferred to the commit: a transaction holds the
 # installation's row only while committing, never while it waits for a state or alert row
