@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from companion_server.errors import NotFound, ValidationFailed
@@ -19,6 +21,11 @@ from companion_server.web import (
     form_data,
     int_param,
 )
+
+if TYPE_CHECKING:
+    from companion_server.core import Core
+    from companion_server.invoicing.payments.card import CardPayments
+    from companion_server.models import User
 
 routes = web.RouteTableDef()
 ID = r"{invoice_id:\d+}"
@@ -136,12 +143,7 @@ async def save_payment_method(request: web.Request) -> web.StreamResponse:
 @customer_required
 async def save_card(request: web.Request) -> web.StreamResponse:
     """Open Stripe's page that saves a card (the portal never sees the card's number)."""
-    core = core_of(request)
-    user = current_user(request)
-    await methods.check_may_change(core, user.id)
-    provider = card_provider(core)
-    if provider is None:
-        raise NotFound()
+    core, user, provider = await _card_setup(request)
     back = f"{core.settings.public_url.rstrip('/')}/my-invoices/payment-method"
     url = await saved_card.start_setup(
         provider,
@@ -156,12 +158,18 @@ async def save_card(request: web.Request) -> web.StreamResponse:
 @customer_required
 async def card_saved(request: web.Request) -> web.StreamResponse:
     """Back from Stripe: keep the card the customer's session saved (its brand, last digits)."""
+    core, user, provider = await _card_setup(request)
+    card = await saved_card.finish_setup(provider, user, request.query.get("session_id", ""))
+    await methods.save_card(core, user.id, card)
+    return flash_redirect(request, "/my-invoices/payment-method", "card_saved")
+
+
+async def _card_setup(request: web.Request) -> tuple[Core, User, CardPayments]:
+    """The customer may change their payment method and the portal has a card provider."""
     core = core_of(request)
     user = current_user(request)
     await methods.check_may_change(core, user.id)
     provider = card_provider(core)
     if provider is None:
         raise NotFound()
-    card = await saved_card.finish_setup(provider, user, request.query.get("session_id", ""))
-    await methods.save_card(core, user.id, card)
-    return flash_redirect(request, "/my-invoices/payment-method", "card_saved")
+    return core, user, provider
