@@ -29,6 +29,7 @@ from companion_server.billing import (
     admin_views as billing_admin_views,
     handlers as billing_handlers,
     home_assistant as billing_home_assistant,
+    renewals,
     views as billing_views,
 )
 from companion_server.centre import handlers as centre_handlers, timer, views as centre_views
@@ -274,6 +275,7 @@ async def _maintenance(app: web.Application) -> AsyncIterator[None]:
             try:
                 await purge_expired(core)
                 await billing_home_assistant.queue_period_ends(core)
+                await renewals.invoice_renewals(core)
             except Exception:
                 LOGGER.exception("Maintenance failed")
             await asyncio.sleep(MAINTENANCE_SECONDS)

@@ -10,17 +10,26 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from companion_server.billing import subscriptions
+from companion_server.billing import catalogue, periods, subscriptions
 from companion_server.billing.catalogue import OFFERS
 from companion_server.i18n import N_
+from companion_server.invoicing.issue import Buyer, issue_invoice
 from companion_server.invoicing.lines import ChargeLine
-from companion_server.models import ServiceCharge, ServiceSubscription
+from companion_server.models import (
+    BillingAddress,
+    SellerProfile,
+    ServiceCharge,
+    ServiceSubscription,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import date
+    from datetime import date, datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from companion_server.invoicing.store import InvoiceStore
+    from companion_server.models import Invoice, User
 
 CAMERAS_PARAM = "cameras"
 # The invoice line names the service in the customer's language (the offer's own name).
@@ -77,3 +86,48 @@ async def mark_invoiced(db: AsyncSession, *, sources: Sequence[str], invoice_id:
             .where(ServiceCharge.source.in_(list(sources)), ServiceCharge.invoice_id.is_(None))
             .values(invoice_id=invoice_id)
         )
+
+
+async def invoice_due(
+    db: AsyncSession, *, company_id: int, customer: User, store: InvoiceStore, now: datetime
+) -> Invoice | None:
+    """Invoice everything the customer owes the company today, in the caller's transaction.
+
+    None when there is nothing to invoice: the company has no seller details yet, the
+    customer no billing address, no charge is due, or the credits outweigh the charges (they
+    wait for a later invoice: an invoice is never negative). The customer's billing address
+    is locked first, so two runs (two instances) invoice a charge once.
+    """
+    address = await db.scalar(
+        select(BillingAddress).where(BillingAddress.customer_id == customer.id).with_for_update()
+    )
+    if address is None or await db.get(SellerProfile, company_id) is None:
+        return None
+    profile = await catalogue.profile(db, company_id)
+    lines = await uninvoiced_charges(
+        db,
+        company_id=company_id,
+        customer_id=customer.id,
+        until=periods.local_date(now, profile.time_zone),
+    )
+    if not lines or sum(line.net_cents for line in lines) < 0:
+        return None
+    invoice = await issue_invoice(
+        db,
+        company_id=company_id,
+        customer_id=customer.id,
+        buyer=Buyer(
+            name=address.name,
+            email=customer.email,
+            street=address.street,
+            postcode=address.postcode,
+            city=address.city,
+            country=address.country,
+        ),
+        lines=lines,
+        language=customer.language,
+        now=now,
+        store=store,
+    )
+    await mark_invoiced(db, sources=[line.source for line in lines], invoice_id=invoice.id)
+    return invoice

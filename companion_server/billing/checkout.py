@@ -15,8 +15,7 @@ from companion_server.billing import catalogue, charges, periods, plans, subscri
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
 from companion_server.invoicing.amounts import totals
-from companion_server.invoicing.issue import Buyer, issue_invoice
-from companion_server.models import BillingAddress, InstallationHandover, SellerProfile
+from companion_server.models import BillingAddress, InstallationHandover
 from companion_server.parsing import has_control_characters
 
 if TYPE_CHECKING:
@@ -221,39 +220,11 @@ async def checkout(
     await db.flush()
     invoice = None
     if invoicing is not None:
-        invoice = await _invoice(db, installation, address, invoicing, now)
+        invoice = await charges.invoice_due(
+            db,
+            company_id=installation.company_id,
+            customer=invoicing.customer,
+            store=invoicing.store,
+            now=now,
+        )
     return Receipt(tuple(started), tuple(charges_made), priced, invoice)
-
-
-async def _invoice(
-    db: AsyncSession, installation: Installation, address: Address, to: Invoicing, now: datetime
-) -> Invoice | None:
-    company_id = installation.company_id
-    if await db.get(SellerProfile, company_id) is None:
-        return None
-    profile = await catalogue.profile(db, company_id)
-    lines = await charges.uninvoiced_charges(
-        db,
-        company_id=company_id,
-        customer_id=to.customer.id,
-        until=periods.local_date(now, profile.time_zone),
-    )
-    invoice = await issue_invoice(
-        db,
-        company_id=company_id,
-        customer_id=to.customer.id,
-        buyer=Buyer(
-            name=address.name.strip(),
-            email=to.customer.email,
-            street=address.street.strip(),
-            postcode=address.postcode.strip(),
-            city=address.city.strip(),
-            country=address.country.strip().upper(),
-        ),
-        lines=lines,
-        language=to.customer.language,
-        now=now,
-        store=to.store,
-    )
-    await charges.mark_invoiced(db, sources=[line.source for line in lines], invoice_id=invoice.id)
-    return invoice
