@@ -56,6 +56,8 @@ NOT_PAGES = (
     "/invoices/export",
     "/invoices/{invoice_id}/pdf",
     "/my-invoices/{invoice_id}/pdf",
+    # Stripe's return after saving a card: it redirects, it shows nothing of its own.
+    "/my-invoices/payment-method/card/done",
 )
 # Without a cart these answer 400 (the matrix's row): the "cart" stage gives them one.
 CART = "?cart=recording_7d"
