@@ -11,10 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from sqlalchemy.orm import InstrumentedAttribute
+    from sqlalchemy.sql.elements import ColumnElement
 
 # Longer than any cursor the portal writes: a 200-character name in UTF-8 and an id, in
 # base64, stay under 1,100 characters.
@@ -60,3 +65,15 @@ def decode_cursor[Key: (str, int)](
     if isinstance(key, bool) or not isinstance(key, key_type):
         return None
     return key, row_id
+
+
+def after_key(
+    key: InstrumentedAttribute[Any], row_id: InstrumentedAttribute[int], start: tuple[Any, int]
+) -> ColumnElement[bool]:
+    """The rows after ``start`` in (key, id) order.
+
+    The redundant ``key >= ...`` gives the planners the index range: the OR alone is a
+    filter on PostgreSQL.
+    """
+    value, last_id = start
+    return and_(key >= value, or_(key > value, and_(key == value, row_id > last_id)))

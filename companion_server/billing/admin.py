@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from companion_server.billing import catalogue
 from companion_server.customers.accounts import company_admin
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.i18n import N_
-from companion_server.keyset import decode_cursor, encode_cursor, split_page
+from companion_server.keyset import after_key, decode_cursor, encode_cursor, split_page
 from companion_server.models import (
     BillingProfile,
     Installation,
@@ -91,15 +91,7 @@ async def handover_rows(core: Core, actor_id: int, after: str | None = None) -> 
         actor = await company_admin(db, actor_id)
         query = select(Installation).where(Installation.company_id == actor.company_id)
         if start is not None:
-            name, row_id = start
-            # ">=" gives the planners the index range; the OR alone is a filter on PostgreSQL.
-            query = query.where(
-                Installation.name >= name,
-                or_(
-                    Installation.name > name,
-                    and_(Installation.name == name, Installation.id > row_id),
-                ),
-            )
+            query = query.where(after_key(Installation.name, Installation.id, start))
         found, last = split_page(
             list(
                 await db.scalars(

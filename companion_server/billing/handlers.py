@@ -20,5 +20,5 @@ def register(registry: FrameRegistry) -> None:
 
 async def on_hello(ctx: Context) -> None:
     """Queue the plan and services (the state on connect)."""
-    if await home_assistant.queue_on_hello(ctx.db, ctx.installation, ctx.now):
+    if await home_assistant.queue_for_live_link(ctx.db, ctx.installation, ctx.now):
         ctx.outcome.queued = True

@@ -123,10 +123,10 @@ async def queue_services(db: AsyncSession, installation_id: int, now: datetime) 
     installation = await db.get(Installation, installation_id)
     if linked is None or installation is None:
         return False
-    return await queue_on_hello(db, installation, now)
+    return await queue_for_live_link(db, installation, now)
 
 
-async def queue_on_hello(db: AsyncSession, installation: Installation, now: datetime) -> bool:
+async def queue_for_live_link(db: AsyncSession, installation: Installation, now: datetime) -> bool:
     """Queue the plan and services of a box whose link is live (a ``hello`` came over it).
 
     One query answers for the boxes with nothing to show (most of a restart storm's).

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 
 from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import (
+    after_key,
     choice_param,
     decode_cursor,
     encode_cursor,
@@ -232,15 +233,7 @@ def _ordered(query: Select[Any], sort: str, start: tuple[Any, int] | None) -> Se
         query = query.order_by(Installation.attention.desc(), Installation.id.desc())
     elif sort == "name":
         if start is not None:
-            name, row_id = start
-            # ">=" gives the planners the index range; the OR alone is a filter on PostgreSQL.
-            query = query.where(
-                Installation.name >= name,
-                or_(
-                    Installation.name > name,
-                    and_(Installation.name == name, Installation.id > row_id),
-                ),
-            )
+            query = query.where(after_key(Installation.name, Installation.id, start))
         query = query.order_by(Installation.name, Installation.id)
     else:
         if start is not None:

@@ -18,10 +18,9 @@ from companion_server.invoicing.store import store_of
 from companion_server.models import Installation, Invoice, OutboxMessage, Payment
 from companion_server.settings import Settings
 from tests.companion.billing_common import World, world
-from tests.companion.conftest import fast_settings
 from tests.companion.helpers import BrowserFactory, FakeClock, make_company
 from tests.companion.invoicing_common import add_seller
-from tests.companion.test_invoicing_payments import WEBHOOK_SECRET, paid_event, signed
+from tests.companion.test_invoicing_payments import card_settings, paid_event, signed
 from tests.companion.test_invoicing_plan_pricing import finished_window, plan_holder
 from tests.companion.tickets_common import linked_box
 
@@ -30,14 +29,8 @@ ESTIMATE = {"remote_hours": "2", "trips": "1", "city": "Lyon", "country": "FR"}
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Card payments on (test keys): the webhook route is live."""
-    return fast_settings(
-        database_url,
-        public_url="http://127.0.0.1:8080",
-        documents_dir=str(tmp_path / "documents"),
-        stripe_secret_key="sk_test_recorded",
-        stripe_webhook_secret=WEBHOOK_SECRET,
-    )
+    """Card payments on."""
+    return card_settings(database_url, tmp_path)
 
 
 async def customer_without_plan(core: Core) -> World:

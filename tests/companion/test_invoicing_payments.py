@@ -29,8 +29,7 @@ RECORDED = Path(__file__).parent / "recorded"
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def card_settings(database_url: str, tmp_path: Path) -> Settings:
     """Card payments on (test keys): the webhook route is live."""
     return fast_settings(
         database_url,
@@ -39,6 +38,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         stripe_secret_key="sk_test_recorded",
         stripe_webhook_secret=WEBHOOK_SECRET,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Card payments on."""
+    return card_settings(database_url, tmp_path)
 
 
 def camt(*entries: str) -> bytes:

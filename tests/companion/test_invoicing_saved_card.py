@@ -26,10 +26,9 @@ from companion_server.invoicing.payments.card import CardPayments
 from companion_server.models import Invoice, PaymentMethod
 from companion_server.settings import Settings
 from tests.companion.billing_common import ADDRESS, World, subscribe, world
-from tests.companion.conftest import fast_settings
 from tests.companion.helpers import BrowserFactory
 from tests.companion.invoicing_common import add_seller
-from tests.companion.test_invoicing_payments import WEBHOOK_SECRET
+from tests.companion.test_invoicing_payments import card_settings
 
 RECORDED = Path(__file__).parent / "recorded"
 
@@ -68,13 +67,8 @@ class Stripe(stripe.HTTPClient):
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return fast_settings(
-        database_url,
-        public_url="http://127.0.0.1:8080",
-        documents_dir=str(tmp_path / "documents"),
-        stripe_secret_key="sk_test_recorded",
-        stripe_webhook_secret=WEBHOOK_SECRET,
-    )
+    """Card payments on."""
+    return card_settings(database_url, tmp_path)
 
 
 @pytest.fixture
