@@ -44,6 +44,7 @@ from benchmarks.seed import add_installations, box_pin
 from benchmarks.serve import SECRET, serve_portal, wait_ready
 from companion_server.core import build_core
 from companion_server.db import create_engine, migrate
+from companion_server.hub.protocol import snapshot_digest
 from companion_server.models import (
     Company,
     Device,
@@ -101,11 +102,12 @@ async def seed(database_url: str, connections: int) -> None:
                         "connected": False,
                         **{f"box_{key}": value for key, value in BOX.items() if key != "firmware"},
                         "firmware": BOX["firmware"],
+                        "snapshot_digest": snapshot_digest({"box": BOX, "devices": _devices(n)}),
                     }
-                    for installation_id in ids
+                    for n, installation_id in enumerate(ids)
                 ],
             )
-            # What each home's snapshot will say: the storm is a restart's, every box known.
+            # What each home's snapshot will say, applied before: the storm is a restart's.
             await db.execute(
                 insert(Device),
                 [

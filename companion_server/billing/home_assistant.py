@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from companion_server.billing import catalogue, periods, plans, subscriptions
 from companion_server.hub import outbox
@@ -126,25 +126,25 @@ async def queue_services(db: AsyncSession, installation_id: int, now: datetime) 
     return await queue_for_live_link(db, installation, now)
 
 
+# Built once: every ``hello`` asks.
+_FOLLOWED = select(
+    select(CustomerInstallation.customer_id)
+    .where(CustomerInstallation.installation_id == bindparam("installation_id"))
+    .limit(1)
+    .scalar_subquery(),
+    select(ServiceSubscription.id)
+    .where(ServiceSubscription.installation_id == bindparam("installation_id"))
+    .limit(1)
+    .scalar_subquery(),
+)
+
+
 async def queue_for_live_link(db: AsyncSession, installation: Installation, now: datetime) -> bool:
     """Queue the plan and services of a box whose link is live (a ``hello`` came over it).
 
     One query answers for the boxes with nothing to show (most of a restart storm's).
     """
-    owned, subscribed = (
-        await db.execute(
-            select(
-                select(CustomerInstallation.customer_id)
-                .where(CustomerInstallation.installation_id == installation.id)
-                .limit(1)
-                .scalar_subquery(),
-                select(ServiceSubscription.id)
-                .where(ServiceSubscription.installation_id == installation.id)
-                .limit(1)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+    owned, subscribed = (await db.execute(_FOLLOWED, {"installation_id": installation.id})).one()
     if owned is None and subscribed is None:
         return False
     await db.execute(

@@ -9,6 +9,7 @@ granted goes to the telemetry writer first.
 from __future__ import annotations
 
 import asyncio
+from http import HTTPStatus
 import logging
 from typing import Any
 
@@ -68,6 +69,10 @@ async def channel(request: web.Request) -> web.StreamResponse:
             return web.json_response(
                 {"error": "invalid_token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
             )
+        if request.transport is None:
+            # Gone while its token was checked (a storm's impatient client): nothing to
+            # upgrade, and an answer nobody reads.
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
         ws = ChannelSocket(
             heartbeat=HEARTBEAT_SECONDS, max_msg_size=HARD_MAX_MESSAGE, compress=False
         )
@@ -122,14 +127,17 @@ async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) ->
 async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
     """Handle one message; False when the connection must end."""
     hub.frames_received += 1
+    known = conn.snapshot_digest if conn.monitoring == "granted" else None
     try:
-        frame = protocol.parse_frame(text)
+        frame = protocol.parse_frame(text, known_snapshot=known)
     except protocol.FrameError as err:
         LOGGER.warning(
             "Installation %s: frame refused (%s: %s)", conn.installation_id, err.code, err.message
         )
         await conn.send(protocol.error_frame(err.code, err.message, err.ref))
         return True
+    if frame.unchanged:
+        return True  # the snapshot applied last, again: nothing to read or write
     try:
         outcome = None
         if frame.type == "device_update" and conn.monitoring == "granted":
@@ -162,6 +170,7 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         return frame.type != "hello"
     if outcome.monitoring is not None:
         conn.monitoring = outcome.monitoring
+    conn.snapshot_digest = outcome.snapshot_digest
     if outcome.contact_at is not None:
         conn.contact_at = outcome.contact_at
     for reply in outcome.replies:

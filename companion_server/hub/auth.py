@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from companion_server.models import Company, Installation, InstallationLink
 from companion_server.security.tokens import hash_token
@@ -27,28 +27,34 @@ class Authenticated:
     box_pin: str
 
 
+# Built once: a handshake storm runs it thousands of times a second (binds only).
+_LIVE_LINK = (
+    select(
+        InstallationLink.id,
+        Installation.id,
+        Company.id,
+        Company.name,
+        Installation.box_pin,
+    )
+    .join(Installation, Installation.id == InstallationLink.installation_id)
+    .join(Company, Company.id == Installation.company_id)
+    .where(
+        InstallationLink.token_hash == bindparam("token_hash"),
+        InstallationLink.revoked_at.is_(None),
+    )
+)
+
+
 async def authenticate(core: Core, token: str) -> Authenticated | None:
     """The live link of a bearer token, or None (unknown, revoked or unlinked)."""
     if not token or len(token) > 200:
         return None
-    async with core.tx() as db:
-        row = (
-            await db.execute(
-                select(InstallationLink, Installation, Company)
-                .join(Installation, Installation.id == InstallationLink.installation_id)
-                .join(Company, Company.id == Installation.company_id)
-                .where(
-                    InstallationLink.token_hash == hash_token(token),
-                    InstallationLink.revoked_at.is_(None),
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        link_row, installation, company = row._tuple()
-        return Authenticated(
-            link_row.id, installation.id, company.id, company.name, installation.box_pin or ""
-        )
+    async with core.engine.connect() as conn:
+        row = (await conn.execute(_LIVE_LINK, {"token_hash": hash_token(token)})).first()
+    if row is None:
+        return None
+    link_id, installation_id, company_id, company_name, box_pin = row._tuple()
+    return Authenticated(link_id, installation_id, company_id, company_name, box_pin or "")
 
 
 def bearer(request: web.Request) -> str:

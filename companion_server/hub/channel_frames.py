@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from companion_server.hub import protocol
 from companion_server.models import Company, PortalFrame
@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from companion_server.hub.dispatch import Context, FrameRegistry
 
 LOGGER = logging.getLogger(__name__)
+
+
+# Whether frames wait for the installation (built once: every ``hello`` asks).
+_WAITING = (
+    select(PortalFrame.id)
+    .where(
+        PortalFrame.installation_id == bindparam("installation_id"),
+        PortalFrame.acked_at.is_(None),
+    )
+    .limit(1)
+)
 
 
 def register(registry: FrameRegistry) -> None:
@@ -69,11 +80,7 @@ async def _welcome(ctx: Context) -> None:
     ctx.outcome.ready = True
     ctx.outcome.changed = True
     # Only a backlog costs the welcome a flush (most connections have none).
-    waiting = await ctx.db.scalar(
-        select(PortalFrame.id)
-        .where(PortalFrame.installation_id == ctx.installation.id, PortalFrame.acked_at.is_(None))
-        .limit(1)
-    )
+    waiting = await ctx.db.scalar(_WAITING, {"installation_id": ctx.installation.id})
     ctx.outcome.queued = ctx.outcome.queued or waiting is not None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from companion_server.hub import protocol
 from companion_server.models import (
@@ -55,6 +55,8 @@ class Outcome:
     takeover: bool = False
     # Other watchers to tell after the commit (e.g. a company's monitoring console).
     topics: set[int | str] = field(default_factory=set)
+    # The digest of the snapshot applied last, as stored after the frame (None: none known).
+    snapshot_digest: str | None = None
 
 
 @dataclass(slots=True)
@@ -103,6 +105,18 @@ class Context:
 
 Handler = Callable[[Context], Awaitable[None]]
 
+# What every frame needs, the company too (the welcome names it); built once, bound per frame.
+_FRAME_ROWS = (
+    select(InstallationLink, Installation, InstallationState, Company)
+    .join(Installation, Installation.id == InstallationLink.installation_id)
+    .join(Company, Company.id == Installation.company_id)
+    .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
+    .where(
+        InstallationLink.id == bindparam("link_id"),
+        InstallationLink.installation_id == bindparam("installation_id"),
+    )
+)
+
 
 class FrameRegistry:
     """The handler of every frame type Home Assistant sends, registered by the areas."""
@@ -145,20 +159,9 @@ class FrameRegistry:
         outcome = Outcome()
         now = core.now()
         async with core.tx() as db:
-            # One query for what every frame needs (the company too: the welcome names it).
             row = (
                 await db.execute(
-                    select(InstallationLink, Installation, InstallationState, Company)
-                    .join(Installation, Installation.id == InstallationLink.installation_id)
-                    .join(Company, Company.id == Installation.company_id)
-                    .outerjoin(
-                        InstallationState,
-                        InstallationState.installation_id == Installation.id,
-                    )
-                    .where(
-                        InstallationLink.id == link_id,
-                        InstallationLink.installation_id == installation_id,
-                    )
+                    _FRAME_ROWS, {"link_id": link_id, "installation_id": installation_id}
                 )
             ).first()
             if row is None or row[0].revoked_at is not None:
@@ -201,6 +204,7 @@ class FrameRegistry:
             )
             await self.handlers[frame.type](ctx)
             outcome.monitoring = state.monitoring
+            outcome.snapshot_digest = state.snapshot_digest
             if frame.type in protocol.ACKED and outcome.close is None:
                 db.add(
                     ReceivedFrame(

@@ -65,6 +65,9 @@ class Connection:
     monitoring: str | None = None
     contact_at: datetime | None = None  # when the last contact was last written
     snapshot: SnapshotParts = field(default_factory=SnapshotParts)  # parts received so far
+    # The stored digest of the snapshot applied last: only this connection's frames change
+    # the installation's devices while it is open.
+    snapshot_digest: str | None = None
     admitted: bool = True  # its handshake still counts in the hub's accept budget
     admitted_at: float = 0.0  # when its handshake was admitted (the admission's clock)
     # Frames were queued for it before its ``hello`` was answered: flush once it is.

@@ -12,6 +12,7 @@ counted in ``DROPPED_DEVICES``); the rest of the frame is taken.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
 import json
 from typing import Any, Final
 import uuid
@@ -121,6 +122,10 @@ class Frame:
     id: str
     type: str
     payload: dict[str, Any]
+    # A snapshot's: the digest of what it says (:func:`snapshot_digest`), and whether that is
+    # the snapshot the connection said was applied last (then it was not validated again).
+    digest: str | None = None
+    unchanged: bool = False
 
 
 def _part_in_range(payload: dict[str, Any]) -> dict[str, Any]:
@@ -290,8 +295,23 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_frame(text: str | bytes) -> Frame:
-    """Validate one text message from Home Assistant (raises :class:`FrameError`)."""
+def snapshot_digest(payload: dict[str, Any]) -> str:
+    """What a snapshot says, as a digest: its fields but the id shared by its parts.
+
+    Computed on the payload as received, before validation: equal digests are equal frames,
+    so a snapshot equal to one validated and applied already needs neither again.
+    """
+    said = {key: value for key, value in payload.items() if key != "snapshot_id"}
+    text = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def parse_frame(text: str | bytes, known_snapshot: str | None = None) -> Frame:
+    """Validate one text message from Home Assistant (raises :class:`FrameError`).
+
+    ``known_snapshot``: the digest of the snapshot last applied for the connection's
+    installation; a snapshot saying the same comes back ``unchanged``, unvalidated.
+    """
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_FRAME_BYTES:
         raise FrameError("too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
@@ -318,13 +338,18 @@ def parse_frame(text: str | bytes) -> Frame:
     payload = data.get("payload")
     if type(payload) is not dict:
         raise FrameError("invalid_payload", "the payload must be a JSON object", frame_id)
+    digest = None
+    if kind == "snapshot":
+        digest = snapshot_digest(payload)
+        if digest == known_snapshot:
+            return Frame(frame_id, kind, payload, digest, unchanged=True)
     try:
         validated = PAYLOADS[kind](payload)
     except vol.Invalid as err:
         raise FrameError(
             "invalid_payload", f"invalid {kind} payload: {err}"[:500], frame_id
         ) from err
-    return Frame(frame_id, kind, validated)
+    return Frame(frame_id, kind, validated, digest)
 
 
 def new_frame_id() -> str:

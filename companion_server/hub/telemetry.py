@@ -161,6 +161,7 @@ class TelemetryWriter:
                     **dict(zip(_DEVICE_FIELDS, values, strict=True)),
                 }
             dirty: dict[int, dict[str, Any]] = {}
+            changed: set[int] = set()  # installations with a device changed
             samples: list[dict[str, Any]] = []
             touched: dict[int, datetime] = {}
             for index, item in enumerate(batch):
@@ -179,6 +180,7 @@ class TelemetryWriter:
                     )
                 _merge(device, url, changes, now, samples)
                 dirty[device["id"]] = device
+                changed.add(item.installation_id)
                 outcome = Outcome(changed=True, monitoring=Monitoring.GRANTED.value)
                 if item.contact_at is None or now - item.contact_at >= CONTACT_RESOLUTION:
                     touched[item.installation_id] = now
@@ -197,6 +199,16 @@ class TelemetryWriter:
                         }
                         for device_id, device in dirty.items()
                     ],
+                )
+            if dirty:
+                # A device changed: a snapshot like the last one applied is news again.
+                await conn.execute(
+                    update(InstallationState)
+                    .where(
+                        InstallationState.installation_id.in_(changed),
+                        InstallationState.snapshot_digest.is_not(None),
+                    )
+                    .values(snapshot_digest=None)
                 )
             if touched:
                 await conn.execute(

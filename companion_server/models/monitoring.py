@@ -41,6 +41,10 @@ class InstallationState(Base):
     box_activated: Mapped[bool | None] = mapped_column(Boolean)
     box_up_to_date: Mapped[bool | None] = mapped_column(Boolean)
     firmware: Mapped[str | None] = mapped_column(String(100))
+    # The digest of the last snapshot applied whole in one frame, while no device changed
+    # since: the same snapshot again (every Home Assistant after a portal restart) is not
+    # read, validated nor written (``hub.protocol.snapshot_digest``).
+    snapshot_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class Device(Base):

@@ -116,6 +116,7 @@ async def _snapshot(ctx: Context) -> None:
             ctx.frame.payload[DROPPED_DEVICES],
         )
     state = ctx.state
+    state.snapshot_digest = None  # until a snapshot in one frame is applied whole
     if "online" in box and box["online"] != state.box_online:
         state.box_online = box["online"]
         state.box_online_since = ctx.now
@@ -159,10 +160,13 @@ async def _snapshot(ctx: Context) -> None:
     gone = [d.id for url, d in existing.items() if url not in listed]
     if gone:
         await ctx.db.execute(delete(Device).where(Device.id.in_(gone)))
+    if payload.get("parts", 1) == 1:
+        state.snapshot_digest = ctx.frame.digest
 
 
 async def _device_update(ctx: Context) -> None:
     url = ctx.frame.payload["url"]
+    ctx.state.snapshot_digest = None
     device = await ctx.db.scalar(
         select(Device).where(Device.installation_id == ctx.installation.id, Device.url == url)
     )

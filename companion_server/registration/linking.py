@@ -217,6 +217,7 @@ async def end_link(
         state.box_online = state.box_activated = state.box_up_to_date = None
         state.box_online_since = None
         state.firmware = None
+        state.snapshot_digest = None
         state.monitoring = Monitoring.NONE.value
         state.monitoring_request_id = None
         state.monitoring_changed_at = now

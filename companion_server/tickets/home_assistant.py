@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from companion_server.hub import outbox, protocol
 from companion_server.models import (
@@ -137,22 +137,22 @@ async def queue_on_hello(core: Core, db: AsyncSession, installation: Installatio
     return True
 
 
+# Built once: every ``hello`` asks.
+_FOLLOWED = select(
+    select(CustomerInstallation.customer_id)
+    .where(CustomerInstallation.installation_id == bindparam("installation_id"))
+    .limit(1)
+    .scalar_subquery(),
+    select(Ticket.id)
+    .where(Ticket.installation_id == bindparam("installation_id"))
+    .limit(1)
+    .scalar_subquery(),
+)
+
+
 async def _followed(db: AsyncSession, installation_id: int) -> tuple[int | None, int | None]:
     """A customer owning the box and one of its tickets (None each when there is none)."""
-    row = (
-        await db.execute(
-            select(
-                select(CustomerInstallation.customer_id)
-                .where(CustomerInstallation.installation_id == installation_id)
-                .limit(1)
-                .scalar_subquery(),
-                select(Ticket.id)
-                .where(Ticket.installation_id == installation_id)
-                .limit(1)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+    row = (await db.execute(_FOLLOWED, {"installation_id": installation_id})).one()
     return row[0], row[1]
 
 
