@@ -6,7 +6,7 @@ from datetime import timedelta
 import json
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from companion_server.hub import protocol
 from companion_server.interventions.rules import CLOSED, KINDS, MAX_HOURS, OPEN
@@ -99,6 +99,15 @@ async def on_window(ctx: Context) -> None:
     ctx.outcome.changed = True
 
 
+# The window the portal thinks open (built once: every ``hello`` asks).
+_OPEN_WINDOW = (
+    select(RemoteWindow)
+    .where(RemoteWindow.installation_id == bindparam("installation_id"), RemoteWindow.state == OPEN)
+    .order_by(RemoteWindow.id.desc())
+    .limit(1)
+)
+
+
 async def on_hello(ctx: Context) -> None:
     """``hello`` carries Home Assistant's current window: the portal follows it.
 
@@ -110,12 +119,7 @@ async def on_hello(ctx: Context) -> None:
     if "window" not in payload:
         return  # an integration that does not report windows
     current = payload["window"]
-    opened = await ctx.db.scalar(
-        select(RemoteWindow)
-        .where(RemoteWindow.installation_id == ctx.installation.id, RemoteWindow.state == OPEN)
-        .order_by(RemoteWindow.id.desc())
-        .limit(1)
-    )
+    opened = await ctx.db.scalar(_OPEN_WINDOW, {"installation_id": ctx.installation.id})
     if current is None:
         if opened is not None and opened.until is not None:
             state = "expired" if opened.until <= ctx.now else "revoked"
