@@ -83,9 +83,11 @@ class Settings:
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
     mail_worker: bool = True
-    # The channel's accept budget (hub.admission): handshakes at once, new connections a second.
+    # The channel's accept budget (hub.admission): handshakes at once, new connections a second,
+    # and how long the line of handshakes waiting for a place may take (0: refused at once).
     channel_handshakes: int = 32
     channel_accept_rate: float = 400.0
+    channel_queue_seconds: float = 5.0
     # Who may read /metrics: a bearer token, or client addresses/networks (neither: off).
     metrics_token: str = ""
     metrics_addresses: tuple[str, ...] = ()
@@ -193,6 +195,9 @@ class Settings:
     def _check_storage(self) -> None:
         if self.channel_handshakes < 1 or not self.channel_accept_rate > 0:
             raise SettingsError("channel handshakes must be at least 1, accept rate above 0")
+        # A place is waited for at most twice this: well within Home Assistant's 30 s.
+        if not 0 <= self.channel_queue_seconds <= 10:
+            raise SettingsError("channel queue seconds must be from 0 to 10")
         if not 0 < self.database_busy_seconds <= 60:
             raise SettingsError("database busy seconds must be more than 0 and at most 60")
         if self.retention_interval_minutes < 0 or self.retention_batch < 1:

@@ -13,10 +13,17 @@ at a time, each lasting what the recent ones lasted (Little's law). Booked at th
 rate, a storm larger than the process can take would come back too early, be refused again
 and again, and spend on refusals what welcomes need. Measured by duration rather than by
 welcomes counted, the rate is not bounded by how fast the refused ones were told to come.
+
+A refusal is not free either (a request taken and answered, then the same again later): a
+handshake over the budget first waits in line for a place, as long as the line ahead of it
+takes at most ``queue_seconds`` at that pace, and is refused only beyond. The first moments
+of a storm fill the line; the refused come back at their booked seconds and find it short.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 import math
 import time
 from typing import TYPE_CHECKING
@@ -37,11 +44,20 @@ class Admission:
     """The accept budget of the channel: handshakes in flight and new connections a second."""
 
     def __init__(
-        self, in_flight: int, rate: float, clock: Callable[[], float] = time.monotonic
+        self,
+        in_flight: int,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        queue_seconds: float = 0.0,
     ) -> None:
-        """At most ``in_flight`` handshakes at once, ``rate`` new connections a second."""
+        """At most ``in_flight`` handshakes at once, ``rate`` new connections a second.
+
+        ``queue_seconds``: how long a line of waiting handshakes may take (0: none waits).
+        """
         self.in_flight = in_flight
         self.rate = rate
+        self.queue_seconds = queue_seconds
+        self._line: deque[asyncio.Future[None]] = deque()  # waiting for a place, in order
         self._clock = clock
         self.handshakes = 0  # admitted, not yet welcomed nor gone
         self.refused = 0  # since the process started
@@ -51,20 +67,61 @@ class Admission:
         self._next_slot = 0.0  # the last second booked for a refused connection
         self._duration: float | None = None  # running mean, admitted -> welcomed (seconds)
 
+    @property
+    def waiting(self) -> int:
+        """Handshakes waiting in line for a place."""
+        return len(self._line)
+
     def admit(self) -> int | None:
         """Take on a handshake (None), or the seconds the caller should wait before retrying.
 
         An admitted handshake must be :meth:`release`-d once, when it is welcomed or gone.
         """
+        if self._take():
+            return None
+        return self._refuse()
+
+    async def enter(self) -> int | None:
+        """:meth:`admit`, waiting in line for a place while the line is short enough."""
+        if self._take():
+            return None
+        if self.waiting >= self.pace() * self.queue_seconds:
+            return self._refuse()
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._line.append(place)
+        try:
+            # Bounded: places held by handshakes that never finish would keep it forever.
+            await asyncio.wait_for(asyncio.shield(place), 2 * self.queue_seconds)
+        except TimeoutError:
+            if not place.done():
+                self._line.remove(place)
+                place.cancel()
+                return self._refuse()
+        except asyncio.CancelledError:
+            if place.done() and not place.cancelled():
+                self.release()  # handed a place as it went: the next one takes it
+            elif place in self._line:
+                self._line.remove(place)
+                place.cancel()
+            raise
+        return None
+
+    def _take(self) -> bool:
         now = self._clock()
         self._tokens = min(self._burst, self._tokens + (now - self._filled_at) * self.rate)
         self._filled_at = now
-        if self.handshakes < self.in_flight and self._tokens >= 1:
+        if self.handshakes < self.in_flight and self._tokens >= 1 and not self._line:
             self._tokens -= 1
             self.handshakes += 1
-            return None
+            return True
+        return False
+
+    def _refuse(self) -> int:
+        now = self._clock()
         self.refused += 1
-        self._next_slot = max(now, self._next_slot) + 1 / self.pace()
+        pace = self.pace()
+        # Its second comes after the line ahead and the refused before it.
+        self._next_slot = max(now + len(self._line) / pace, self._next_slot) + 1 / pace
         return min(MAX_RETRY_AFTER, max(1, math.ceil(self._next_slot - now)))
 
     def pace(self) -> float:
@@ -81,8 +138,17 @@ class Admission:
         return self._clock()
 
     def release(self, *, admitted_at: float | None = None) -> None:
-        """One admitted handshake is over: welcomed (admitted at ``admitted_at``) or gone."""
-        self.handshakes = max(0, self.handshakes - 1)
+        """One admitted handshake is over: welcomed (admitted at ``admitted_at``) or gone.
+
+        Its place goes to the first handshake waiting in line, if any.
+        """
+        while self._line:
+            place = self._line.popleft()
+            if not place.done():
+                place.set_result(None)
+                break
+        else:
+            self.handshakes = max(0, self.handshakes - 1)
         if admitted_at is not None:
             lasted = max(0.0, self._clock() - admitted_at)
             if self._duration is None:

@@ -52,12 +52,13 @@ routes = web.RouteTableDef()
 async def channel(request: web.Request) -> web.StreamResponse:
     """The WebSocket of one linked installation (a new connection replaces the old one).
 
-    Over the accept budget (``hub.admission``) the answer is ``503`` with ``Retry-After``,
-    before the token is even looked at.
+    Over the accept budget (``hub.admission``) it waits in line for a place, or, the line
+    being long enough already, the answer is ``503`` with ``Retry-After``, before the token is
+    even looked at.
     """
     hub = request.app[HUB]
+    retry_after = await hub.admission.enter()
     admitted_at = hub.admission.now()
-    retry_after = hub.admission.admit()
     if retry_after is not None:
         return web.json_response(
             {"error": "busy"}, status=503, headers={"Retry-After": str(retry_after)}

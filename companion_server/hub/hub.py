@@ -215,7 +215,9 @@ class Hub:
         self.telemetry = TelemetryWriter(core)
         self.frames_received = 0  # since the process started (``/metrics``)
         self.admission = Admission(
-            core.settings.channel_handshakes, core.settings.channel_accept_rate
+            core.settings.channel_handshakes,
+            core.settings.channel_accept_rate,
+            queue_seconds=core.settings.channel_queue_seconds,
         )
         if core.settings.is_sqlite:
             self.bus: LocalBus | PostgresBus = LocalBus(self._on_message)

@@ -57,6 +57,11 @@ class _Figures(Collector):
             "Home Assistant handshakes in progress on this instance (accept budget)",
             value=hub.admission.handshakes,
         )
+        yield GaugeMetricFamily(
+            "somfy_pro_ha_handshakes_waiting",
+            "Home Assistant handshakes waiting in line for a place on this instance",
+            value=hub.admission.waiting,
+        )
         yield CounterMetricFamily(
             "somfy_pro_ha_refused",
             "Home Assistant connections refused with 503 and Retry-After by this instance",

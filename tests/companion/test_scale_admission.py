@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
 from companion_server.app import create_app
+from companion_server.app_keys import CORE, HUB
 from companion_server.core import Core
 from companion_server.hub.admission import MAX_RETRY_AFTER, MIN_PACE, Admission
 from companion_server.settings import Settings, SettingsError
@@ -96,16 +99,90 @@ def test_a_hint_is_never_longer_than_the_cap() -> None:
 
 
 @pytest.mark.parametrize(
-    ("handshakes", "rate"), [(0, 10.0), (-1, 10.0), (5, 0.0), (5, -1.0), (5, float("nan"))]
+    ("handshakes", "rate", "line"),
+    [
+        (0, 10.0, 5.0),
+        (-1, 10.0, 5.0),
+        (5, 0.0, 5.0),
+        (5, -1.0, 5.0),
+        (5, float("nan"), 5.0),
+        (5, 10.0, -1.0),
+        (5, 10.0, 11.0),
+        (5, 10.0, float("nan")),
+    ],
 )
-def test_bad_budgets_are_refused(handshakes: int, rate: float) -> None:
+def test_bad_budgets_are_refused(handshakes: int, rate: float, line: float) -> None:
     with pytest.raises(SettingsError):
-        Settings(channel_handshakes=handshakes, channel_accept_rate=rate)
+        Settings(
+            channel_handshakes=handshakes, channel_accept_rate=rate, channel_queue_seconds=line
+        )
+
+
+async def test_handshakes_over_the_budget_wait_in_line_in_order() -> None:
+    admission = Admission(in_flight=1, rate=1000, clock=Clock(), queue_seconds=5)
+    assert await admission.enter() is None
+    entered: list[int] = []
+
+    async def wait(n: int) -> None:
+        assert await admission.enter() is None
+        entered.append(n)
+
+    waiters = [asyncio.create_task(wait(n)) for n in range(3)]
+    await asyncio.sleep(0)
+    assert (admission.waiting, entered) == (3, [])
+    for expected in ([0], [0, 1], [0, 1, 2]):
+        admission.release()  # a welcome hands its place to the first in line
+        async with asyncio.timeout(5):
+            while entered != expected:
+                await asyncio.sleep(0)
+    await asyncio.gather(*waiters)
+    assert (admission.handshakes, admission.waiting, admission.refused) == (1, 0, 0)
+
+
+async def test_beyond_the_line_a_handshake_is_refused_after_it() -> None:
+    """The line takes what the pace empties in ``queue_seconds``; the next books a later slot."""
+    clock = Clock()
+    admission = Admission(in_flight=1, rate=20, clock=clock, queue_seconds=0.5)
+    assert await admission.enter() is None
+    waiters = [asyncio.create_task(admission.enter()) for _ in range(10)]  # 20/s x 0.5 s
+    await asyncio.sleep(0)
+    assert admission.waiting == 10
+    assert await admission.enter() == 1  # the line takes 0.5 s, its own slot 0.05 s later
+    assert admission.refused == 1
+    for _ in range(10):
+        admission.release()
+    assert await asyncio.gather(*waiters) == [None] * 10
+
+
+async def test_a_place_is_not_waited_for_forever() -> None:
+    admission = Admission(in_flight=1, rate=1000, clock=Clock(), queue_seconds=0.01)
+    assert await admission.enter() is None  # held by a handshake that never says hello
+    assert await admission.enter() == 1  # 0.02 s later: refused, the line left
+    assert (admission.waiting, admission.handshakes, admission.refused) == (0, 1, 1)
+
+
+async def test_a_handshake_given_up_in_line_leaves_its_place_to_the_next() -> None:
+    admission = Admission(in_flight=1, rate=1000, clock=Clock(), queue_seconds=5)
+    assert await admission.enter() is None
+    gone = asyncio.create_task(admission.enter())
+    handed = asyncio.create_task(admission.enter())
+    after = asyncio.create_task(admission.enter())
+    await asyncio.sleep(0)
+    gone.cancel()  # its client went away while it waited
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert admission.waiting == 2
+    admission.release()  # to ``handed``, which is cancelled before it runs: passed on
+    handed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handed
+    assert await after is None
+    assert (admission.handshakes, admission.waiting) == (1, 0)
 
 
 @pytest.fixture
 def app(database_url: str, clock: FakeClock) -> web.Application:
-    """A portal admitting one handshake at a time."""
+    """A portal admitting one handshake at a time, the others waiting in line."""
     settings = fast_settings(database_url, public_url="http://127.0.0.1:8080", channel_handshakes=1)
     return create_app(settings, clock=clock)
 
@@ -120,6 +197,40 @@ async def test_a_handshake_over_the_budget_waits_for_the_welcome(
         assert (await first.link(reg.code))[0] == 200
         second.token = first.token
         await first.connect()  # upgraded, no hello yet: the one handshake in flight
+        waiting = asyncio.create_task(second.connect())
+        admission = server.app[HUB].admission
+        async with asyncio.timeout(10):
+            while not admission.waiting:
+                await asyncio.sleep(0.01)
+        assert not waiting.done()
+        welcome = await first.hello()  # welcomed: its place goes to the one waiting
+        assert welcome["payload"]["installation_id"] == reg.installation_id
+        await waiting
+        await second.send(sim.hello())
+        await second.expect("welcome")
+        assert admission.refused == 0
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_without_a_line_a_handshake_over_the_budget_is_refused(
+    database_url: str, clock: FakeClock
+) -> None:
+    settings = fast_settings(
+        database_url,
+        public_url="http://127.0.0.1:8080",
+        channel_handshakes=1,
+        channel_queue_seconds=0,
+    )
+    server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
+    await server.start_server()
+    first = HomeAssistant(str(server.make_url("/")))
+    second = HomeAssistant(str(server.make_url("/")))
+    try:
+        reg, _ = await registered(server.app[CORE])
+        assert (await first.link(reg.code))[0] == 200
+        await first.connect()
         async with second.session.get(
             f"{second.base_url}/api/v1/ws",
             headers={"Authorization": f"Bearer {first.token}"},
@@ -127,14 +238,15 @@ async def test_a_handshake_over_the_budget_waits_for_the_welcome(
             assert response.status == 503
             assert int(response.headers["Retry-After"]) >= 1
             assert await response.json() == {"error": "busy"}
-        welcome = await first.hello()
-        assert welcome["payload"]["installation_id"] == reg.installation_id
+        await first.hello()
+        second.token = first.token
         await second.connect()  # welcomed: the budget is free again
         await second.send(sim.hello())
         await second.expect("welcome")
     finally:
         await first.close()
         await second.close()
+        await server.close()
 
 
 async def test_a_refused_token_frees_its_place(server: TestServer) -> None:

@@ -24,8 +24,10 @@ from .test_portal_real import BACKOFF_DELAY, _linked_and_granted
 
 @pytest.fixture
 async def real_portal(tmp_path: Path) -> AsyncIterator[Portal]:
-    """The real portal, taking on one Home Assistant handshake at a time."""
-    portal = Portal(tmp_path / "portal.db", settings={"channel_handshakes": 1})
+    """The real portal, taking on one Home Assistant handshake at a time, no line."""
+    portal = Portal(
+        tmp_path / "portal.db", settings={"channel_handshakes": 1, "channel_queue_seconds": 0}
+    )
     await portal.start()
     yield portal
     await portal.stop()
