@@ -15,10 +15,11 @@ if TYPE_CHECKING:
 
 def register(registry: FrameRegistry) -> None:
     """Follow every ``hello``."""
-    registry.on_hello(on_hello)
+    registry.on_hello(on_hello, facts=home_assistant.HELLO_FACTS)
 
 
 async def on_hello(ctx: Context) -> None:
     """Queue the plan and services (the state on connect)."""
-    if await home_assistant.queue_for_live_link(ctx.db, ctx.installation, ctx.now):
+    followed = (ctx.facts["services_owner"], ctx.facts["services_subscription"])
+    if await home_assistant.queue_for_live_link(ctx.db, ctx.installation, ctx.now, followed):
         ctx.outcome.queued = True

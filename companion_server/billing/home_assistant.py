@@ -126,25 +126,35 @@ async def queue_services(db: AsyncSession, installation_id: int, now: datetime) 
     return await queue_for_live_link(db, installation, now)
 
 
-# Built once: every ``hello`` asks.
-_FOLLOWED = select(
-    select(CustomerInstallation.customer_id)
+# A customer owning the box and one of its subscriptions (None each when there is none).
+HELLO_FACTS = {
+    "services_owner": select(CustomerInstallation.customer_id)
     .where(CustomerInstallation.installation_id == bindparam("installation_id"))
     .limit(1)
     .scalar_subquery(),
-    select(ServiceSubscription.id)
+    "services_subscription": select(ServiceSubscription.id)
     .where(ServiceSubscription.installation_id == bindparam("installation_id"))
     .limit(1)
     .scalar_subquery(),
-)
+}
+_FOLLOWED = select(*HELLO_FACTS.values())
 
 
-async def queue_for_live_link(db: AsyncSession, installation: Installation, now: datetime) -> bool:
+async def queue_for_live_link(
+    db: AsyncSession,
+    installation: Installation,
+    now: datetime,
+    followed: tuple[int | None, int | None] | None = None,
+) -> bool:
     """Queue the plan and services of a box whose link is live (a ``hello`` came over it).
 
-    One query answers for the boxes with nothing to show (most of a restart storm's).
+    ``followed``: the :data:`HELLO_FACTS`, when read already (with the ``hello``); they
+    answer for the boxes with nothing to show (most of a restart storm's).
     """
-    owned, subscribed = (await db.execute(_FOLLOWED, {"installation_id": installation.id})).one()
+    if followed is None:
+        row = (await db.execute(_FOLLOWED, {"installation_id": installation.id})).one()
+        followed = (row[0], row[1])
+    owned, subscribed = followed
     if owned is None and subscribed is None:
         return False
     await db.execute(

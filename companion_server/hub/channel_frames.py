@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 
-# Whether frames wait for the installation (built once: every ``hello`` asks).
+# Whether frames wait for the installation (a fact of every ``hello``).
 _WAITING = (
     select(PortalFrame.id)
     .where(
@@ -42,6 +42,7 @@ def register(registry: FrameRegistry) -> None:
             await part(ctx)
         await _welcome(ctx)
 
+    registry.on_hello(None, facts={"frames_waiting": _WAITING.scalar_subquery()})
     registry.handle("hello", hello)
     registry.handle("ack", _ack)
     registry.handle("error", _error)
@@ -80,8 +81,7 @@ async def _welcome(ctx: Context) -> None:
     ctx.outcome.ready = True
     ctx.outcome.changed = True
     # Only a backlog costs the welcome a flush (most connections have none).
-    waiting = await ctx.db.scalar(_WAITING, {"installation_id": ctx.installation.id})
-    ctx.outcome.queued = ctx.outcome.queued or waiting is not None
+    ctx.outcome.queued = ctx.outcome.queued or ctx.facts["frames_waiting"] is not None
 
 
 async def _ack(ctx: Context) -> None:

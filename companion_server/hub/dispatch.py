@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, select
 
@@ -30,7 +30,9 @@ from companion_server.models import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.selectable import ScalarSelect
 
     from companion_server.core import Core
     from companion_server.hub.protocol import Frame
@@ -101,6 +103,8 @@ class Context:
     frame: Frame
     outcome: Outcome
     snapshot: SnapshotParts
+    # A ``hello``'s: what the areas asked to know of the installation (:meth:`on_hello`).
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 Handler = Callable[[Context], Awaitable[None]]
@@ -126,6 +130,9 @@ class FrameRegistry:
         self.handlers: dict[str, Handler] = {}
         # What areas take from a ``hello`` (the state it carries), in registration order.
         self.hello_parts: list[Handler] = []
+        # What they need to know of the installation then, read with the frame's own row.
+        self.hello_facts: dict[str, ScalarSelect[Any]] = {}
+        self._hello_rows: Select[Any] | None = None
 
     def handle(self, frame_type: str, handler: Handler) -> None:
         """Make ``handler`` the one handler of ``frame_type``."""
@@ -135,9 +142,31 @@ class FrameRegistry:
             raise ValueError(f"{frame_type!r} has a handler already")
         self.handlers[frame_type] = handler
 
-    def on_hello(self, part: Handler) -> None:
-        """Run ``part`` on every ``hello`` (after the handshake, before the welcome)."""
-        self.hello_parts.append(part)
+    def on_hello(
+        self, part: Handler | None, facts: dict[str, ScalarSelect[Any]] | None = None
+    ) -> None:
+        """Run ``part`` on every ``hello`` (after the handshake, before the welcome).
+
+        ``facts``: scalar subqueries on ``bindparam("installation_id")``, read in the same
+        query as the frame's row (one round trip per ``hello`` for every area; a restart
+        storm is thousands of them), and found in ``Context.facts`` by name.
+        """
+        for name, fact in (facts or {}).items():
+            if name in self.hello_facts:
+                raise ValueError(f"{name!r} is a fact of hello already")
+            self.hello_facts[name] = fact
+            self._hello_rows = None
+        if part is not None:
+            self.hello_parts.append(part)
+
+    def _rows(self, frame_type: str) -> Select[Any]:
+        if frame_type != "hello" or not self.hello_facts:
+            return _FRAME_ROWS
+        if self._hello_rows is None:
+            self._hello_rows = _FRAME_ROWS.add_columns(
+                *(fact.label(name) for name, fact in self.hello_facts.items())
+            )
+        return self._hello_rows
 
     def missing(self, frame_types: Collection[str] = protocol.FROM_HA) -> set[str]:
         """The frame types without a handler."""
@@ -161,7 +190,8 @@ class FrameRegistry:
         async with core.tx() as db:
             row = (
                 await db.execute(
-                    _FRAME_ROWS, {"link_id": link_id, "installation_id": installation_id}
+                    self._rows(frame.type),
+                    {"link_id": link_id, "installation_id": installation_id},
                 )
             ).first()
             if row is None or row[0].revoked_at is not None:
@@ -201,6 +231,7 @@ class FrameRegistry:
                 frame,
                 outcome,
                 snapshot or SnapshotParts(),
+                dict(zip(self.hello_facts, row[4:], strict=True)) if frame.type == "hello" else {},
             )
             await self.handlers[frame.type](ctx)
             outcome.monitoring = state.monitoring

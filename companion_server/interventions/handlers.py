@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def register(registry: FrameRegistry) -> None:
     """Handle ``window`` and ``action_result``; follow the window ``hello`` carries."""
-    registry.on_hello(on_hello)
+    registry.on_hello(on_hello, facts=_HELLO_FACTS)
     registry.handle("window", on_window)
     registry.handle("action_result", on_action_result)
 
@@ -99,13 +99,14 @@ async def on_window(ctx: Context) -> None:
     ctx.outcome.changed = True
 
 
-# The window the portal thinks open (built once: every ``hello`` asks).
-_OPEN_WINDOW = (
-    select(RemoteWindow)
+# The window the portal thinks open (a fact of every ``hello``).
+_HELLO_FACTS = {
+    "open_window": select(RemoteWindow.id)
     .where(RemoteWindow.installation_id == bindparam("installation_id"), RemoteWindow.state == OPEN)
     .order_by(RemoteWindow.id.desc())
     .limit(1)
-)
+    .scalar_subquery()
+}
 
 
 async def on_hello(ctx: Context) -> None:
@@ -119,7 +120,8 @@ async def on_hello(ctx: Context) -> None:
     if "window" not in payload:
         return  # an integration that does not report windows
     current = payload["window"]
-    opened = await ctx.db.scalar(_OPEN_WINDOW, {"installation_id": ctx.installation.id})
+    opened_id = ctx.facts["open_window"]
+    opened = None if opened_id is None else await ctx.db.get(RemoteWindow, opened_id)
     if current is None:
         if opened is not None and opened.until is not None:
             state = "expired" if opened.until <= ctx.now else "revoked"

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 def register(registry: FrameRegistry) -> None:
     """Follow every ``hello``."""
-    registry.on_hello(on_hello)
+    registry.on_hello(on_hello, facts=home_assistant.HELLO_FACTS)
 
 
 async def on_hello(ctx: Context) -> None:
     """Queue the ticket list (snapshot on connect) and the messages still to carry."""
-    if await home_assistant.queue_on_hello(ctx.core, ctx.db, ctx.installation):
+    followed = (ctx.facts["tickets_owner"], ctx.facts["tickets_ticket"])
+    if await home_assistant.queue_on_hello(ctx.core, ctx.db, ctx.installation, followed):
         ctx.outcome.queued = True

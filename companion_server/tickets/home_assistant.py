@@ -122,13 +122,18 @@ async def queue_tickets(core: Core, db: AsyncSession, installation_id: int) -> b
     return True
 
 
-async def queue_on_hello(core: Core, db: AsyncSession, installation: Installation) -> bool:
+async def queue_on_hello(
+    core: Core,
+    db: AsyncSession,
+    installation: Installation,
+    followed: tuple[int | None, int | None],
+) -> bool:
     """On a ``hello`` (over a live link): the ticket list and the messages not yet carried.
 
-    True if anything was queued. One query answers for most boxes of a restart storm: those
-    with no customer and no ticket.
+    True if anything was queued. ``followed``: the :data:`HELLO_FACTS` read with the
+    ``hello``; they answer for most boxes of a restart storm: no customer, no ticket.
     """
-    owned, has_tickets = await _followed(db, installation.id)
+    owned, has_tickets = followed
     if owned is None and has_tickets is None:
         return False
     await _queue_ticket_list(core, db, installation.id)
@@ -137,21 +142,21 @@ async def queue_on_hello(core: Core, db: AsyncSession, installation: Installatio
     return True
 
 
-# Built once: every ``hello`` asks.
-_FOLLOWED = select(
-    select(CustomerInstallation.customer_id)
+# A customer owning the box and one of its tickets (None each when there is none).
+HELLO_FACTS = {
+    "tickets_owner": select(CustomerInstallation.customer_id)
     .where(CustomerInstallation.installation_id == bindparam("installation_id"))
     .limit(1)
     .scalar_subquery(),
-    select(Ticket.id)
+    "tickets_ticket": select(Ticket.id)
     .where(Ticket.installation_id == bindparam("installation_id"))
     .limit(1)
     .scalar_subquery(),
-)
+}
+_FOLLOWED = select(*HELLO_FACTS.values())
 
 
 async def _followed(db: AsyncSession, installation_id: int) -> tuple[int | None, int | None]:
-    """A customer owning the box and one of its tickets (None each when there is none)."""
     row = (await db.execute(_FOLLOWED, {"installation_id": installation_id})).one()
     return row[0], row[1]
 
