@@ -9,7 +9,8 @@ with TLS, as ``tests/companion/test_scale_nginx.py`` runs it) the portals start 
 seeded database, as after a restart, and:
 
 - storm: every Home Assistant connects at once (``hello``, ``welcome``, a snapshot of 5
-  devices), honouring ``503`` + ``Retry-After`` with jitter: seconds until the last welcome;
+  devices, the one the portal applied before the restart), honouring ``503`` +
+  ``Retry-After`` with jitter: seconds until the last welcome, and the refusals;
 - memory: the portals' resident set after the storm minus before it, per connection;
 - traffic for ``--seconds``: every home at ``--scale`` times a real home's rates (a radio
   level change every 3 minutes) while ``--alerts`` alerts spread over the phase are timed
@@ -155,6 +156,7 @@ async def measure(
             started = time.perf_counter()
             await asyncio.gather(*(c.connect() for c in clients))
             storm = time.perf_counter() - started
+            refused = sum(c.refused for c in clients)
             loaded = sum(p.rss_mib() for p in probes)
             rate, latencies = await traffic(clients, args.seconds, args.scale, args.alerts)
             for client in clients:
@@ -164,6 +166,7 @@ async def measure(
             f"{size:,}",
             layout,
             f"{storm:.1f}",
+            f"{refused:,}",
             f"{rate:.0f}",
             f"{1000 * percentile(latencies, 0.5):.0f}",
             f"{1000 * percentile(latencies, 0.99):.0f}",
@@ -199,7 +202,16 @@ async def run(args: argparse.Namespace) -> None:
         f"open-file limit {limit}; {len(os.sched_getaffinity(0))} cores; load average before "
         f"{load_average()}; {args.scale:g}x a home's rates for {args.seconds:g} s"
     )
-    header = ("homes", "portal", "storm s", "frames/s", "alert p50 ms", "p99 ms", "KiB/conn")
+    header = (
+        "homes",
+        "portal",
+        "storm s",
+        "refused",
+        "frames/s",
+        "alert p50 ms",
+        "p99 ms",
+        "KiB/conn",
+    )
     print("| " + " | ".join(header) + " | load average |")
     print("|" + "---|" * (len(header) + 1), flush=True)
     with tempfile.TemporaryDirectory() as directory:
