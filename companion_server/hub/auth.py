@@ -50,6 +50,10 @@ async def authenticate(core: Core, token: str) -> Authenticated | None:
     if not token or len(token) > 200:
         return None
     async with core.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # One statement that only reads: no BEGIN and ROLLBACK around it (two round
+            # trips). SQLite's reads open no transaction anyway.
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
         row = (await conn.execute(_LIVE_LINK, {"token_hash": hash_token(token)})).first()
     if row is None:
         return None
