@@ -16,6 +16,11 @@ def display_number(number: int) -> str:
     return f"{number:06d}"
 
 
+def customer_url(public_url: str, invoice_id: int) -> str:
+    """The invoice's page in the customer area, as the e-mails link it."""
+    return f"{public_url.rstrip('/')}/my-invoices/{invoice_id}"
+
+
 def money(cents: int, language: str) -> str:
     """An amount in euros as the language writes it: ``1 234,50 €`` or ``€1,234.50``."""
     sign = "-" if cents < 0 else ""
