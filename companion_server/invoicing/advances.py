@@ -57,9 +57,10 @@ REMOTE = N_("Advance: service hour {number} of {count}, remote (estimated)")
 ON_SITE = N_("Advance: service hour {number} of {count}, on site (estimated)")
 TRIP = N_("Advance: service trip {number} of {count} (estimated)")
 DEDUCTION = N_("Less the advance invoice {number}")
+# Refuses both a request and the actions in a window Home Assistant opened unasked.
 PAY_FIRST = N_(
-    "This customer has no paid support plan: they pay in advance. Remote service can be"
-    " requested once the advance invoice is paid."
+    "This customer has no paid support plan: they pay in advance. Remote service can start"
+    " once the advance invoice is paid."
 )
 MAX_REMOTE_HOURS = 8
 MAX_ON_SITE_HOURS = 24
