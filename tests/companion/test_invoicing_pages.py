@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.invoicing.labels import money
-from companion_server.models import Invoice, Role
+from companion_server.models import Invoice, Role, User
 from tests.companion.helpers import BrowserFactory, make_company, make_user
 from tests.companion.invoicing_common import issue, line, pdf_text, shop
 from tests.companion.tickets_common import make_customer
@@ -128,7 +128,13 @@ async def test_demo_customer_has_one_invoice(core: Core, browsers: BrowserFactor
     await seed_demo(core)
     await seed_demo(core)  # idempotent: still one invoice
     async with core.tx() as db:
-        [invoice] = list(await db.scalars(select(Invoice)))
+        [invoice] = list(
+            await db.scalars(
+                select(Invoice)
+                .join(User, User.id == Invoice.customer_id)
+                .where(User.email == "customer@demo.example")
+            )
+        )
     assert (invoice.number, invoice.gross_cents) == (1, 18000)
     browser = await browsers.new()
     assert (await browser.login("customer@demo.example", DEMO_PASSWORD)).status == 303
