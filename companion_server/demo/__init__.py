@@ -21,7 +21,7 @@ from companion_server.demo.billing import seed_demo_services
 from companion_server.demo.centre import DEMO_CONTACT_PASSWORDS, seed_monitored_home
 from companion_server.demo.customers import seed_customer
 from companion_server.demo.invoicing import seed_demo_invoice
-from companion_server.demo.plan_intervention import seed_plan_intervention
+from companion_server.demo.plan_intervention import PLAN_CUSTOMER, seed_plan_intervention
 from companion_server.demo.records import seed_demo_records
 from companion_server.models import Company, Role, User
 from companion_server.security.sessions import end_user_sessions
@@ -103,4 +103,4 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
     await seed_plan_intervention(core, company_id, password_hash)
     return [
         DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS + PORTAL_USERS
-    ]
+    ] + [DemoLogin(PLAN_CUSTOMER, DEMO_PASSWORD, Role.CUSTOMER.value)]
