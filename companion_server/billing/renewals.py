@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from companion_server.billing import charges
-from companion_server.invoicing.labels import customer_url, display_number, money
+from companion_server.billing.money import euros
+from companion_server.invoicing.labels import customer_url, display_number
 from companion_server.invoicing.payments import methods, saved_card
 from companion_server.invoicing.payments.card import PROVIDER as CARD
 from companion_server.invoicing.store import store_of
@@ -72,7 +73,7 @@ async def _mail(db: AsyncSession, core: Core, customer: User, invoice: Invoice) 
         customer.language,
         company=company.name if company is not None else "",
         number=display_number(invoice.number),
-        amount=money(invoice.gross_cents, customer.language),
+        amount=euros(invoice.gross_cents, customer.language),
         link=customer_url(core.settings.public_url, invoice.id),
         # Said as the customer chose it; a declined card leaves the invoice to pay.
         card=method is not None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from companion_server.billing.money import euros
 from companion_server.billing.plans import plan_terms
 from companion_server.errors import RuleViolation, ValidationFailed
 from companion_server.i18n import N_
@@ -25,7 +26,7 @@ from companion_server.installations.services import visible_installation
 from companion_server.invoicing.amounts import totals
 from companion_server.invoicing.credit_notes import credited_positions
 from companion_server.invoicing.issue import Buyer, issue_invoice, lines_of, seller_of
-from companion_server.invoicing.labels import customer_url, display_number, money
+from companion_server.invoicing.labels import customer_url, display_number
 from companion_server.invoicing.lines import ChargeLine
 from companion_server.invoicing.payments.base import Balance, balance
 from companion_server.invoicing.pricing import HOUR_CENTS, TRIP_CENTS, unit_price
@@ -278,7 +279,7 @@ async def issue_advance(
             company=company.name,
             installation=installation.name,
             number=display_number(invoice.number),
-            amount=money(invoice.gross_cents, customer.language),
+            amount=euros(invoice.gross_cents, customer.language),
             link=customer_url(core.settings.public_url, invoice.id),
         )
     return invoice

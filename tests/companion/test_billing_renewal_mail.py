@@ -17,8 +17,9 @@ import pytest
 from companion_server.app_keys import CORE
 from companion_server.billing import renewals
 from companion_server.billing.cart import CartItem
+from companion_server.billing.money import euros
 from companion_server.core import Core
-from companion_server.invoicing.labels import display_number, money
+from companion_server.invoicing.labels import display_number
 from companion_server.invoicing.payments.saved_card import SavedCard
 from companion_server.mail import worker
 from companion_server.models import PaymentMethod, User
@@ -80,7 +81,7 @@ async def test_each_renewal_invoice_is_mailed_once_in_the_customers_language(
     assert message["To"] == w.customer.email
     number = display_number(invoice.number)
     assert str(message["Subject"]) == (
-        f"{w.company.name} : votre facture {number} de {money(invoice.gross_cents, 'fr')}"
+        f"{w.company.name} : votre facture {number} de {euros(invoice.gross_cents, 'fr')}"
     )
     body = message.get_body().get_content()  # type: ignore[union-attr]
     assert f"{PUBLIC}/my-invoices/{invoice.id}" in body
