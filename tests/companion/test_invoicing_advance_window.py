@@ -106,6 +106,7 @@ async def test_a_window_from_home_assistant_waits_for_the_advance(setup: Setup) 
     assert granted is not None
     page = await browser.get(base + "/devices")
     assert page.status == 200 and 'data-advance="held"' in page.raw
+    assert 'data-remote="held"' in page.raw  # a card saying why, not the bar of a window
     assert "remote actions wait until the advance invoice is issued and paid" in page.text
     assert 'action="' + base + '/remote/reboot"' not in page.raw  # no control offered
     await _refused(setup)
