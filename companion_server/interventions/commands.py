@@ -90,10 +90,9 @@ async def _send(
                     "Try again when it is back online."
                 )
         view = await gated_view(db, installation, now)
-        view.check_may_act()
+        window = view.acting_window()
         if not view.allows(kind):
             raise RuleViolation("The customer did not allow this kind of action.")
-        assert view.window is not None
         seen = await db.scalar(select(RemoteAction.id).where(RemoteAction.action_id == checked_id))
         if seen is not None:
             raise RuleViolation("This action was already sent.")
@@ -102,7 +101,7 @@ async def _send(
         db.add(
             RemoteAction(
                 installation_id=installation.id,
-                window_id=view.window.id,
+                window_id=window.id,
                 action_id=checked_id,
                 kind=kind,
                 payload=json.dumps(payload),
@@ -249,7 +248,7 @@ async def web_app(core: Core, actor_id: int, installation_id: int) -> LiveContro
         installation = await visible_installation(db, actor, installation_id)
         view = await gated_view(db, installation, core.now())
         if view.window is not None:
-            view.check_may_act()
+            view.acting_window()  # held back: say why rather than "no window"
         if not view.allows("web_app"):
             raise RuleViolation(
                 "The customer's web app opens only inside a remote-service window that allows it."
@@ -297,7 +296,7 @@ async def web_app_devices(
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
         view = await gated_view(db, installation, core.now())
-        view.check_may_act()
+        view.acting_window()
         if not view.allows(kind):
             raise RuleViolation("The customer did not allow this kind of action.")
         return list(

@@ -84,12 +84,16 @@ class WindowView:
         """Whether ``kind`` is granted in the open window and the installer may act in it."""
         return self.window is not None and not self.held and kind in self.kinds
 
-    def check_may_act(self) -> None:
-        """Refuse (:class:`RuleViolation`) without an open window or while it is held back."""
+    def acting_window(self) -> RemoteWindow:
+        """The open window the installer may act in.
+
+        :class:`RuleViolation` when none is open, or while the pay-in-advance rule holds it.
+        """
         if self.window is None:
             raise RuleViolation(NO_WINDOW)
         if self.held:
             raise RuleViolation(advances.PAY_FIRST)
+        return self.window
 
     def seconds_left(self, now: datetime) -> int:
         """Whole seconds until the window ends."""
