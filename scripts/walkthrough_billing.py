@@ -9,8 +9,10 @@ takes the Smart support plan, adds the backup connection from the offer of the s
 taken yet, pays (the billing address, the terms); cancels the backup connection (credited:
 other paid services run) and the recording; cancels the plan, now the last paid service, at
 the end of its period (its end date in red), then cancels the termination; and opens the
-invoice. Screenshots are numbered after the ticket story's (``FIRST``), 1280 x 800 and, for
-the services page, the offer, the payment and the end date, 390 x 844 too.
+invoice. Last, the demo's Premium plan holder (``premium@demo.example``) opens the invoice of
+their remote intervention, every hour and the trip less the plan's 20 %. Screenshots are
+numbered after the ticket story's (``FIRST``), 1280 x 800 and, for the services page, the
+offer, the payment, the end date and the plan holder's invoice, 390 x 844 too.
 
 It can run again on the same demo: it first cancels, now, every paid service the customer
 still has (a fresh demo, ``rm -rf data/demo``, gives the README's screenshots).
@@ -39,6 +41,7 @@ import walkthrough
 # isort: on
 
 CUSTOMER = "customer@demo.example"
+PLAN_HOLDER = "premium@demo.example"
 HOUSE = "Demo house"
 FIRST = 36  # the step after the ticket story's last (35, the help's search)
 PLAN = "Smart support"
@@ -56,9 +59,10 @@ class Story:
     shots: list[Path] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     services: str = ""
+    who: str = "customer"
 
     def step(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.started:5.1f}s] customer  {text}", flush=True)
+        print(f"[{time.monotonic() - self.started:5.1f}s] {self.who:<9} {text}", flush=True)
 
     def shot(self, name: str, *, phone: bool = False, full_page: bool = False) -> None:
         """The desktop page as the next numbered screenshot (and the phone's, same number)."""
@@ -77,9 +81,9 @@ class Story:
             page.goto(f"{walkthrough.PORTAL}{path}")
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, email: str = CUSTOMER) -> None:
     page.goto(f"{walkthrough.PORTAL}/login")
-    page.get_by_label("E-mail address").fill(CUSTOMER)
+    page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(walkthrough.PORTAL_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{walkthrough.PORTAL}/customer")
@@ -220,6 +224,20 @@ def invoices(story: Story) -> None:
     story.shot("portal-services-invoice", full_page=True)
 
 
+def plan_holder_invoice(story: Story) -> None:
+    """The Premium holder's intervention: each line at list price less the plan's 20 %."""
+    page = story.desktop
+    story.step(f"logs in as {PLAN_HOLDER} (both screens); My invoices; the intervention's")
+    for screen in (page, story.phone):
+        screen.context.clear_cookies()
+        log_in(screen, PLAN_HOLDER)
+    page.get_by_role("link", name="My invoices").first.click()
+    page.locator("table.invoices tbody tr").first.get_by_role("link").first.click()
+    expect(page.get_by_text(re.compile(r"less 20 %$")).first).to_be_visible()
+    story.phone.goto(page.url)
+    story.shot("portal-plan-intervention-invoice", phone=True, full_page=True)
+
+
 def portal_answers() -> bool:
     try:
         with urllib.request.urlopen(f"{walkthrough.PORTAL}/healthz", timeout=5):  # noqa: S310
@@ -237,6 +255,8 @@ def play(story: Story) -> None:
     cancel(story)
     reactivate(story)
     invoices(story)
+    story.who = "plan holder"
+    plan_holder_invoice(story)
 
 
 def main() -> int:

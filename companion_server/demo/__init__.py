@@ -4,8 +4,9 @@ One installer company with three logins (administrator, installer, operator); a 
 subscribed to the monitoring centre, with two contacts, so that the operator's console has an
 installation whose alarms open cases; a homeowner's customer account owning a box the company
 looks after, with two tickets (one answered), a continuous recording subscribed and an issued
-invoice; the company's services catalogue; and the manufacturer's support. Each area
-seeds its own part from a module of this package.
+invoice; a second customer holding the Premium support plan, whose remote intervention is
+invoiced at the plan's discount; the company's services catalogue; and the manufacturer's
+support. Each area seeds its own part from a module of this package.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from companion_server.demo.billing import seed_demo_services
 from companion_server.demo.centre import DEMO_CONTACT_PASSWORDS, seed_monitored_home
 from companion_server.demo.customers import seed_customer
 from companion_server.demo.invoicing import seed_demo_invoice
+from companion_server.demo.plan_intervention import PLAN_CUSTOMER, seed_plan_intervention
 from companion_server.demo.records import seed_demo_records
 from companion_server.models import Company, Role, User
 from companion_server.security.sessions import end_user_sessions
@@ -98,6 +100,7 @@ async def seed_demo(core: Core) -> list[DemoLogin]:
     await seed_demo_records(core, company_id)
     await seed_demo_invoice(core, company_id)
     await seed_demo_services(core, company_id)
+    await seed_plan_intervention(core, company_id, password_hash)
     return [
         DemoLogin(email, DEMO_PASSWORD, role.value) for email, _, role in DEMO_USERS + PORTAL_USERS
-    ]
+    ] + [DemoLogin(PLAN_CUSTOMER, DEMO_PASSWORD, Role.CUSTOMER.value)]

@@ -56,7 +56,7 @@ async def _seed(db: AsyncSession, core: Core, company_id: int, now: datetime) ->
     )
     if owner is None:
         return
-    await _handover(db, core, house, now)
+    await seed_handover(db, core, house, now)
     if await db.scalar(
         select(ServiceSubscription.id).where(ServiceSubscription.installation_id == house.id)
     ):
@@ -71,7 +71,7 @@ async def _seed(db: AsyncSession, core: Core, company_id: int, now: datetime) ->
     )
 
 
-async def _handover(db: AsyncSession, core: Core, house: Installation, now: datetime) -> None:
+async def seed_handover(db: AsyncSession, core: Core, house: Installation, now: datetime) -> None:
     """A signed protocol a month old, uploaded: the support plans can still start (D7)."""
     if await db.get(InstallationHandover, house.id) is not None:
         return

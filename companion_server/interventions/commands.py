@@ -30,7 +30,7 @@ from companion_server.interventions.rules import (
     reason_label,
 )
 from companion_server.interventions.values import parameter_value
-from companion_server.interventions.windows import WindowView, notify, window_view
+from companion_server.interventions.windows import WindowView, gated_view, notify, window_view
 from companion_server.journal import log
 from companion_server.mail.outbox import MailKind
 from companion_server.models import Device, InstallationState, RemoteAction
@@ -89,9 +89,8 @@ async def _send(
                     "Home Assistant is offline: the command was not sent. "
                     "Try again when it is back online."
                 )
-        view = await window_view(db, installation.id, now)
-        if view.window is None:
-            raise RuleViolation(NO_WINDOW)
+        view = await gated_view(db, installation, now)
+        window = view.acting_window()
         if not view.allows(kind):
             raise RuleViolation("The customer did not allow this kind of action.")
         seen = await db.scalar(select(RemoteAction.id).where(RemoteAction.action_id == checked_id))
@@ -102,7 +101,7 @@ async def _send(
         db.add(
             RemoteAction(
                 installation_id=installation.id,
-                window_id=view.window.id,
+                window_id=window.id,
                 action_id=checked_id,
                 kind=kind,
                 payload=json.dumps(payload),
@@ -247,7 +246,9 @@ async def web_app(core: Core, actor_id: int, installation_id: int) -> LiveContro
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        view = await window_view(db, installation.id, core.now())
+        view = await gated_view(db, installation, core.now())
+        if view.window is not None:
+            view.acting_window()  # held back: say why rather than "no window"
         if not view.allows("web_app"):
             raise RuleViolation(
                 "The customer's web app opens only inside a remote-service window that allows it."
@@ -294,9 +295,8 @@ async def web_app_devices(
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        view = await window_view(db, installation.id, core.now())
-        if view.window is None:
-            raise RuleViolation(NO_WINDOW)
+        view = await gated_view(db, installation, core.now())
+        view.acting_window()
         if not view.allows(kind):
             raise RuleViolation("The customer did not allow this kind of action.")
         return list(

@@ -5,7 +5,9 @@ action), revokes it, lets it expire on its own clock, and checks every action ag
 portal only offers what the current window allows and re-checks it on every request:
 a window is open while its last state from Home Assistant is ``granted`` and ``until`` is
 still ahead on the portal's clock. A customer without a paid support plan pays in advance:
-remote service is requested only once that advance is paid, or overridden (D6).
+remote service is requested only once that advance is paid, or overridden (D6). A window the
+homeowner opens in Home Assistant without a request stays open (their decision, recorded),
+but the installer's actions in it are refused under the same rule.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from companion_server.interventions.rules import (
     KIND_LABELS,
     KINDS,
     MAX_HOURS,
+    NO_WINDOW,
     OPEN,
 )
 from companion_server.invoicing import advances
@@ -61,8 +64,11 @@ class WindowView:
     # A window that closed (expired, revoked) with actions but was not ended: the installer
     # can still end it, so that the customer gets the summary.
     lapsed: RemoteWindow | None = None
-    # The pay-in-advance rule (the banner only; None where it is not looked at).
+    # The pay-in-advance rule (None where it is not looked at, see :func:`gated_view`).
     advance: advances.Gate | None = None
+    # The open window was opened in Home Assistant without a request while the customer's
+    # advance is due: the installer may not act in it.
+    held: bool = False
 
     @property
     def endable(self) -> RemoteWindow | None:
@@ -75,8 +81,19 @@ class WindowView:
         return self.window is not None
 
     def allows(self, kind: str) -> bool:
-        """Whether ``kind`` is granted in the open window."""
-        return self.window is not None and kind in self.kinds
+        """Whether ``kind`` is granted in the open window and the installer may act in it."""
+        return self.window is not None and not self.held and kind in self.kinds
+
+    def acting_window(self) -> RemoteWindow:
+        """The open window the installer may act in.
+
+        :class:`RuleViolation` when none is open, or while the pay-in-advance rule holds it.
+        """
+        if self.window is None:
+            raise RuleViolation(NO_WINDOW)
+        if self.held:
+            raise RuleViolation(advances.PAY_FIRST)
+        return self.window
 
     def seconds_left(self, now: datetime) -> int:
         """Whole seconds until the window ends."""
@@ -134,14 +151,26 @@ async def window_view(db: AsyncSession, installation_id: int, now: datetime) -> 
     return WindowView(opened, pending, last, _kinds(opened) if opened else [], lapsed)
 
 
+async def gated_view(db: AsyncSession, installation: Installation, now: datetime) -> WindowView:
+    """The remote-service state with the pay-in-advance rule (read only).
+
+    A requested window passed the rule when it was requested; one Home Assistant opened
+    without a request is held back until the advance is paid or overridden.
+    """
+    view = await window_view(db, installation.id, now)
+    view.advance = await advances.gate(db, installation, now)
+    view.held = (
+        view.window is not None and view.window.request_id is None and not view.advance.allowed
+    )
+    return view
+
+
 async def status(core: Core, actor_id: int, installation_id: int) -> WindowView:
     """The banner of an installation's pages."""
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         installation = await visible_installation(db, actor, installation_id)
-        view = await window_view(db, installation.id, core.now())
-        view.advance = await advances.gate(db, installation, core.now())
-        return view
+        return await gated_view(db, installation, core.now())
 
 
 async def _monitored(db: AsyncSession, actor: User, installation_id: int) -> Installation:

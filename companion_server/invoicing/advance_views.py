@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from companion_server.errors import ValidationFailed
 from companion_server.installations.services import visible_installation
 from companion_server.invoicing import advances
 from companion_server.invoicing.pricing import HOUR_CENTS, TRIP_CENTS
-from companion_server.invoicing.rendering import page
+from companion_server.invoicing.rendering import form_post, page
 from companion_server.invoicing.store import store_of
 from companion_server.team.services import fresh_actor
 from companion_server.web import (
     admin_required,
     core_of,
     current_user,
-    flash_redirect,
-    form_data,
     int_param,
 )
 
@@ -69,28 +66,27 @@ async def advance_page(request: web.Request) -> web.StreamResponse:
 async def issue_advance(request: web.Request) -> web.StreamResponse:
     """Issue the advance invoice for the estimate and e-mail the customer the link."""
     core = core_of(request)
-    values = await form_data(request)
     installation_id = int_param(request, "installation_id")
-    try:
+
+    async def act(values: dict[str, str]) -> str:
         await advances.issue_advance(
             core, current_user(request).id, installation_id, values, store_of(core)
         )
-    except ValidationFailed as err:
-        return await _page(request, err.errors, values, status=400)
-    return flash_redirect(request, f"/installations/{installation_id}/advance", "advance_issued")
+        return f"/installations/{installation_id}/advance"
+
+    return await form_post(request, act, _page, "advance_issued")
 
 
 @routes.post(BASE + "/override")
 @admin_required
 async def override(request: web.Request) -> web.StreamResponse:
     """Start the work before the advance is paid (the reason is kept)."""
-    core = core_of(request)
-    values = await form_data(request)
     installation_id = int_param(request, "installation_id")
-    try:
+
+    async def act(values: dict[str, str]) -> str:
         await advances.override(
-            core, current_user(request).id, installation_id, values.get("reason", "")
+            core_of(request), current_user(request).id, installation_id, values.get("reason", "")
         )
-    except ValidationFailed as err:
-        return await _page(request, err.errors, values, status=400)
-    return flash_redirect(request, f"/installations/{installation_id}", "advance_overridden")
+        return f"/installations/{installation_id}"
+
+    return await form_post(request, act, _page, "advance_overridden")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from companion_server.billing.money import euros
 from companion_server.billing.plans import plan_terms
 from companion_server.errors import RuleViolation, ValidationFailed
 from companion_server.i18n import N_
@@ -25,7 +26,7 @@ from companion_server.installations.services import visible_installation
 from companion_server.invoicing.amounts import totals
 from companion_server.invoicing.credit_notes import credited_positions
 from companion_server.invoicing.issue import Buyer, issue_invoice, lines_of, seller_of
-from companion_server.invoicing.labels import display_number, money
+from companion_server.invoicing.labels import customer_url, display_number
 from companion_server.invoicing.lines import ChargeLine
 from companion_server.invoicing.payments.base import Balance, balance
 from companion_server.invoicing.pricing import HOUR_CENTS, TRIP_CENTS, unit_price
@@ -57,9 +58,10 @@ REMOTE = N_("Advance: service hour {number} of {count}, remote (estimated)")
 ON_SITE = N_("Advance: service hour {number} of {count}, on site (estimated)")
 TRIP = N_("Advance: service trip {number} of {count} (estimated)")
 DEDUCTION = N_("Less the advance invoice {number}")
+# Refuses both a request and the actions in a window Home Assistant opened unasked.
 PAY_FIRST = N_(
-    "This customer has no paid support plan: they pay in advance. Remote service can be"
-    " requested once the advance invoice is paid."
+    "This customer has no paid support plan: they pay in advance. Remote service can start"
+    " once the advance invoice is paid."
 )
 MAX_REMOTE_HOURS = 8
 MAX_ON_SITE_HOURS = 24
@@ -277,8 +279,8 @@ async def issue_advance(
             company=company.name,
             installation=installation.name,
             number=display_number(invoice.number),
-            amount=money(invoice.gross_cents, customer.language),
-            link=f"{core.settings.public_url.rstrip('/')}/my-invoices/{invoice.id}",
+            amount=euros(invoice.gross_cents, customer.language),
+            link=customer_url(core.settings.public_url, invoice.id),
         )
     return invoice
 

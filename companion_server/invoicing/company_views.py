@@ -15,7 +15,7 @@ from companion_server.invoicing import company_list, interventions, sellers, ser
 from companion_server.invoicing.credit_notes import issue_credit_note
 from companion_server.invoicing.files import pdf_response
 from companion_server.invoicing.payments.bank import import_statement
-from companion_server.invoicing.rendering import page
+from companion_server.invoicing.rendering import form_post, page
 from companion_server.invoicing.store import store_of
 from companion_server.parsing import parse_int
 from companion_server.records.uploads import file_part, read_all
@@ -25,7 +25,6 @@ from companion_server.web import (
     core_of,
     current_user,
     flash_redirect,
-    form_data,
     int_param,
 )
 
@@ -191,18 +190,22 @@ async def seller_form(request: web.Request) -> web.StreamResponse:
     return page(request, "invoicing/seller.html", {"values": _seller_values(profile), "errors": {}})
 
 
+async def _seller_page(
+    request: web.Request, errors: dict[str, str], values: dict[str, str], status: int
+) -> web.Response:
+    return page(request, "invoicing/seller.html", {"values": values, "errors": errors}, status)
+
+
 @routes.post("/invoices/seller")
 @admin_required
 async def save_seller(request: web.Request) -> web.StreamResponse:
     """Save the invoicing details (for invoices issued from now on)."""
-    values = await form_data(request)
-    try:
+
+    async def act(values: dict[str, str]) -> str:
         await sellers.save_seller(core_of(request), current_user(request).company_id, values)
-    except ValidationFailed as err:
-        return page(
-            request, "invoicing/seller.html", {"values": values, "errors": err.errors}, status=400
-        )
-    return flash_redirect(request, "/invoices", "seller_saved")
+        return "/invoices"
+
+    return await form_post(request, act, _seller_page, "seller_saved")
 
 
 def _statement_page(
@@ -287,11 +290,11 @@ async def intervention_form(request: web.Request) -> web.StreamResponse:
 async def invoice_intervention(request: web.Request) -> web.StreamResponse:
     """Issue the intervention's invoice: a line per started hour and per trip."""
     core = core_of(request)
-    values = await form_data(request)
-    try:
+
+    async def act(values: dict[str, str]) -> str:
         invoice = await interventions.invoice_intervention(
             core, current_user(request), int_param(request, "window_id"), values, store_of(core)
         )
-    except ValidationFailed as err:
-        return await _intervention_form(request, err.errors, values, status=400)
-    return flash_redirect(request, f"/invoices/{invoice.id}", "invoice_issued")
+        return f"/invoices/{invoice.id}"
+
+    return await form_post(request, act, _intervention_form, "invoice_issued")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from companion_server.billing.money import euros
 from companion_server.i18n import N_
 
 INVOICE = "invoice"
@@ -16,14 +17,9 @@ def display_number(number: int) -> str:
     return f"{number:06d}"
 
 
-def money(cents: int, language: str) -> str:
-    """An amount in euros as the language writes it: ``1 234,50 €`` or ``€1,234.50``."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    if language == "en":
-        return f"{sign}€{whole:,}.{part:02d}"
-    grouped = f"{whole:,}".replace(",", "\u00a0")
-    return f"{sign}{grouped},{part:02d}\u00a0€"
+def customer_url(public_url: str, invoice_id: int) -> str:
+    """The invoice's page in the customer area, as the e-mails link it."""
+    return f"{public_url.rstrip('/')}/my-invoices/{invoice_id}"
 
 
 STATUS_LABELS = {
@@ -49,7 +45,7 @@ def quantity_text(milli: int) -> str:
 # What the invoice pages use to write numbers, amounts, rates and statuses.
 TEMPLATE_HELPERS = {
     "invoice_number": display_number,
-    "money": money,
+    "money": euros,
     "kind_label": KIND_LABELS,
     "status_label": STATUS_LABELS,
     "rate": rate_text,

@@ -21,13 +21,13 @@ from reportlab.pdfgen.canvas import Canvas
 import segno
 from segno import helpers
 
+from companion_server.billing.money import euros
 from companion_server.i18n import N_, translator
 from companion_server.invoicing.amounts import totals
 from companion_server.invoicing.labels import (
     CREDIT_NOTE,
     KIND_LABELS,
     display_number,
-    money,
     quantity_text,
     rate_text,
 )
@@ -158,9 +158,9 @@ def render(
         wrapped = simpleSplit(line.description, REGULAR, 9.5, DESCRIPTION_WIDTH)
         page.text(COLUMNS[0], wrapped[0] if wrapped else "")
         page.right(COLUMNS[1], quantity_text(line.quantity_milli))
-        page.right(COLUMNS[2], money(line.unit_price_cents, invoice.language))
+        page.right(COLUMNS[2], euros(line.unit_price_cents, invoice.language))
         page.right(COLUMNS[3], rate_text(line.vat_rate_basis_points))
-        page.right(COLUMNS[4], money(line.net_cents, invoice.language))
+        page.right(COLUMNS[4], euros(line.net_cents, invoice.language))
         for more in wrapped[1:]:
             page.down(4.5 * mm)
             page.text(COLUMNS[0], more)
@@ -169,22 +169,22 @@ def render(
     page.down(2 * mm)
     result = totals((line.net_cents, line.vat_rate_basis_points) for line in lines)
     page.text(COLUMNS[2] - 25 * mm, _("Total excluding VAT"))
-    page.right(COLUMNS[-1], money(result.net_cents, invoice.language))
+    page.right(COLUMNS[-1], euros(result.net_cents, invoice.language))
     for group in result.groups:
         page.down()
         rate = rate_text(group.rate_basis_points)
         page.text(
             COLUMNS[2] - 25 * mm,
-            _("VAT {rate} on {amount}", rate=rate, amount=money(group.net_cents, invoice.language)),
+            _("VAT {rate} on {amount}", rate=rate, amount=euros(group.net_cents, invoice.language)),
         )
-        page.right(COLUMNS[-1], money(group.vat_cents, invoice.language))
+        page.right(COLUMNS[-1], euros(group.vat_cents, invoice.language))
     page.down()
     page.text(COLUMNS[2] - 25 * mm, _("Total VAT"))
-    page.right(COLUMNS[-1], money(result.vat_cents, invoice.language))
+    page.right(COLUMNS[-1], euros(result.vat_cents, invoice.language))
     page.down()
     label = N_("Total credited") if invoice.kind == CREDIT_NOTE else N_("Total due")
     page.text(COLUMNS[2] - 25 * mm, _(label), bold=True)
-    page.right(COLUMNS[-1], money(result.gross_cents, invoice.language), bold=True)
+    page.right(COLUMNS[-1], euros(result.gross_cents, invoice.language), bold=True)
     if invoice.kind != CREDIT_NOTE and result.gross_cents > 0:
         page.down(14 * mm)
         top = page.y

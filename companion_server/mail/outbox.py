@@ -42,6 +42,7 @@ class MailKind(StrEnum):
     TICKET_STATUS = "ticket_status"
     INBOUND_REFUSED = "inbound_refused"
     ADVANCE_PAYMENT = "advance_payment"
+    INVOICE_ISSUED = "invoice_issued"
 
 
 @cache

@@ -182,6 +182,7 @@ async def test_serve_demo_prints_logins_and_is_idempotent(tmp_path: Path) -> Non
                 "installer@demo.example": "/installations",
                 "operator@demo.example": "/centre",
                 "customer@demo.example": "/customer",
+                "premium@demo.example": "/customer",
                 "support@demo.example": "/tickets",
             }
             assert set(logins) == set(homes)

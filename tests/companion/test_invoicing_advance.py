@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 import stripe
 
+from companion_server.billing.money import euros
 from companion_server.invoicing import advances
 from companion_server.invoicing.issue import lines_of
-from companion_server.invoicing.labels import money
 from companion_server.invoicing.payments.card import process_event
 from companion_server.mail import worker
 from companion_server.models import (
@@ -109,7 +109,7 @@ async def test_customer_without_plan_pays_in_advance_then_the_work_deducts_it(
         view = await home.get(link.removeprefix("http://portal.example"))
         assert view.status == 200 and "data-advance-invoice" in view.raw
         assert 'class="payment-qr" src="data:image/svg+xml' in view.raw
-        assert money(24000, "sk") in view.text.replace(" ", "\u00a0")
+        assert euros(24000, "sk") in view.text.replace(" ", "\u00a0")
         other = await make_customer(core, "other@home.example")
         stranger = await browsers.new()
         assert (await stranger.login(other.email)).status == 303

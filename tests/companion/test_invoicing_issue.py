@@ -8,12 +8,12 @@ from datetime import date, timedelta
 from lxml import etree
 import pytest
 
+from companion_server.billing.money import euros
 from companion_server.core import Core
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.invoicing.amounts import totals
 from companion_server.invoicing.interventions import invoice_intervention
 from companion_server.invoicing.issue import lines_of, next_number
-from companion_server.invoicing.labels import money
 from companion_server.invoicing.references import normalize_reference
 from companion_server.invoicing.store import store_of
 from companion_server.journal import log
@@ -50,7 +50,7 @@ async def test_invoice_pdf_carries_valid_xml_and_same_totals(core: Core) -> None
     assert invoice.gross_cents == invoice.net_cents + invoice.vat_cents == 3555
     text = pdf_text(data)
     for amount in (invoice.net_cents, invoice.vat_cents, invoice.gross_cents):
-        assert money(amount, "en") in text
+        assert euros(amount, "en") in text
     assert invoice.creditor_reference in text
     assert normalize_reference(invoice.creditor_reference) == invoice.creditor_reference
 
@@ -60,7 +60,7 @@ async def test_invoice_in_the_customers_language(core: Core) -> None:
     invoice = await issue(core, s, line(cents=123456), language="sk")
     text = pdf_text(pdf_path(core, invoice).read_bytes())
     assert "Faktúra" in text
-    assert money(invoice.gross_cents, "sk").replace("\u00a0", " ") in text.replace("\u00a0", " ")
+    assert euros(invoice.gross_cents, "sk").replace("\u00a0", " ") in text.replace("\u00a0", " ")
 
 
 async def test_numbers_follow_each_other_per_company(core: Core) -> None:

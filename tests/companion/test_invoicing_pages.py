@@ -5,9 +5,9 @@ from __future__ import annotations
 from multidict import MultiDict
 from sqlalchemy import select
 
+from companion_server.billing.money import euros
 from companion_server.core import Core
-from companion_server.invoicing.labels import money
-from companion_server.models import Invoice, Role
+from companion_server.models import Invoice, Role, User
 from tests.companion.helpers import BrowserFactory, make_company, make_user
 from tests.companion.invoicing_common import issue, line, pdf_text, shop
 from tests.companion.tickets_common import make_customer
@@ -24,12 +24,12 @@ async def test_customer_sees_downloads_own_invoice_only(
     listing = await client.get("/my-invoices")
     assert listing.status == 200 and f'data-invoice="{invoice.id}"' in listing.text
     view = await client.get(f"/my-invoices/{invoice.id}")
-    assert money(invoice.gross_cents, "en") in view.text and invoice.creditor_reference in view.text
+    assert euros(invoice.gross_cents, "en") in view.text and invoice.creditor_reference in view.text
     async with client.session.get(f"{client.base_url}/my-invoices/{invoice.id}/pdf") as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/pdf"
         assert "attachment" in response.headers["Content-Disposition"]
-        assert money(invoice.gross_cents, "en") in pdf_text(await response.read())
+        assert euros(invoice.gross_cents, "en") in pdf_text(await response.read())
     stranger = await browsers.new()
     assert (await stranger.login(other.email)).status == 303
     assert (await stranger.get(f"/my-invoices/{invoice.id}")).status == 404
@@ -128,7 +128,13 @@ async def test_demo_customer_has_one_invoice(core: Core, browsers: BrowserFactor
     await seed_demo(core)
     await seed_demo(core)  # idempotent: still one invoice
     async with core.tx() as db:
-        [invoice] = list(await db.scalars(select(Invoice)))
+        [invoice] = list(
+            await db.scalars(
+                select(Invoice)
+                .join(User, User.id == Invoice.customer_id)
+                .where(User.email == "customer@demo.example")
+            )
+        )
     assert (invoice.number, invoice.gross_cents) == (1, 18000)
     browser = await browsers.new()
     assert (await browser.login("customer@demo.example", DEMO_PASSWORD)).status == 303

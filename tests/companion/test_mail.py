@@ -275,6 +275,7 @@ def test_every_mail_renders_in_every_language() -> None:
         "reason": "no_pin",
         "subject": "Help",
         "amount": "€120.00",
+        "card": True,
     }
     subjects = set()
     for kind in MailKind:
