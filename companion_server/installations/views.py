@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from companion_server.errors import NotFound
+from companion_server.i18n import translator
 from companion_server.installation_tabs import tab_context
 from companion_server.installations import queue, services
 from companion_server.monitoring.labels import MONITORING_LABELS, alert_label
@@ -31,7 +32,10 @@ routes = web.RouteTableDef()
 async def installations_list(request: web.Request) -> web.StreamResponse:
     """The work queue: administrators see the company's installations, installers theirs."""
     query = queue.QueueQuery.parse(request.query)
+    _ = translator(visitor(request).language)
     result = await queue.work_queue(core_of(request), current_user(request).id, query)
+    # Translated here rather than by the template, whose calls cost several times more.
+    labels = {kind: _(alert_label(kind)) for row in result.rows for kind, _count in row.alerts}
     return render(
         request,
         "installations.html",
@@ -39,8 +43,14 @@ async def installations_list(request: web.Request) -> web.StreamResponse:
             "result": result,
             "filters": queue.FILTERS,
             "sorts": queue.SORTS,
-            "alert_label": alert_label,
-            "monitoring_labels": MONITORING_LABELS,
+            "alert_texts": {
+                row.installation.id: ", ".join(
+                    labels[kind] + (f" \N{MULTIPLICATION SIGN}{count}" if count > 1 else "")
+                    for kind, count in row.alerts
+                )
+                for row in result.rows
+            },
+            "monitoring_texts": {key: _(label) for key, label in MONITORING_LABELS.items()},
         },
     )
 
