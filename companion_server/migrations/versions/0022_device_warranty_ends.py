@@ -1,10 +1,11 @@
-"""Warranty ends stored on the devices on file, and the index of the company's list of them.
+"""Warranty ends stored on the devices on file; the indexes of the warranty and team lists.
 
 ``device_records.company_id`` (the installation's company) and ``warranty_ends_on`` (the
 install date plus the months the company's warranty table gives the model) let the list of
 warranties ending soon read one index range per page instead of computing every device's
-end in Python. Expand only: two nullable columns (``ADD COLUMN``, no table rebuild) and an
-index; a portal still running the previous revision keeps working (its writes leave the two
+end in Python; ``users (company_id, name, id)`` serves the team page by pages of 50.
+Expand only: two nullable columns (``ADD COLUMN``, no table rebuild) and two
+indexes; a portal still running the previous revision keeps working (its writes leave the two
 columns empty, and the next change of the record or of the warranty table fills them).
 
 Revision ID: 0022
@@ -73,10 +74,12 @@ def upgrade() -> None:
         "device_records",
         ["company_id", "warranty_ends_on", "id"],
     )
+    op.create_index("ix_users_company_name_id", "users", ["company_id", "name", "id"])
 
 
 def downgrade() -> None:
     """Revert the revision (SQLite 3.35+ drops a column without rebuilding the table)."""
+    op.drop_index("ix_users_company_name_id", table_name="users")
     op.drop_index("ix_device_records_company_warranty", table_name="device_records")
     op.drop_column("device_records", "warranty_ends_on")
     op.drop_column("device_records", "company_id")
