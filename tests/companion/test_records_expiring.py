@@ -207,3 +207,19 @@ async def test_revision_stores_the_ends_of_existing_devices(
         ).all()
         assert await db.scalar(select(WarrantyTerm.months)) == 12
     assert (stored, company) == (ends, await _company_of(core, two.own))
+
+
+async def test_imported_devices_are_listed(core: Core, browsers: BrowserFactory) -> None:
+    from tests.companion.test_records_import import _import
+
+    two = await two_companies(core, browsers)
+    await _term(two)
+    day = _installed_for(core.now().date() + timedelta(days=7)).isoformat()
+    content = (
+        "reference,name,customer_email,street,city,latitude,longitude,sub_installations,devices\n"
+        f"MP-1,Imported house,,,,,,,IMP-1;Inverter X;{day};|IMP-2;Meter;{day};\n"
+    )
+    status, _ = await _import(two.admin, content.encode())
+    assert status == 200
+    # The meter has no warranty term: it has no end and is not listed.
+    assert _serials((await two.admin.get("/records/expiring")).text) == ["IMP-1"]
