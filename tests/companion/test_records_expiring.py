@@ -223,3 +223,32 @@ async def test_imported_devices_are_listed(core: Core, browsers: BrowserFactory)
     assert status == 200
     # The meter has no warranty term: it has no end and is not listed.
     assert _serials((await two.admin.get("/records/expiring")).text) == ["IMP-1"]
+
+
+async def test_box_products_by_their_class(core: Core, browsers: BrowserFactory) -> None:
+    from companion_server.models import Device
+
+    two = await two_companies(core, browsers)
+    page = await two.admin.post("/records/warranty", {"model": "rollershutter", "months": "12"})
+    assert page.status == 303
+    async with core.tx() as db:
+        product = Device(
+            installation_id=two.own,
+            url="io://1234-5678-9012/42",
+            label="Living room shutter",
+            protocol="io",
+            ui_class="RollerShutter",
+            updated_at=core.now(),
+        )
+        db.add(product)
+        await db.flush()
+        product_id = product.id
+    ends = core.now().date() + timedelta(days=15)
+    page = await two.admin.post(
+        f"/installations/{two.own}/records/box-devices/{product_id}",
+        {"installed_on": _installed_for(ends).isoformat(), "sub_installation_id": ""},
+    )
+    assert page.status == 303
+    page = await two.admin.get("/records/expiring")
+    assert _serials(page.text) == ["io://1234-5678-9012/42"]
+    assert "Living room shutter" in page.text and f"ends on {ends.isoformat()}" in page.text
