@@ -77,3 +77,11 @@ def after_key(
     """
     value, last_id = start
     return and_(key >= value, or_(key > value, and_(key == value, row_id > last_id)))
+
+
+def before_key(
+    key: InstrumentedAttribute[Any], row_id: InstrumentedAttribute[int], start: tuple[Any, int]
+) -> ColumnElement[bool]:
+    """The rows after ``start`` in (key, id) descending order (newest first)."""
+    value, last_id = start
+    return and_(key <= value, or_(key < value, and_(key == value, row_id < last_id)))

@@ -59,9 +59,14 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 @admin_required
 async def audit(request: web.Request) -> web.StreamResponse:
     """The company's security events (administrators)."""
+    after = request.query.get("after") or None
     async with core_of(request).tx() as db:
-        events = await company_events(db, current_user(request).company_id)
-    return render(request, "audit.html", {"events": events, "labels": EVENT_LABELS})
+        events, next_after = await company_events(db, current_user(request).company_id, after)
+    return render(
+        request,
+        "audit.html",
+        {"events": events, "labels": EVENT_LABELS, "after": after, "next_after": next_after},
+    )
 
 
 @demo_routes.get("/demo/outbox", allow_head=False)

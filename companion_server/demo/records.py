@@ -17,6 +17,7 @@ from companion_server.models import (
     InstallationPlace,
     SubInstallation,
 )
+from companion_server.records import ends
 
 if TYPE_CHECKING:
     from companion_server.core import Core
@@ -72,17 +73,17 @@ async def seed_demo_records(core: Core, company_id: int) -> None:
         garage = SubInstallation(installation_id=installation.id, name="Garáž", created_at=now)
         db.add(garage)
         await db.flush()
-        db.add(
-            DeviceRecord(
-                installation_id=installation.id,
-                sub_installation_id=garage.id,
-                serial="INV-2024-0042",
-                model="Inverter X",
-                label="Garage inverter",
-                installed_on=date(2024, 3, 1),
-                created_at=now,
-            )
+        record = DeviceRecord(
+            installation_id=installation.id,
+            sub_installation_id=garage.id,
+            serial="INV-2024-0042",
+            model="Inverter X",
+            label="Garage inverter",
+            installed_on=date(2024, 3, 1),
+            created_at=now,
         )
+        ends.stamp(record, company_id, "Inverter X", await ends.table_in(db, company_id))
+        db.add(record)
         stored = secrets.token_hex(16)
         await asyncio.to_thread(_write, Path(core.settings.documents_dir) / stored, DEMO_PDF)
         db.add(

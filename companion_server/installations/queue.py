@@ -11,9 +11,10 @@ added meanwhile.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union_all
 
 from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import (
@@ -30,6 +31,7 @@ from companion_server.models import (
     ATTENTION_OFFLINE,
     Alert,
     Installation,
+    InstallationAssignment,
     InstallationState,
     Monitoring,
     RegistrationStatus,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.sql.elements import BindParameter
 
     from companion_server.core import Core
     from companion_server.models import User
@@ -86,11 +89,22 @@ class QueueQuery:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What a row shows of the installation itself."""
+
+    id: int
+    name: str
+    status: str
+    box_pin: str | None
+    customer_email: str | None
+
+
 @dataclass(slots=True)
 class QueueRow:
     """One installation of the list and what needs attention."""
 
-    installation: Installation
+    installation: Listed
     monitoring: str
     connected: bool
     box_online: bool | None
@@ -132,7 +146,7 @@ def _decode(cursor: str | None, sort: str) -> tuple[Any, int] | None:
     return decode_cursor(cursor, int)
 
 
-def _open_windows(now: datetime) -> Select[Any]:
+def _open_windows(now: datetime | BindParameter[datetime]) -> Select[Any]:
     """The installations with a remote-service window open (few: windows last hours)."""
     return select(RemoteWindow.installation_id).where(
         RemoteWindow.state == "granted", RemoteWindow.until > now
@@ -177,7 +191,7 @@ def _scores(status: str) -> tuple[int, ...]:
     return SCORES
 
 
-def _condition(status: str, now: datetime) -> ColumnElement[bool] | None:
+def _condition(status: str, now: datetime | BindParameter[datetime]) -> ColumnElement[bool] | None:
     """What, besides its score, an installation needs to be in the filter."""
     if status == "pending":
         return Installation.status == RegistrationStatus.PENDING.value
@@ -264,11 +278,24 @@ def _page(visible: Select[Any], query: QueueQuery, now: datetime) -> Select[Any]
     return select(merged).order_by(*order).limit(PAGE_SIZE + 1)
 
 
-def _counts(visible: Select[Any], now: datetime) -> Select[Any]:
+@cache
+def _counts_statement(assigned: bool) -> Select[Any]:
     """How many installations each filter holds, counted up to :data:`COUNT_BOUND` + 1.
 
-    Each count reads at most that many index entries, whatever the company's size.
+    Each count reads at most that many index entries, whatever the company's size. Built
+    once (parameters ``company_id``, ``user_id`` when ``assigned``, ``now``): building and
+    keying a statement of six subqueries cost more than the database's answer.
     """
+    visible = select(Installation.id, Installation.name, Installation.attention).where(
+        Installation.company_id == bindparam("company_id")
+    )
+    if assigned:
+        visible = visible.join(
+            InstallationAssignment,
+            (InstallationAssignment.installation_id == Installation.id)
+            & (InstallationAssignment.user_id == bindparam("user_id")),
+        )
+    now = bindparam("now", type_=RemoteWindow.until.type)
     counts = []
     for status in FILTERS:
         scores = _scores(status)
@@ -319,7 +346,12 @@ async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
         visible = _visible(actor, query.search)
         searched = await _searched(db, visible, now) if query.search else None
         if searched is None:
-            counted = (await db.execute(_counts(visible, now))).one()
+            counted = (
+                await db.execute(
+                    _counts_statement(not actor.is_admin),
+                    {"company_id": actor.company_id, "user_id": actor.id, "now": now},
+                )
+            ).one()
             counts = {name: int(value) for name, value in zip(FILTERS, counted, strict=True)}
         else:
             visible, counts = searched
@@ -336,57 +368,67 @@ async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
         return QueuePage(page_rows, query, counts, next_after)
 
 
+# What a page's rows show, in a fixed number of queries (never one per row), each built once
+# with the page's ids as parameter (``ids``; ``now`` for the windows).
+_ROWS: Final = (
+    select(
+        Installation.id,
+        Installation.name,
+        Installation.status,
+        Installation.box_pin,
+        Installation.customer_email,
+        InstallationState.installation_id.label("state_of"),
+        InstallationState.monitoring,
+        InstallationState.connected,
+        InstallationState.box_online,
+    )
+    .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
+    .where(Installation.id.in_(bindparam("ids", expanding=True)))
+)
+_ALERTS: Final = (
+    select(Alert.installation_id, Alert.type, func.count())
+    .where(Alert.active.is_(True), Alert.installation_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Alert.installation_id, Alert.type)
+)
+_WINDOWS: Final = (
+    select(RemoteWindow.installation_id, func.max(RemoteWindow.until))
+    .where(
+        RemoteWindow.installation_id.in_(bindparam("ids", expanding=True)),
+        RemoteWindow.state == "granted",
+        RemoteWindow.until > bindparam("now", type_=RemoteWindow.until.type),
+    )
+    .group_by(RemoteWindow.installation_id)
+)
+
+
 async def _details(db: AsyncSession, ids: list[int], now: datetime) -> dict[int, QueueRow]:
     """What a page's rows show, in a fixed number of queries (never one per row)."""
     if not ids:
         return {}
-    pairs = (
-        await db.execute(
-            select(Installation, InstallationState)
-            .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
-            .where(Installation.id.in_(ids))
-        )
-    ).tuples()
+    rows = (await db.execute(_ROWS, {"ids": ids})).all()
     alerts: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
-    for installation_id, kind, count in (
-        await db.execute(
-            select(Alert.installation_id, Alert.type, func.count())
-            .where(Alert.active.is_(True), Alert.installation_id.in_(ids))
-            .group_by(Alert.installation_id, Alert.type)
-        )
-    ).tuples():
+    for installation_id, kind, count in (await db.execute(_ALERTS, {"ids": ids})).tuples():
         alerts[installation_id].append((kind, int(count)))
     windows: dict[int, datetime] = {}
-    for installation_id, until in (
-        await db.execute(
-            select(RemoteWindow.installation_id, func.max(RemoteWindow.until))
-            .where(
-                RemoteWindow.installation_id.in_(ids),
-                RemoteWindow.state == "granted",
-                RemoteWindow.until > now,
-            )
-            .group_by(RemoteWindow.installation_id)
-        )
-    ).tuples():
+    for installation_id, until in (await db.execute(_WINDOWS, {"ids": ids, "now": now})).tuples():
         if until is not None:
             windows[installation_id] = until
     assignees = await assignees_of(db, ids)
     result: dict[int, QueueRow] = {}
-    for installation, state in pairs:
-        granted = state is not None and state.monitoring == Monitoring.GRANTED.value
-        connected = bool(state and state.connected)
-        box_online = state.box_online if state is not None and granted else None
-        linked = installation.status == RegistrationStatus.LINKED.value
-        result[installation.id] = QueueRow(
-            installation=installation,
-            monitoring=state.monitoring if state is not None else Monitoring.NONE.value,
+    for row in rows:
+        has_state = row.state_of is not None
+        granted = has_state and row.monitoring == Monitoring.GRANTED.value
+        connected = bool(has_state and row.connected)
+        box_online = row.box_online if granted else None
+        linked = row.status == RegistrationStatus.LINKED.value
+        result[row.id] = QueueRow(
+            installation=Listed(row.id, row.name, row.status, row.box_pin, row.customer_email),
+            monitoring=row.monitoring if has_state else Monitoring.NONE.value,
             connected=connected,
             box_online=box_online,
             offline=linked and (not connected or box_online is False),
-            alerts=sorted(alerts[installation.id], key=lambda a: (severity(a[0]), a[0]))
-            if granted
-            else [],
-            window_until=windows.get(installation.id),
-            assignees=assignees[installation.id],
+            alerts=sorted(alerts[row.id], key=lambda a: (severity(a[0]), a[0])) if granted else [],
+            window_until=windows.get(row.id),
+            assignees=assignees[row.id],
         )
     return result

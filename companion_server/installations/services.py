@@ -8,9 +8,9 @@ Assistant and monitoring come with later features on top of these tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 
 from companion_server.errors import NotFound
 from companion_server.models import Installation, InstallationAssignment, User
@@ -49,17 +49,21 @@ def _visible(actor: User) -> Select[tuple[Installation]]:
     )
 
 
+# Built once: the lists ask it on every page.
+_ASSIGNEES: Final = (
+    select(InstallationAssignment.installation_id, User.id, User.name, User.email)
+    .join(User, User.id == InstallationAssignment.user_id)
+    .where(InstallationAssignment.installation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(User.name)
+)
+
+
 async def assignees_of(db: AsyncSession, installation_ids: list[int]) -> dict[int, list[Person]]:
     """The installers assigned to each of the installations (in the caller's transaction)."""
     result: dict[int, list[Person]] = {i: [] for i in installation_ids}
     if not installation_ids:
         return result
-    rows = await db.execute(
-        select(InstallationAssignment.installation_id, User.id, User.name, User.email)
-        .join(User, User.id == InstallationAssignment.user_id)
-        .where(InstallationAssignment.installation_id.in_(installation_ids))
-        .order_by(User.name)
-    )
+    rows = await db.execute(_ASSIGNEES, {"ids": installation_ids})
     for installation_id, user_id, name, email in rows.tuples():
         result[installation_id].append(Person(user_id, name, email))
     return result

@@ -59,8 +59,11 @@ class User(Base):
     """One person (one login per person); e-mail addresses are unique and lower-case."""
 
     __tablename__ = "users"
-    # Keyset pagination of a company's customers by name.
-    __table_args__ = (Index("ix_users_name_id", "name", "id"),)
+    # Keyset pagination by name: a company's customers; a company's team.
+    __table_args__ = (
+        Index("ix_users_name_id", "name", "id"),
+        Index("ix_users_company_name_id", "company_id", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[int] = mapped_column(

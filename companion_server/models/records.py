@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion_server.models.base import Base, UTCDateTime
@@ -43,6 +43,10 @@ class DeviceRecord(Base):
     """A device on file: one of the box's products (``device_id``) or one added by hand."""
 
     __tablename__ = "device_records"
+    # The company's warranties ending in a period, soonest first: one index range a page.
+    __table_args__ = (
+        Index("ix_device_records_company_warranty", "company_id", "warranty_ends_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     installation_id: Mapped[int] = mapped_column(
@@ -59,6 +63,12 @@ class DeviceRecord(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     installed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Stored so that the company's list of warranties ending soon reads an index (see
+    # records/warranty.py, which sets both wherever the install date, the model or the
+    # company's warranty table changes): the installation's company and the warranty's end
+    # (None: no install date or no term for the model).
+    company_id: Mapped[int | None] = mapped_column(Integer)
+    warranty_ends_on: Mapped[date | None] = mapped_column(Date)
 
 
 class InstallationDocument(Base):

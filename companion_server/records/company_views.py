@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from companion_server.errors import ValidationFailed
-from companion_server.records import imports, warranty
+from companion_server.records import expiring, imports, warranty
 from companion_server.records.uploads import file_part, read_all
 from companion_server.uploads import streamed_upload
 from companion_server.web import (
@@ -72,15 +72,20 @@ async def delete_term(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/records/expiring", allow_head=False)
 @login_required
-async def expiring(request: web.Request) -> web.StreamResponse:
-    """Every device whose warranty ends soon, over the installations the user sees."""
+async def expiring_list(request: web.Request) -> web.StreamResponse:
+    """The devices whose warranty ends soon over the installations the user sees, by pages."""
     core = core_of(request)
+    notice = core.settings.warranty_notice_days
+    query = expiring.ExpiringQuery.parse(request.query, notice)
+    page = await expiring.expiring_page(core, current_user(request).id, query)
     return render(
         request,
         "records/expiring.html",
         {
-            "expiring": await warranty.expiring(core, current_user(request).id),
-            "notice_days": core.settings.warranty_notice_days,
+            "page": page,
+            "query": query,
+            "periods": expiring.periods(notice),
+            "notice_days": notice,
         },
     )
 

@@ -22,6 +22,7 @@ from companion_server.accounts.validation import normalize_email
 from companion_server.errors import ValidationFailed
 from companion_server.i18n import N_
 from companion_server.models import DeviceRecord, Installation, InstallationPlace, SubInstallation
+from companion_server.records import ends
 from companion_server.records.services import check_hand_device, check_place, clean_text
 from companion_server.team.services import fresh_actor
 
@@ -182,7 +183,7 @@ async def _exists(db: AsyncSession, actor: User, row: Row) -> bool:
     return await db.scalar(query.limit(1)) is not None
 
 
-async def _add(db: AsyncSession, core: Core, actor: User, row: Row) -> None:
+async def _add(db: AsyncSession, core: Core, actor: User, row: Row, table: dict[str, int]) -> None:
     now = core.now()
     installation = Installation(
         company_id=actor.company_id,
@@ -212,17 +213,17 @@ async def _add(db: AsyncSession, core: Core, actor: User, row: Row) -> None:
         subs[part.casefold()] = sub
     await db.flush()
     for (serial, model, label, installed_on), part in row.devices:
-        db.add(
-            DeviceRecord(
-                installation_id=installation.id,
-                serial=serial,
-                model=model,
-                label=label or None,
-                installed_on=installed_on,
-                sub_installation_id=subs[part.casefold()].id if part else None,
-                created_at=now,
-            )
+        record = DeviceRecord(
+            installation_id=installation.id,
+            serial=serial,
+            model=model,
+            label=label or None,
+            installed_on=installed_on,
+            sub_installation_id=subs[part.casefold()].id if part else None,
+            created_at=now,
         )
+        ends.stamp(record, actor.company_id, model, table)
+        db.add(record)
 
 
 async def import_file(core: Core, actor_id: int, content: bytes) -> Report:
@@ -231,6 +232,7 @@ async def import_file(core: Core, actor_id: int, content: bytes) -> Report:
     report = Report()
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id)
+        table = await ends.table_in(db, actor.company_id)
         for number, raw in enumerate(rows, start=1):
             name = _text(raw.get("name"))[:200] if isinstance(raw, dict) else ""
             try:
@@ -241,7 +243,7 @@ async def import_file(core: Core, actor_id: int, content: bytes) -> Report:
             if await _exists(db, actor, row):
                 report.unchanged += 1
                 continue
-            await _add(db, core, actor, row)
+            await _add(db, core, actor, row, table)
             await db.flush()
             report.imported += 1
     return report

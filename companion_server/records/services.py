@@ -26,6 +26,7 @@ from companion_server.models import (
     SubInstallation,
 )
 from companion_server.parsing import has_control_characters, parse_id
+from companion_server.records import ends
 from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
@@ -276,17 +277,19 @@ async def add_hand_device(
         )
         if (count or 0) >= MAX_HAND_DEVICES:
             raise ValidationFailed({"serial": "This installation has too many devices on file."})
-        db.add(
-            DeviceRecord(
-                installation_id=installation.id,
-                serial=serial,
-                model=model,
-                label=label or None,
-                installed_on=installed_on,
-                sub_installation_id=sub_id,
-                created_at=core.now(),
-            )
+        record = DeviceRecord(
+            installation_id=installation.id,
+            serial=serial,
+            model=model,
+            label=label or None,
+            installed_on=installed_on,
+            sub_installation_id=sub_id,
+            created_at=core.now(),
         )
+        ends.stamp(
+            record, installation.company_id, model, await ends.table_in(db, installation.company_id)
+        )
+        db.add(record)
 
 
 async def _record(db: AsyncSession, installation: Installation, record_id: int) -> DeviceRecord:
@@ -311,6 +314,9 @@ async def edit_hand_device(
         )
         record.serial, record.model, record.label = serial, model, label or None
         record.installed_on = installed_on
+        ends.stamp(
+            record, installation.company_id, model, await ends.table_in(db, installation.company_id)
+        )
 
 
 async def delete_hand_device(
@@ -347,3 +353,9 @@ async def place_box_device(
             db.add(record)
         record.sub_installation_id = sub_id
         record.installed_on = installed_on
+        ends.stamp(
+            record,
+            installation.company_id,
+            device.ui_class or "",
+            await ends.table_in(db, installation.company_id),
+        )

@@ -10,7 +10,7 @@ from aiohttp import web
 from companion_server.app_keys import LEAFLET
 from companion_server.errors import ValidationFailed
 from companion_server.installation_tabs import tab_context
-from companion_server.records import services, warranty
+from companion_server.records import ends, expiring, services, warranty
 from companion_server.web import (
     CSP,
     core_of,
@@ -57,10 +57,8 @@ async def records_page(
         {
             "records": records,
             "subs": {s.id: s.name for s in records.subs},
-            "warranty_end": lambda line: warranty.warranty_end(
-                line.installed_on, line.model, terms
-            ),
-            "expiring": await warranty.expiring(core, user.id, installation_id),
+            "warranty_end": lambda line: ends.warranty_end(line.installed_on, line.model, terms),
+            "expiring": await expiring.of_installation(core, user.id, installation_id),
             "notice_days": settings.warranty_notice_days,
             "show_map": show_map,
             "tile_url": settings.map_tile_url,

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import select
 
 from companion_server.i18n import N_
+from companion_server.keyset import before_key, decode_cursor, encode_cursor, split_page
 from companion_server.models import AuditEvent, User
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from sqlalchemy.ext.asyncio import AsyncSession
+
+
+# Events per page of the security log.
+PAGE_SIZE: Final = 50
 
 
 class Event(StrEnum):
@@ -97,12 +101,29 @@ async def record(
     )
 
 
-async def company_events(db: AsyncSession, company_id: int, limit: int = 200) -> list[AuditEvent]:
-    """The newest events of one company."""
-    rows = await db.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.company_id == company_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(limit)
+async def company_events(
+    db: AsyncSession, company_id: int, after: str | None = None
+) -> tuple[list[AuditEvent], str | None]:
+    """One page of a company's events, newest first, and where the next page starts.
+
+    Keyset pagination on (time, id) over the ``(company_id, at)`` index; a cursor that does
+    not read (edited, cut) opens the first page.
+    """
+    query = select(AuditEvent).where(AuditEvent.company_id == company_id)
+    start = decode_cursor(after, str)
+    if start is not None:
+        try:
+            at = datetime.fromisoformat(start[0])
+        except ValueError:
+            at = None
+        if at is not None and at.tzinfo is not None:
+            query = query.where(before_key(AuditEvent.at, AuditEvent.id, (at, start[1])))
+    found, last = split_page(
+        list(
+            await db.scalars(
+                query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
+            )
+        ),
+        PAGE_SIZE,
     )
-    return list(rows)
+    return found, None if last is None else encode_cursor(last.at.isoformat(), last.id)

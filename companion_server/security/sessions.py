@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from companion_server.models import Session, User
 from companion_server.security.tokens import hash_token, new_token
@@ -53,18 +53,20 @@ async def create_session(
     return token
 
 
+# Built once: every page asks it (building and keying it cost more than the lookup).
+_SESSION_AND_USER: Final = (
+    select(Session, User)
+    .join(User, User.id == Session.user_id)
+    .where(Session.id == bindparam("id"))
+)
+
+
 async def load_session(core: Core, token: str) -> LoadedSession | None:
     """The live session of a cookie token; expired sessions are deleted."""
     now = core.now()
     settings = core.settings
     async with core.tx() as db:
-        row = (
-            await db.execute(
-                select(Session, User)
-                .join(User, User.id == Session.user_id)
-                .where(Session.id == hash_token(token))
-            )
-        ).first()
+        row = (await db.execute(_SESSION_AND_USER, {"id": hash_token(token)})).first()
         if row is None:
             return None
         session, user = row._tuple()

@@ -7,11 +7,12 @@ company is :class:`NotFound`, exactly like something that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import func, select
 
 from companion_server.errors import Forbidden, NotFound, RuleViolation
+from companion_server.keyset import after_key, decode_cursor, encode_cursor, split_page
 from companion_server.mail.outbox import MailKind, enqueue
 from companion_server.models import Company, InstallationAssignment, Invitation, Role, User
 from companion_server.security import sessions
@@ -25,14 +26,20 @@ if TYPE_CHECKING:
 MAX_ADMINS = 2
 
 
+# Collaborators per page of the team page.
+PAGE_SIZE: Final = 50
+
+
 @dataclass(slots=True)
 class Team:
-    """What an administrator sees on the team page."""
+    """What an administrator sees on the team page: one page of collaborators by name."""
 
     company: Company
     members: list[User]
     invitations: list[Invitation]
     assigned: dict[int, int]
+    admins: int
+    next_after: str | None
 
 
 async def fresh_actor(
@@ -74,16 +81,23 @@ async def admin_count(db: AsyncSession, company_id: int) -> int:
     return int(count or 0)
 
 
-async def team(core: Core, actor_id: int) -> Team:
-    """Every collaborator and pending invitation of the administrator's company (O6)."""
+async def team(core: Core, actor_id: int, after: str | None = None) -> Team:
+    """The administrator's company: collaborators (O6) by pages, pending invitations.
+
+    Keyset pagination by (name, id) over the ``(company_id, name, id)`` index; the counts of
+    assigned installations are read for the page's members only.
+    """
+    start = decode_cursor(after, str)
     async with core.tx() as db:
         actor = await fresh_actor(db, actor_id)
         company = await db.get(Company, actor.company_id)
         assert company is not None
-        members = list(
-            await db.scalars(
-                select(User).where(User.company_id == actor.company_id).order_by(User.name, User.id)
-            )
+        query = select(User).where(User.company_id == actor.company_id)
+        if start is not None:
+            query = query.where(after_key(User.name, User.id, start))
+        members, last = split_page(
+            list(await db.scalars(query.order_by(User.name, User.id).limit(PAGE_SIZE + 1))),
+            PAGE_SIZE,
         )
         invitations = list(
             await db.scalars(
@@ -99,12 +113,18 @@ async def team(core: Core, actor_id: int) -> Team:
         )
         counts = await db.execute(
             select(InstallationAssignment.user_id, func.count())
-            .join(User, User.id == InstallationAssignment.user_id)
-            .where(User.company_id == actor.company_id)
+            .where(InstallationAssignment.user_id.in_([member.id for member in members]))
             .group_by(InstallationAssignment.user_id)
         )
         assigned = {user_id: int(count) for user_id, count in counts.tuples()}
-        return Team(company=company, members=members, invitations=invitations, assigned=assigned)
+        return Team(
+            company=company,
+            members=members,
+            invitations=invitations,
+            assigned=assigned,
+            admins=await admin_count(db, actor.company_id),
+            next_after=None if last is None else encode_cursor(last.name, last.id),
+        )
 
 
 async def delete_member(core: Core, actor_id: int, member_id: int, ip: str) -> None:

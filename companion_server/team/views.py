@@ -25,14 +25,15 @@ routes = web.RouteTableDef()
 async def _team_page(
     request: web.Request, errors: dict[str, str] | None = None, status: int = 200
 ) -> web.Response:
-    team = await services.team(core_of(request), current_user(request).id)
-    admins = sum(1 for member in team.members if member.is_admin)
+    after = request.query.get("after") or None
+    team = await services.team(core_of(request), current_user(request).id, after)
     return render(
         request,
         "team.html",
         {
             "team": team,
-            "admins": admins,
+            "after": after,
+            "admins": team.admins,
             "max_admins": services.MAX_ADMINS,
             "errors": errors or {},
             "invitation_days": core_of(request).settings.invitation_days,

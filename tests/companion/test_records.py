@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.models import Device, DeviceRecord, InstallationPlace, InstallationState
-from companion_server.records.warranty import add_months
+from companion_server.records.ends import add_months
 from companion_server.settings import Settings, SettingsError
 from tests.companion.helpers import BrowserFactory
 from tests.companion.records_common import settings, two_companies
