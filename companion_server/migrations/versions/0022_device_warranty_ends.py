@@ -9,7 +9,7 @@ indexes; a portal still running the previous revision keeps working (its writes 
 columns empty, and the next change of the record or of the warranty table fills them).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-29 04:40:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
