@@ -22,7 +22,7 @@ from companion_server.interventions.rules import LIVE_COMMAND_TTL
 from companion_server.models import InstallationState, PortalFrame, RemoteAction, RemoteWindow
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered
-from tests.companion.helpers import FakeClock
+from tests.companion.helpers import HANG_GUARD_SECONDS, FakeClock
 from tests.companion.interventions_common import (
     SHUTTER,
     Setup,
@@ -37,8 +37,6 @@ __all__ = ["portal", "running_smtp", "setup", "smtp"]
 
 # Together far more than one frame may carry (ten times over), over several pages.
 BACKLOG = 600
-# Only against a hang: every wait below ends on what it waits for, however loaded the machine.
-HANG_GUARD_SECONDS = 120
 
 
 async def _pending(core: Core, installation_id: int) -> int:
