@@ -215,9 +215,9 @@ async def test_an_intervention_with_hundreds_of_actions_ends_in_one_bounded_fram
     page = await setup.browser.post(setup.base + "/remote/end", {"comment": "Done."})
     assert page.status == 303
     assert setup.ha.ws is not None
-    message = await setup.ha.ws.receive(timeout=10)
+    message = await setup.ha.ws.receive(timeout=HANG_GUARD_SECONDS)
     while json.loads(message.data)["type"] != "intervention_ended":
-        message = await setup.ha.ws.receive(timeout=10)
+        message = await setup.ha.ws.receive(timeout=HANG_GUARD_SECONDS)
     assert len(message.data.encode()) <= MAX_FRAME_BYTES
     payload = json.loads(message.data)["payload"]
     assert payload["comment"] == "Done."
