@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 from lxml import etree
 import pytest
 
-from companion_server.core import Core, build_core
+from companion_server.core import Core
 from companion_server.errors import NotFound, ValidationFailed
 from companion_server.invoicing.amounts import totals
 from companion_server.invoicing.interventions import invoice_intervention
@@ -19,15 +18,18 @@ from companion_server.invoicing.references import normalize_reference
 from companion_server.invoicing.store import store_of
 from companion_server.journal import log
 from companion_server.models import Installation, RemoteWindow
-from tests.companion.helpers import FakeClock, make_company
+from tests.companion.helpers import make_company
 from tests.companion.invoicing_common import (
     embedded_xml,
     issue,
     line,
+    patient_core,
     pdf_path,
     pdf_text,
     shop,
 )
+
+__all__ = ["patient_core"]
 
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 
@@ -89,21 +91,6 @@ async def test_refused_invoices_write_nothing_and_use_no_number(core: Core) -> N
 def test_totals_are_sums_of_the_lines() -> None:
     result = totals([(3, 2000), (3, 2000), (1000, 550)])
     assert (result.net_cents, result.vat_cents) == (1006, 1 + 1 + 55)
-
-
-@pytest.fixture
-async def patient_core(core: Core, clock: FakeClock) -> AsyncIterator[Core]:
-    """The portal's core whose writers wait for their turn as long as the settings allow.
-
-    Nine issuers of one company take turns on its counter row: on a loaded machine they
-    need more than the 3 seconds after which the portal answers "busy", which is not what
-    the test is about.
-    """
-    patient = build_core(core.settings.replace(database_busy_seconds=60), clock)
-    try:
-        yield patient
-    finally:
-        await patient.close()
 
 
 async def test_concurrent_issuers_never_skip_or_repeat(patient_core: Core) -> None:
