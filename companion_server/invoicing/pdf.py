@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 import io
 from pathlib import Path  # noqa: TC003 (a dataclass field type, resolved at runtime)
+import threading
 from typing import TYPE_CHECKING
 
 from reportlab.lib.pagesizes import A4
@@ -57,11 +58,17 @@ class Fonts:
     bold: Path
 
 
+# Invoices render in worker threads, several at once: one registers the fonts while the
+# others wait, or one could find the regular font there and draw with the bold one not yet.
+_REGISTERING = threading.Lock()
+
+
 def register(fonts: Fonts) -> None:
-    """Register the fonts with ReportLab (idempotent)."""
-    if REGULAR not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(REGULAR, str(fonts.regular)))
-        pdfmetrics.registerFont(TTFont(BOLD, str(fonts.bold)))
+    """Register the fonts with ReportLab (idempotent, safe from several threads at once)."""
+    with _REGISTERING:
+        if BOLD not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(REGULAR, str(fonts.regular)))
+            pdfmetrics.registerFont(TTFont(BOLD, str(fonts.bold)))
 
 
 class _Page:

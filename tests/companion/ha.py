@@ -16,7 +16,7 @@ import pytest
 from companion_server.core import Core
 from companion_server.models import Role
 from companion_server.registration.services import Registered, register_box
-from tests.companion.helpers import make_company, make_user
+from tests.companion.helpers import HANG_GUARD_SECONDS, make_company, make_user
 
 PIN = "1234-5678-9012"
 
@@ -140,14 +140,14 @@ class HomeAssistant:
         assert self.ws is not None
         await self.ws.send_str(data if isinstance(data, str) else json.dumps(data))
 
-    async def receive(self, wait: float = 10) -> dict[str, Any]:
+    async def receive(self, wait: float = HANG_GUARD_SECONDS) -> dict[str, Any]:
         assert self.ws is not None
         message = await self.ws.receive(timeout=wait)
         assert message.type == aiohttp.WSMsgType.TEXT, message
         data: dict[str, Any] = json.loads(message.data)
         return data
 
-    async def expect(self, kind: str, wait: float = 10) -> dict[str, Any]:
+    async def expect(self, kind: str, wait: float = HANG_GUARD_SECONDS) -> dict[str, Any]:
         """The next frame of ``kind`` (others are skipped)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -170,7 +170,7 @@ class HomeAssistant:
         await self.send(probe)
         frames: list[dict[str, Any]] = []
         while True:
-            data = await self.receive(wait=60)
+            data = await self.receive()
             if data["type"] == "error" and data["payload"].get("ref") == probe["id"]:
                 return frames
             frames.append(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 import glob
@@ -346,3 +348,22 @@ async def last_link(core: Core, to: str, kind: str | None = None) -> str:
     match = LINK_RE.search(messages[-1].body)
     assert match, messages[-1].body
     return urlsplit(match.group(0)).path
+
+
+# Only against a hang: a test's wait ends on what it waits for, however long a loaded
+# machine takes to get there.
+HANG_GUARD_SECONDS = 120.0
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, every: float = 0.025) -> None:
+    """Return once ``check()`` is true, looking again every ``every`` seconds.
+
+    For what the portal does in the background (a worker, a timer) with no notice to wait
+    on; only a hang fails it, after :data:`HANG_GUARD_SECONDS`.
+    """
+    try:
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            while not await check():
+                await asyncio.sleep(every)
+    except TimeoutError:
+        raise AssertionError(f"never happened: {what}") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 import re
@@ -22,6 +21,7 @@ from tests.companion.helpers import (
     BrowserFactory,
     FakeClock,
     PortalClient,
+    eventually,
     mails,
     make_company,
     make_user,
@@ -203,12 +203,11 @@ async def setup(portal: TestServer) -> AsyncIterator[Setup]:
 
 async def _until_page_shows(browser: PortalClient, path: str, text: str) -> None:
     """Frames without acknowledgement are applied in the background: wait for them."""
-    for _ in range(400):
-        page = await browser.get(path)
-        if text in page.text:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{path} never showed {text!r}")
+
+    async def shown() -> bool:
+        return text in (await browser.get(path)).text
+
+    await eventually(shown, f"{path} showing {text!r}")
 
 
 def _field(raw: str, name: str, after: str = "") -> str:

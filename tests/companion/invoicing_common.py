@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 import io
@@ -9,14 +10,15 @@ from pathlib import Path
 
 import facturx
 from pypdf import PdfReader
+import pytest
 
-from companion_server.core import Core
+from companion_server.core import Core, build_core
 from companion_server.installations.services import create_installation
 from companion_server.invoicing.issue import Buyer, issue_invoice
 from companion_server.invoicing.lines import ChargeLine
 from companion_server.invoicing.store import store_of
 from companion_server.models import Company, Invoice, Role, SellerProfile, User
-from tests.companion.helpers import make_company, make_user
+from tests.companion.helpers import FakeClock, make_company, make_user
 from tests.companion.tickets_common import make_customer
 
 BUYER = Buyer("Hana Homeowner", "hana@home.example", "1 Rue des Lilas", "75001", "Paris", "FR")
@@ -109,3 +111,18 @@ def embedded_xml(data: bytes) -> bytes:
     _filename, xml = facturx.get_xml_from_pdf(data, check_xsd=True)
     assert isinstance(xml, bytes)
     return xml
+
+
+@pytest.fixture
+async def patient_core(core: Core, clock: FakeClock) -> AsyncIterator[Core]:
+    """The portal's core whose writers wait for their turn as long as the settings allow.
+
+    Issuers of one company at once take turns on its counter row: on a loaded machine a
+    few of them need more than the 3 seconds after which the portal answers "busy" (not
+    what a test of their numbers is about).
+    """
+    patient = build_core(core.settings.replace(database_busy_seconds=60), clock)
+    try:
+        yield patient
+    finally:
+        await patient.close()

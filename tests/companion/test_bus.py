@@ -22,7 +22,7 @@ from companion_server.registration.linking import unlink_by_installer
 from tests.companion import ha as sim
 from tests.companion.conftest import fast_settings
 from tests.companion.ha import HomeAssistant, registered
-from tests.companion.helpers import psql
+from tests.companion.helpers import HANG_GUARD_SECONDS, psql
 
 _counter = itertools.count()
 
@@ -79,7 +79,7 @@ async def test_frames_and_updates_cross_instances(
         await client.send(sim.alert())
         await client.expect("ack")
         # B's watcher hears about it.
-        assert await asyncio.wait_for(queue.get(), 10) == "changed"
+        assert await asyncio.wait_for(queue.get(), HANG_GUARD_SECONDS) == "changed"
         b.app[HUB].unwatch(reg.installation_id, queue)
         assert core_a is not core_b
         # Another connection of the same installation, on B, replaces the one on A.
@@ -90,12 +90,12 @@ async def test_frames_and_updates_cross_instances(
         try:
             await second.connect()
             await second.hello(monitoring=True)
-            message = await ws_a.receive(timeout=10)
+            message = await ws_a.receive(timeout=HANG_GUARD_SECONDS)
             assert (message.type, message.data) == (WSMsgType.CLOSE, 4000)
             # Unlinked on A: the socket on B closes at once, after an "unlinked" frame.
             await unlink_by_installer(core_a, admin_id, reg.installation_id)
             assert (await second.expect("unlinked"))["payload"] == {}
-            message = await second.ws.receive(timeout=10)  # type: ignore[union-attr]
+            message = await second.ws.receive(timeout=HANG_GUARD_SECONDS)  # type: ignore[union-attr]
             assert (message.type, message.data) == (WSMsgType.CLOSE, 4001)
         finally:
             await second.close()

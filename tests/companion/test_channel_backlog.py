@@ -15,13 +15,14 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from companion_server.core import Core
+from companion_server.hub.hub import Hub
 from companion_server.hub.outbox import queue_frame
 from companion_server.hub.protocol import MAX_FRAME_BYTES
 from companion_server.interventions.rules import LIVE_COMMAND_TTL
 from companion_server.models import InstallationState, PortalFrame, RemoteAction, RemoteWindow
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant, registered
-from tests.companion.helpers import FakeClock
+from tests.companion.helpers import HANG_GUARD_SECONDS, FakeClock
 from tests.companion.interventions_common import (
     SHUTTER,
     Setup,
@@ -34,7 +35,8 @@ from tests.companion.test_mail import running_smtp, smtp
 
 __all__ = ["portal", "running_smtp", "setup", "smtp"]
 
-BACKLOG = 2000
+# Together far more than one frame may carry (ten times over), over several pages.
+BACKLOG = 600
 
 
 async def _pending(core: Core, installation_id: int) -> int:
@@ -66,14 +68,14 @@ async def test_a_long_backlog_follows_the_welcome_one_bounded_frame_each(
                     reg.installation_id,
                     core.now(),
                     "request_monitoring",
-                    {"request_id": f"r-{number}", "installer": "x" * 200, "company": "Acme"},
+                    {"request_id": f"r-{number}", "installer": "x" * 1200, "company": "Acme"},
                 )
         ws = await client.connect()
         await client.send(sim.hello())
         sizes: list[int] = []
         received: list[dict[str, object]] = []
         while len(received) <= BACKLOG:
-            message = await ws.receive(timeout=30)
+            message = await ws.receive(timeout=HANG_GUARD_SECONDS)
             sizes.append(len(message.data.encode()))
             received.append(json.loads(message.data))
         assert received[0]["type"] == "welcome"
@@ -91,15 +93,27 @@ async def test_a_long_backlog_follows_the_welcome_one_bounded_frame_each(
 
 
 async def _offline(setup: Setup) -> None:
-    assert setup.ha.ws is not None
-    await setup.ha.ws.close()
-    for _ in range(400):
-        async with setup.core.tx() as db:
-            state = await db.get(InstallationState, setup.installation_id)
-        if state is not None and not state.connected:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError("the portal never saw Home Assistant leave")
+    """Close Home Assistant's socket; return once the portal has recorded it offline.
+
+    The portal tells the installation's watchers once it has: each notice is a moment to look,
+    however long a loaded machine takes to get there.
+    """
+    hub = setup.core.hub
+    assert setup.ha.ws is not None and isinstance(hub, Hub)
+    notices = hub.watch(setup.installation_id)
+    try:
+        await setup.ha.ws.close()
+        while True:
+            async with setup.core.tx() as db:
+                state = await db.get(InstallationState, setup.installation_id)
+            if state is not None and not state.connected:
+                return
+            try:
+                await asyncio.wait_for(notices.get(), HANG_GUARD_SECONDS)
+            except TimeoutError:
+                raise AssertionError("the portal never saw Home Assistant leave") from None
+    finally:
+        hub.unwatch(setup.installation_id, notices)
 
 
 async def _reconnect(setup: Setup) -> list[dict[str, object]]:
@@ -201,9 +215,9 @@ async def test_an_intervention_with_hundreds_of_actions_ends_in_one_bounded_fram
     page = await setup.browser.post(setup.base + "/remote/end", {"comment": "Done."})
     assert page.status == 303
     assert setup.ha.ws is not None
-    message = await setup.ha.ws.receive(timeout=10)
+    message = await setup.ha.ws.receive(timeout=HANG_GUARD_SECONDS)
     while json.loads(message.data)["type"] != "intervention_ended":
-        message = await setup.ha.ws.receive(timeout=10)
+        message = await setup.ha.ws.receive(timeout=HANG_GUARD_SECONDS)
     assert len(message.data.encode()) <= MAX_FRAME_BYTES
     payload = json.loads(message.data)["payload"]
     assert payload["comment"] == "Done."

@@ -22,7 +22,7 @@ from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.linking import unlink_by_installer
 from tests.companion import ha as sim
 from tests.companion.ha import Factory, HomeAssistant, new_ha, registered
-from tests.companion.helpers import mails
+from tests.companion.helpers import HANG_GUARD_SECONDS, mails
 
 __all__ = ["new_ha"]  # the fixture, shared with the other channel tests
 
@@ -194,7 +194,7 @@ async def test_new_connection_replaces_the_old(core: Core, new_ha: Factory) -> N
     second_client.token = client.token
     await second_client.connect()
     await second_client.hello()
-    message = await first.receive(timeout=10)
+    message = await first.receive(timeout=HANG_GUARD_SECONDS)
     assert (message.type, message.data) == (WSMsgType.CLOSE, 4000)
     await second_client.send(sim.consent("granted"))
     await second_client.expect("ack")
@@ -207,7 +207,7 @@ async def test_unlink_and_revoke_close_at_once(core: Core, new_ha: Factory) -> N
     await unlink_by_installer(core, admin_id, installation_id)
     frames = []
     while True:
-        message = await ws.receive(timeout=10)
+        message = await ws.receive(timeout=HANG_GUARD_SECONDS)
         if message.type != WSMsgType.TEXT:
             break
         frames.append(json.loads(message.data)["type"])
@@ -222,7 +222,7 @@ async def test_unlink_and_revoke_close_at_once(core: Core, new_ha: Factory) -> N
     ws = await other.connect()
     await other.hello()
     await other.send(sim.frame("unlinked", {}))
-    message = await ws.receive(timeout=10)
+    message = await ws.receive(timeout=HANG_GUARD_SECONDS)
     assert message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
     assert (await state_of(core, other_id)).connected is False
 

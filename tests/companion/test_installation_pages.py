@@ -14,7 +14,14 @@ from companion_server.models import Installation, InstallationState, Interventio
 from companion_server.monitoring import services
 from tests.companion import ha as sim
 from tests.companion.ha import HomeAssistant
-from tests.companion.helpers import BrowserFactory, PortalClient, mails, make_company, make_user
+from tests.companion.helpers import (
+    HANG_GUARD_SECONDS,
+    BrowserFactory,
+    PortalClient,
+    mails,
+    make_company,
+    make_user,
+)
 
 
 async def _admin(core: Core, browsers: BrowserFactory) -> tuple[PortalClient, int]:
@@ -221,7 +228,9 @@ async def test_live_events_stream(core: Core, browsers: BrowserFactory, server: 
                     if line.startswith("event:"):
                         return line
 
-            assert (await asyncio.wait_for(first_event(), 10)).strip() == "event: changed"
+            assert (
+                await asyncio.wait_for(first_event(), HANG_GUARD_SECONDS)
+            ).strip() == "event: changed"
         anonymous = await browsers.new()
         page = await anonymous.get(f"/installations/{installation_id}/events")
         assert page.status == 303

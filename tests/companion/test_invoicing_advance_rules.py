@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,21 +15,16 @@ from companion_server.invoicing.interventions import invoice_intervention
 from companion_server.invoicing.issue import lines_of
 from companion_server.invoicing.store import store_of
 from companion_server.models import Installation, Invoice, OutboxMessage, Payment
-from companion_server.settings import Settings
 from tests.companion.billing_common import World, world
 from tests.companion.helpers import BrowserFactory, FakeClock, make_company
 from tests.companion.invoicing_common import add_seller
-from tests.companion.test_invoicing_payments import card_settings, paid_event, signed
+from tests.companion.stripe_common import paid_event, settings, signed
 from tests.companion.test_invoicing_plan_pricing import finished_window, plan_holder
 from tests.companion.tickets_common import linked_box
 
+__all__ = ["settings"]
+
 ESTIMATE = {"remote_hours": "2", "trips": "1", "city": "Lyon", "country": "FR"}
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Card payments on."""
-    return card_settings(database_url, tmp_path)
 
 
 async def customer_without_plan(core: Core) -> World:

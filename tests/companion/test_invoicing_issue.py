@@ -23,10 +23,13 @@ from tests.companion.invoicing_common import (
     embedded_xml,
     issue,
     line,
+    patient_core,
     pdf_path,
     pdf_text,
     shop,
 )
+
+__all__ = ["patient_core"]
 
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 
@@ -90,9 +93,10 @@ def test_totals_are_sums_of_the_lines() -> None:
     assert (result.net_cents, result.vat_cents) == (1006, 1 + 1 + 55)
 
 
-async def test_concurrent_issuers_never_skip_or_repeat(core: Core) -> None:
+async def test_concurrent_issuers_never_skip_or_repeat(patient_core: Core) -> None:
     """Several issuers at once (PostgreSQL: parallel transactions on the counter row); one
     rolls back after taking its number, which goes back to the next issuer."""
+    core = patient_core
     s = await shop(core)
 
     async def failing() -> None:

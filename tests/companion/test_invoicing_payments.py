@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-from pathlib import Path
 import time
-from typing import Any
-from urllib.parse import parse_qs
 
 from aiohttp import web
 import pytest
@@ -19,31 +14,19 @@ from companion_server.errors import ValidationFailed
 from companion_server.invoicing.payments.bank import import_statement, parse_statement
 from companion_server.invoicing.payments.base import balance
 from companion_server.invoicing.payments.card import CardPayments, process_event
-from companion_server.models import Invoice, Payment
-from companion_server.settings import Settings
-from tests.companion.conftest import fast_settings
+from companion_server.models import Payment
 from tests.companion.helpers import BrowserFactory
 from tests.companion.invoicing_common import issue, line, shop
+from tests.companion.stripe_common import (
+    WEBHOOK_SECRET,
+    StripeReplay,
+    paid_event,
+    recorded,
+    settings,
+    signed,
+)
 
-RECORDED = Path(__file__).parent / "recorded"
-WEBHOOK_SECRET = "whsec_test_0123456789abcdef"
-
-
-def card_settings(database_url: str, tmp_path: Path) -> Settings:
-    """Card payments on (test keys): the webhook route is live."""
-    return fast_settings(
-        database_url,
-        public_url="http://127.0.0.1:8080",
-        documents_dir=str(tmp_path / "documents"),
-        stripe_secret_key="sk_test_recorded",
-        stripe_webhook_secret=WEBHOOK_SECRET,
-    )
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Card payments on."""
-    return card_settings(database_url, tmp_path)
+__all__ = ["settings"]
 
 
 def camt(*entries: str) -> bytes:
@@ -119,35 +102,14 @@ def test_bad_statements_are_refused(content: bytes) -> None:
         parse_statement(content)
 
 
-class Replay(stripe.HTTPClient):
-    """Stripe's HTTP boundary: answers with a recorded response, keeps what was asked."""
-
-    name = "replay"
-
-    def __init__(self, body: bytes, status: int = 200) -> None:
-        super().__init__()
-        self.body = body
-        self.status = status
-        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
-
-    def request(
-        self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
-    ) -> tuple[str, int, dict[str, str]]:
-        self.requests.append((method, url, parse_qs(post_data or "")))
-        return self.body.decode(), self.status, {"request-id": "req_recorded"}
-
-    def close(self) -> None:
-        return None
-
-
 async def test_card_checkout_session_through_the_sdk(core: Core) -> None:
     s = await shop(core)
     invoice = await issue(core, s, line(cents=1000))
-    replay = Replay((RECORDED / "stripe_checkout_session.json").read_bytes())
+    replay = StripeReplay((200, recorded("stripe_checkout_session.json")))
     provider = CardPayments("sk_test_recorded", WEBHOOK_SECRET, http_client=replay)
     start = await provider.start(invoice, return_url="http://127.0.0.1:8080/my-invoices/1")
     assert start.redirect_url == "https://checkout.stripe.com/c/pay/cs_test_a1B2c3D4e5F6g7H8i9J0"
-    method, url, form = replay.requests[0]
+    method, url, _, form = replay.requests[0]
     assert (method, url) == ("post", "https://api.stripe.com/v1/checkout/sessions")
     assert form["line_items[0][price_data][unit_amount]"] == ["1200"]
     assert form["line_items[0][price_data][currency]"] == ["eur"]
@@ -157,40 +119,10 @@ async def test_card_checkout_session_through_the_sdk(core: Core) -> None:
 async def test_card_error_is_the_sdks(core: Core) -> None:
     s = await shop(core)
     invoice = await issue(core, s)
-    body = json.dumps({"error": {"type": "invalid_request_error", "message": "No such key"}})
-    provider = CardPayments("sk_test_bad", WEBHOOK_SECRET, http_client=Replay(body.encode(), 401))
+    body = {"error": {"type": "invalid_request_error", "message": "No such key"}}
+    provider = CardPayments("sk_test_bad", WEBHOOK_SECRET, http_client=StripeReplay((401, body)))
     with pytest.raises(stripe.AuthenticationError):
         await provider.start(invoice, return_url="http://x/")
-
-
-def signed(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
-    timestamp = at if at is not None else int(time.time())
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def paid_event(invoice: Invoice, event_id: str = "evt_1", amount: int | None = None) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": "checkout.session.completed",
-            "created": 1772438400,
-            "data": {
-                "object": {
-                    "id": "cs_test_1",
-                    "object": "checkout.session",
-                    "payment_status": "paid",
-                    "payment_intent": f"pi_{event_id}",
-                    "amount_total": invoice.gross_cents if amount is None else amount,
-                    "metadata": {
-                        "invoice_id": str(invoice.id),
-                        "company_id": str(invoice.company_id),
-                    },
-                }
-            },
-        }
-    ).encode()
 
 
 async def test_webhook_signed_once_forged_refused(

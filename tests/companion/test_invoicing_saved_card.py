@@ -1,20 +1,16 @@
 """A card saved with Stripe (S9), at Stripe's HTTP boundary with recorded responses.
 
 No network here: the SDK's HTTP client is replaced by one that answers Stripe's recorded
-responses in turn and keeps what the portal asked.
+responses in turn and keeps what the portal asked (:mod:`tests.companion.stripe_common`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
-import stripe
 
 from companion_server.billing import services
 from companion_server.billing.cart import CartItem
@@ -24,56 +20,17 @@ from companion_server.invoicing.payments import registry
 from companion_server.invoicing.payments.base import balance
 from companion_server.invoicing.payments.card import CardPayments
 from companion_server.models import Invoice, PaymentMethod
-from companion_server.settings import Settings
 from tests.companion.billing_common import ADDRESS, World, subscribe, world
 from tests.companion.helpers import BrowserFactory
 from tests.companion.invoicing_common import add_seller
-from tests.companion.test_invoicing_payments import card_settings
+from tests.companion.stripe_common import StripeReplay, recorded, settings
 
-RECORDED = Path(__file__).parent / "recorded"
-
-
-def recorded(name: str, **metadata: str) -> dict[str, Any]:
-    """A recorded response, its metadata naming this test's rows."""
-    body: dict[str, Any] = json.loads((RECORDED / name).read_text())
-    body.setdefault("metadata", {}).update(metadata)
-    return body
-
-
-class Stripe(stripe.HTTPClient):
-    """Stripe's HTTP boundary: each request gets the next recorded response."""
-
-    name = "replay"
-
-    def __init__(self) -> None:
-        super().__init__()
-        # A recorded response, or one made from the request's form (an amount it echoes).
-        self.answers: list[tuple[int, Any]] = []
-        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
-
-    def request(
-        self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None
-    ) -> tuple[str, int, dict[str, str]]:
-        parts = urlsplit(url)
-        form = parse_qs(post_data or "") or parse_qs(parts.query)
-        self.requests.append((method, parts.path, form))
-        status, body = self.answers.pop(0)
-        body = body(form) if callable(body) else body
-        return json.dumps(body), status, {"request-id": "req_recorded"}
-
-    def close(self) -> None:
-        return None
+__all__ = ["settings"]
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Card payments on."""
-    return card_settings(database_url, tmp_path)
-
-
-@pytest.fixture
-def replay(monkeypatch: pytest.MonkeyPatch) -> Stripe:
-    client = Stripe()
+def replay(monkeypatch: pytest.MonkeyPatch) -> StripeReplay:
+    client = StripeReplay()
     monkeypatch.setattr(
         registry, "CardPayments", functools.partial(CardPayments, http_client=client)
     )
@@ -99,7 +56,7 @@ async def test_no_paid_service_no_payment_method(core: Core, browsers: BrowserFa
 
 
 async def test_card_saved_through_checkout_setup_and_shown(
-    core: Core, browsers: BrowserFactory, replay: Stripe
+    core: Core, browsers: BrowserFactory, replay: StripeReplay
 ) -> None:
     w = await paying(core)
     hana = await browsers.new()
@@ -113,7 +70,7 @@ async def test_card_saved_through_checkout_setup_and_shown(
     opened = await hana.post("/my-invoices/payment-method/card", {})
     assert opened.status == 303
     assert opened.location == "https://checkout.stripe.com/c/pay/cs_test_setup_c0ffee01"
-    method, path, form = replay.requests[-1]
+    method, _, path, form = replay.requests[-1]
     assert (method, path) == ("post", "/v1/checkout/sessions")
     assert form["mode"] == ["setup"] and form["metadata[customer_id]"] == [str(w.customer.id)]
     assert form["success_url"] == [
@@ -124,7 +81,7 @@ async def test_card_saved_through_checkout_setup_and_shown(
     replay.answers.append((200, recorded("stripe_customer.json", **mine)))
     back = await hana.get("/my-invoices/payment-method/card/done?session_id=cs_test_setup_c0ffee01")
     assert back.status == 303 and back.location == "/my-invoices/payment-method"
-    (_, retrieved, query), (_, created, customer) = replay.requests[-2:]
+    (*_, retrieved, query), (*_, created, customer) = replay.requests[-2:]
     assert retrieved == "/v1/checkout/sessions/cs_test_setup_c0ffee01"
     assert query["expand[0]"] == ["setup_intent.payment_method"]
     assert created == "/v1/customers" and customer["payment_method"] == ["pm_1QxAbCdEfGhIjKlN"]
@@ -139,7 +96,7 @@ async def test_card_saved_through_checkout_setup_and_shown(
 
 
 async def test_session_of_another_customer_is_not_saved(
-    core: Core, browsers: BrowserFactory, replay: Stripe
+    core: Core, browsers: BrowserFactory, replay: StripeReplay
 ) -> None:
     w = await paying(core)
     hana = await browsers.new()
@@ -149,7 +106,7 @@ async def test_session_of_another_customer_is_not_saved(
     )
     back = await hana.get("/my-invoices/payment-method/card/done?session_id=cs_test_setup_c0ffee01")
     assert back.status == 404
-    assert [path for _m, path, _f in replay.requests] == [
+    assert [asked.path for asked in replay.requests] == [
         "/v1/checkout/sessions/cs_test_setup_c0ffee01"
     ]  # no Stripe customer made, nothing kept
     async with core.tx() as db:
@@ -195,7 +152,7 @@ async def _subscribe_more(core: Core, w: World) -> Invoice:
 
 
 async def test_next_subscription_invoice_is_charged_to_the_saved_card(
-    core: Core, replay: Stripe
+    core: Core, replay: StripeReplay
 ) -> None:
     w = await paying(core)
     await add_seller(core, w.company.id)
@@ -204,7 +161,7 @@ async def test_next_subscription_invoice_is_charged_to_the_saved_card(
     # Stripe charges what was asked: the recorded intent carries the requested amount.
     replay.answers.append((200, lambda form: {**answer, "amount": int(form["amount"][0])}))
     invoice = await _subscribe_more(core, w)
-    method, path, form = replay.requests[-1]
+    method, _, path, form = replay.requests[-1]
     assert (method, path) == ("post", "/v1/payment_intents")
     assert form["amount"] == [str(invoice.gross_cents)] and form["off_session"] == ["true"]
     assert form["customer"] == ["cus_RxAbCdEfGhIjKl"]
@@ -214,7 +171,7 @@ async def test_next_subscription_invoice_is_charged_to_the_saved_card(
     assert state.status == "paid"
 
 
-async def test_declined_card_leaves_the_invoice_open(core: Core, replay: Stripe) -> None:
+async def test_declined_card_leaves_the_invoice_open(core: Core, replay: StripeReplay) -> None:
     w = await paying(core)
     await add_seller(core, w.company.id)
     await _card_on_file(core, w)

@@ -27,7 +27,7 @@ from companion_server.registration.linking import LINK_PER_IP
 from companion_server.registration.services import resend
 from tests.companion import ha as sim
 from tests.companion.ha import PIN, HomeAssistant, registered
-from tests.companion.helpers import FakeClock, mails
+from tests.companion.helpers import HANG_GUARD_SECONDS, FakeClock, mails
 from tests.companion.test_hub import count
 
 
@@ -191,5 +191,5 @@ async def test_a_late_close_of_an_ended_link_leaves_the_new_connection(
     assert (await ha.expect("ack"))["type"] == "ack"  # still served
     await core.hub.close_links(reg.installation_id, [link.id], "unlinked")
     assert ha.ws is not None
-    closed = await ha.ws.receive(timeout=10)
+    closed = await ha.ws.receive(timeout=HANG_GUARD_SECONDS)
     assert closed.type is WSMsgType.CLOSE and closed.extra == "unlinked"

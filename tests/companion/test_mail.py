@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -25,6 +24,7 @@ from tests.companion.helpers import (
     PASSWORD,
     BrowserFactory,
     FakeClock,
+    eventually,
     free_port,
     make_company,
     make_user,
@@ -60,6 +60,10 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    async def delivered(self) -> bool:
+        """Whether a message has arrived."""
+        return bool(self.inbox.messages)
 
 
 @pytest.fixture
@@ -184,17 +188,16 @@ async def test_outbox_survives_a_restart(
         mail_settings(database_url, smtp, mail_worker=True, mail_poll_seconds=0.05)
     )
     try:
-        for _ in range(400):
-            if smtp.inbox.messages:
-                break
-            await asyncio.sleep(0.025)
+        await eventually(smtp.delivered, "the message at the SMTP server")
         (received,) = smtp.inbox.messages
         assert received["Subject"] == "Elegir una nueva contraseña"
-        for _ in range(400):  # the worker records the delivery right after the server's 250
+
+        async def recorded() -> bool:  # right after the server's 250
             (message,) = await _outbox(second.app[CORE])
-            if message.sent_at is not None:
-                break
-            await asyncio.sleep(0.025)
+            return message.sent_at is not None
+
+        await eventually(recorded, "the delivery in the outbox")
+        (message,) = await _outbox(second.app[CORE])
         assert message.sent_at is not None and message.attempts == 1
     finally:
         await second.close()
@@ -216,10 +219,7 @@ async def test_worker_wakes_up_on_new_mail(database_url: str, smtp: SmtpServer) 
         await client.login("wake@example.com", "wrong password!")
         await browsers.close()
         # Polling is hourly: only the wake-up after the commit can deliver it now.
-        for _ in range(400):
-            if smtp.inbox.messages:
-                break
-            await asyncio.sleep(0.025)
+        await eventually(smtp.delivered, "the message at the SMTP server")
         (received,) = smtp.inbox.messages
         assert received["Subject"] == "Your account is locked"
         assert PASSWORD not in str(received)

@@ -5,7 +5,6 @@ The app runs its SIA worker here, as in production; pysiaalarm is the receiving 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -16,7 +15,15 @@ from companion_server.core import Core
 from companion_server.models import Company, Installation, Role, SiaCentre, User
 from companion_server.settings import Settings
 from tests.companion.conftest import fast_settings
-from tests.companion.helpers import BrowserFactory, PortalClient, free_port, make_company, make_user
+from tests.companion.helpers import (
+    BrowserFactory,
+    Page,
+    PortalClient,
+    eventually,
+    free_port,
+    make_company,
+    make_user,
+)
 from tests.companion.test_sia_outbox import ACCOUNT, KEY_HEX, KEY_TEXT, Centre, receiver
 
 __all__ = ["receiver"]  # the pysiaalarm fixture, shared with the outbox tests
@@ -96,15 +103,20 @@ async def test_admin_saves_tests_and_sees_the_forwarded_alarm(
             at=core.now(),
             device_label="Keypad",
         )
-    async with asyncio.timeout(20):  # the app's worker polls every second
-        while len(receiver.events) < 2:
-            await asyncio.sleep(0.1)
+
+    async def forwarded() -> bool:  # the app's worker polls every second
+        return len(receiver.events) >= 2
+
+    await eventually(forwarded, "the alarm at the centre", every=0.1)
     assert [(e.code, e.sequence) for e in receiver.events][1] == ("PA", "0002")
-    for _ in range(50):
-        listed = await client.get(PATH)
-        if "Delivered" in listed.text:
-            break
-        await asyncio.sleep(0.1)
+    pages: list[Page] = []
+
+    async def shown_delivered() -> bool:  # recorded right after the centre's answer
+        pages.append(await client.get(PATH))
+        return "Delivered" in pages[-1].text
+
+    await eventually(shown_delivered, "the delivery on the page", every=0.1)
+    listed = pages[-1]
     row = listed.text[listed.text.index('data-message="') :]
     assert "Aggression" in row and "Villa Rose" in row and "Keypad" in row
     assert "0002" in row and "Delivered" in row

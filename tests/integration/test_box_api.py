@@ -68,11 +68,11 @@ async def test_execute_and_events(simulator: BoxSimulator, session: ClientSessio
     exec_id = await client.execute(SHUTTER, "setClosure", 40)
     assert exec_id
     events = []
-    for _ in range(50):
-        events += await client.fetch_events()
-        if any(e.states.get("core:MovingState") is False for e in events):
-            break
-        await asyncio.sleep(0.02)
+    # Until the cover has stopped, however long a loaded machine takes (only a hang fails).
+    async with asyncio.timeout(120):
+        while not any(e.states.get("core:MovingState") is False for e in events):
+            events += await client.fetch_events()
+            await asyncio.sleep(0.02)
     closures = [e.states["core:ClosureState"] for e in events if "core:ClosureState" in e.states]
     assert closures == [40]
     # The boolean state is read right on both pyoverkiz versions.

@@ -26,8 +26,9 @@ from tests.portal_app import Portal
 
 from .common import FRONT_DOOR
 from .portal_common import manager_of, wait_until
+from .real_portal_common import real_portal
 from .remote_fixtures import linked_entry, no_portal_channel
-from .test_portal_real import _linked_and_granted, real_portal
+from .test_portal_real import _linked_and_granted
 
 __all__ = ["linked_entry", "no_portal_channel", "real_portal"]
 

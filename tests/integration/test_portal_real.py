@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 import json
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -12,7 +11,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sqlalchemy import select
 
@@ -30,18 +28,12 @@ from .common import FRONT_DOOR, MOTION, PIN, SHUTTER, state_of, tick
 from .cutting_proxy import DOWNSTREAM, UPSTREAM, CuttingProxy
 from .portal_channel_common import choose_in_options, revoke_with_service
 from .portal_common import answer_monitoring_request, manager_of, wait_until
+from .real_portal_common import real_portal
+
+__all__ = ["real_portal"]
 
 # Where the channel finds its backoff (patched to reconnect at once).
 BACKOFF_DELAY = "custom_components.somfy_pro.portal_connection.backoff_delay"
-
-
-@pytest.fixture
-async def real_portal(tmp_path: Path) -> AsyncIterator[Portal]:
-    """The real portal on a temporary SQLite database."""
-    portal = Portal(tmp_path / "portal.db")
-    await portal.start()
-    yield portal
-    await portal.stop()
 
 
 async def wait_for(

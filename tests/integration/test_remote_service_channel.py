@@ -22,7 +22,8 @@ from tests.portal_app import Portal
 
 from .common import AWNING, SHUTTER
 from .portal_common import manager_of, wait_until
-from .test_portal_real import _linked_and_granted, real_portal, wait_for
+from .real_portal_common import real_portal
+from .test_portal_real import _linked_and_granted, wait_for
 
 __all__ = ["real_portal"]
 

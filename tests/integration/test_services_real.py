@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -14,48 +12,16 @@ from companion_server.billing import services as billing
 from companion_server.billing.cart import CartItem
 from companion_server.billing.checkout import Address
 from companion_server.billing.subscriptions import CancelMode
-from companion_server.customers.accounts import portal_company_id
-from companion_server.models import CustomerInstallation, Role, User
 from companion_server.registration.services import Registered, seed_registration
 from tests.portal_app import Portal
 
 from .common import PIN, entity_id
-from .portal_common import manager_of, wait_until
+from .portal_common import wait_until
+from .real_portal_common import HOME_ADDRESS, homeowner, link_through_options, real_portal
+
+__all__ = ["real_portal"]
 
 ADDRESS = Address("Hana Homeowner", "1 rue de la Paix", "75002", "Paris", "FR")
-
-
-@pytest.fixture
-async def real_portal(tmp_path: Path) -> AsyncIterator[Portal]:
-    """The real portal on a temporary SQLite database."""
-    portal = Portal(tmp_path / "portal.db")
-    await portal.start()
-    yield portal
-    await portal.stop()
-
-
-async def _customer(portal: Portal, installation_id: int) -> int:
-    """The homeowner's customer account (as the invitation would have made it)."""
-    async with portal.core.tx() as db:
-        user = User(
-            company_id=await portal_company_id(db, portal.core.now()),
-            email="hana@example.com",
-            name="Hana Homeowner",
-            password_hash="!",
-            role=Role.CUSTOMER.value,
-            language="en",
-            failed_logins=0,
-            created_at=portal.core.now(),
-            email_confirmed_at=portal.core.now(),
-        )
-        db.add(user)
-        await db.flush()
-        db.add(
-            CustomerInstallation(
-                customer_id=user.id, installation_id=installation_id, created_at=portal.core.now()
-            )
-        )
-        return user.id
 
 
 @pytest.fixture
@@ -63,15 +29,9 @@ async def owned(
     hass: HomeAssistant, init_integration: MockConfigEntry, real_portal: Portal
 ) -> tuple[Registered, int]:
     """The box of a customer account, linked to the real portal, its channel up."""
-    reg = await seed_registration(real_portal.core, pin=PIN, customer_email="home@example.com")
-    customer = await _customer(real_portal, reg.installation_id)
-    options = hass.config_entries.options
-    flow = await options.async_init(init_integration.entry_id)
-    done = await options.async_configure(
-        flow["flow_id"], {"url": real_portal.url, "code": reg.code}
-    )
-    assert done["type"] == "create_entry"
-    await wait_until(hass, lambda: manager_of(init_integration).connected, "the channel")
+    reg = await seed_registration(real_portal.core, pin=PIN, customer_email=HOME_ADDRESS)
+    customer = await homeowner(real_portal, reg.installation_id, "hana@example.com")
+    await link_through_options(hass, init_integration, real_portal, reg)
     return reg, customer
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,17 +13,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from sqlalchemy import select
 
 from box_simulator.server import BoxSimulator
-from companion_server.customers.accounts import portal_company_id
 from companion_server.customers.services import contact_customer
 from companion_server.models import (
-    CustomerInstallation,
     Installation,
-    Role,
     Ticket,
     TicketComment,
-    User,
 )
-from companion_server.registration.services import Registered, seed_registration
+from companion_server.registration.services import Registered
 from companion_server.tickets import services as portal_tickets
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.tickets import EVENT_TICKET
@@ -33,57 +27,9 @@ from tests.portal_app import Portal
 
 from .common import PIN, SHUTTER, device_of, entity_id, tick
 from .portal_common import manager_of, wait_until
+from .real_portal_common import homeowner, linked, real_portal
 
-ADDRESS = "home@example.com"
-
-
-@pytest.fixture
-async def real_portal(tmp_path: Path) -> AsyncIterator[Portal]:
-    """The real portal on a temporary SQLite database."""
-    portal = Portal(tmp_path / "portal.db")
-    await portal.start()
-    yield portal
-    await portal.stop()
-
-
-@pytest.fixture
-async def linked(
-    hass: HomeAssistant, init_integration: MockConfigEntry, real_portal: Portal
-) -> Registered:
-    """The box linked to the real portal through the options, its channel up."""
-    reg = await seed_registration(real_portal.core, pin=PIN, customer_email=ADDRESS)
-    options = hass.config_entries.options
-    flow = await options.async_init(init_integration.entry_id)
-    done = await options.async_configure(
-        flow["flow_id"], {"url": real_portal.url, "code": reg.code}
-    )
-    assert done["type"] == "create_entry"
-    await wait_until(hass, lambda: manager_of(init_integration).connected, "the channel")
-    return reg
-
-
-async def _customer(portal: Portal, installation_id: int) -> int:
-    """The homeowner's customer account (as the invitation would have made it)."""
-    async with portal.core.tx() as db:
-        user = User(
-            company_id=await portal_company_id(db, portal.core.now()),
-            email=ADDRESS,
-            name="Hana Homeowner",
-            password_hash="!",
-            role=Role.CUSTOMER.value,
-            language="en",
-            failed_logins=0,
-            created_at=portal.core.now(),
-            email_confirmed_at=portal.core.now(),
-        )
-        db.add(user)
-        await db.flush()
-        db.add(
-            CustomerInstallation(
-                customer_id=user.id, installation_id=installation_id, created_at=portal.core.now()
-            )
-        )
-        return user.id
+__all__ = ["linked", "real_portal"]
 
 
 async def _ask_account(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
@@ -129,7 +75,7 @@ async def test_customer_account_from_the_options(
     done = await _ask_account(hass, init_integration)
     assert (done["type"], done["reason"]) == ("abort", "invitation_sent")
     # Once the homeowner has an account, the box joins it.
-    await _customer(real_portal, linked.installation_id)
+    await homeowner(real_portal, linked.installation_id)
     done = await _ask_account(hass, init_integration)
     assert (done["type"], done["reason"]) == ("abort", "invitation_added")
     # Three a day: the fourth is refused with a clear word.
@@ -166,7 +112,7 @@ async def test_a_ticket_from_home_assistant_followed_to_its_closure(
 ) -> None:
     entry = init_integration
     assert await _refused(hass, description="Stuck") == "ticket_no_customer"
-    customer = await _customer(real_portal, linked.installation_id)
+    customer = await homeowner(real_portal, linked.installation_id)
     shutter = device_of(hass, SHUTTER)
     whole_box = {"config_entry_id": entry.entry_id, "kind": "replacement"}
     assert await _refused(hass, description="Broken", **whole_box) == "ticket_device_required"
@@ -217,7 +163,7 @@ async def test_ticket_refusals(
     hass: HomeAssistant, init_integration: MockConfigEntry, real_portal: Portal, linked: Registered
 ) -> None:
     entry = init_integration
-    await _customer(real_portal, linked.installation_id)
+    await homeowner(real_portal, linked.installation_id)
     # What the portal's form refuses (a control character) is said, with its reason.
     assert await _refused(hass, description="A bell \x07 rings") == "ticket_refused"
     for _ in range(9):
@@ -236,7 +182,7 @@ async def test_ticket_refusals(
 async def test_an_administrators_message_is_shown(
     hass: HomeAssistant, init_integration: MockConfigEntry, real_portal: Portal, linked: Registered
 ) -> None:
-    customer = await _customer(real_portal, linked.installation_id)
+    customer = await homeowner(real_portal, linked.installation_id)
     await contact_customer(real_portal.core, linked.actor_id, customer, "Your warranty ends soon.")
     key = f"{DOMAIN}_message_{init_integration.entry_id}_1"
     await wait_until(hass, lambda: key in _notifications(hass), "the notification")
@@ -262,7 +208,7 @@ async def test_diagnostics_carry_the_failed_executions(
         await tick(hass, freezer)
     (failed,) = runtime.coordinator.failed_executions
     assert failed["failure"] == "NONEXEC_OTHER" and failed["devices"] == (SHUTTER,)
-    await _customer(real_portal, linked.installation_id)
+    await homeowner(real_portal, linked.installation_id)
     await _create(hass, description="Does not close", include_diagnostics=True)
     async with real_portal.core.tx() as db:
         (attached,) = await db.scalars(select(TicketComment))
