@@ -200,8 +200,8 @@ class Client:
         """Connect as Home Assistant does: until welcomed, honouring a 503's ``Retry-After``."""
         while not await self._attempt():
             self.refused += 1
-            # Jitter as Home Assistant adds it: up to a fifth of the hint, at least 1 s.
-            await asyncio.sleep(self.retry + random.uniform(0, max(1.0, self.retry / 5)))
+            # Jitter as Home Assistant adds it: up to a second.
+            await asyncio.sleep(self.retry + random.uniform(0, 1.0))
         assert self.ws is not None
         await self.ws.send_str(_snapshot(self.n))
         self.reader = asyncio.create_task(self._read())

@@ -87,7 +87,7 @@ class Settings:
     # and how long the line of handshakes waiting for a place may take (0: refused at once).
     channel_handshakes: int = 32
     channel_accept_rate: float = 400.0
-    channel_queue_seconds: float = 5.0
+    channel_queue_seconds: float = 12.0
     # Who may read /metrics: a bearer token, or client addresses/networks (neither: off).
     metrics_token: str = ""
     metrics_addresses: tuple[str, ...] = ()
@@ -196,8 +196,8 @@ class Settings:
         if self.channel_handshakes < 1 or not self.channel_accept_rate > 0:
             raise SettingsError("channel handshakes must be at least 1, accept rate above 0")
         # A place is waited for at most twice this: well within Home Assistant's 30 s.
-        if not 0 <= self.channel_queue_seconds <= 10:
-            raise SettingsError("channel queue seconds must be from 0 to 10")
+        if not 0 <= self.channel_queue_seconds <= 12:
+            raise SettingsError("channel queue seconds must be from 0 to 12")
         if not 0 < self.database_busy_seconds <= 60:
             raise SettingsError("database busy seconds must be more than 0 and at most 60")
         if self.retention_interval_minutes < 0 or self.retention_batch < 1:

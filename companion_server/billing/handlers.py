@@ -20,6 +20,6 @@ def register(registry: FrameRegistry) -> None:
 
 async def on_hello(ctx: Context) -> None:
     """Queue the plan and services (the state on connect)."""
-    followed = (ctx.facts["services_owner"], ctx.facts["services_subscription"])
+    followed = (ctx.facts["box_owner"], ctx.facts["services_subscription"])
     if await home_assistant.queue_for_live_link(ctx.db, ctx.installation, ctx.now, followed):
         ctx.outcome.queued = True

@@ -128,7 +128,7 @@ async def queue_services(db: AsyncSession, installation_id: int, now: datetime) 
 
 # A customer owning the box and one of its subscriptions (None each when there is none).
 HELLO_FACTS = {
-    "services_owner": select(CustomerInstallation.customer_id)
+    "box_owner": select(CustomerInstallation.customer_id)
     .where(CustomerInstallation.installation_id == bindparam("installation_id"))
     .limit(1)
     .scalar_subquery(),

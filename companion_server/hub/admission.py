@@ -8,11 +8,18 @@ most ``rate`` new connections a second; the others are answered ``503`` before t
 (no database work at all) with a ``Retry-After`` that books each of them its own future
 second, so the refused connections come back spread at the rate the process can take.
 
-That rate is the one the process can take, not the configured one: ``in_flight`` handshakes
-at a time, each lasting what the recent ones lasted (Little's law). Booked at the configured
+That rate is the one the process can take, not the configured one. Booked at the configured
 rate, a storm larger than the process can take would come back too early, be refused again
-and again, and spend on refusals what welcomes need. Measured by duration rather than by
-welcomes counted, the rate is not bounded by how fast the refused ones were told to come.
+and again, and spend on refusals what welcomes need. It is the greater of two measures:
+``in_flight`` handshakes at a time, each lasting what the recent ones lasted (Little's law),
+which is not bounded by how fast the refused ones were told to come; and the welcomes of the
+last few seconds, which, while handshakes wait, is what the process does take. The first
+alone swings with a few slow handshakes (a 2 s one among 80 ms ones quarters it), and a
+refusal booked at such a moment's pace goes a minute out.
+
+A refused connection is booked after the line and after every refused connection still to
+come back, at the pace of the moment: a slot depends on who is still ahead, so a slot booked
+far out by a pessimistic moment does not push every later one out too.
 
 A refusal is not free either (a request taken and answered, then the same again later): a
 handshake over the budget first waits in line for a place, as long as the line ahead of it
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+import heapq
 import math
 import time
 from typing import TYPE_CHECKING
@@ -38,6 +46,8 @@ SMOOTHING = 0.1
 # Booking never assumes fewer handshakes a second than this: a moment's stall (a slow
 # transaction) would otherwise send everyone away for the longest wait.
 MIN_PACE = 20.0
+# The welcomes counted for the pace: the last this many seconds.
+WINDOW = 3.0
 
 
 class Admission:
@@ -64,8 +74,9 @@ class Admission:
         self._burst = max(1.0, rate)  # a second's worth of new connections at once
         self._tokens = self._burst
         self._filled_at = clock()
-        self._next_slot = 0.0  # the last second booked for a refused connection
+        self._booked: list[float] = []  # slots of refused connections still to come (heap)
         self._duration: float | None = None  # running mean, admitted -> welcomed (seconds)
+        self._welcomes: deque[float] = deque()  # when, over the last WINDOW seconds
 
     @property
     def waiting(self) -> int:
@@ -120,18 +131,24 @@ class Admission:
         now = self._clock()
         self.refused += 1
         pace = self.pace()
-        # Its second comes after the line ahead and the refused before it.
-        self._next_slot = max(now + len(self._line) / pace, self._next_slot) + 1 / pace
-        return min(MAX_RETRY_AFTER, max(1, math.ceil(self._next_slot - now)))
+        booked = self._booked
+        while booked and booked[0] <= now:
+            heapq.heappop(booked)
+        # Its slot comes after the line ahead and the refused still to come back.
+        wait = min(MAX_RETRY_AFTER, (len(self._line) + len(booked) + 1) / pace)
+        heapq.heappush(booked, now + wait)
+        return max(1, math.ceil(wait))
 
     def pace(self) -> float:
-        """Handshakes a second the process can take: ``in_flight`` over their mean duration.
+        """Handshakes a second the process can take (never more than the configured rate).
 
-        The configured rate until a handshake has been welcomed, and never more.
+        The greater of ``in_flight`` over their mean duration and the welcomes of the last
+        :data:`WINDOW` seconds; the configured rate until a handshake has been welcomed.
         """
         if not self._duration:
             return self.rate
-        return min(self.rate, max(MIN_PACE, self.in_flight / self._duration))
+        seen = self._forget_welcomes(self._clock()) / WINDOW
+        return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, seen))
 
     def now(self) -> float:
         """The admission's clock (a handshake's start, for :meth:`release`)."""
@@ -150,8 +167,18 @@ class Admission:
         else:
             self.handshakes = max(0, self.handshakes - 1)
         if admitted_at is not None:
-            lasted = max(0.0, self._clock() - admitted_at)
+            now = self._clock()
+            self._forget_welcomes(now)
+            self._welcomes.append(now)
+            lasted = max(0.0, now - admitted_at)
             if self._duration is None:
                 self._duration = lasted
             else:
                 self._duration += SMOOTHING * (lasted - self._duration)
+
+    def _forget_welcomes(self, now: float) -> int:
+        """Drop the welcomes older than :data:`WINDOW`; how many are left."""
+        welcomes = self._welcomes
+        while welcomes and welcomes[0] <= now - WINDOW:
+            welcomes.popleft()
+        return len(welcomes)

@@ -149,11 +149,16 @@ class FrameRegistry:
 
         ``facts``: scalar subqueries on ``bindparam("installation_id")``, read in the same
         query as the frame's row (one round trip per ``hello`` for every area; a restart
-        storm is thousands of them), and found in ``Context.facts`` by name.
+        storm is thousands of them), and found in ``Context.facts`` by name. A name given
+        twice must name the same SQL.
         """
         for name, fact in (facts or {}).items():
-            if name in self.hello_facts:
-                raise ValueError(f"{name!r} is a fact of hello already")
+            known = self.hello_facts.get(name)
+            if known is not None:
+                # Two areas may both ask the same (the box's owner): read it once.
+                if str(known) == str(fact):
+                    continue
+                raise ValueError(f"{name!r} is another fact of hello already")
             self.hello_facts[name] = fact
             self._hello_rows = None
         if part is not None:

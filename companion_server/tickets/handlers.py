@@ -21,6 +21,6 @@ def register(registry: FrameRegistry) -> None:
 
 async def on_hello(ctx: Context) -> None:
     """Queue the ticket list (snapshot on connect) and the messages still to carry."""
-    followed = (ctx.facts["tickets_owner"], ctx.facts["tickets_ticket"])
+    followed = (ctx.facts["box_owner"], ctx.facts["tickets_ticket"])
     if await home_assistant.queue_on_hello(ctx.core, ctx.db, ctx.installation, followed):
         ctx.outcome.queued = True

@@ -144,7 +144,7 @@ async def queue_on_hello(
 
 # A customer owning the box and one of its tickets (None each when there is none).
 HELLO_FACTS = {
-    "tickets_owner": select(CustomerInstallation.customer_id)
+    "box_owner": select(CustomerInstallation.customer_id)
     .where(CustomerInstallation.installation_id == bindparam("installation_id"))
     .limit(1)
     .scalar_subquery(),

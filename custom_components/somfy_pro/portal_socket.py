@@ -39,12 +39,14 @@ class PortalBusyError(ClientError):
         self.retry_after = retry_after
 
     def delay(self) -> float:
-        """The wait before the next attempt: the portal's hint, plus jitter.
+        """The wait before the next attempt: the portal's hint, plus up to a second of jitter.
 
-        Up to a fifth of the hint (at least 1 s) more: connections told the same second do
-        not come back together.
+        The portal books each refused connection its own slot, so the hints themselves are
+        spread; the jitter only spreads the connections told the same whole second across
+        it. More would leave the portal idle at the end of a storm while the last ones
+        wait out jitter their slots never needed.
         """
-        return self.retry_after + random.uniform(0, max(1.0, self.retry_after / 5))
+        return self.retry_after + random.uniform(0, 1.0)
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -107,7 +107,7 @@ def test_a_hint_is_never_longer_than_the_cap() -> None:
         (5, -1.0, 5.0),
         (5, float("nan"), 5.0),
         (5, 10.0, -1.0),
-        (5, 10.0, 11.0),
+        (5, 10.0, 13.0),
         (5, 10.0, float("nan")),
     ],
 )
@@ -259,3 +259,34 @@ async def test_a_refused_token_frees_its_place(server: TestServer) -> None:
                 assert response.status == 401
     finally:
         await client.close()
+
+
+def test_a_few_slow_handshakes_do_not_book_the_storm_far_out() -> None:
+    """While handshakes wait, the welcomes counted say what the process takes."""
+    clock = Clock()
+    admission = Admission(in_flight=10, rate=400, clock=clock)
+    for _ in range(10):
+        admission.admit()
+    # 300 welcomes a second for three seconds, the place going back each time.
+    for _ in range(900):
+        clock.now += 1 / 300
+        admission.release(admitted_at=clock.now - 1 / 30)
+        admission.admit()
+    assert admission.pace() == pytest.approx(300, rel=0.01)
+    started = clock.now - 2.0  # one handshake stalled 2 s: the mean of durations jumps
+    admission.release(admitted_at=started)
+    admission.admit()
+    assert admission.pace() == pytest.approx(300, rel=0.01)
+    assert admission.admit() == 1
+
+
+def test_a_refusal_is_booked_after_those_still_to_come_back_only() -> None:
+    """A slot booked far out at a slow moment does not push every later refusal out."""
+    clock = Clock()
+    admission = Admission(in_flight=1, rate=10, clock=clock)
+    admission.admit()
+    hints = [admission.admit() for _ in range(30)]  # three seconds' worth, ten a second
+    assert hints[-1] == 3
+    clock.now += 3.5  # they have come back (and were welcomed or waited)
+    assert admission.admit() == 1
+    assert admission.refused == 31
