@@ -77,6 +77,7 @@ class Admission:
         self._booked: list[float] = []  # slots of refused connections still to come (heap)
         self._duration: float | None = None  # running mean, admitted -> welcomed (seconds)
         self._welcomes: deque[float] = deque()  # when, over the last WINDOW seconds
+        self._first_welcome: float | None = None
 
     @property
     def waiting(self) -> int:
@@ -147,7 +148,11 @@ class Admission:
         """
         if not self._duration:
             return self.rate
-        seen = self._forget_welcomes(self._clock()) / WINDOW
+        now = self._clock()
+        # Counted over the window, or since the first welcome when that is shorter (the first
+        # seconds of a storm) but not so short that a handful of welcomes says thousands.
+        span = min(WINDOW, max(0.5, now - (self._first_welcome or now)))
+        seen = self._forget_welcomes(now) / span
         return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, seen))
 
     def now(self) -> float:
@@ -170,6 +175,8 @@ class Admission:
             now = self._clock()
             self._forget_welcomes(now)
             self._welcomes.append(now)
+            if len(self._welcomes) == 1:  # the first of a storm, or since a quiet window
+                self._first_welcome = now
             lasted = max(0.0, now - admitted_at)
             if self._duration is None:
                 self._duration = lasted

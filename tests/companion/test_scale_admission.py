@@ -290,3 +290,21 @@ def test_a_refusal_is_booked_after_those_still_to_come_back_only() -> None:
     clock.now += 3.5  # they have come back (and were welcomed or waited)
     assert admission.admit() == 1
     assert admission.refused == 31
+
+
+def test_the_first_second_of_welcomes_counts_for_a_second() -> None:
+    clock = Clock()
+    admission = Admission(in_flight=4, rate=1000, clock=clock)
+    for _ in range(4):
+        admission.admit()
+    for _ in range(200):  # 200 in the storm's first second, each lasting 2 s
+        clock.now += 1 / 200
+        admission.release(admitted_at=clock.now - 2.0)
+        admission.admit()
+    assert admission.pace() == pytest.approx(200, rel=0.02)
+    clock.now += 3600  # quiet for an hour, then the next storm: counted from its start
+    for _ in range(100):
+        clock.now += 1 / 100
+        admission.release(admitted_at=clock.now - 2.0)
+        admission.admit()
+    assert admission.pace() == pytest.approx(100, rel=0.02)
