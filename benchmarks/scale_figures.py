@@ -14,8 +14,8 @@ seeded database, as after a restart, and:
 - memory: the portals' resident set after the storm minus before it, per connection;
 - traffic for ``--seconds``: every home at ``--scale`` times a real home's rates (a radio
   level change every 3 minutes) while ``--alerts`` alerts spread over the phase are timed
-  from the box's send to the portal's ``ack`` (sent once the alert is stored): frames/s sent
-  and alert latency p50/p99.
+  from the box's send to the portal's ``ack`` (sent once the alert is stored): frames/s sent,
+  alert latency p50/p99, and the alerts not acknowledged within a minute (lost).
 
 A table row as each run ends, with the machine's load average beside it. The generator raises its
 own open-file limit; nothing is asserted.
@@ -96,14 +96,19 @@ async def offline(database_url: str) -> None:
         await engine.dispose()
 
 
+# An alert not acknowledged within this is counted lost (its connection went away).
+ALERT_PATIENCE = 60.0
+
+
 async def traffic(
     clients: list[Client], seconds: float, scale: float, alerts: int
-) -> tuple[float, list[float]]:
-    """Frames a second sent, and the alerts' latencies (seconds)."""
+) -> tuple[float, list[float], int]:
+    """Frames a second sent, the alerts' latencies (seconds), the alerts not acknowledged."""
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     every = UPDATE_EVERY / scale
     latencies: list[float] = []
+    lost = 0
 
     async def home(client: Client) -> None:
         await asyncio.sleep(random.uniform(0, every))
@@ -112,9 +117,15 @@ async def traffic(
             await asyncio.sleep(every)
 
     async def alert(client: Client, at: float) -> None:
+        nonlocal lost
         await asyncio.sleep(at)
         began = time.perf_counter()
-        await client.probe()
+        try:
+            async with asyncio.timeout(ALERT_PATIENCE):
+                await client.probe()
+        except TimeoutError:
+            lost += 1
+            return
         latencies.append(time.perf_counter() - began)
 
     before = sum(c.sent for c in clients)
@@ -124,7 +135,7 @@ async def traffic(
         *(alert(random.choice(clients), seconds * k / alerts) for k in range(alerts)),
     )
     wall = time.perf_counter() - started
-    return (sum(c.sent for c in clients) - before) / wall, latencies
+    return (sum(c.sent for c in clients) - before) / wall, latencies, lost
 
 
 async def measure(
@@ -158,9 +169,8 @@ async def measure(
             storm = time.perf_counter() - started
             refused = sum(c.refused for c in clients)
             loaded = sum(p.rss_mib() for p in probes)
-            rate, latencies = await traffic(clients, args.seconds, args.scale, args.alerts)
-            for client in clients:
-                await client.close()
+            rate, latencies, lost = await traffic(clients, args.seconds, args.scale, args.alerts)
+            await asyncio.gather(*(client.close() for client in clients))
         layout = "1 instance" if instances == 1 else f"{instances} behind nginx"
         return [
             f"{size:,}",
@@ -170,6 +180,7 @@ async def measure(
             f"{rate:.0f}",
             f"{1000 * percentile(latencies, 0.5):.0f}",
             f"{1000 * percentile(latencies, 0.99):.0f}",
+            f"{lost}",
             f"{(loaded - idle) * 1024 / size:.1f}",
         ]
     finally:
@@ -210,6 +221,7 @@ async def run(args: argparse.Namespace) -> None:
         "frames/s",
         "alert p50 ms",
         "p99 ms",
+        "alerts lost",
         "KiB/conn",
     )
     print("| " + " | ".join(header) + " | load average |")
