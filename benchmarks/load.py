@@ -43,6 +43,7 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 
 from benchmarks.portal_ws import DEVICES, Client, Probe, _frame, seed, wait_ready
+from companion_server import collector
 from companion_server.app import create_app
 from companion_server.cli import LISTEN_BACKLOG
 from companion_server.core import build_core
@@ -84,14 +85,21 @@ def portal_settings(database_url: str, port: int) -> Settings:
 def serve(database_url: str, port: int) -> None:
     """Child process: the portal."""
     raise_file_limit()
+    app = create_app(portal_settings(database_url, port))
+    app.on_startup.append(_settle)
     web.run_app(
-        create_app(portal_settings(database_url, port)),
+        app,
         host="127.0.0.1",
         port=port,
         access_log=None,
         print=None,
         backlog=LISTEN_BACKLOG,
     )
+
+
+async def _settle(_app: web.Application) -> None:
+    """As ``python -m companion_server serve`` does once started."""
+    collector.settle()
 
 
 async def seed_browser(database_url: str) -> None:

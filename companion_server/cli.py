@@ -18,7 +18,7 @@ import sys
 
 from aiohttp import web
 
-from companion_server import __version__
+from companion_server import __version__, collector
 from companion_server.accounts.operator import create_admin, lock_account
 from companion_server.app import create_app
 from companion_server.app_keys import CORE, INBOUND_SMTP_PORT
@@ -244,6 +244,7 @@ async def _serve(settings: Settings) -> None:
         # and those the kernel cannot queue retry a TCP handshake seconds later.
         site = web.TCPSite(runner, settings.host, settings.port, backlog=LISTEN_BACKLOG)
         await site.start()
+        collector.settle()
         print(f"Somfy Pro installer portal: {settings.public_url}/", flush=True)
         if settings.database_url.startswith("sqlite"):
             print(f"Database: {settings.database_url}", flush=True)
