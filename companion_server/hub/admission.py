@@ -13,7 +13,7 @@ rate, a storm larger than the process can take would come back too early, be ref
 and again, and spend on refusals what welcomes need. It is the greater of two measures:
 ``in_flight`` handshakes at a time, each lasting what the recent ones lasted (Little's law),
 which is not bounded by how fast the refused ones were told to come; and the welcomes of the
-last few seconds, which, while handshakes wait, is what the process does take. The first
+last ten seconds, which, while handshakes wait, is what the process does take. The first
 alone swings with a few slow handshakes (a 2 s one among 80 ms ones quarters it), and a
 refusal booked at such a moment's pace goes a minute out.
 
@@ -46,8 +46,9 @@ SMOOTHING = 0.1
 # Booking never assumes fewer handshakes a second than this: a moment's stall (a slow
 # transaction) would otherwise send everyone away for the longest wait.
 MIN_PACE = 20.0
-# The welcomes counted for the pace: the last this many seconds.
-WINDOW = 3.0
+# The welcomes counted for the pace: the last this many seconds. Refusals are booked tens of
+# seconds out, so the pace they are booked at must not follow a moment's dip.
+WINDOW = 10.0
 
 
 class Admission:

@@ -119,7 +119,8 @@ async def _serve(hub: Hub, conn: Connection) -> None:
 
 async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) -> None:
     try:
-        await connection_changed(hub.core, installation_id, link_id, False)
+        async with hub.presence_writes:
+            await connection_changed(hub.core, installation_id, link_id, False)
         await hub.changed(installation_id)
     except Exception:
         LOGGER.exception("Installation %s: cannot record the disconnection", installation_id)

@@ -46,6 +46,7 @@ CHANGE_COALESCE_SECONDS = 0.3
 CHANGED_PER_MESSAGE = 500
 WATCHER_QUEUE = 20
 STOP_WAIT_SECONDS = 5.0
+PRESENCE_WRITES = 4
 
 Listener = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
@@ -210,6 +211,10 @@ class Hub:
         # Browsers watching an installation (its id) or another topic (a text).
         self.watchers: dict[int | str, set[asyncio.Queue[str]]] = {}
         self.handlers: set[asyncio.Task[Any]] = set()
+        # Disconnections recorded at once: thousands of homes gone together (a network cut)
+        # would otherwise wait for the pool together, and those past its wait bound would
+        # leave their installations shown connected.
+        self.presence_writes = asyncio.Semaphore(PRESENCE_WRITES)
         self._changed: set[int | str] = set()
         self._changed_timer: asyncio.TimerHandle | None = None
         self.telemetry = TelemetryWriter(core)
