@@ -347,7 +347,7 @@ async def _searched(
 async def work_queue(core: Core, actor_id: int, query: QueueQuery) -> QueuePage:
     """One page of the installations the user may see, as :class:`QueueQuery` asks."""
     now = core.now()
-    async with core.tx() as db:
+    async with core.reads() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         visible = _visible(actor, query.search)
         searched = await _searched(db, visible, now) if query.search else None

@@ -281,7 +281,7 @@ async def pending_requests(core: Core, actor_id: int, after: int | None = None) 
     by installation: migration 0023), then its rows by id: sorting the pending codes with
     every column they show made SQLite read each of them from the table.
     """
-    async with core.tx() as db:
+    async with core.reads() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
         keys = (
             select(Registration.id)
