@@ -1,18 +1,23 @@
 """The portal's lists at 10,000 and 100,000 installations, beside a bare aiohttp handler.
 
 Run: ``.venv/bin/python -m benchmarks.lists_at_scale [--sizes 10000 100000] [--seconds 5]
-[--concurrency 8] [--backends sqlite postgresql]`` (PostgreSQL: a server of its own, started
-as the tests start it).
+[--concurrency 8] [--sequential 100] [--backends sqlite postgresql] [--cases ...]
+[--database-url URL]`` (PostgreSQL: a server of its own, started as the tests start it;
+``--database-url``: that database, seeded with the first size unless it holds the company
+already, so that runs of two revisions can be compared on the same rows).
 
 For each backend and size, a fresh database gets one company by bulk insert (not through the
 portal): the installations of ``benchmarks.work_queue`` (states, active alerts, open remote
 windows, 50 installers), one customer account per ten installations, an open code for each
-pending installation and a used one for each linked. The portal's application then runs in
-this process (``create_app``, cheap password hashing) beside a bare aiohttp handler, and
-``--concurrency`` clients logged in as the administrator fetch each case for ``--seconds``:
-first pages, later pages by cursor (spread over the whole list), a search. The query plans
-of the lists' page queries are printed (EXPLAIN), and the machine's load average beside the
-figures: the machine is shared. Nothing is asserted.
+pending installation and a used one for each linked. The portal (``create_app``, cheap
+password hashing) and a bare aiohttp handler then run each in a process of their own. One
+client logged in as the administrator asks each case ``--sequential`` times, one request
+after the other: the portal process's CPU time per request (from /proc, user and system),
+the reliable figure on a shared machine, and the p50. Then ``--concurrency`` clients fetch
+each case for ``--seconds``: p50 / p95 / p99, requests per second and again the portal's CPU
+per request. Cases: first pages, later pages by cursor (spread over the whole list), a
+search. The query plans of the lists' page queries are printed (EXPLAIN), and the machine's
+load average beside the figures: the machine is shared. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -67,6 +72,10 @@ PLANS = {
     "installations, count offline (bounded)": (
         "SELECT count(*) FROM (SELECT id FROM installations WHERE company_id = {company} "
         "AND attention IN (6, 2) LIMIT 1001) AS bounded"
+    ),
+    "installations, count pending (bounded)": (
+        "SELECT count(*) FROM (SELECT id FROM installations WHERE company_id = {company} "
+        "AND status = 'pending' LIMIT 1001) AS bounded"
     ),
     "installations by name, later page": (
         "SELECT id FROM installations WHERE company_id = {company} AND "
