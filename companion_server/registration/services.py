@@ -11,7 +11,7 @@ from datetime import timedelta
 import re
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from companion_server.accounts.validation import normalize_email
 from companion_server.errors import RuleViolation, ValidationFailed
@@ -278,8 +278,8 @@ async def pending_requests(core: Core, actor_id: int, after: int | None = None) 
 
     One page of :data:`PAGE_SIZE` at a time, by keyset on the registration id. The page's
     keys are read from indexes alone (the company's pending installations, their open code
-    by installation: migration 0023), then its rows by id: sorting the pending codes with
-    every column they show made SQLite read each of them from the table.
+    by installation: migration 0023), then its rows by id, in the same statement: sorting
+    the pending codes with every column they show made SQLite read each from the table.
     """
     async with core.reads() as db:
         actor = await fresh_actor(db, actor_id, admin=False)
@@ -303,10 +303,11 @@ async def pending_requests(core: Core, actor_id: int, after: int | None = None) 
                 (InstallationAssignment.installation_id == Installation.id)
                 & (InstallationAssignment.user_id == actor.id),
             )
-        found, last = split_page(list(await db.scalars(keys)), PAGE_SIZE)
-        rows = {}
-        if found:
-            rows = {row.id: row for row in await db.execute(_REQUEST_ROWS, {"ids": found})}
+        # The keys in a subquery: one round trip, the rows read by id once the page is known.
+        page = _REQUEST_ROWS.where(Registration.id.in_(keys.correlate(None).scalar_subquery()))
+        found, last = split_page(
+            (await db.execute(page.order_by(Registration.id.desc()))).all(), PAGE_SIZE
+        )
         now = core.now()
         return RequestPage(
             [
@@ -319,27 +320,23 @@ async def pending_requests(core: Core, actor_id: int, after: int | None = None) 
                     expires_at=row.expires_at,
                     expired=row.expires_at <= now or row.failed_attempts >= MAX_CODE_ATTEMPTS,
                 )
-                for row in (rows[key] for key in found)
+                for row in found
             ],
-            last,
+            None if last is None else last.id,
         )
 
 
-# What a page of requests shows, by the page's registration ids (built once).
-_REQUEST_ROWS: Final = (
-    select(
-        Registration.id,
-        Registration.installation_id,
-        Installation.name,
-        Installation.box_pin,
-        Registration.email,
-        Registration.created_at,
-        Registration.expires_at,
-        Registration.failed_attempts,
-    )
-    .join(Installation, Registration.installation_id == Installation.id)
-    .where(Registration.id.in_(bindparam("ids", expanding=True)))
-)
+# What a page of requests shows (its registrations chosen by the caller).
+_REQUEST_ROWS: Final = select(
+    Registration.id,
+    Registration.installation_id,
+    Installation.name,
+    Installation.box_pin,
+    Registration.email,
+    Registration.created_at,
+    Registration.expires_at,
+    Registration.failed_attempts,
+).join(Installation, Registration.installation_id == Installation.id)
 
 
 async def seed_registration(
