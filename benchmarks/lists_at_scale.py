@@ -1,18 +1,23 @@
 """The portal's lists at 10,000 and 100,000 installations, beside a bare aiohttp handler.
 
 Run: ``.venv/bin/python -m benchmarks.lists_at_scale [--sizes 10000 100000] [--seconds 5]
-[--concurrency 8] [--backends sqlite postgresql]`` (PostgreSQL: a server of its own, started
-as the tests start it).
+[--concurrency 8] [--sequential 100] [--backends sqlite postgresql] [--cases ...]
+[--database-url URL]`` (PostgreSQL: a server of its own, started as the tests start it;
+``--database-url``: that database, seeded with the first size unless it holds the company
+already, so that runs of two revisions can be compared on the same rows).
 
 For each backend and size, a fresh database gets one company by bulk insert (not through the
 portal): the installations of ``benchmarks.work_queue`` (states, active alerts, open remote
 windows, 50 installers), one customer account per ten installations, an open code for each
-pending installation and a used one for each linked. The portal's application then runs in
-this process (``create_app``, cheap password hashing) beside a bare aiohttp handler, and
-``--concurrency`` clients logged in as the administrator fetch each case for ``--seconds``:
-first pages, later pages by cursor (spread over the whole list), a search. The query plans
-of the lists' page queries are printed (EXPLAIN), and the machine's load average beside the
-figures: the machine is shared. Nothing is asserted.
+pending installation and a used one for each linked. The portal (``create_app``, cheap
+password hashing) and a bare aiohttp handler then run each in a process of their own. One
+client logged in as the administrator asks each case ``--sequential`` times, one request
+after the other: the portal process's CPU time per request (from /proc, user and system),
+the reliable figure on a shared machine, and the p50. Then ``--concurrency`` clients fetch
+each case for ``--seconds``: p50 / p95 / p99, requests per second and again the portal's CPU
+per request. Cases: first pages, later pages by cursor (spread over the whole list), a
+search. The query plans of the lists' page queries are printed (EXPLAIN), and the machine's
+load average beside the figures: the machine is shared. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -25,17 +30,18 @@ import os
 import random
 import re
 import secrets
+import sys
 import tempfile
 import time
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import insert, select, text
 
 from benchmarks.figures import percentile
+from benchmarks.portal_ws import Probe
 from benchmarks.seed import ADMIN
-from benchmarks.serve import portal_in_process, quick_settings
+from benchmarks.serve import quick_settings, serve_portal, wait_ready
 from benchmarks.work_queue import seed as seed_queue
 from companion_server.core import Core, build_core
 from companion_server.customers.accounts import portal_company_id
@@ -55,6 +61,7 @@ PASSWORD = "benchmark password 1"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CUSTOMER_EVERY = 10
 CURSORS = 40  # later pages asked for, spread over the list
+WARM_UP = 20  # requests of each case before its CPU time is read
 
 # The page queries of the lists, as the services send them (literal values for EXPLAIN).
 PLANS = {
@@ -65,6 +72,10 @@ PLANS = {
     "installations, count offline (bounded)": (
         "SELECT count(*) FROM (SELECT id FROM installations WHERE company_id = {company} "
         "AND attention IN (6, 2) LIMIT 1001) AS bounded"
+    ),
+    "installations, count pending (bounded)": (
+        "SELECT count(*) FROM (SELECT id FROM installations WHERE company_id = {company} "
+        "AND status = 'pending' LIMIT 1001) AS bounded"
     ),
     "installations by name, later page": (
         "SELECT id FROM installations WHERE company_id = {company} AND "
@@ -96,12 +107,14 @@ PLANS = {
 }
 
 
-def _settings(database_url: str) -> Settings:
-    return quick_settings(database_url, rate_limits=RateLimits(login_per_ip=RateLimit(10**9, 900)))
+def _settings(database_url: str, port: int = 8080) -> Settings:
+    return quick_settings(
+        database_url, port=port, rate_limits=RateLimits(login_per_ip=RateLimit(10**9, 900))
+    )
 
 
-async def seed(core: Core, installations: int) -> tuple[int, dict[str, list[str]]]:
-    """The company (see the module's text); its id, cursors into the lists by case."""
+async def seed(core: Core, installations: int) -> None:
+    """The company (see the module's text)."""
     admin_id, _ = await seed_queue(core, installations, 50)
     now = core.now()
     async with core.tx() as db:
@@ -111,7 +124,7 @@ async def seed(core: Core, installations: int) -> tuple[int, dict[str, list[str]
         company_id = admin.company_id
         sites = (
             await db.execute(
-                select(Installation.id, Installation.name, Installation.status)
+                select(Installation.id, Installation.status)
                 .where(Installation.company_id == company_id)
                 .order_by(Installation.id)
             )
@@ -134,9 +147,7 @@ async def seed(core: Core, installations: int) -> tuple[int, dict[str, list[str]
             ],
         )
         customers = (
-            await db.execute(
-                select(User.id, User.name).where(User.company_id == portal).order_by(User.name)
-            )
+            await db.execute(select(User.id).where(User.company_id == portal).order_by(User.name))
         ).all()
         await db.execute(
             insert(CustomerInstallation),
@@ -162,20 +173,46 @@ async def seed(core: Core, installations: int) -> tuple[int, dict[str, list[str]
                 for n, site in enumerate(sites)
             ],
         )
+
+
+async def company_of(core: Core) -> tuple[int, int, dict[str, list[str]]]:
+    """The seeded company's id, its installations and cursors into the lists by case."""
+    async with core.tx() as db:
+        company_id = await db.scalar(select(User.company_id).where(User.email == ADMIN))
+        assert company_id is not None
         # Scored by the database as the rows went in.
         scored = (
             await db.execute(
-                select(Installation.attention, Installation.id)
+                select(Installation.attention, Installation.name, Installation.id)
                 .where(Installation.company_id == company_id)
                 .order_by(Installation.attention.desc(), Installation.id.desc())
             )
         ).all()
-    by_name = sorted(sites, key=lambda s: (s.name, s.id))
-    return company_id, {
-        "name": [encode_cursor(s.name, s.id) for s in _spread(by_name)],
-        "problems": [encode_cursor(s.attention, s.id) for s in _spread(scored)],
-        "customers": [encode_cursor(c.name, c.id) for c in _spread(customers)],
-    }
+        portal = await portal_company_id(db, core.now())
+        customers = (
+            await db.execute(
+                select(User.id, User.name).where(User.company_id == portal).order_by(User.name)
+            )
+        ).all()
+        codes = (
+            await db.scalars(
+                select(Registration.id)
+                .join(Installation, Installation.id == Registration.installation_id)
+                .where(Installation.company_id == company_id, Registration.used_at.is_(None))
+                .order_by(Registration.id.desc())
+            )
+        ).all()
+    by_name = sorted(scored, key=lambda s: (s.name, s.id))
+    return (
+        company_id,
+        len(scored),
+        {
+            "name": [encode_cursor(s.name, s.id) for s in _spread(by_name)],
+            "problems": [encode_cursor(s.attention, s.id) for s in _spread(scored)],
+            "customers": [encode_cursor(c.name, c.id) for c in _spread(customers)],
+            "codes": [str(code) for code in _spread(codes)],
+        },
+    )
 
 
 def _spread[Row](rows: Sequence[Row]) -> Sequence[Row]:
@@ -234,20 +271,60 @@ async def hammer(
     return latencies, time.perf_counter() - begin
 
 
-async def bare_server() -> TestServer:
+def serve_bare(port: int) -> None:
+    """Child process: a bare aiohttp handler, what any page costs at least."""
+
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     app = web.Application()
     app.router.add_get("/", hello)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    return server
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def cases(base: str, bare: str, cursors: dict[str, list[str]]) -> dict[str, Callable[[], str]]:
+    """The URL of each case (a later page: one of the cursors at random)."""
+    return {
+        "bare aiohttp handler": lambda: bare + "/",
+        "installations, first page": lambda: base + "/installations",
+        "installations, later pages": lambda: (
+            f"{base}/installations?after={random.choice(cursors['problems'])}"
+        ),
+        "installations offline, by name": lambda: base + "/installations?status=offline&sort=name",
+        "installations by name, first page": lambda: base + "/installations?sort=name",
+        "installations by name, later pages": lambda: (
+            f"{base}/installations?sort=name&after={random.choice(cursors['name'])}"
+        ),
+        "installations, search": lambda: base + "/installations?q=customer4242",
+        "customers, first page": lambda: base + "/customers",
+        "customers, later pages": lambda: (
+            f"{base}/customers?after={random.choice(cursors['customers'])}"
+        ),
+        "registration requests": lambda: base + "/installations/registrations",
+        "registration requests, later pages": lambda: (
+            f"{base}/installations/registrations?after={random.choice(cursors['codes'])}"
+        ),
+    }
+
+
+async def sequential(
+    session: aiohttp.ClientSession, url: Callable[[], str], count: int
+) -> list[float]:
+    """``count`` requests one after the other: their latencies."""
+    latencies = []
+    for _ in range(count):
+        start = time.perf_counter()
+        async with session.get(url(), allow_redirects=False) as response:
+            await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+        latencies.append(time.perf_counter() - start)
+    return latencies
 
 
 async def measure(database_url: str, size: int, args: argparse.Namespace) -> None:
@@ -256,67 +333,90 @@ async def measure(database_url: str, size: int, args: argparse.Namespace) -> Non
     try:
         await migrate(core.engine)
         started = time.perf_counter()
-        company_id, cursors = await seed(core, size)
+        async with core.tx() as db:
+            seeded = await db.scalar(select(User.id).where(User.email == ADMIN))
+        if seeded is None:
+            await seed(core, size)
+        company_id, installations, cursors = await company_of(core)
         print(
-            f"\n{core.engine.dialect.name}, {size:,} installations "
-            f"({size // CUSTOMER_EVERY:,} customers), seeded in "
-            f"{time.perf_counter() - started:.1f} s; {load()}"
+            f"\n{core.engine.dialect.name}, {installations:,} installations "
+            f"({installations // CUSTOMER_EVERY:,} customers), "
+            + (f"seeded in {time.perf_counter() - started:.1f} s" if seeded is None else "reused")
+            + f"; {load()}"
         )
         await explain(core, company_id)
     finally:
         await core.close()
-    portal, bare = await portal_in_process(settings), await bare_server()
+    portal_port, bare_port = free_port(), free_port()
+    command = [sys.executable, "-m", "benchmarks.lists_at_scale", "--database-url", database_url]
+    children = [
+        await asyncio.create_subprocess_exec(*command, "--serve", str(portal_port)),
+        await asyncio.create_subprocess_exec(*command, "--serve-bare", str(bare_port)),
+    ]
+    probes = [Probe(child.pid) for child in children]
     sessions = [
         aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         for _ in range(args.concurrency)
     ]
     try:
-        base = str(portal.make_url("")).rstrip("/")
+        base, bare = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{bare_port}"
+        await wait_ready(base + "/healthz")
+        await wait_ready(bare + "/")
         for session in sessions:
             await login(session, base)
-        cases: dict[str, Callable[[], str]] = {
-            "bare aiohttp handler": lambda: str(bare.make_url("/")),
-            "installations, first page": lambda: base + "/installations",
-            "installations, later pages": lambda: (
-                f"{base}/installations?after={random.choice(cursors['problems'])}"
-            ),
-            "installations offline, by name": lambda: (
-                base + "/installations?status=offline&sort=name"
-            ),
-            "installations by name, first page": lambda: base + "/installations?sort=name",
-            "installations by name, later pages": lambda: (
-                f"{base}/installations?sort=name&after={random.choice(cursors['name'])}"
-            ),
-            "installations, search": lambda: base + "/installations?q=customer4242",
-            "customers, first page": lambda: base + "/customers",
-            "customers, later pages": lambda: (
-                f"{base}/customers?after={random.choice(cursors['customers'])}"
-            ),
-            "registration requests": lambda: base + "/installations/registrations",
+        chosen = {
+            name: url
+            for name, url in cases(base, bare, cursors).items()
+            if not args.cases or any(part in name for part in args.cases)
         }
+        # CPU time of the portal's process (the bare handler's for its case) per request:
+        # on a shared machine, the figure that does not depend on what else runs.
         print(
-            f"  {'case':<36} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+            f"  one client, {args.sequential} requests one after the other "
+            f"(after {WARM_UP} to warm up); {load()}"
         )
-        for name, url in cases.items():
+        print(f"  {'case':<38} {'CPU ms/req':>10} {'p50 ms':>8}")
+        for name, url in chosen.items():
+            probe = probes[1] if name.startswith("bare") else probes[0]
+            await sequential(sessions[0], url, WARM_UP)
+            cpu = probe.cpu_seconds()
+            ms = [v * 1000 for v in await sequential(sessions[0], url, args.sequential)]
+            per_request = (probe.cpu_seconds() - cpu) * 1000 / args.sequential
+            print(f"  {name:<38} {per_request:>10.2f} {percentile(ms, 50):>8.1f}")
+        if not args.seconds:
+            return
+        print(f"  {args.concurrency} clients for {args.seconds:g} s per case; {load()}")
+        print(
+            f"  {'case':<38} {'requests':>8} {'CPU ms/req':>10} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'p99 ms':>8} {'req/s':>8}"
+        )
+        for name, url in chosen.items():
+            probe = probes[1] if name.startswith("bare") else probes[0]
+            cpu = probe.cpu_seconds()
             latencies, wall = await hammer(sessions, url, args.seconds)
+            per_request = (probe.cpu_seconds() - cpu) * 1000 / len(latencies)
             ms = [v * 1000 for v in latencies]
             print(
-                f"  {name:<36} {len(ms):>8} {percentile(ms, 50):>8.1f} "
+                f"  {name:<38} {len(ms):>8} {per_request:>10.2f} {percentile(ms, 50):>8.1f} "
                 f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {len(ms) / wall:>8.1f}"
             )
         print(f"  {load()}")
     finally:
         for session in sessions:
             await session.close()
-        await portal.close()
-        await bare.close()
+        for child in children:
+            child.terminate()
+            await child.wait()
 
 
 async def run(args: argparse.Namespace) -> None:
     print(
-        f"{args.concurrency} concurrent clients logged in as the administrator, "
-        f"{args.seconds:g} s per case, portal and bare handler in this process; {load()}"
+        f"Portal and bare handler each in a process of their own, clients logged in as the "
+        f"administrator; {load()}"
     )
+    if args.database_url:
+        await measure(args.database_url, args.sizes[0], args)
+        return
     for backend in args.backends:
         for size in args.sizes:
             if backend == "sqlite":
@@ -335,9 +435,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="0: no concurrent run")
     parser.add_argument("--concurrency", type=int, default=8)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--sequential", type=int, default=100)
+    parser.add_argument("--cases", nargs="*", help="only the cases whose name holds one of these")
+    parser.add_argument(
+        "--database-url", help="this database (seeded with the first size unless it is already)"
+    )
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve_portal(_settings(args.database_url, port=args.serve))
+    elif args.serve_bare:
+        serve_bare(args.serve_bare)
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

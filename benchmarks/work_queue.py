@@ -26,7 +26,7 @@ from benchmarks.serve import SECRET
 from companion_server.core import Core, build_core
 from companion_server.db import migrate
 from companion_server.installations import queue
-from companion_server.models import Alert, InstallationState, RemoteWindow
+from companion_server.models import Alert, InstallationState, RemoteWindow, User
 from companion_server.settings import Settings
 
 ALERT_TYPES = ("battery_low", "fire", "device_offline", "tamper")
@@ -107,7 +107,12 @@ async def run(args: argparse.Namespace) -> None:
     core = build_core(Settings(database_url=url, secret_key=SECRET, mail_worker=False))
     try:
         await migrate(core.engine)
-        admin, installer = await seed(core, args.installations, args.installers)
+        admin_id, installer_id = await seed(core, args.installations, args.installers)
+        async with core.tx() as db:
+            admin, installer = (
+                await db.get_one(User, admin_id),
+                await db.get_one(User, installer_id),
+            )
         print(
             f"{args.installations} installations, {args.installers} installers, "
             f"{core.engine.dialect.name}"
@@ -128,11 +133,11 @@ async def run(args: argparse.Namespace) -> None:
             "admin, by name, page 101": (admin, queue.QueueQuery(sort="name", after=after)),
             "installer (200), problems first": (installer, queue.QueueQuery()),
         }
-        for name, (user_id, query) in cases.items():
+        for name, (user, query) in cases.items():
             timings = []
             for _ in range(args.repeat):
                 start = time.perf_counter()
-                await queue.work_queue(core, user_id, query)
+                await queue.work_queue(core, user, query)
                 timings.append(time.perf_counter() - start)
             report(name, timings, width=32)
         if core.engine.dialect.name == "sqlite":

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_only
 
+from companion_server.sqlite_adapter import one_trip_dbapi
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant: serialises migrations of several instances starting at once on PostgreSQL.
 _MIGRATION_LOCK_ID = 4_842_117_001
@@ -45,6 +47,7 @@ def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS)
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url,
+            module=one_trip_dbapi(),
             poolclass=AsyncAdaptedQueuePool,
             pool_size=5,
             max_overflow=10,

@@ -90,7 +90,7 @@ async def company_customers(core: Core, actor_id: int, after: str | None = None)
     ``users`` gives the order, each customer is kept when they own one of the company's boxes.
     """
     start = decode_cursor(after, str)
-    async with core.tx() as db:
+    async with core.reads() as db:
         actor = await company_admin(db, actor_id)
         owns_one = exists().where(
             CustomerInstallation.customer_id == User.id,

@@ -70,7 +70,7 @@ def row_texts(_: Translator, rows: list[queue.QueueRow]) -> dict[int, RowTexts]:
 async def installations_list(request: web.Request) -> web.StreamResponse:
     """The work queue: administrators see the company's installations, installers theirs."""
     query = queue.QueueQuery.parse(request.query)
-    result = await queue.work_queue(core_of(request), current_user(request).id, query)
+    result = await queue.work_queue(core_of(request), current_user(request), query)
     return render(
         request,
         "installations.html",

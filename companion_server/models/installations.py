@@ -85,6 +85,14 @@ class Registration(Base):
             sqlite_where=text("used_at IS NULL AND superseded_at IS NULL"),
             postgresql_where=text("used_at IS NULL AND superseded_at IS NULL"),
         ),
+        # Its page: the company's pending installations joined to their open code, by index.
+        Index(
+            "ix_registrations_open_installation",
+            "installation_id",
+            "id",
+            sqlite_where=text("used_at IS NULL AND superseded_at IS NULL"),
+            postgresql_where=text("used_at IS NULL AND superseded_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -65,7 +65,8 @@ async def load_session(core: Core, token: str) -> LoadedSession | None:
     """The live session of a cookie token; expired sessions are deleted."""
     now = core.now()
     settings = core.settings
-    async with core.tx() as db:
+    # Every page asks: no transaction (each write below stands alone).
+    async with core.reads() as db:
         row = (await db.execute(_SESSION_AND_USER, {"id": hash_token(token)})).first()
         if row is None:
             return None

@@ -86,7 +86,7 @@ async def _site(
 
 
 async def _names(core: Core, user: User, **query: str) -> list[str]:
-    page = await queue.work_queue(core, user.id, queue.QueueQuery(**query))
+    page = await queue.work_queue(core, user, queue.QueueQuery(**query))
     return [row.installation.name for row in page.rows]
 
 
@@ -107,7 +107,7 @@ async def test_problems_first_filters_and_search(core: Core) -> None:
     names = await _names(core, admin)
     assert names[0] == "Battery" and set(names[1:3]) == {"HA down", "Box down"}
     assert names[3] == "Waiting" and "Not mine" not in names and len(names) == 7
-    page = await queue.work_queue(core, admin.id, queue.QueueQuery())
+    page = await queue.work_queue(core, admin, queue.QueueQuery())
     battery = page.rows[0]
     assert battery.alerts == [("fire", 1), ("battery_low", 2)] and battery.alert_count == 3
     assert page.counts == {
@@ -142,7 +142,7 @@ async def test_keyset_pages_are_stable_and_complete(core: Core) -> None:
         seen: list[str] = []
         after = None
         while True:
-            page = await queue.work_queue(core, admin.id, queue.QueueQuery(sort=sort, after=after))
+            page = await queue.work_queue(core, admin, queue.QueueQuery(sort=sort, after=after))
             seen += [row.installation.name for row in page.rows]
             if page.next_after is None:
                 break
@@ -154,7 +154,7 @@ async def test_keyset_pages_are_stable_and_complete(core: Core) -> None:
         assert len(originals) == len(set(originals)), sort
     # An unreadable or forged cursor is the first page, never an error.
     for cursor in ("", "!!", "W10", "WyJ4IiwgMV0", "x" * 500):
-        page = await queue.work_queue(core, admin.id, queue.QueueQuery(after=cursor))
+        page = await queue.work_queue(core, admin, queue.QueueQuery(after=cursor))
         assert len(page.rows) == queue.PAGE_SIZE
 
 
@@ -169,7 +169,7 @@ async def test_installers_see_only_their_installations(core: Core) -> None:
                 installation_id=mine, user_id=installer.id, assigned_at=core.now()
             )
         )
-    page = await queue.work_queue(core, installer.id, queue.QueueQuery())
+    page = await queue.work_queue(core, installer, queue.QueueQuery())
     assert [row.installation.name for row in page.rows] == ["Mine"]
     assert page.counts["offline"] == 1
 
@@ -186,7 +186,7 @@ async def test_the_list_costs_the_same_queries_for_5_or_150_installations(core: 
         statements.clear()
         event.listen(core.engine.sync_engine, "before_cursor_execute", count)
         try:
-            page = await queue.work_queue(core, admin.id, queue.QueueQuery())
+            page = await queue.work_queue(core, admin, queue.QueueQuery())
         finally:
             event.remove(core.engine.sync_engine, "before_cursor_execute", count)
         assert page.rows

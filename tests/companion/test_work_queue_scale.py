@@ -84,7 +84,7 @@ def _score_of(row: queue.QueueRow) -> int:
 
 async def _expected(core: Core, user: User, status: str, sort: str) -> list[str]:
     """The queue as the previous, score-everything-per-request version ordered it."""
-    page = await queue.work_queue(core, user.id, queue.QueueQuery(status="all"))
+    page = await queue.work_queue(core, user, queue.QueueQuery(status="all"))
     assert page.next_after is None
     rows = page.rows
     kept = {
@@ -135,7 +135,7 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
             after = None
             while True:
                 page = await queue.work_queue(
-                    core, admin.id, queue.QueueQuery(status=status, sort=sort, after=after)
+                    core, admin, queue.QueueQuery(status=status, sort=sort, after=after)
                 )
                 assert len(page.rows) <= 4
                 seen += [row.installation.name for row in page.rows]
@@ -145,7 +145,7 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
             monkeypatch.undo()
             assert seen == expected, (status, sort)
             expected_counts[status] = len(expected)
-    page = await queue.work_queue(core, admin.id, queue.QueueQuery())
+    page = await queue.work_queue(core, admin, queue.QueueQuery())
     assert page.counts == expected_counts
     # A cursor past either end of the scores (written by hand): a page, never an error.
     # A search: its matches counted once (up to the bound), or the general way past it.
@@ -154,7 +154,7 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
         for status in queue.FILTERS:
             for sort in queue.SORTS:
                 found = await queue.work_queue(
-                    core, admin.id, queue.QueueQuery(search="SITE 1", status=status, sort=sort)
+                    core, admin, queue.QueueQuery(search="SITE 1", status=status, sort=sort)
                 )
                 names = [row.installation.name for row in found.rows]
                 expected = await _expected(core, admin, status, sort)
@@ -165,7 +165,7 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
     offline = await _expected(core, admin, "offline", "problems")
     for key, names in ((-1, []), (99, offline)):
         found = await queue.work_queue(
-            core, admin.id, queue.QueueQuery(status="offline", after=encode_cursor(key, 10**6))
+            core, admin, queue.QueueQuery(status="offline", after=encode_cursor(key, 10**6))
         )
         assert [row.installation.name for row in found.rows] == names
     assert expected_counts == {
@@ -187,7 +187,7 @@ async def test_counts_stop_at_their_bound(
         await _site(core, company, f"Down {number}", connected=False)
     await _site(core, company, "Fine")
     monkeypatch.setattr(queue, "COUNT_BOUND", 4)
-    page = await queue.work_queue(core, admin.id, queue.QueueQuery(status="offline"))
+    page = await queue.work_queue(core, admin, queue.QueueQuery(status="offline"))
     assert page.counts["offline"] == 5 and page.shown("offline") == "4+"
     assert page.total == 5 and len(page.rows) == 5
     await client.login(admin.email)
@@ -201,10 +201,10 @@ async def test_a_window_closing_leaves_the_window_filter(core: Core, clock: Fake
     company = await make_company(core)
     admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
     await _site(core, company, "Open", window=True)
-    page = await queue.work_queue(core, admin.id, queue.QueueQuery(status="window"))
+    page = await queue.work_queue(core, admin, queue.QueueQuery(status="window"))
     assert [row.installation.name for row in page.rows] == ["Open"]
     clock.advance(hours=2, seconds=1)
-    page = await queue.work_queue(core, admin.id, queue.QueueQuery(status="window"))
+    page = await queue.work_queue(core, admin, queue.QueueQuery(status="window"))
     assert page.rows == [] and page.counts["window"] == 0
 
 
