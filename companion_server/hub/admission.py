@@ -13,9 +13,11 @@ rate, a storm larger than the process can take would come back too early, be ref
 and again, and spend on refusals what welcomes need. It is the greater of two measures:
 ``in_flight`` handshakes at a time, each lasting what the recent ones lasted (Little's law),
 which is not bounded by how fast the refused ones were told to come; and the welcomes of the
-last ten seconds, which, while handshakes wait, is what the process does take. The first
-alone swings with a few slow handshakes (a 2 s one among 80 ms ones quarters it), and a
-refusal booked at such a moment's pace goes a minute out.
+last ten seconds, which, while handshakes wait, is what the process does take, and is then
+the pace alone. Durations alone swing with a few slow handshakes (a 2 s one among 80 ms ones
+quarters the pace), and a refusal booked at such a moment's pace goes a minute out; in a
+storm they also said 40 % more than the process took, and the refused booked by them came
+back to a full line.
 
 A refused connection is booked after the line and after every refused connection still to
 come back, at the pace of the moment: a slot depends on who is still ahead, so a slot booked
@@ -144,8 +146,9 @@ class Admission:
     def pace(self) -> float:
         """Handshakes a second the process can take (never more than the configured rate).
 
-        The greater of ``in_flight`` over their mean duration and the welcomes of the last
-        :data:`WINDOW` seconds; the configured rate until a handshake has been welcomed.
+        While handshakes wait in line, the welcomes of the last :data:`WINDOW` seconds;
+        otherwise the greater of those and ``in_flight`` over their mean duration; the
+        configured rate until a handshake has been welcomed.
         """
         if not self._duration:
             return self.rate
@@ -154,6 +157,8 @@ class Admission:
         # seconds of a storm) but not so short that a handful of welcomes says thousands.
         span = min(WINDOW, max(0.5, now - (self._first_welcome or now)))
         seen = self._forget_welcomes(now) / span
+        if self._line:
+            return min(self.rate, max(MIN_PACE, seen))
         return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, seen))
 
     def now(self) -> float:

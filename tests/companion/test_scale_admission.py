@@ -308,3 +308,23 @@ def test_the_first_second_of_welcomes_counts_for_a_second() -> None:
         admission.release(admitted_at=clock.now - 2.0)
         admission.admit()
     assert admission.pace() == pytest.approx(100, rel=0.02)
+
+
+async def test_while_handshakes_wait_the_pace_is_what_was_welcomed() -> None:
+    """A saturated process shows what it takes: durations may say more."""
+    clock = Clock()
+    admission = Admission(in_flight=2, rate=1000, clock=clock, queue_seconds=10)
+    for _ in range(2):
+        assert await admission.enter() is None
+    line = [asyncio.create_task(admission.enter()) for _ in range(150)]
+    await asyncio.sleep(0)
+    assert admission.waiting == 150
+    for _ in range(100):  # 50 a second, each lasting 10 ms: durations alone say 200
+        clock.now += 1 / 50
+        admission.release(admitted_at=clock.now - 0.01)  # its place to the next in line
+    assert admission.waiting == 50
+    assert admission.pace() == pytest.approx(50, rel=0.02)
+    for _ in range(50):
+        admission.release()
+    assert await asyncio.gather(*line) == [None] * 150
+    assert admission.pace() == pytest.approx(200)  # nobody waits: durations count again
