@@ -95,11 +95,18 @@ ROUTES = frozenset(row.route for row in PAGES + CART_PAGES)
 # route added to the matrix is crawled by construction. Sized for about as many visits each.
 _INSTALLATION = "/installations/{installation_id}"
 _PREFIXES: Final = (
+    # An installation's tabs are crawled in four more states (locked, requested, open, in
+    # Slovak) with a busy installation behind them: the heaviest pages, in smaller groups.
+    ("installation remote service", (f"{_INSTALLATION}/remote",)),
     (
-        "installation services and files",
+        "installation records and files",
+        tuple(f"{_INSTALLATION}/{tab}" for tab in ("tickets", "records", "documents", "advance")),
+    ),
+    (
+        "installation alerts and interventions",
         tuple(
             f"{_INSTALLATION}/{tab}"
-            for tab in ("remote", "tickets", "records", "documents", "advance")
+            for tab in ("alerts", "alert-settings", "interventions", "resend")
         ),
     ),
     ("installations", ("/installations",)),
