@@ -245,9 +245,7 @@ async def test_an_encrypted_message_to_a_plain_account_is_naked_three_times_then
 ) -> None:
     # The centre holds DDD111 without a key: it cannot even try to decrypt, so every
     # attempt gets the same NAK (unlike a wrong key, whose garbage may be answered DUH).
-    company_id, installation_id = await forwarding_company(
-        portal, receiver.port, account="DDD111"
-    )
+    company_id, installation_id = await forwarding_company(portal, receiver.port, account="DDD111")
     await queue(portal, company_id, installation_id, "fire", True)
     worker = SiaWorker(portal, FAST)
     for _ in range(10):
