@@ -48,7 +48,9 @@ ERRORS: Final = {
     Failure.NAK.value: N_(
         "The centre refused the message (NAK): check the account, the key and the clock."
     ),
-    Failure.DUH.value: N_("The centre read the message but does not handle it (DUH)."),
+    Failure.DUH.value: N_(
+        "The centre could not process the message (DUH): check the key and the event codes."
+    ),
     Failure.TIMEOUT.value: N_("The centre did not answer in time."),
     Failure.UNREACHABLE.value: N_("The centre could not be reached: check the host and the port."),
     Failure.NO_ANSWER.value: N_("The centre closed the connection without answering."),

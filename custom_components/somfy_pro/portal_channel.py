@@ -239,7 +239,7 @@ class PortalChannel(PortalConnection):
         if frame_type in frames.ACKED_TYPES:
             if frame_type == frames.ACTION and frame["id"] not in self.delivery.seen:
                 await self.delivery.async_accept_action(payload)
-            self.send(frames.new_frame(frames.ACK, {"id": frame["id"]}))
+            self.delivery.async_ack(frame["id"])
             if not self.delivery.async_received(frame["id"]):
                 LOGGER.debug("Frame %s received again: acknowledged, ignored", frame["id"])
                 return
@@ -257,6 +257,7 @@ class PortalChannel(PortalConnection):
                 payload.get("message"),
                 payload["code"],
             )
+            self.delivery.async_refused(payload.get("ref"), payload["code"])
         else:
             await self._async_handle(frame)
 

@@ -3,6 +3,10 @@
 - Frames kept until acknowledged are sent again when no acknowledgement comes in time,
   on the live connection too (the portal may have failed to store one, e.g. its database
   was busy): after ``ACK_TIMEOUT``, then twice as long each time, up to ``ACK_TIMEOUT_MAX``.
+- An acknowledgement the portal answers ``internal_error`` (it failed to record it, e.g. its
+  database was busy) is sent again, up to ``ACK_RETRIES`` times: the portal sends a frame
+  once per connection, so a lost acknowledgement would leave it unacknowledged there until
+  the next reconnection.
 - An installer's action is written down as accepted before Home Assistant acknowledges
   it; if Home Assistant stops before the action's result is kept for the portal, the next
   start reports it ``interrupted``, so that every accepted action ends with a result.
@@ -32,6 +36,11 @@ ACK_TIMEOUT: Final = 10.0
 ACK_TIMEOUT_MAX: Final = 300.0
 # Ids of the acknowledged frames received lately: one received again is not handled twice.
 SEEN_IDS: Final = 1000
+# Acknowledgements sent lately (ack frame id -> the frame it acknowledges, tries so far).
+ACKS_KEPT: Final = 1000
+ACK_RETRIES: Final = 5
+# The portal's answer to a frame it could not handle (its database busy, a failure).
+ERROR_INTERNAL: Final = "internal_error"
 # The result of an action Home Assistant accepted but stopped before finishing.
 ERROR_INTERRUPTED: Final = "interrupted"
 
@@ -102,6 +111,7 @@ class Outbox:
         self.running: dict[str, str] = {}
         self.live = False
         self._acks = AckTimers(hass, self._async_resend)
+        self._acks_sent: dict[str, tuple[str, int]] = {}
         store.add_part(self._stored)
 
     @callback
@@ -127,6 +137,7 @@ class Outbox:
         """The connection ended: the next one sends everything again from the start."""
         self.live = False
         self._acks.clear()
+        self._acks_sent.clear()
 
     @callback
     def async_post(self, frame: dict[str, Any]) -> None:
@@ -150,6 +161,28 @@ class Outbox:
         self.frames = [f for f in self.frames if f["id"] != frame_id]
         if len(self.frames) != before:
             self._store.async_schedule_save()
+
+    @callback
+    def async_ack(self, frame_id: str, tries: int = 1) -> None:
+        """Acknowledge a frame received from the portal."""
+        ack = frames.new_frame(frames.ACK, {"id": frame_id})
+        self._acks_sent[ack["id"]] = (frame_id, tries)
+        if len(self._acks_sent) > ACKS_KEPT:
+            del self._acks_sent[next(iter(self._acks_sent))]
+        self._send(ack)
+
+    @callback
+    def async_refused(self, ref: object, code: str) -> None:
+        """The portal answered ``error`` to our frame ``ref``: an ack it lost goes again."""
+        sent = self._acks_sent.pop(ref, None) if isinstance(ref, str) else None
+        if sent is None or code != ERROR_INTERNAL:
+            return
+        frame_id, tries = sent
+        if tries > ACK_RETRIES:
+            LOGGER.warning("The portal failed to record the acknowledgement of %s", frame_id)
+            return
+        LOGGER.debug("The portal failed to record the acknowledgement of %s: sent again", frame_id)
+        self.async_ack(frame_id, tries + 1)
 
     @callback
     def async_drop(self, frame_type: str) -> None:

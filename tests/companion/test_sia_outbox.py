@@ -14,6 +14,7 @@ import logging
 
 from pysiaalarm import SIAAccount, SIAEvent
 from pysiaalarm.aio import SIAClient
+from pysiaalarm.utils import Counter
 import pytest
 from sqlalchemy import select
 
@@ -46,6 +47,12 @@ class Centre:
         accounts = [SIAAccount(ACCOUNT, KEY_TEXT), SIAAccount("DDD111", None)]
         self.client = SIAClient("127.0.0.1", self.port, accounts, accept)
         await self.client.async_start()
+
+    @property
+    def counts(self) -> Counter:
+        """What pysiaalarm made of the lines it read (its own tally of its answers)."""
+        assert self.client is not None
+        return self.client.counts
 
     async def stop(self) -> None:
         if self.client is not None:
@@ -202,7 +209,18 @@ async def test_a_refused_message_is_not_retried_forever_and_the_queue_moves_on(
         await worker.deliver_due()
         clock.advance(minutes=10)
     (message,) = await messages(portal)
-    assert (message.state, message.attempts, message.last_error) == ("rejected", 3, "nak")
+    # pysiaalarm decrypts with its own key and parses what comes out. Mostly that garbage
+    # matches no DC-09 data block and it answers NAK; but the pad and the timestamp make
+    # the garbage differ per attempt, and when it happens to end like a data block ("]"
+    # and digits) without a known event code, it answers DUH. Both are refusals: a NAK is
+    # tried ``nak_attempts`` times (it may be the clock), a DUH ends the message at once.
+    counts = receiver.counts
+    nak = counts.error_format + counts.error_account + counts.error_timestamp
+    assert (counts.events, counts.valid_events) == (message.attempts, 0)
+    assert (nak, counts.error_code) in {(3, 0), (0, 1), (1, 1), (2, 1)}
+    expected = ("rejected", 3, "nak") if counts.error_code == 0 else ("rejected", nak + 1, "duh")
+    assert (message.state, message.attempts, message.last_error) == expected
+    assert message.finished_at is not None
     assert receiver.events == []
     # The right key: the next alarm goes out; the refused one stays refused.
     form = {
@@ -220,6 +238,23 @@ async def test_a_refused_message_is_not_retried_forever_and_the_queue_moves_on(
         pass
     assert [(e.code, e.sequence) for e in receiver.events] == [("PA", "0002")]
     assert [m.state for m in await messages(portal)] == ["rejected", "delivered"]
+
+
+async def test_an_encrypted_message_to_a_plain_account_is_naked_three_times_then_rejected(
+    portal: Core, receiver: Centre, clock: FakeClock
+) -> None:
+    # The centre holds DDD111 without a key: it cannot even try to decrypt, so every
+    # attempt gets the same NAK (unlike a wrong key, whose garbage may be answered DUH).
+    company_id, installation_id = await forwarding_company(portal, receiver.port, account="DDD111")
+    await queue(portal, company_id, installation_id, "fire", True)
+    worker = SiaWorker(portal, FAST)
+    for _ in range(10):
+        await worker.deliver_due()
+        clock.advance(minutes=10)
+    (message,) = await messages(portal)
+    assert (message.state, message.attempts, message.last_error) == ("rejected", 3, "nak")
+    assert (receiver.counts.error_account, receiver.counts.valid_events) == (3, 0)
+    assert receiver.events == []
 
 
 async def test_a_silent_centre_ends_in_failed_after_the_attempts(

@@ -11,6 +11,11 @@ Each page loads once (at one of the three sizes in turn) and is checked at every
 resizing the window: the portal's pages lay out by CSS alone (the remote bar's script
 follows resizes), so a resized page is the page loaded at that size. Two browsers share the
 pages of each state; one browser context per role, its session cookie set once, no log-in.
+
+The crawl is split by page group (:data:`GROUPS`), one test case each, so that parallel
+workers share it: each case crawls its pages through every state, on a portal of its own.
+``test_the_groups_split_the_crawl_whole`` proves that the cases together make exactly the
+visits of the whole crawl.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 import os
 import queue
+import string
 import time
+from typing import Final
 
 from playwright.sync_api import Browser, Page
+import pytest
 
 from companion_server.core import Core
 from tests.companion.test_authz_matrix import (
@@ -81,6 +89,53 @@ PAGES = tuple(
 )
 CART_PAGES = tuple(row for row in TABLE if row.method == "GET" and row.route in CART_ROUTES)
 TABS = tuple(row for row in PAGES if row.route.startswith("/installations/{installation_id}"))
+ROUTES = frozenset(row.route for row in PAGES + CART_PAGES)
+# The crawl's cases: a route belongs to the first group with one of its prefixes (the route
+# itself or a parent of it); the last group takes every route no other group names, so a
+# route added to the matrix is crawled by construction. Sized for about as many visits each.
+_INSTALLATION = "/installations/{installation_id}"
+_PREFIXES: Final = (
+    # An installation's tabs are crawled in four more states (locked, requested, open, in
+    # Slovak) with a busy installation behind them: the heaviest pages, in smaller groups.
+    ("installation remote service", (f"{_INSTALLATION}/remote",)),
+    (
+        "installation records and files",
+        tuple(f"{_INSTALLATION}/{tab}" for tab in ("tickets", "records", "documents", "advance")),
+    ),
+    (
+        "installation alerts and interventions",
+        tuple(
+            f"{_INSTALLATION}/{tab}"
+            for tab in ("alerts", "alert-settings", "interventions", "resend")
+        ),
+    ),
+    ("installations", ("/installations",)),
+    (
+        "sign-up and invitations",
+        ("/signup", "/confirm", "/invitation", "/customer-invitation", "/login"),
+    ),
+    ("password, profile and access", ("/password", "/profile", "/access", "/demo")),
+)
+REST = "every other page"
+
+
+def _under(route: str, prefix: str) -> bool:
+    return route == prefix or route.startswith(prefix + "/")
+
+
+def _named_group(route: str) -> str | None:
+    return next(
+        (name for name, prefixes in _PREFIXES if any(_under(route, p) for p in prefixes)), None
+    )
+
+
+GROUPS: Final = {
+    **{
+        name: frozenset(route for route in ROUTES if _named_group(route) == name)
+        for name, _ in _PREFIXES
+    },
+    REST: frozenset(route for route in ROUTES if _named_group(route) is None),
+}
 
 
 @dataclass(frozen=True)
@@ -118,38 +173,68 @@ def _visits(
     return [Visit(state, *path, n % len(SIZES)) for n, path in enumerate(paths)]
 
 
-def _stages(portal: Portal, world: World) -> Iterator[list[Visit]]:
-    """The visits of each state of the portal, the database moved on between them."""
+Move = Callable[[Core], Awaitable[None]]
+
+
+def _plan(world: World, routes: frozenset[str]) -> list[tuple[tuple[Move, ...], list[Visit]]]:
+    """The visits of each state of the portal to ``routes``, each after the moves to it."""
     installation_id = int(world.own["installation_id"])
-
-    def move(job: Callable[[Core], Awaitable[None]]) -> None:
-        portal_world.run_in_portal_db(portal.database_url, job)
-
-    yield _visits(world, "matrix", ROLES, PAGES, (200,))
-    # The summary and the payment form of a recording the customer has not taken yet.
-    yield [
-        Visit("cart", CUSTOMER, _url(row, world) + CART, row.route, n % len(SIZES))
-        for n, row in enumerate(CART_PAGES)
-    ]
+    pages = tuple(row for row in PAGES if row.route in routes)
+    cart_pages = tuple(row for row in CART_PAGES if row.route in routes)
+    tabs = tuple(row for row in TABS if row.route in routes)
     # Locked tabs: a linked installation without Serv-e-go, a pending registration.
     locked = [
         (f"locked {key}", _url(row, world, {"installation_id": key}), row.route)
         for key in ("linked_installation_id", "pending_installation_id")
-        for row in TABS
+        for row in tabs
         if row.route in LOCKED
     ]
-    yield [
-        Visit(state, ADMIN, path, route, n % len(SIZES))
-        for n, (state, path, route) in enumerate(locked)
+
+    async def busy(core: Core) -> None:
+        await portal_world.busy(core, installation_id)
+
+    async def request_window(core: Core) -> None:
+        await portal_world.request_window(core, installation_id)
+
+    async def open_window(core: Core) -> None:
+        await portal_world.open_window(core, installation_id)
+
+    async def speak_slovak(core: Core) -> None:
+        await portal_world.speak(core, "sk")
+
+    return [
+        ((), _visits(world, "matrix", ROLES, pages, (200,))),
+        # The summary and the payment form of a recording the customer has not taken yet.
+        (
+            (),
+            [
+                Visit("cart", CUSTOMER, _url(row, world) + CART, row.route, n % len(SIZES))
+                for n, row in enumerate(cart_pages)
+            ],
+        ),
+        (
+            (),
+            [
+                Visit(state, ADMIN, path, route, n % len(SIZES))
+                for n, (state, path, route) in enumerate(locked)
+            ],
+        ),
+        # A busy installation: a remote-service request waiting, then the window open.
+        ((busy, request_window), _visits(world, "requested", (ADMIN,), tabs, (200,))),
+        ((open_window,), _visits(world, "open", (ADMIN,), tabs, (200, 409))),
+        ((speak_slovak,), _visits(world, "open sk", (ADMIN,), tabs, (200, 409))),
     ]
-    # A busy installation: a remote-service request waiting, then the window open.
-    move(lambda core: portal_world.busy(core, installation_id))
-    move(lambda core: portal_world.request_window(core, installation_id))
-    yield _visits(world, "requested", (ADMIN,), TABS, (200,))
-    move(lambda core: portal_world.open_window(core, installation_id))
-    yield _visits(world, "open", (ADMIN,), TABS, (200, 409))
-    move(lambda core: portal_world.speak(core, "sk"))
-    yield _visits(world, "open sk", (ADMIN,), TABS, (200, 409))
+
+
+def _stages(portal: Portal, world: World, routes: frozenset[str]) -> Iterator[list[Visit]]:
+    """The visits of each state, the portal's database moved on between them."""
+    plan = _plan(world, routes)
+    while plan and not plan[-1][1]:
+        plan.pop()  # no visit left: the moves to those states would serve nothing
+    for moves, visits in plan:
+        for move in moves:
+            portal_world.run_in_portal_db(portal.database_url, move)
+        yield visits
 
 
 @dataclass
@@ -220,7 +305,9 @@ class Crawl:
             )
 
 
-def test_every_page_at_every_size(demo_portal: Portal) -> None:
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_every_page_at_every_size(demo_portal: Portal, group: str) -> None:
+    routes = GROUPS[group]
     world: World = portal_world.run_in_portal_db(
         demo_portal.database_url, portal_world.matrix_world
     )
@@ -228,7 +315,7 @@ def test_every_page_at_every_size(demo_portal: Portal) -> None:
     with ThreadPoolExecutor(WORKERS) as pool:
         browsers = [pool.submit(run_with_browser, crawl.browse) for _ in range(WORKERS)]
         try:
-            for visits in _stages(demo_portal, world):
+            for visits in _stages(demo_portal, world, routes):
                 for visit in visits:
                     crawl.jobs.put(visit)
                 _wait(crawl.jobs, browsers)
@@ -239,7 +326,42 @@ def test_every_page_at_every_size(demo_portal: Portal) -> None:
             browser.result()
     assert crawl.failures == [], "\n".join(crawl.failures)
     assert crawl.console == []
-    assert crawl.visited == {row.route for row in PAGES + CART_PAGES}, "pages never checked"
+    assert crawl.visited == routes, "pages never checked"
+
+
+def _placeholder_world() -> World:
+    """A world whose every identifier is a number: enough to plan the visits."""
+    fields = {
+        name
+        for row in PAGES + CART_PAGES
+        for _, name, _, _ in string.Formatter().parse(row.route)
+        if name
+    }
+    own = {name: str(n) for n, name in enumerate(sorted(fields), start=1)}
+    own.update(linked_installation_id="91", pending_installation_id="92")
+    tokens = {str(row.token): f"token-{row.token}" for row in TABLE if row.token is not None}
+    return World(sessions={}, own=own, other={}, tokens_own=tokens)
+
+
+def test_the_groups_split_the_crawl_whole() -> None:
+    """Every page of the crawl is in exactly one group; together they make every visit once."""
+    assert all(GROUPS.values()), "a group without pages"
+    for route in ROUTES:
+        assert len([name for name, routes in GROUPS.items() if route in routes]) == 1, route
+    assert sum(len(routes) for routes in GROUPS.values()) == len(ROUTES)
+    assert frozenset().union(*GROUPS.values()) == ROUTES
+
+    def visits(routes: frozenset[str]) -> list[tuple[str, str, str, str]]:
+        return [
+            (v.state, v.role, v.path, v.route) for _, stage in _plan(world, routes) for v in stage
+        ]
+
+    world = _placeholder_world()
+    whole = visits(ROUTES)
+    split = [visit for routes in GROUPS.values() for visit in visits(routes)]
+    assert len(whole) > len(ROUTES)  # every role and state, not one visit a page
+    assert sorted(split) == sorted(whole)
+    assert len(set(split)) == len(split)
 
 
 def _wait(jobs: queue.Queue[Visit | None], browsers: list[Future[None]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.somfy_pro import portal_client
 from custom_components.somfy_pro.const import DOMAIN
+from custom_components.somfy_pro.portal_delivery import ACK_RETRIES
 from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
 
 from .common import PIN, state_of, tick
@@ -89,6 +91,35 @@ async def test_replayed_request_acked_and_handled_once(
     await wait_until(hass, lambda: len(peer.of_type("ack")) == 2, "the second ack")
     # Handled once: no new issue.
     assert ir.async_get(hass).async_get_issue(DOMAIN, monitoring_issue_id(linked.entry_id)) is None
+
+
+async def test_an_ack_the_portal_failed_to_record_goes_again_a_few_times(
+    hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
+) -> None:
+    request = await _request_monitoring(hass, peer)
+
+    def acks() -> list[dict[str, Any]]:
+        return [f for f in peer.of_type("ack") if f["payload"]["id"] == request["id"]]
+
+    # Another error than a failure to handle it (the ack is wrong): not sent again.
+    await peer.send(
+        frame("error", {"code": "invalid_payload", "message": "x", "ref": acks()[0]["id"]})
+    )
+    await peer.send(frame("error", {"code": "internal_error", "message": "x", "ref": "unknown"}))
+    await peer.send(request)  # sent again: acknowledged again
+    await wait_until(hass, lambda: len(acks()) == 2, "the ack of the replayed request")
+    # The portal's database busy: the same frame acknowledged anew, each time, up to the limit.
+    for count in range(3, ACK_RETRIES + 3):
+        busy = {"code": "internal_error", "message": "busy", "ref": acks()[-1]["id"]}
+        await peer.send(frame("error", busy))
+        await wait_until(hass, lambda n=count: len(acks()) == n, f"ack number {count}")
+    assert len({f["id"] for f in acks()}) == len(acks())  # each a frame of its own
+    await peer.send(
+        frame("error", {"code": "internal_error", "message": "busy", "ref": acks()[-1]["id"]})
+    )
+    await peer.send(frame("ping_check", {}))  # answered, so the error before it was read
+    await wait_until(hass, lambda: peer.of_type("error"), "the answer to the unknown frame")
+    assert len(acks()) == ACK_RETRIES + 2
 
 
 # -- reconnecting -------------------------------------------------------------------------

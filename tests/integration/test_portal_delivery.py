@@ -1,27 +1,30 @@
 """Delivery through the channel: a long backlog, a busy portal database, an interrupted action.
 
 Real time and the real portal (SQLite) where the portal matters; the figures measured are
-printed, never asserted.
+printed, never asserted. Every wait ends on what it waits for (only a hang fails it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 import time
 from unittest.mock import patch
 import uuid
 
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sqlalchemy import select
 
 from box_simulator.server import BoxSimulator
-from companion_server.hub.outbox import queue_frame
+from companion_server.hub.outbox import PAGE, queue_frame
 from companion_server.models import Alert, PortalFrame, ReceivedFrame
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.installer_actions import InstallerActions
 from custom_components.somfy_pro.portal_delivery import ERROR_INTERRUPTED
+from tests.companion.helpers import HANG_GUARD_SECONDS
 from tests.portal_app import Portal
 
 from .common import FRONT_DOOR
@@ -29,10 +32,40 @@ from .portal_common import manager_of, wait_until
 from .real_portal_common import real_portal
 from .remote_fixtures import linked_entry, no_portal_channel
 from .test_portal_real import _linked_and_granted
+from .write_lock import WriteLock
 
 __all__ = ["linked_entry", "no_portal_channel", "real_portal"]
 
-BACKLOG = 2000
+# Several pages of the portal's outbox, the last one partial.
+BACKLOG = 3 * PAGE + 50
+# The portal gives up on SQLite's write lock sooner than by default: a refusal comes quickly.
+IMPATIENT = {"database_busy_seconds": 0.5}
+
+
+async def until(hass: HomeAssistant, check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until ``check()`` (what the portal's database says); only a hang fails it."""
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while not await check():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        # A pause between looks (real time runs here): polling the portal's database
+        # without one would take the event loop from the portal and Home Assistant.
+        await hass.async_block_till_done()
+        await asyncio.sleep(0.05)
+
+
+async def queue_requests(portal: Portal, installation_id: int, count: int) -> None:
+    """Frames for Home Assistant, with the notice the portal's services give after theirs."""
+    async with portal.core.tx() as db:
+        for _ in range(count):
+            queue_frame(
+                db,
+                installation_id,
+                portal.core.now(),
+                "request_monitoring",
+                {"request_id": str(uuid.uuid4()), "company": "Test Installers", "at": None},
+            )
+    assert portal.core.hub is not None
+    await portal.core.hub.frames_pending(installation_id)
 
 
 async def test_a_long_backlog_is_received_whole_after_a_reconnect(
@@ -44,22 +77,20 @@ async def test_a_long_backlog_is_received_whole_after_a_reconnect(
     entry = init_integration
     reg = await _linked_and_granted(hass, entry, real_portal)
     manager = manager_of(entry)
+    # Home Assistant's test harness runs the loop in debug mode, which records the stack of
+    # every future made: of each of the portal's SQLite calls, here thousands. Not a mode
+    # either side runs in, and it makes this test several times longer.
+    loop = asyncio.get_running_loop()
+    loop.set_debug(False)
     with patch("custom_components.somfy_pro.portal_connection.backoff_delay", return_value=0.05):
         await real_portal.stop()
         await wait_until(hass, lambda: not manager.connected, "the disconnection")
-        # Meanwhile: an alert in Home Assistant, thousands of frames on the portal.
+        # Meanwhile: an alert in Home Assistant, hundreds of frames on the portal (whether
+        # Home Assistant is back before they are committed or after, they go out).
         simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
         await wait_until(hass, lambda: len(manager.outbox) == 1, "the alert kept")
         await real_portal.start()
-        async with real_portal.core.tx() as db:
-            for _ in range(BACKLOG):
-                queue_frame(
-                    db,
-                    reg.installation_id,
-                    real_portal.core.now(),
-                    "request_monitoring",
-                    {"request_id": str(uuid.uuid4()), "company": "Test Installers", "at": None},
-                )
+        await queue_requests(real_portal, reg.installation_id, BACKLOG)
         started = time.monotonic()
         await wait_until(hass, lambda: manager.connected, "the reconnection", seconds=60)
         ready = time.monotonic() - started
@@ -70,11 +101,7 @@ async def test_a_long_backlog_is_received_whole_after_a_reconnect(
                 and not manager.outbox
             )
 
-        # Bounded in real time, not in rounds: a loaded machine takes more rounds.
-        deadline = time.monotonic() + 600
-        while not await all_acked():
-            assert time.monotonic() < deadline, "timed out waiting for every frame acknowledged"
-            await wait_until(hass, lambda: True)
+        await until(hass, all_acked, "every frame acknowledged")
     print(
         f"\n{BACKLOG} frames waiting: ready after {ready:.2f} s, "
         f"all acknowledged after {time.monotonic() - started:.2f} s"
@@ -89,30 +116,89 @@ async def test_a_long_backlog_is_received_whole_after_a_reconnect(
 async def test_an_alert_the_portal_failed_to_store_is_sent_again_on_the_live_connection(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    real_portal: Portal,
+    tmp_path: Path,
     simulator: BoxSimulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Another writer holds the portal's database for 15 s; the connection stays up."""
+    """Another writer holds the portal's database past its busy bound; the connection stays up."""
     entry = init_integration
-    await _linked_and_granted(hass, entry, real_portal)
-    manager = manager_of(entry)
-    writer = sqlite3.connect(real_portal.path, isolation_level=None, timeout=30)
+    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
+    await portal.start()
     try:
-        writer.execute("BEGIN IMMEDIATE")
-        simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
-        await wait_until(hass, lambda: len(manager.outbox) == 1, "the alert sent")
-        await asyncio.sleep(15)
-        writer.execute("ROLLBACK")
+        await _linked_and_granted(hass, entry, portal)
+        manager = manager_of(entry)
+        with (
+            patch("custom_components.somfy_pro.portal_delivery.ACK_TIMEOUT", 0.5),
+            WriteLock(portal.path) as lock,
+        ):
+            simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
+            await wait_until(hass, lambda: len(manager.outbox) == 1, "the alert sent")
+            await wait_until(
+                hass,
+                lambda: "database busy, alert frame not handled" in caplog.text,
+                "the portal refusing the alert",
+                seconds=HANG_GUARD_SECONDS,
+            )
+            lock.release()
+            released = time.monotonic()
+            await wait_until(
+                hass, lambda: not manager.outbox, "the acknowledgement", seconds=HANG_GUARD_SECONDS
+            )
+        print(f"\nalert stored {time.monotonic() - released:.1f} s after the database was free")
+        assert manager.connected
+        assert manager.attempt == 0  # no reconnection was needed
+        async with portal.core.tx() as db:
+            alerts = [(a.device_url, a.active) for a in await db.scalars(select(Alert))]
+        assert alerts == [(FRONT_DOOR, True)]
     finally:
-        writer.close()
-    released = time.monotonic()
-    await wait_until(hass, lambda: not manager.outbox, "the acknowledgement", seconds=60)
-    print(f"\nalert stored {time.monotonic() - released:.1f} s after the database was free")
-    assert manager.connected
-    assert manager.attempt == 0  # no reconnection was needed
-    async with real_portal.core.tx() as db:
-        alerts = [(a.device_url, a.active) for a in await db.scalars(select(Alert))]
-    assert alerts == [(FRONT_DOOR, True)]
+        await portal.stop()
+
+
+async def test_an_acknowledgement_the_portal_failed_to_store_is_sent_again(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The portal sends a frame once per connection: a lost ack must not leave it waiting."""
+    entry = init_integration
+    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
+    await portal.start()
+    try:
+        reg = await _linked_and_granted(hass, entry, portal)
+        manager = manager_of(entry)
+        with (
+            patch("custom_components.somfy_pro.portal_delivery.ACK_TIMEOUT", 0.5),
+            WriteLock(portal.path, now=False) as lock,
+        ):
+            # Queued before the lock; sent while it is held (sending only reads).
+            async with portal.core.tx() as db:
+                queue_frame(
+                    db,
+                    reg.installation_id,
+                    portal.core.now(),
+                    "request_monitoring",
+                    {"request_id": "late-ack", "company": "Test Installers", "at": None},
+                )
+            lock.take()
+            assert portal.core.hub is not None
+            await portal.core.hub.frames_pending(reg.installation_id)
+            await wait_until(
+                hass,
+                lambda: "database busy, ack frame not handled" in caplog.text,
+                "the portal failing to record the acknowledgement",
+                seconds=HANG_GUARD_SECONDS,
+            )
+            lock.release()
+
+            async def acked() -> bool:
+                return await portal.count(PortalFrame, PortalFrame.acked_at.is_(None)) == 0
+
+            await until(hass, acked, "the frame acknowledged on the live connection")
+        assert manager.connected
+        assert manager.attempt == 0  # acknowledged without a reconnection
+    finally:
+        await portal.stop()
 
 
 async def test_an_action_acknowledged_then_stopped_ends_interrupted(

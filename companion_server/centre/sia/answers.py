@@ -6,6 +6,9 @@
   receiver's window). It is never encrypted and carries the receiver's clock, which lets
   a transmitter whose clock is wrong correct it.
 - ``DUH``: read but not understood (e.g. an event code the receiver does not know).
+  pysiaalarm also answers it, now and then, to a message encrypted with another key: it
+  parses whatever the decryption gives, and random garbage sometimes ends like a data
+  block without a known code. So a DUH too may mean a wrong key.
 
 Some receivers answer a message they cannot place with a bare, unframed ``"NAK"``.
 """
