@@ -51,6 +51,8 @@ MIN_PACE = 20.0
 # The welcomes counted for the pace: the last this many seconds. Refusals are booked tens of
 # seconds out, so the pace they are booked at must not follow a moment's dip.
 WINDOW = 10.0
+# Welcomes counted for less than this say too little to be the pace alone.
+COUNTED_ENOUGH = 2.0
 
 
 class Admission:
@@ -146,9 +148,10 @@ class Admission:
     def pace(self) -> float:
         """Handshakes a second the process can take (never more than the configured rate).
 
-        While handshakes wait in line, the welcomes of the last :data:`WINDOW` seconds;
-        otherwise the greater of those and ``in_flight`` over their mean duration; the
-        configured rate until a handshake has been welcomed.
+        While handshakes wait in line, the welcomes of the last :data:`WINDOW` seconds
+        (counted for :data:`COUNTED_ENOUGH` seconds at least); otherwise the greater of
+        those and ``in_flight`` over their mean duration; the configured rate until a
+        handshake has been welcomed.
         """
         if not self._duration:
             return self.rate
@@ -157,7 +160,7 @@ class Admission:
         # seconds of a storm) but not so short that a handful of welcomes says thousands.
         span = min(WINDOW, max(0.5, now - (self._first_welcome or now)))
         seen = self._forget_welcomes(now) / span
-        if self._line:
+        if self._line and span >= COUNTED_ENOUGH:
             return min(self.rate, max(MIN_PACE, seen))
         return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, seen))
 

@@ -316,15 +316,33 @@ async def test_while_handshakes_wait_the_pace_is_what_was_welcomed() -> None:
     admission = Admission(in_flight=2, rate=1000, clock=clock, queue_seconds=10)
     for _ in range(2):
         assert await admission.enter() is None
-    line = [asyncio.create_task(admission.enter()) for _ in range(150)]
+    line = [asyncio.create_task(admission.enter()) for _ in range(200)]
     await asyncio.sleep(0)
-    assert admission.waiting == 150
-    for _ in range(100):  # 50 a second, each lasting 10 ms: durations alone say 200
+    assert admission.waiting == 200
+    for _ in range(150):  # 50 a second, each lasting 10 ms: durations alone say 200
         clock.now += 1 / 50
         admission.release(admitted_at=clock.now - 0.01)  # its place to the next in line
     assert admission.waiting == 50
     assert admission.pace() == pytest.approx(50, rel=0.02)
     for _ in range(50):
         admission.release()
-    assert await asyncio.gather(*line) == [None] * 150
+    assert await asyncio.gather(*line) == [None] * 200
     assert admission.pace() == pytest.approx(200)  # nobody waits: durations count again
+
+
+async def test_the_first_welcomes_of_a_storm_are_not_the_pace_alone() -> None:
+    """Ten welcomes in a storm's first tenth of a second do not book the line at 20 a second."""
+    clock = Clock()
+    admission = Admission(in_flight=10, rate=400, clock=clock, queue_seconds=10)
+    for _ in range(10):
+        assert await admission.enter() is None
+    line = [asyncio.create_task(admission.enter()) for _ in range(100)]
+    await asyncio.sleep(0)
+    for _ in range(10):
+        clock.now += 0.01
+        admission.release(admitted_at=clock.now - 0.05)
+    assert admission.waiting == 90
+    assert admission.pace() == pytest.approx(200)  # ten at once over 50 ms
+    for task in line:
+        task.cancel()
+    await asyncio.gather(*line, return_exceptions=True)
