@@ -98,6 +98,8 @@ async def offline(database_url: str) -> None:
 
 # An alert not acknowledged within this is counted lost (its connection went away).
 ALERT_PATIENCE = 60.0
+# A storm not over after this is reported as it stands (homes not welcomed), not waited for.
+STORM_PATIENCE = 300.0
 
 
 async def traffic(
@@ -165,9 +167,16 @@ async def measure(
                 await wait_through(session, urls[0] + "/healthz")
             clients = [Client(n, session, urls[0]) for n in range(size)]
             started = time.perf_counter()
-            await asyncio.gather(*(c.connect() for c in clients))
+            storm_over = asyncio.gather(*(c.connect() for c in clients))
+            try:
+                async with asyncio.timeout(STORM_PATIENCE):
+                    await storm_over
+            except TimeoutError:
+                pass
             storm = time.perf_counter() - started
             refused = sum(c.refused for c in clients)
+            left_out = sum(1 for c in clients if c.reader is None)
+            clients = [c for c in clients if c.reader is not None]
             loaded = sum(p.rss_mib() for p in probes)
             rate, latencies, lost = await traffic(clients, args.seconds, args.scale, args.alerts)
             await asyncio.gather(*(client.close() for client in clients))
@@ -175,7 +184,7 @@ async def measure(
         return [
             f"{size:,}",
             layout,
-            f"{storm:.1f}",
+            f"{storm:.1f}" + (f" ({left_out:,} not welcomed)" if left_out else ""),
             f"{refused:,}",
             f"{rate:.0f}",
             f"{1000 * percentile(latencies, 0.5):.0f}",
