@@ -7,12 +7,10 @@ goes out whenever the portal welcomes a connection, and afterwards only what cha
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_call_later
 
 from . import portal_frames as frames
 from .const import (
@@ -26,12 +24,10 @@ from .const import (
 )
 from .parameters import describe_editable
 from .portal_client import PortalError
-from .portal_delivery import ERROR_INTERNAL, device_url, occurrence_id, withdraw
+from .portal_delivery import device_url, occurrence_id, withdraw
 from .state_values import battery_level, gateway_activated, radio_level
 
 if TYPE_CHECKING:  # pragma: no cover
-    from datetime import datetime
-
     from homeassistant.config_entries import ConfigEntry
 
     from .alerts import AlertChange, AlertTracker
@@ -46,11 +42,6 @@ MONITORING_REVOKED: Final = "revoked"
 
 # A cover's closure in percent (0 open, 100 closed), sent as the device's ``position``.
 STATE_CLOSURE: Final = "core:ClosureState"
-# Snapshot parts and device updates are not kept until acknowledged: one the portal failed
-# to handle (its database busy) is made good by a whole snapshot, sent once the burst of
-# refusals is over. The ids of those sent lately are kept to recognise the refusals.
-RESYNC_DELAY: Final = 1.0
-SENT_KEPT: Final = 1000
 
 
 def monitoring_issue_id(entry_id: str) -> str:
@@ -132,13 +123,10 @@ class PortalMonitoring:
         self._last_box: dict[str, Any] | None = None
         self._last_devices: dict[str, dict[str, Any]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
-        self._sent: deque[str] = deque(maxlen=SENT_KEPT)
-        self._resync: CALLBACK_TYPE | None = None
         self._store = store
         store.add_part(self._stored)
         channel.register((frames.REQUEST_MONITORING,), self._async_on_request)
         channel.on_ready(self._send_snapshot)
-        channel.on_refused(self._async_on_refused)
         channel.on_reset(self._reset)
 
     @property
@@ -176,9 +164,6 @@ class PortalMonitoring:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
-        if self._resync is not None:
-            self._resync()
-            self._resync = None
 
     def _reset(self) -> None:
         self.monitoring = None
@@ -286,25 +271,7 @@ class PortalMonitoring:
             url: device_payload(device) for url, device in self._coordinator.data.devices.items()
         }
         for frame in frames.snapshot_frames(self._last_box, list(self._last_devices.values())):
-            self._send(frame)
-
-    def _send(self, frame: dict[str, Any]) -> None:
-        """Send a snapshot part or an update, remembered in case the portal refuses it."""
-        self._sent.append(frame["id"])
-        self._channel.send(frame)
-
-    @callback
-    def _async_on_refused(self, ref: str, code: str) -> None:
-        if code != ERROR_INTERNAL or ref not in self._sent or self._resync is not None:
-            return
-        LOGGER.debug("The portal failed to store box data: a whole snapshot goes again")
-
-        @callback
-        def resync(_now: datetime) -> None:
-            self._resync = None
-            self._send_snapshot()
-
-        self._resync = async_call_later(self._hass, RESYNC_DELAY, resync)
+            self._channel.send(frame)
 
     @callback
     def _async_on_box_update(self) -> None:
@@ -320,7 +287,9 @@ class PortalMonitoring:
             last = self._last_devices[url]
             changes = {key: value for key, value in payload.items() if last.get(key) != value}
             if changes:
-                self._send(frames.new_frame(frames.DEVICE_UPDATE, {"url": url, "changes": changes}))
+                self._channel.send(
+                    frames.new_frame(frames.DEVICE_UPDATE, {"url": url, "changes": changes})
+                )
         self._last_devices = devices
 
     def as_diagnostics(self) -> dict[str, Any]:

@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-import threading
 import time
 from unittest.mock import patch
 import uuid
 
-from freezegun.api import FrozenDateTimeFactory, real_monotonic
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -22,15 +20,14 @@ from sqlalchemy import select
 
 from box_simulator.server import BoxSimulator
 from companion_server.hub.outbox import PAGE, queue_frame
-from companion_server.models import Alert, Device, PortalFrame, ReceivedFrame
+from companion_server.models import Alert, PortalFrame, ReceivedFrame
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.installer_actions import InstallerActions
 from custom_components.somfy_pro.portal_delivery import ERROR_INTERRUPTED
-from custom_components.somfy_pro.portal_monitoring import RESYNC_DELAY
 from tests.companion.helpers import HANG_GUARD_SECONDS
 from tests.portal_app import Portal
 
-from .common import FRONT_DOOR, SHUTTER, tick
+from .common import FRONT_DOOR
 from .portal_common import manager_of, wait_until
 from .real_portal_common import real_portal
 from .remote_fixtures import linked_entry, no_portal_channel
@@ -47,13 +44,13 @@ IMPATIENT = {"database_busy_seconds": 0.5}
 
 async def until(hass: HomeAssistant, check: Callable[[], Awaitable[bool]], what: str) -> None:
     """Wait until ``check()`` (what the portal's database says); only a hang fails it."""
-    deadline = real_monotonic() + HANG_GUARD_SECONDS  # the real clock: tests may freeze time
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     while not await check():
-        assert real_monotonic() < deadline, f"never happened: {what}"
-        # A pause between looks (in a thread: frozen clocks do not matter there); polling
-        # the portal's database without one would take the event loop from the portal.
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        # A pause between looks (real time runs here): polling the portal's database
+        # without one would take the event loop from the portal and Home Assistant.
         await hass.async_block_till_done()
-        await asyncio.get_running_loop().run_in_executor(None, threading.Event().wait, 0.05)
+        await asyncio.sleep(0.05)
 
 
 async def queue_requests(portal: Portal, installation_id: int, count: int) -> None:
@@ -200,42 +197,6 @@ async def test_an_acknowledgement_the_portal_failed_to_store_is_sent_again(
             await until(hass, acked, "the frame acknowledged on the live connection")
         assert manager.connected
         assert manager.attempt == 0  # acknowledged without a reconnection
-    finally:
-        await portal.stop()
-
-
-async def test_box_data_the_portal_failed_to_store_goes_again_as_a_snapshot(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    tmp_path: Path,
-    simulator: BoxSimulator,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A device update is not kept until acknowledged: a refused one must not be lost."""
-    entry = init_integration
-    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
-    await portal.start()
-    try:
-        await _linked_and_granted(hass, entry, portal)
-        with WriteLock(portal.path):
-            simulator.box.set_rssi(SHUTTER, 7)
-            await tick(hass, freezer)
-            await wait_until(
-                hass,
-                lambda: "database busy, device_update frame not handled" in caplog.text,
-                "the portal refusing the update",
-                seconds=HANG_GUARD_SECONDS,
-            )
-        await tick(hass, freezer, RESYNC_DELAY)
-
-        async def radio_level_stored() -> bool:
-            async with portal.core.tx() as db:
-                device = await db.scalar(select(Device).where(Device.url == SHUTTER))
-            return device is not None and device.rssi == 7
-
-        await until(hass, radio_level_stored, "the radio level on the portal")
-        assert manager_of(entry).attempt == 0  # no reconnection was needed
     finally:
         await portal.stop()
 
