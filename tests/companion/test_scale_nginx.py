@@ -279,7 +279,11 @@ async def test_a_busy_instance_is_not_taken_out_of_nginx(
     cert, key = make_certificate(tmp_path)
     proxy_port = free_port()
     public = f"https://127.0.0.1:{proxy_port}"
-    instances = [start_instance(database_url, public, channel_handshakes="1") for _ in range(2)]
+    # No line: the handshake over the budget is answered 503 at once.
+    instances = [
+        start_instance(database_url, public, channel_handshakes="1", channel_queue_seconds="0")
+        for _ in range(2)
+    ]
     nginx = start_nginx(
         tmp_path, nginx_config(tmp_path, proxy_port, [i.port for i in instances], cert, key)
     )

@@ -244,10 +244,10 @@ async def test_installations_list_is_paginated(client: PortalClient, core: Core)
     for number in range(queue.PAGE_SIZE + 5):
         await installations.create_installation(core, company.id, name=f"Site {number:03}")
     newest = queue.QueueQuery(sort="newest")
-    first = await queue.work_queue(core, admin.id, newest)
+    first = await queue.work_queue(core, admin, newest)
     assert first.next_after is not None
     second = await queue.work_queue(
-        core, admin.id, queue.QueueQuery(sort="newest", after=first.next_after)
+        core, admin, queue.QueueQuery(sort="newest", after=first.next_after)
     )
     assert (first.total, len(first.rows), len(second.rows)) == (55, 50, 5)
     assert first.rows[0].installation.name == "Site 054"
