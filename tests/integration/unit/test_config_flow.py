@@ -177,6 +177,8 @@ async def test_reauth_errors_and_recovery(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    # The entry reloads with the new token: done before the test ends, or its saves linger.
+    await hass.async_block_till_done(wait_background_tasks=True)
     # The new token is tried at the entry's address, with the entry's certificate setting.
     box_client_class.assert_called_with(ANY, HOST, NEW_TOKEN, True)
     assert mock_config_entry.data == {CONF_HOST: HOST, CONF_TOKEN: NEW_TOKEN, CONF_VERIFY_SSL: True}
@@ -209,6 +211,7 @@ async def test_reconfigure_errors_and_recovery(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)  # the reload, as above
     assert mock_config_entry.data == {
         CONF_HOST: "192.168.1.21:8443",
         CONF_TOKEN: NEW_TOKEN,
