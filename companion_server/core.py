@@ -58,15 +58,18 @@ class Core:
         return self.clock()
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[AsyncSession]:
+    async def tx(
+        self, sessions: async_sessionmaker[AsyncSession] | None = None
+    ) -> AsyncIterator[AsyncSession]:
         """One database transaction; commits on success, rolls back on error.
 
         Never hold two at once and never wait on the network inside one: on SQLite, a
         transaction that writes holds the database's only write lock until it ends. Mail
         queued inside wakes the mail worker after the commit; work registered with
-        :func:`after_commit` runs then too, in order.
+        :func:`after_commit` runs then too, in order. ``sessions``: another kind than
+        :attr:`sessionmaker`'s.
         """
-        async with self.sessionmaker() as session:
+        async with (sessions or self.sessionmaker)() as session:
             async with session.begin():
                 yield session
             if session.info.pop(MAIL_PENDING, False):

@@ -66,10 +66,13 @@ def create_engine(database_url: str, busy_seconds: float = DEFAULT_BUSY_SECONDS)
         event.listen(engine.sync_engine, "connect", pragmas)
         _take_turns_to_write(engine, busy_seconds)
         return engine
+    # Connections are kept, never opened for a burst and closed after it: in a reconnection
+    # storm that churn (a backend started, SSL refused, statements prepared again) cost a
+    # tenth of the portal's CPU.
     engine = create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=30,
+        max_overflow=0,
         pool_timeout=busy_seconds,
         connect_args={"server_settings": {"lock_timeout": str(max(1, int(busy_seconds * 1000)))}},
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, select
 
-from companion_server.hub import protocol
+from companion_server.hub import one_write, protocol
 from companion_server.models import (
     Company,
     Installation,
@@ -31,7 +31,7 @@ from companion_server.models import (
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
     from sqlalchemy.sql.selectable import ScalarSelect
 
     from companion_server.core import Core
@@ -133,6 +133,7 @@ class FrameRegistry:
         # What they need to know of the installation then, read with the frame's own row.
         self.hello_facts: dict[str, ScalarSelect[Any]] = {}
         self._hello_rows: Select[Any] | None = None
+        self._one_write: async_sessionmaker[AsyncSession] | None = None
 
     def handle(self, frame_type: str, handler: Handler) -> None:
         """Make ``handler`` the one handler of ``frame_type``."""
@@ -189,10 +190,33 @@ class FrameRegistry:
 
         ``snapshot``: the snapshot parts received so far on the frame's connection (none: the
         frame is applied on its own, and a snapshot in several parts never completes).
+
+        On PostgreSQL a ``hello`` is first applied without a transaction, which is enough
+        when all it writes is the installation's state (:mod:`~companion_server.hub.one_write`).
         """
+        if frame.type == "hello" and core.engine.dialect.name == "postgresql":
+            if self._one_write is None:
+                self._one_write = one_write.sessions(core.engine)
+            try:
+                return await self._apply(
+                    core, self._one_write, link_id, installation_id, frame, snapshot
+                )
+            except one_write.NeedsTransaction:
+                pass
+        return await self._apply(core, core.sessionmaker, link_id, installation_id, frame, snapshot)
+
+    async def _apply(
+        self,
+        core: Core,
+        sessions: async_sessionmaker[AsyncSession],
+        link_id: int,
+        installation_id: int,
+        frame: Frame,
+        snapshot: SnapshotParts | None,
+    ) -> Outcome:
         outcome = Outcome()
         now = core.now()
-        async with core.tx() as db:
+        async with core.tx(sessions) as db:
             row = (
                 await db.execute(
                     self._rows(frame.type),
@@ -251,4 +275,6 @@ class FrameRegistry:
                     )
                 )
                 outcome.replies.append(protocol.ack_frame(frame.id))
+            db.info[one_write.MAY_WRITE] = state
+            db.info[one_write.DONE] = True
         return outcome
