@@ -86,7 +86,7 @@ class Settings:
     # The channel's accept budget (hub.admission): handshakes at once, new connections a second,
     # and how long the line of handshakes waiting for a place may take (0: refused at once).
     channel_handshakes: int = 32
-    channel_accept_rate: float = 400.0
+    channel_accept_rate: float = 1000.0
     channel_queue_seconds: float = 12.0
     # Who may read /metrics: a bearer token, or client addresses/networks (neither: off).
     metrics_token: str = ""
