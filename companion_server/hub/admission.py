@@ -82,7 +82,6 @@ class Admission:
         self._booked: list[float] = []  # slots of refused connections still to come (heap)
         self._duration: float | None = None  # running mean, admitted -> welcomed (seconds)
         self._welcomes: deque[float] = deque()  # when, over the last WINDOW seconds
-        self._first_welcome: float | None = None
 
     @property
     def waiting(self) -> int:
@@ -156,10 +155,11 @@ class Admission:
         if not self._duration:
             return self.rate
         now = self._clock()
-        # Counted over the window, or since the first welcome when that is shorter (the first
-        # seconds of a storm) but not so short that a handful of welcomes says thousands.
-        span = min(WINDOW, max(0.5, now - (self._first_welcome or now)))
-        seen = self._forget_welcomes(now) / span
+        counted = self._forget_welcomes(now)
+        # Counted over the window, or since the oldest welcome in it when that is shorter
+        # (the first seconds of a storm) but not so short that a handful says thousands.
+        span = min(WINDOW, max(0.5, now - self._welcomes[0])) if counted else 0.5
+        seen = counted / span
         if self._line and span >= COUNTED_ENOUGH:
             return min(self.rate, max(MIN_PACE, seen))
         return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, seen))
@@ -184,8 +184,6 @@ class Admission:
             now = self._clock()
             self._forget_welcomes(now)
             self._welcomes.append(now)
-            if len(self._welcomes) == 1:  # the first of a storm, or since a quiet window
-                self._first_welcome = now
             lasted = max(0.0, now - admitted_at)
             if self._duration is None:
                 self._duration = lasted
