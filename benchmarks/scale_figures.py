@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 from pathlib import Path
 import random
+import resource
 import signal
 import ssl
 import subprocess
@@ -57,20 +59,31 @@ def start_portal(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def start_proxy(directory: Path, ports: list[int]) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """The shipped nginx site in front of ``ports``: process, URL, its certificate."""
+def start_proxy(
+    directory: Path, ports: list[int], homes: int
+) -> tuple[subprocess.Popen[bytes], str, Path, int]:
+    """The shipped nginx site in front of ``ports``: process, URL, certificate, workers.
+
+    A worker holds two sockets per home (to Home Assistant and to a portal) and cannot open
+    more files than the hard limit it inherits (``worker_rlimit_nofile`` above it fails
+    without the privilege to raise it): past it, the homes left over wait in the listen
+    queue, never accepted. So the homes are spread over as many workers as that takes,
+    with a third more for the uneven share each worker accepts.
+    """
     cert, key = make_certificate(directory)
     port = free_port()
     config = nginx_config(directory, port, ports, cert, key)
-    # One socket to the client and one to the portal per connection, and a margin.
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    workers = max(1, math.ceil(2 * homes * 4 / 3 / (limit - 100)))
     config.write_text(
         config.read_text().replace(
-            "events { worker_connections 1024; }",
-            "worker_rlimit_nofile 70000;\nevents { worker_connections 32768; }",
+            "worker_processes 1;\nevents { worker_connections 1024; }",
+            f"worker_processes {workers};\nworker_rlimit_nofile {limit};\n"
+            f"events {{ worker_connections {limit}; }}",
         )
     )
     process = subprocess.Popen([NGINX, "-p", str(directory), "-c", str(config)])
-    return process, f"https://127.0.0.1:{port}", cert
+    return process, f"https://127.0.0.1:{port}", cert, workers
 
 
 async def wait_through(session: aiohttp.ClientSession, url: str) -> None:
@@ -147,6 +160,7 @@ async def measure(
     await offline(args.database_url)
     portals = [start_portal(args.database_url) for _ in range(instances)]
     proxy = None
+    workers = 0
     ssl_context: ssl.SSLContext | bool = False
     urls = [url for _, url in portals]
     try:
@@ -155,7 +169,9 @@ async def measure(
         if instances > 1:
             proxy_dir = directory / f"nginx-{size}-{instances}"
             proxy_dir.mkdir()
-            process, url, cert = start_proxy(proxy_dir, [int(u.rsplit(":", 1)[1]) for u in urls])
+            process, url, cert, workers = start_proxy(
+                proxy_dir, [int(u.rsplit(":", 1)[1]) for u in urls], size
+            )
             proxy = process
             ssl_context = ssl.create_default_context(cafile=str(cert))
             urls = [url]
@@ -180,7 +196,9 @@ async def measure(
             loaded = sum(p.rss_mib() for p in probes)
             rate, latencies, lost = await traffic(clients, args.seconds, args.scale, args.alerts)
             await asyncio.gather(*(client.close() for client in clients))
-        layout = "1 instance" if instances == 1 else f"{instances} behind nginx"
+        layout = "1 instance"
+        if instances > 1:
+            layout = f"{instances} behind nginx ({workers} worker{'s' if workers > 1 else ''})"
         return [
             f"{size:,}",
             layout,
