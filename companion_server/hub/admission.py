@@ -149,16 +149,18 @@ class Admission:
 
         While handshakes wait in line, the welcomes of the last :data:`WINDOW` seconds
         (counted for :data:`COUNTED_ENOUGH` seconds at least); otherwise the greater of
-        those and ``in_flight`` over their mean duration; the configured rate until a
-        handshake has been welcomed.
+        those and ``in_flight`` over their mean duration; the configured rate while nothing
+        was welcomed in the window.
         """
-        if not self._duration:
+        counted = self._forget_welcomes(self._clock())
+        if not self._duration or not counted:
+            # Nothing welcomed lately: what an earlier handshake lasted (a cold start's
+            # first, seconds long) says nothing of now, and a storm's would be booked minutes
+            # out by it.
             return self.rate
-        now = self._clock()
-        counted = self._forget_welcomes(now)
         # Counted over the window, or since the oldest welcome in it when that is shorter
         # (the first seconds of a storm) but not so short that a handful says thousands.
-        span = min(WINDOW, max(0.5, now - self._welcomes[0])) if counted else 0.5
+        span = min(WINDOW, max(0.5, self._clock() - self._welcomes[0]))
         seen = counted / span
         if self._line and span >= COUNTED_ENOUGH:
             return min(self.rate, max(MIN_PACE, seen))
@@ -182,7 +184,8 @@ class Admission:
             self.handshakes = max(0, self.handshakes - 1)
         if admitted_at is not None:
             now = self._clock()
-            self._forget_welcomes(now)
+            if not self._forget_welcomes(now):
+                self._duration = None  # the first welcome since a quiet window: afresh
             self._welcomes.append(now)
             lasted = max(0.0, now - admitted_at)
             if self._duration is None:

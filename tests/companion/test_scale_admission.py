@@ -346,3 +346,28 @@ async def test_the_first_welcomes_of_a_storm_are_not_the_pace_alone() -> None:
     for task in line:
         task.cancel()
     await asyncio.gather(*line, return_exceptions=True)
+
+
+async def test_a_cold_start_handshake_does_not_pace_the_storm_after_it() -> None:
+    """One home welcomed after 2.4 s as the portal started, then the storm 15 s later."""
+    clock = Clock()
+    admission = Admission(in_flight=32, rate=1000, clock=clock, queue_seconds=12)
+    started = admission.now()
+    assert await admission.enter() is None
+    clock.now += 2.4
+    admission.release(admitted_at=started)
+    clock.now += 15
+    assert admission.pace() == 1000  # nothing welcomed lately: as at start
+    for _ in range(32):
+        assert await admission.enter() is None
+    line = [asyncio.create_task(admission.enter()) for _ in range(4000)]
+    await asyncio.sleep(0)
+    assert admission.waiting == 4000 and admission.refused == 0
+    # The storm's own welcomes, 400 a second of 80 ms each, are its pace from then on.
+    for _ in range(800):
+        clock.now += 1 / 400
+        admission.release(admitted_at=clock.now - 0.08)
+    assert admission.pace() == pytest.approx(400, rel=0.01)
+    for task in line:
+        task.cancel()
+    await asyncio.gather(*line, return_exceptions=True)
