@@ -28,6 +28,12 @@ from companion_server.web import core_of
 LOGGER = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30.0
+# A frame the database was too busy for (a lock held past the busy bound: a backup, a burst
+# of writers, another process) is handled once more after this pause before it is answered
+# ``internal_error``: a lock held a moment then costs Home Assistant nothing, whereas a
+# refused frame waits for its resend (an alert, an ack), a whole snapshot (box data) or a
+# reconnection (a hello).
+BUSY_RETRY_PAUSE = 0.1
 # Larger messages are refused by aiohttp (close 1009); up to this size they get an error.
 HARD_MAX_MESSAGE = 256 * 1024
 
@@ -140,22 +146,29 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         return True
     if frame.unchanged:
         return True  # the snapshot applied last, again: nothing to read or write
+    parts = conn.snapshot.copy()
     try:
-        outcome = None
-        if frame.type == "device_update" and conn.monitoring == "granted":
-            outcome = await hub.telemetry.submit(
-                conn.link_id, conn.installation_id, frame, conn.contact_at
+        try:
+            outcome = await _apply(hub, conn, frame)
+        except Exception as err:
+            if not is_busy(err):
+                raise
+            LOGGER.info(
+                "Installation %s: database busy, %s frame tried again",
+                conn.installation_id,
+                frame.type,
             )
-        if outcome is None:
-            outcome = await hub.frames.apply(
-                hub.core, conn.link_id, conn.installation_id, frame, conn.snapshot
-            )
+            # Rolled back: the snapshot parts it counted as received were not stored.
+            conn.snapshot = parts.copy()
+            await asyncio.sleep(BUSY_RETRY_PAUSE)
+            outcome = await _apply(hub, conn, frame)
     except IntegrityError:
         # The same frame recorded at the same moment through another connection.
         outcome = Outcome(
             replies=[protocol.ack_frame(frame.id)] if frame.type in protocol.ACKED else []
         )
     except Exception as err:
+        conn.snapshot = parts  # rolled back: no part of it was stored
         if is_busy(err):
             LOGGER.warning(
                 "Installation %s: database busy, %s frame not handled",
@@ -195,6 +208,19 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         await conn.close(4001, outcome.close)
         return False
     return True
+
+
+async def _apply(hub: Hub, conn: Connection, frame: protocol.Frame) -> Outcome:
+    """Handle one frame: telemetry through the batch writer, the rest through the registry."""
+    if frame.type == "device_update" and conn.monitoring == "granted":
+        outcome = await hub.telemetry.submit(
+            conn.link_id, conn.installation_id, frame, conn.contact_at
+        )
+        if outcome is not None:
+            return outcome
+    return await hub.frames.apply(
+        hub.core, conn.link_id, conn.installation_id, frame, conn.snapshot
+    )
 
 
 async def release_hub(app: web.Application) -> None:

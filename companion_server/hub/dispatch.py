@@ -75,6 +75,10 @@ class SnapshotParts:
     received: set[int] = field(default_factory=set)
     urls: set[str] = field(default_factory=set)
 
+    def copy(self) -> SnapshotParts:
+        """The parts as they are now (kept apart from later changes)."""
+        return SnapshotParts(self.snapshot_id, self.parts, set(self.received), set(self.urls))
+
     def add(self, snapshot_id: str, part: int, parts: int, urls: set[str]) -> set[str] | None:
         """Record one part; the URLs of the whole snapshot once this part completes it."""
         if snapshot_id != self.snapshot_id or parts != self.parts:

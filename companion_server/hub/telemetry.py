@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from companion_server.db import is_busy
 from companion_server.hub.dispatch import CONTACT_RESOLUTION, Outcome
 from companion_server.hub.frame_values import INVALID_FIELDS
 from companion_server.models import (
@@ -121,7 +122,11 @@ class TelemetryWriter:
                         item.future.set_result(None)
                 raise
             except Exception as err:
-                LOGGER.exception("Telemetry batch of %s frames failed", len(batch))
+                if is_busy(err):
+                    # Each frame's handler tries again, then answers it: no trace needed.
+                    LOGGER.warning("Telemetry batch of %s frames: database busy", len(batch))
+                else:
+                    LOGGER.exception("Telemetry batch of %s frames failed", len(batch))
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(err)

@@ -66,6 +66,7 @@ class PortalChannel(PortalConnection):
         self._hello: Callable[[], dict[str, Any]] = dict
         self._on_ready: list[Callable[[], None]] = []
         self._on_reset: list[Callable[[], None]] = []
+        self._on_refused: list[Callable[[str, str], None]] = []
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # -- state ---------------------------------------------------------------------------
@@ -94,6 +95,10 @@ class PortalChannel(PortalConnection):
     def on_ready(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` once the portal welcomed a connection (the outbox was resent)."""
         self._on_ready.append(listener)
+
+    def on_refused(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(ref, code)`` when the portal answers one of our frames ``error``."""
+        self._on_refused.append(listener)
 
     def on_reset(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` when the link is made or forgotten (its state starts afresh)."""
@@ -257,7 +262,11 @@ class PortalChannel(PortalConnection):
                 payload.get("message"),
                 payload["code"],
             )
-            self.delivery.async_refused(payload.get("ref"), payload["code"])
+            ref = payload.get("ref")
+            self.delivery.async_refused(ref, payload["code"])
+            if isinstance(ref, str):
+                for listener in self._on_refused:
+                    listener(ref, payload["code"])
         else:
             await self._async_handle(frame)
 

@@ -7,10 +7,12 @@ goes out whenever the portal welcomes a connection, and afterwards only what cha
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 
 from . import portal_frames as frames
 from .const import (
@@ -24,10 +26,12 @@ from .const import (
 )
 from .parameters import describe_editable
 from .portal_client import PortalError
-from .portal_delivery import device_url, occurrence_id, withdraw
+from .portal_delivery import ERROR_INTERNAL, device_url, occurrence_id, withdraw
 from .state_values import battery_level, gateway_activated, radio_level
 
 if TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime
+
     from homeassistant.config_entries import ConfigEntry
 
     from .alerts import AlertChange, AlertTracker
@@ -42,6 +46,13 @@ MONITORING_REVOKED: Final = "revoked"
 
 # A cover's closure in percent (0 open, 100 closed), sent as the device's ``position``.
 STATE_CLOSURE: Final = "core:ClosureState"
+# Snapshot parts and device updates are not kept until acknowledged: one the portal failed
+# to handle (its database busy) is made good by a whole snapshot, sent this long after the
+# first refusal, so that a burst of refusals (every part of a snapshot, a run of updates)
+# costs one snapshot, and the portal's database has a moment to be free again. The ids of
+# the frames sent lately are kept to recognise the refusals.
+RESYNC_DELAY: Final = 1.0
+SENT_KEPT: Final = 1000
 
 
 def monitoring_issue_id(entry_id: str) -> str:
@@ -123,10 +134,13 @@ class PortalMonitoring:
         self._last_box: dict[str, Any] | None = None
         self._last_devices: dict[str, dict[str, Any]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
+        self._sent: deque[str] = deque(maxlen=SENT_KEPT)
+        self._resync: CALLBACK_TYPE | None = None
         self._store = store
         store.add_part(self._stored)
         channel.register((frames.REQUEST_MONITORING,), self._async_on_request)
         channel.on_ready(self._send_snapshot)
+        channel.on_refused(self._async_on_refused)
         channel.on_reset(self._reset)
 
     @property
@@ -164,8 +178,16 @@ class PortalMonitoring:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self._cancel_resync()
+
+    def _cancel_resync(self) -> None:
+        if self._resync is not None:
+            self._resync()
+            self._resync = None
 
     def _reset(self) -> None:
+        self._cancel_resync()
+        self._sent.clear()
         self.monitoring = None
         self.request = None
         self._alert_ids = {}
@@ -266,12 +288,36 @@ class PortalMonitoring:
     def _send_snapshot(self) -> None:
         if not (self.granted and self._channel.ready) or self._coordinator.data is None:
             return
+        # A whole snapshot makes good whatever was sent before it: no other one is due for
+        # a refusal of those, even one still on its way.
+        self._cancel_resync()
+        self._sent.clear()
         self._last_box = self._box_payload()
         self._last_devices = {
             url: device_payload(device) for url, device in self._coordinator.data.devices.items()
         }
         for frame in frames.snapshot_frames(self._last_box, list(self._last_devices.values())):
-            self._channel.send(frame)
+            self._send(frame)
+
+    def _send(self, frame: dict[str, Any]) -> None:
+        """Send a snapshot part or an update, remembered in case the portal refuses it."""
+        self._sent.append(frame["id"])
+        self._channel.send(frame)
+
+    @callback
+    def _async_on_refused(self, ref: str, code: str) -> None:
+        """The portal answered ``error`` to ``ref``: box data it failed to store goes again."""
+        if code != ERROR_INTERNAL or ref not in self._sent or self._resync is not None:
+            return
+        LOGGER.debug(
+            "The portal failed to store box data (frame %s): a whole snapshot goes again", ref
+        )
+        self._resync = async_call_later(self._hass, RESYNC_DELAY, self._async_resync)
+
+    @callback
+    def _async_resync(self, _now: datetime) -> None:
+        self._resync = None
+        self._send_snapshot()
 
     @callback
     def _async_on_box_update(self) -> None:
@@ -287,9 +333,7 @@ class PortalMonitoring:
             last = self._last_devices[url]
             changes = {key: value for key, value in payload.items() if last.get(key) != value}
             if changes:
-                self._channel.send(
-                    frames.new_frame(frames.DEVICE_UPDATE, {"url": url, "changes": changes})
-                )
+                self._send(frames.new_frame(frames.DEVICE_UPDATE, {"url": url, "changes": changes}))
         self._last_devices = devices
 
     def as_diagnostics(self) -> dict[str, Any]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+import threading
 import time
 from unittest.mock import patch
 import uuid
 
+from freezegun.api import real_monotonic
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -20,14 +22,15 @@ from sqlalchemy import select
 
 from box_simulator.server import BoxSimulator
 from companion_server.hub.outbox import PAGE, queue_frame
-from companion_server.models import Alert, PortalFrame, ReceivedFrame
+from companion_server.models import Alert, Device, PortalFrame, ReceivedFrame
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.installer_actions import InstallerActions
 from custom_components.somfy_pro.portal_delivery import ERROR_INTERRUPTED
+from custom_components.somfy_pro.portal_monitoring import RESYNC_DELAY
 from tests.companion.helpers import HANG_GUARD_SECONDS
 from tests.portal_app import Portal
 
-from .common import FRONT_DOOR
+from .common import FRONT_DOOR, SHUTTER
 from .portal_common import manager_of, wait_until
 from .real_portal_common import real_portal
 from .remote_fixtures import linked_entry, no_portal_channel
@@ -42,15 +45,24 @@ BACKLOG = 3 * PAGE + 50
 IMPATIENT = {"database_busy_seconds": 0.5}
 
 
-async def until(hass: HomeAssistant, check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait until ``check()`` (what the portal's database says); only a hang fails it."""
-    deadline = time.monotonic() + HANG_GUARD_SECONDS
+async def until(
+    hass: HomeAssistant,
+    check: Callable[[], Awaitable[bool]],
+    what: str,
+    seconds: float = HANG_GUARD_SECONDS,
+) -> None:
+    """Wait until ``check()`` (what the portal's database says), ``seconds`` at most.
+
+    Counted on the real clock and paused in a thread: the bound holds even where a test
+    froze time (the event loop's clock with it).
+    """
+    deadline = real_monotonic() + seconds
     while not await check():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        # A pause between looks (real time runs here): polling the portal's database
-        # without one would take the event loop from the portal and Home Assistant.
+        assert real_monotonic() < deadline, f"never happened: {what}"
+        # A pause between looks: polling the portal's database without one would take the
+        # event loop from the portal and Home Assistant.
         await hass.async_block_till_done()
-        await asyncio.sleep(0.05)
+        await asyncio.get_running_loop().run_in_executor(None, threading.Event().wait, 0.05)
 
 
 async def queue_requests(portal: Portal, installation_id: int, count: int) -> None:
@@ -197,6 +209,55 @@ async def test_an_acknowledgement_the_portal_failed_to_store_is_sent_again(
             await until(hass, acked, "the frame acknowledged on the live connection")
         assert manager.connected
         assert manager.attempt == 0  # acknowledged without a reconnection
+    finally:
+        await portal.stop()
+
+
+async def test_box_data_the_portal_failed_to_store_goes_again_as_a_snapshot(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    tmp_path: Path,
+    simulator: BoxSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A device update is not kept until acknowledged: a refused one must not be lost.
+
+    No frozen clock: the coordinator is refreshed as its interval would, and the snapshot
+    that makes the update good is due on the real clock.
+    """
+    entry = init_integration
+    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
+    await portal.start()
+    try:
+        await _linked_and_granted(hass, entry, portal)
+        manager = manager_of(entry)
+
+        async def radio_level_stored() -> bool:
+            async with portal.core.tx() as db:
+                device = await db.scalar(select(Device).where(Device.url == SHUTTER))
+            return device is not None and device.rssi == 7
+
+        assert not await radio_level_stored()
+        with WriteLock(portal.path):
+            simulator.box.set_rssi(SHUTTER, 7)
+            await entry.runtime_data.coordinator.async_refresh()
+            # Held past the portal's own second try, until Home Assistant has the refusal.
+            await wait_until(
+                hass,
+                lambda: (
+                    "database busy, device_update frame not handled" in caplog.text
+                    and "(internal_error)" in caplog.text
+                ),
+                "the portal refusing the update",
+                seconds=HANG_GUARD_SECONDS,
+            )
+            assert not await radio_level_stored()
+        released = time.monotonic()
+        # Nothing else changes on the box: only the snapshot due after the refusal brings it.
+        await until(hass, radio_level_stored, "the radio level on the portal", RESYNC_DELAY + 20)
+        print(f"\nradio level stored {time.monotonic() - released:.1f} s after the release")
+        assert manager.connected
+        assert manager.attempt == 0  # no reconnection was needed
     finally:
         await portal.stop()
 
