@@ -15,6 +15,7 @@ import pytest
 
 from companion_server.core import Core
 from companion_server.models import Role
+from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.services import Registered, register_box
 from tests.companion.helpers import HANG_GUARD_SECONDS, make_company, make_user
 
@@ -182,6 +183,18 @@ class HomeAssistant:
 
 
 Factory = Callable[[], Awaitable[HomeAssistant]]
+
+
+async def asked_for_monitoring(core: Core, new_ha: Factory) -> tuple[HomeAssistant, int, str]:
+    """A linked, welcomed Home Assistant asked for monitoring: client, installation, request."""
+    reg, admin_id = await registered(core)
+    client = await new_ha()
+    assert (await client.link(reg.code))[0] == 200
+    await client.connect()
+    await client.hello()
+    request_id = await request_monitoring(core, admin_id, reg.installation_id)
+    await client.expect("request_monitoring")
+    return client, reg.installation_id, request_id
 
 
 @pytest.fixture

@@ -23,11 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from companion_server.core import Core
 from companion_server.db import create_engine
 from companion_server.models import Device, InstallationState, ReceivedFrame
-from companion_server.monitoring.services import request_monitoring
 from companion_server.settings import Settings
 from tests.companion import ha as sim
 from tests.companion.conftest import fast_settings
-from tests.companion.ha import Factory, HomeAssistant, new_ha, registered
+from tests.companion.ha import Factory, asked_for_monitoring, new_ha
 
 __all__ = ["new_ha"]
 
@@ -113,18 +112,6 @@ def retries() -> Iterator[Retries]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-
-
-async def asked_for_monitoring(core: Core, new_ha: Factory) -> tuple[HomeAssistant, int, str]:
-    """A linked, welcomed Home Assistant asked for monitoring: client, installation, request."""
-    reg, admin_id = await registered(core)
-    client = await new_ha()
-    assert (await client.link(reg.code))[0] == 200
-    await client.connect()
-    await client.hello()
-    request_id = await request_monitoring(core, admin_id, reg.installation_id)
-    await client.expect("request_monitoring")
-    return client, reg.installation_id, request_id
 
 
 async def release_in_the_pause(lock: WriteLock, retries: Retries) -> None:

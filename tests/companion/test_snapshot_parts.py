@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from companion_server.core import Core
 from companion_server.models import Device
-from companion_server.monitoring.services import request_monitoring
 from tests.companion import ha as sim
-from tests.companion.ha import Factory, HomeAssistant, new_ha, registered
+from tests.companion.ha import Factory, HomeAssistant, asked_for_monitoring, new_ha
 
 __all__ = ["new_ha"]  # the fixture, shared with the other channel tests
 
@@ -39,13 +38,7 @@ async def applied(client: HomeAssistant) -> None:
 
 
 async def test_only_a_whole_snapshot_removes_devices(core: Core, new_ha: Factory) -> None:
-    reg, admin_id = await registered(core)
-    client = await new_ha()
-    assert (await client.link(reg.code))[0] == 200
-    await client.connect()
-    await client.hello()
-    request_id = await request_monitoring(core, admin_id, reg.installation_id)
-    await client.expect("request_monitoring")
+    client, _, request_id = await asked_for_monitoring(core, new_ha)
     await client.send(sim.consent("granted", request_id))
     await client.expect("ack")
     # A snapshot in one frame, as before parts: complete by itself.

@@ -17,10 +17,9 @@ from sqlalchemy import event, select, update
 from companion_server.core import Core
 from companion_server.hub import protocol
 from companion_server.models import Device, InstallationState, RadioSample
-from companion_server.monitoring.services import request_monitoring
 from companion_server.registration.linking import unlink_installation
 from tests.companion import ha as sim
-from tests.companion.ha import Factory, HomeAssistant, new_ha, registered
+from tests.companion.ha import Factory, HomeAssistant, asked_for_monitoring, new_ha
 
 __all__ = ["new_ha"]
 
@@ -29,18 +28,12 @@ LIVING_ROOM = "io://1234-5678-9012/1"
 
 async def monitored(core: Core, new_ha: Factory) -> tuple[HomeAssistant, int]:
     """A linked Home Assistant with monitoring granted, its first snapshot applied."""
-    reg, admin_id = await registered(core)
-    client = await new_ha()
-    assert (await client.link(reg.code))[0] == 200
-    await client.connect()
-    await client.hello()
-    request_id = await request_monitoring(core, admin_id, reg.installation_id)
-    await client.expect("request_monitoring")
+    client, installation_id, request_id = await asked_for_monitoring(core, new_ha)
     await client.send(sim.consent("granted", request_id))
     await client.expect("ack")
     await client.send(sim.snapshot())
     await client.backlog()
-    return client, reg.installation_id
+    return client, installation_id
 
 
 async def reconnect(client: HomeAssistant) -> None:
