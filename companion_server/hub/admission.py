@@ -27,16 +27,12 @@ A refusal is not free either (a request taken and answered, then the same again 
 handshake over the budget first waits in line for a place, as long as the line ahead of it
 takes at most ``queue_seconds`` at that pace, and is refused only beyond. The first moments
 of a storm fill the line; the refused come back at their booked seconds and find it short.
-Until the first welcomes the pace is a guess (the configured rate): once they say the
-instance will not reach the back of the line within its wait bound, that back is refused at
-once and booked after the rest, instead of waiting out the bound first.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
 import heapq
 import math
 import time
@@ -59,14 +55,6 @@ WINDOW = 10.0
 COUNTED_ENOUGH = 2.0
 
 
-@dataclass(eq=False, slots=True)
-class _Place:
-    """A handshake waiting in line: given a place (True) or refused (False), since when."""
-
-    given: asyncio.Future[bool]
-    since: float
-
-
 class Admission:
     """The accept budget of the channel: handshakes in flight and new connections a second."""
 
@@ -84,7 +72,7 @@ class Admission:
         self.in_flight = in_flight
         self.rate = rate
         self.queue_seconds = queue_seconds
-        self._line: deque[_Place] = deque()  # waiting for a place, in order
+        self._line: deque[asyncio.Future[None]] = deque()  # waiting for a place, in order
         self._clock = clock
         self.handshakes = 0  # admitted, not yet welcomed nor gone
         self.refused = 0  # since the process started
@@ -115,25 +103,24 @@ class Admission:
             return None
         if self.waiting >= self.pace() * self.queue_seconds:
             return self._refuse()
-        place = _Place(asyncio.get_running_loop().create_future(), self._clock())
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._line.append(place)
         try:
             # Bounded: places held by handshakes that never finish would keep it forever.
-            given = await asyncio.wait_for(asyncio.shield(place.given), 2 * self.queue_seconds)
+            await asyncio.wait_for(asyncio.shield(place), 2 * self.queue_seconds)
         except TimeoutError:
-            if not place.given.done():
+            if not place.done():
                 self._line.remove(place)
-                place.given.cancel()
+                place.cancel()
                 return self._refuse()
-            given = place.given.result()
         except asyncio.CancelledError:
-            if place.given.done() and not place.given.cancelled() and place.given.result():
+            if place.done() and not place.cancelled():
                 self.release()  # handed a place as it went: the next one takes it
             elif place in self._line:
                 self._line.remove(place)
-                place.given.cancel()
+                place.cancel()
             raise
-        return None if given else self._refuse()
+        return None
 
     def _take(self) -> bool:
         now = self._clock()
@@ -165,27 +152,19 @@ class Admission:
         those and ``in_flight`` over their mean duration; the configured rate while nothing
         was welcomed in the window.
         """
-        seen = self._seen()
-        if seen is None or not self._duration:
+        counted = self._forget_welcomes(self._clock())
+        if not self._duration or not counted:
             # Nothing welcomed lately: what an earlier handshake lasted (a cold start's
             # first, seconds long) says nothing of now, and a storm's would be booked minutes
             # out by it.
             return self.rate
-        welcomes, counted_enough = seen
-        if self._line and counted_enough:
-            return min(self.rate, max(MIN_PACE, welcomes))
-        return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, welcomes))
-
-    def _seen(self) -> tuple[float, bool] | None:
-        """Welcomes a second lately, and whether counted long enough to be the pace alone."""
-        now = self._clock()
-        counted = self._forget_welcomes(now)
-        if not counted:
-            return None
         # Counted over the window, or since the oldest welcome in it when that is shorter
         # (the first seconds of a storm) but not so short that a handful says thousands.
-        span = min(WINDOW, max(0.5, now - self._welcomes[0]))
-        return counted / span, span >= COUNTED_ENOUGH
+        span = min(WINDOW, max(0.5, self._clock() - self._welcomes[0]))
+        seen = counted / span
+        if self._line and span >= COUNTED_ENOUGH:
+            return min(self.rate, max(MIN_PACE, seen))
+        return min(self.rate, max(MIN_PACE, self.in_flight / self._duration, seen))
 
     def now(self) -> float:
         """The admission's clock (a handshake's start, for :meth:`release`)."""
@@ -198,8 +177,8 @@ class Admission:
         """
         while self._line:
             place = self._line.popleft()
-            if not place.given.done():
-                place.given.set_result(True)
+            if not place.done():
+                place.set_result(None)
                 break
         else:
             self.handshakes = max(0, self.handshakes - 1)
@@ -213,28 +192,6 @@ class Admission:
                 self._duration = lasted
             else:
                 self._duration += SMOOTHING * (lasted - self._duration)
-            self._trim(now)
-
-    def _trim(self, now: float) -> None:
-        """Refuse now, from the back, those in line the pace shows will not get a place.
-
-        The line is let in at the pace of the moment, before the first welcome at the
-        configured rate; one the instance's pace will not reach within its wait bound would
-        wait that long only to be refused then, and the instance would stand idle while it
-        comes back. Only the pace of welcomes counted long enough decides.
-        """
-        seen = self._seen()
-        if seen is None or not seen[1] or not self._line:
-            return
-        pace = max(MIN_PACE, seen[0])
-        bound = 2 * self.queue_seconds
-        while self._line:
-            place = self._line[-1]
-            if now + len(self._line) / pace <= place.since + bound:
-                break
-            self._line.pop()
-            if not place.given.done():
-                place.given.set_result(False)
 
     def _forget_welcomes(self, now: float) -> int:
         """Drop the welcomes older than :data:`WINDOW`; how many are left."""
