@@ -60,6 +60,15 @@ async def alerts_on(portal: Portal) -> list[tuple[str, bool]]:
         return [(a.device_url, a.active) for a in await db.scalars(select(Alert))]
 
 
+async def logged(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture, what: str, *texts: str
+) -> None:
+    """Wait until each of ``texts`` is in the log (``what`` it means), a hang's bound at most."""
+    await wait_until(
+        hass, lambda: all(text in caplog.text for text in texts), what, seconds=HANG_GUARD_SECONDS
+    )
+
+
 async def until(
     hass: HomeAssistant,
     check: Callable[[], Awaitable[bool]],
@@ -155,11 +164,8 @@ async def test_an_alert_the_portal_failed_to_store_is_sent_again_on_the_live_con
     ):
         simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
         await wait_until(hass, lambda: len(manager.outbox) == 1, "the alert sent")
-        await wait_until(
-            hass,
-            lambda: "database busy, alert frame not handled" in caplog.text,
-            "the portal refusing the alert",
-            seconds=HANG_GUARD_SECONDS,
+        await logged(
+            hass, caplog, "the portal refusing the alert", "database busy, alert frame not handled"
         )
         lock.release()
         released = time.monotonic()
@@ -198,11 +204,11 @@ async def test_an_acknowledgement_the_portal_failed_to_store_is_sent_again(
         lock.take()
         assert portal.core.hub is not None
         await portal.core.hub.frames_pending(reg.installation_id)
-        await wait_until(
+        await logged(
             hass,
-            lambda: "database busy, ack frame not handled" in caplog.text,
+            caplog,
             "the portal failing to record the acknowledgement",
-            seconds=HANG_GUARD_SECONDS,
+            "database busy, ack frame not handled",
         )
         lock.release()
 
@@ -240,14 +246,12 @@ async def test_box_data_the_portal_failed_to_store_goes_again_as_a_snapshot(
         simulator.box.set_rssi(SHUTTER, 7)
         await entry.runtime_data.coordinator.async_refresh()
         # Held past the portal's own second try, until Home Assistant has the refusal.
-        await wait_until(
+        await logged(
             hass,
-            lambda: (
-                "database busy, device_update frame not handled" in caplog.text
-                and "(internal_error)" in caplog.text
-            ),
+            caplog,
             "the portal refusing the update",
-            seconds=HANG_GUARD_SECONDS,
+            "database busy, device_update frame not handled",
+            "(internal_error)",
         )
         assert not await radio_level_stored()
     released = time.monotonic()
