@@ -35,13 +35,12 @@ import tempfile
 import time
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import insert, select, text
 
 from benchmarks.figures import percentile
 from benchmarks.portal_ws import Probe
 from benchmarks.seed import ADMIN
-from benchmarks.serve import quick_settings, serve_portal, wait_ready
+from benchmarks.serve import quick_settings, serve_bare, serve_portal, wait_ready
 from benchmarks.work_queue import seed as seed_queue
 from companion_server.core import Core, build_core
 from companion_server.customers.accounts import portal_company_id
@@ -250,6 +249,16 @@ async def login(session: aiohttp.ClientSession, base: str) -> None:
         assert response.status == 303, response.status
 
 
+async def timed_get(session: aiohttp.ClientSession, url: str) -> float:
+    """One page read whole: its latency (anything but a 200 ends the run, a figure would lie)."""
+    start = time.perf_counter()
+    async with session.get(url, allow_redirects=False) as response:
+        await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}")
+    return time.perf_counter() - start
+
+
 async def hammer(
     sessions: list[aiohttp.ClientSession], url: Callable[[], str], seconds: float
 ) -> tuple[list[float], float]:
@@ -259,27 +268,11 @@ async def hammer(
 
     async def client(session: aiohttp.ClientSession) -> None:
         while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            async with session.get(url(), allow_redirects=False) as response:
-                await response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}")
-            latencies.append(time.perf_counter() - start)
+            latencies.append(await timed_get(session, url()))
 
     begin = time.perf_counter()
     await asyncio.gather(*(client(session) for session in sessions))
     return latencies, time.perf_counter() - begin
-
-
-def serve_bare(port: int) -> None:
-    """Child process: a bare aiohttp handler, what any page costs at least."""
-
-    async def hello(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_get("/", hello)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 def load() -> str:
@@ -316,15 +309,7 @@ async def sequential(
     session: aiohttp.ClientSession, url: Callable[[], str], count: int
 ) -> list[float]:
     """``count`` requests one after the other: their latencies."""
-    latencies = []
-    for _ in range(count):
-        start = time.perf_counter()
-        async with session.get(url(), allow_redirects=False) as response:
-            await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}")
-        latencies.append(time.perf_counter() - start)
-    return latencies
+    return [await timed_get(session, url()) for _ in range(count)]
 
 
 async def measure(database_url: str, size: int, args: argparse.Namespace) -> None:

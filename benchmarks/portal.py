@@ -23,11 +23,10 @@ import tempfile
 import time
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import select
 
 from benchmarks.seed import ADMIN, installer_email, seed_company
-from benchmarks.serve import SECRET, serve_portal, wait_ready
+from benchmarks.serve import SECRET, serve_bare, serve_portal, wait_ready
 from companion_server.core import build_core
 from companion_server.db import migrate
 from companion_server.models import User
@@ -66,17 +65,6 @@ async def seed(database_url: str, installations: int, installers: int) -> None:
             )
     finally:
         await core.close()
-
-
-def serve_bare(port: int) -> None:
-    """Child process: the smallest aiohttp application."""
-
-    async def hello(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_get("/", hello)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 Request = Callable[[aiohttp.ClientSession], Awaitable[int]]

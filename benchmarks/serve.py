@@ -36,6 +36,17 @@ async def portal_in_process(settings: Settings) -> TestServer:
     return server
 
 
+def serve_bare(port: int) -> None:
+    """Child process: the smallest aiohttp application: what any page costs at least."""
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", hello)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
 def serve_portal(settings: Settings, profile: str | None = None) -> None:
     """Child process: the portal on 127.0.0.1 at ``settings.port``, no access log.
 

@@ -6,12 +6,14 @@ installation's banner tells installers where the advance stands.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aiohttp import web
 
 from companion_server.installations.services import visible_installation
 from companion_server.invoicing import advances
 from companion_server.invoicing.pricing import HOUR_CENTS, TRIP_CENTS
-from companion_server.invoicing.rendering import form_post, page
+from companion_server.invoicing.rendering import form_page, form_post
 from companion_server.invoicing.store import store_of
 from companion_server.team.services import fresh_actor
 from companion_server.web import (
@@ -21,37 +23,30 @@ from companion_server.web import (
     int_param,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 routes = web.RouteTableDef()
 BASE = r"/installations/{installation_id:\d+}/advance"
 
 
-async def _page(
-    request: web.Request,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
-) -> web.Response:
-    core = core_of(request)
-    async with core.tx() as db:
-        actor = await fresh_actor(db, current_user(request).id, admin=True)
-        installation = await visible_installation(db, actor, int_param(request, "installation_id"))
-        gate = await advances.gate(db, installation, core.now())
-        customer = await advances.customer_of(db, installation.id)
-        known = await advances.address_of(db, customer.id) if customer else {}
-    return page(
-        request,
-        "invoicing/advance.html",
-        {
-            "installation": installation,
-            "gate": gate,
-            "customer": customer,
-            "errors": errors or {},
-            "values": values if values is not None else known,
-            "hour_cents": HOUR_CENTS,
-            "trip_cents": TRIP_CENTS,
-        },
-        status=status,
-    )
+async def _advance(db: AsyncSession, request: web.Request) -> dict[str, Any]:
+    actor = await fresh_actor(db, current_user(request).id, admin=True)
+    installation = await visible_installation(db, actor, int_param(request, "installation_id"))
+    gate = await advances.gate(db, installation, core_of(request).now())
+    customer = await advances.customer_of(db, installation.id)
+    known = await advances.address_of(db, customer.id) if customer else {}
+    return {
+        "installation": installation,
+        "gate": gate,
+        "customer": customer,
+        "values": known,  # the form starts from the address the customer gave already
+        "hour_cents": HOUR_CENTS,
+        "trip_cents": TRIP_CENTS,
+    }
+
+
+_page = form_page("invoicing/advance.html", _advance)
 
 
 @routes.get(BASE, allow_head=False)

@@ -6,7 +6,7 @@ Finished interventions are invoiced from here too.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -15,7 +15,7 @@ from companion_server.invoicing import company_list, interventions, sellers, ser
 from companion_server.invoicing.credit_notes import issue_credit_note
 from companion_server.invoicing.files import pdf_response
 from companion_server.invoicing.payments.bank import import_statement
-from companion_server.invoicing.rendering import form_post, page
+from companion_server.invoicing.rendering import form_page, form_post, page
 from companion_server.invoicing.store import store_of
 from companion_server.parsing import parse_int
 from companion_server.records.uploads import file_part, read_all
@@ -29,6 +29,8 @@ from companion_server.web import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from companion_server.models import SellerProfile
 
 routes = web.RouteTableDef()
@@ -259,23 +261,14 @@ async def finished_interventions(request: web.Request) -> web.StreamResponse:
     return page(request, "invoicing/interventions.html", {"rows": rows})
 
 
-async def _intervention_form(
-    request: web.Request,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
-) -> web.Response:
-    core = core_of(request)
-    async with core.tx() as db:
-        row, terms = await interventions.finished_terms(
-            db, current_user(request).company_id, int_param(request, "window_id")
-        )
-    return page(
-        request,
-        "invoicing/intervention_form.html",
-        {"row": row, "terms": terms, "errors": errors or {}, "values": values or {}},
-        status=status,
+async def _finished_terms(db: AsyncSession, request: web.Request) -> dict[str, Any]:
+    row, terms = await interventions.finished_terms(
+        db, current_user(request).company_id, int_param(request, "window_id")
     )
+    return {"row": row, "terms": terms}
+
+
+_intervention_form = form_page("invoicing/intervention_form.html", _finished_terms)
 
 
 @routes.get(r"/invoices/interventions/{window_id:\d+}", allow_head=False)

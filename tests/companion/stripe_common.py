@@ -19,8 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import stripe
 
-from companion_server.models import Invoice
+from companion_server.core import Core
+from companion_server.invoicing.payments.saved_card import SavedCard
+from companion_server.models import Invoice, PaymentMethod
 from companion_server.settings import Settings
+from tests.companion.billing_common import World
 from tests.companion.conftest import fast_settings
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -94,6 +97,11 @@ def signed(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) 
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
+def verified(payload: bytes) -> stripe.Event:
+    """A webhook payload as the portal has it once its signature is checked."""
+    return stripe.Event.construct_from(json.loads(payload), "sk_test")
+
+
 def paid_event(invoice: Invoice, event_id: str = "evt_1", amount: int | None = None) -> bytes:
     """Stripe's webhook event: the checkout of ``invoice`` paid (its gross, or ``amount``)."""
     return json.dumps(
@@ -117,3 +125,17 @@ def paid_event(invoice: Invoice, event_id: str = "evt_1", amount: int | None = N
             },
         }
     ).encode()
+
+
+async def card_on_file(core: Core, w: World, card: SavedCard) -> None:
+    """``w``'s customer has saved ``card`` to pay ``w``'s company with."""
+    async with core.tx() as db:
+        db.add(
+            PaymentMethod(
+                customer_id=w.customer.id,
+                company_id=w.company.id,
+                provider="card",
+                detail=card.dump(),
+                updated_at=core.now(),
+            )
+        )

@@ -22,10 +22,11 @@ from companion_server.core import Core
 from companion_server.invoicing.labels import display_number
 from companion_server.invoicing.payments.saved_card import SavedCard
 from companion_server.mail import worker
-from companion_server.models import PaymentMethod, User
+from companion_server.models import User
 from tests.companion.billing_common import World, world
 from tests.companion.helpers import FakeClock, mails
 from tests.companion.invoicing_common import add_seller
+from tests.companion.stripe_common import card_on_file
 from tests.companion.test_billing_checkout_invoice import _pay
 from tests.companion.test_mail import SmtpServer, mail_settings, running_smtp, smtp, start_portal
 
@@ -104,17 +105,8 @@ async def test_two_runs_at_once_mail_the_invoice_once(
 ) -> None:
     core: Core = portal.app[CORE]
     w = await _subscribed(core, language="en")
-    async with core.tx() as db:
-        # The customer pays this company by the card they saved: the mail says so.
-        db.add(
-            PaymentMethod(
-                customer_id=w.customer.id,
-                company_id=w.company.id,
-                provider="card",
-                detail=SavedCard("cus_1", "pm_1", "visa", "4242").dump(),
-                updated_at=core.now(),
-            )
-        )
+    # The customer pays this company by the card they saved: the mail says so.
+    await card_on_file(core, w, SavedCard("cus_1", "pm_1", "visa", "4242"))
     clock.now = START + timedelta(days=31)
     first, second = await asyncio.gather(
         renewals.invoice_renewals(core), renewals.invoice_renewals(core)

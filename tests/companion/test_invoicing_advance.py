@@ -8,7 +8,6 @@ payment, the remote-service request it unlocks, and the final invoice that deduc
 from __future__ import annotations
 
 from sqlalchemy import func, select
-import stripe
 
 from companion_server.billing.money import euros
 from companion_server.invoicing import advances
@@ -28,38 +27,13 @@ from companion_server.models import (
 from tests.companion.helpers import BrowserFactory, FakeClock, make_company, make_user
 from tests.companion.interventions_common import Setup, portal, request_form, setup
 from tests.companion.invoicing_common import add_seller
+from tests.companion.stripe_common import paid_event, verified
 from tests.companion.test_mail import SmtpServer, running_smtp, smtp
 from tests.companion.tickets_common import make_customer
 
 __all__ = ["portal", "running_smtp", "setup", "smtp"]
 
 ADDRESS = {"street": "Hlavná 1", "postcode": "81101", "city": "Bratislava", "country": "sk"}
-
-
-def paid(invoice: Invoice, event_id: str) -> stripe.Event:
-    """Stripe's ``checkout.session.completed`` for the whole invoice, as verified."""
-    return stripe.Event.construct_from(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": "checkout.session.completed",
-            "created": 1772438400,
-            "data": {
-                "object": {
-                    "id": f"cs_{event_id}",
-                    "object": "checkout.session",
-                    "payment_status": "paid",
-                    "payment_intent": f"pi_{event_id}",
-                    "amount_total": invoice.gross_cents,
-                    "metadata": {
-                        "invoice_id": str(invoice.id),
-                        "company_id": str(invoice.company_id),
-                    },
-                }
-            },
-        },
-        "sk_test",
-    )
 
 
 async def test_customer_without_plan_pays_in_advance_then_the_work_deducts_it(
@@ -125,7 +99,7 @@ async def test_customer_without_plan_pays_in_advance_then_the_work_deducts_it(
     # Unpaid: still refused. Paid by card (Stripe's webhook): the company sees it and may ask.
     assert (await browser.post(base + "/remote-service", request_form())).status == 409
     async with core.tx() as db:
-        assert await process_event(db, paid(invoice, "evt_advance"), core.now())
+        assert await process_event(db, verified(paid_event(invoice, "evt_advance")), core.now())
     page = await browser.get(base)
     assert 'data-advance="paid"' in page.raw and 'class="remote-request"' in page.raw
     assert (await browser.get(base + "/advance")).raw.count('data-advance="paid"') == 1

@@ -19,11 +19,12 @@ from companion_server.core import Core
 from companion_server.invoicing.payments import registry
 from companion_server.invoicing.payments.base import balance
 from companion_server.invoicing.payments.card import CardPayments
+from companion_server.invoicing.payments.saved_card import SavedCard
 from companion_server.models import Invoice, PaymentMethod
 from tests.companion.billing_common import ADDRESS, World, subscribe, world
 from tests.companion.helpers import BrowserFactory
 from tests.companion.invoicing_common import add_seller
-from tests.companion.stripe_common import StripeReplay, recorded, settings
+from tests.companion.stripe_common import StripeReplay, card_on_file, recorded, settings
 
 __all__ = ["settings"]
 
@@ -113,25 +114,8 @@ async def test_session_of_another_customer_is_not_saved(
         assert await db.get(PaymentMethod, (w.customer.id, w.company.id)) is None
 
 
-async def _card_on_file(core: Core, w: World) -> None:
-    detail = json.dumps(
-        {
-            "brand": "visa",
-            "customer": "cus_RxAbCdEfGhIjKl",
-            "last4": "4242",
-            "payment_method": "pm_1QxAbCdEfGhIjKlN",
-        }
-    )
-    async with core.tx() as db:
-        db.add(
-            PaymentMethod(
-                customer_id=w.customer.id,
-                company_id=w.company.id,
-                provider="card",
-                detail=detail,
-                updated_at=core.now(),
-            )
-        )
+# The card the recorded setup saves (Stripe's ids of ``stripe_customer.json``).
+CARD = SavedCard("cus_RxAbCdEfGhIjKl", "pm_1QxAbCdEfGhIjKlN", "visa", "4242")
 
 
 async def _subscribe_more(core: Core, w: World) -> Invoice:
@@ -156,7 +140,7 @@ async def test_next_subscription_invoice_is_charged_to_the_saved_card(
 ) -> None:
     w = await paying(core)
     await add_seller(core, w.company.id)
-    await _card_on_file(core, w)
+    await card_on_file(core, w, CARD)
     answer = recorded("stripe_payment_intent_succeeded.json")
     # Stripe charges what was asked: the recorded intent carries the requested amount.
     replay.answers.append((200, lambda form: {**answer, "amount": int(form["amount"][0])}))
@@ -174,7 +158,7 @@ async def test_next_subscription_invoice_is_charged_to_the_saved_card(
 async def test_declined_card_leaves_the_invoice_open(core: Core, replay: StripeReplay) -> None:
     w = await paying(core)
     await add_seller(core, w.company.id)
-    await _card_on_file(core, w)
+    await card_on_file(core, w, CARD)
     replay.answers.append((402, recorded("stripe_card_declined.json")))
     invoice = await _subscribe_more(core, w)
     async with core.tx() as db:

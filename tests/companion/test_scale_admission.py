@@ -27,6 +27,23 @@ class Clock:
         return self.now
 
 
+async def full_with_a_line(admission: Admission, waiting: int) -> list[asyncio.Task[int | None]]:
+    """Every place taken by a handshake, then ``waiting`` more in line behind them."""
+    for _ in range(admission.in_flight):
+        assert await admission.enter() is None
+    line = [asyncio.create_task(admission.enter()) for _ in range(waiting)]
+    await asyncio.sleep(0)
+    assert admission.waiting == waiting
+    return line
+
+
+async def leave(line: list[asyncio.Task[int | None]]) -> None:
+    """The handshakes still in line go away (their clients gave up)."""
+    for task in line:
+        task.cancel()
+    await asyncio.gather(*line, return_exceptions=True)
+
+
 def test_handshakes_in_flight_are_bounded_and_released() -> None:
     clock = Clock()
     admission = Admission(in_flight=2, rate=1000, clock=clock)
@@ -143,10 +160,7 @@ async def test_beyond_the_line_a_handshake_is_refused_after_it() -> None:
     """The line takes what the pace empties in ``queue_seconds``; the next books a later slot."""
     clock = Clock()
     admission = Admission(in_flight=1, rate=20, clock=clock, queue_seconds=0.5)
-    assert await admission.enter() is None
-    waiters = [asyncio.create_task(admission.enter()) for _ in range(10)]  # 20/s x 0.5 s
-    await asyncio.sleep(0)
-    assert admission.waiting == 10
+    waiters = await full_with_a_line(admission, 10)  # 20/s x 0.5 s
     assert await admission.enter() == 1  # the line takes 0.5 s, its own slot 0.05 s later
     assert admission.refused == 1
     for _ in range(10):
@@ -314,11 +328,7 @@ async def test_while_handshakes_wait_the_pace_is_what_was_welcomed() -> None:
     """A saturated process shows what it takes: durations may say more."""
     clock = Clock()
     admission = Admission(in_flight=2, rate=1000, clock=clock, queue_seconds=10)
-    for _ in range(2):
-        assert await admission.enter() is None
-    line = [asyncio.create_task(admission.enter()) for _ in range(200)]
-    await asyncio.sleep(0)
-    assert admission.waiting == 200
+    line = await full_with_a_line(admission, 200)
     for _ in range(150):  # 50 a second, each lasting 10 ms: durations alone say 200
         clock.now += 1 / 50
         admission.release(admitted_at=clock.now - 0.01)  # its place to the next in line
@@ -334,18 +344,13 @@ async def test_the_first_welcomes_of_a_storm_are_not_the_pace_alone() -> None:
     """Ten welcomes in a storm's first tenth of a second do not book the line at 20 a second."""
     clock = Clock()
     admission = Admission(in_flight=10, rate=400, clock=clock, queue_seconds=10)
-    for _ in range(10):
-        assert await admission.enter() is None
-    line = [asyncio.create_task(admission.enter()) for _ in range(100)]
-    await asyncio.sleep(0)
+    line = await full_with_a_line(admission, 100)
     for _ in range(10):
         clock.now += 0.01
         admission.release(admitted_at=clock.now - 0.05)
     assert admission.waiting == 90
     assert admission.pace() == pytest.approx(200)  # ten at once over 50 ms
-    for task in line:
-        task.cancel()
-    await asyncio.gather(*line, return_exceptions=True)
+    await leave(line)
 
 
 async def test_a_cold_start_handshake_does_not_pace_the_storm_after_it() -> None:
@@ -358,16 +363,11 @@ async def test_a_cold_start_handshake_does_not_pace_the_storm_after_it() -> None
     admission.release(admitted_at=started)
     clock.now += 15
     assert admission.pace() == 1000  # nothing welcomed lately: as at start
-    for _ in range(32):
-        assert await admission.enter() is None
-    line = [asyncio.create_task(admission.enter()) for _ in range(4000)]
-    await asyncio.sleep(0)
-    assert admission.waiting == 4000 and admission.refused == 0
+    line = await full_with_a_line(admission, 4000)
+    assert admission.refused == 0
     # The storm's own welcomes, 400 a second of 80 ms each, are its pace from then on.
     for _ in range(800):
         clock.now += 1 / 400
         admission.release(admitted_at=clock.now - 0.08)
     assert admission.pace() == pytest.approx(400, rel=0.01)
-    for task in line:
-        task.cancel()
-    await asyncio.gather(*line, return_exceptions=True)
+    await leave(line)

@@ -98,7 +98,15 @@ async def forwarding_company(
         return company.id, installation.id
 
 
-async def queue(core: Core, company_id: int, installation_id: int, kind: str, active: bool) -> int:
+async def queued(
+    core: Core,
+    company_id: int,
+    installation_id: int | None,
+    kind: str = "fire",
+    active: bool = True,
+    device_label: str | None = None,
+) -> int | None:
+    """The id of what ``queue_alarm`` queues for the alarm, in a transaction of its own."""
     async with core.tx() as db:
         message = await queue_alarm(
             db,
@@ -107,10 +115,15 @@ async def queue(core: Core, company_id: int, installation_id: int, kind: str, ac
             kind=kind,
             active=active,
             at=core.now(),
-            device_label="Hall detector",
+            device_label=device_label,
         )
-        assert message is not None
-        return message.id
+        return None if message is None else message.id
+
+
+async def queue(core: Core, company_id: int, installation_id: int, kind: str, active: bool) -> int:
+    message_id = await queued(core, company_id, installation_id, kind, active, "Hall detector")
+    assert message_id is not None
+    return message_id
 
 
 async def messages(core: Core) -> list[SiaMessage]:
@@ -336,41 +349,12 @@ async def test_nothing_is_queued_without_a_centre_or_once_switched_off(
     portal: Core, receiver: Centre
 ) -> None:
     company = await make_company(portal, "No centre")
-    async with portal.tx() as db:
-        nothing = await queue_alarm(
-            db,
-            company_id=company.id,
-            installation_id=None,
-            kind="fire",
-            active=True,
-            at=portal.now(),
-            device_label=None,
-        )
-    assert nothing is None
+    assert await queued(portal, company.id, None) is None
     company_id, installation_id = await forwarding_company(portal, receiver.port)
     await store.disable_centre(portal, company_id)
-    async with portal.tx() as db:
-        off = await queue_alarm(
-            db,
-            company_id=company_id,
-            installation_id=installation_id,
-            kind="fire",
-            active=True,
-            at=portal.now(),
-            device_label=None,
-        )
-    assert off is None
+    assert await queued(portal, company_id, installation_id) is None
     with pytest.raises(ValueError, match="unknown alarm kind"):
-        async with portal.tx() as db:
-            await queue_alarm(
-                db,
-                company_id=company_id,
-                installation_id=None,
-                kind="flood",
-                active=True,
-                at=portal.now(),
-                device_label=None,
-            )
+        await queued(portal, company_id, None, kind="flood")
 
 
 async def test_the_key_is_sealed_at_rest_and_never_logged(

@@ -24,7 +24,7 @@ from tests.companion.helpers import (
     make_company,
     make_user,
 )
-from tests.companion.test_sia_outbox import ACCOUNT, KEY_HEX, KEY_TEXT, Centre, receiver
+from tests.companion.test_sia_outbox import ACCOUNT, KEY_HEX, KEY_TEXT, Centre, queued, receiver
 
 __all__ = ["receiver"]  # the pysiaalarm fixture, shared with the outbox tests
 
@@ -186,17 +186,7 @@ async def test_key_kept_replaced_removed_and_forwarding_switched_off(
     assert "Forwarding is switched off." in page.text
     tested = await client.post(PATH + "/test")
     assert "Save the settings first: forwarding is switched off." in tested.text
-    async with core.tx() as db:
-        queued = await queue_alarm(
-            db,
-            company_id=company.id,
-            installation_id=None,
-            kind="fire",
-            active=True,
-            at=core.now(),
-            device_label=None,
-        )
-    assert queued is None
+    assert await queued(core, company.id, None) is None
     assert receiver.events == []
 
 

@@ -91,3 +91,13 @@ def device_of(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry:
             if ("somfy_pro", identifier) in device.identifiers:
                 return device
     raise AssertionError(f"no device {identifier}")
+
+
+async def ticket_items(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """The items of the box's ticket to-do list, as ``todo.get_items`` answers them."""
+    todo = entity_id(hass, "todo", f"{PIN}_tickets")
+    response = await hass.services.async_call(
+        "todo", "get_items", {}, target={"entity_id": todo}, blocking=True, return_response=True
+    )
+    items: list[dict[str, Any]] = response[todo]["items"]  # type: ignore[index, assignment]
+    return items

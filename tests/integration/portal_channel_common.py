@@ -46,6 +46,16 @@ async def linked(
         await hass.async_block_till_done()
 
 
+async def send_acked(hass: HomeAssistant, peer: FakePortal, sent: dict[str, Any]) -> None:
+    """Send a frame and wait for Home Assistant's ack (it was handled by then)."""
+    await peer.send(sent)
+    await wait_until(
+        hass,
+        lambda: any(f["payload"].get("id") == sent["id"] for f in peer.of_type("ack")),
+        f"the ack of the {sent.get('type', 'frame')}",
+    )
+
+
 async def _request_monitoring(
     hass: HomeAssistant, peer: FakePortal, request_id: str = "req-1"
 ) -> dict[str, Any]:
@@ -58,12 +68,7 @@ async def _request_monitoring(
             "at": "2026-11-23T10:00:00+00:00",
         },
     )
-    await peer.send(request)
-    await wait_until(
-        hass,
-        lambda: any(f["payload"].get("id") == request["id"] for f in peer.of_type("ack")),
-        "the ack of the request",
-    )
+    await send_acked(hass, peer, request)
     return request
 
 

@@ -7,7 +7,7 @@ printed, never asserted. Every wait ends on what it waits for (only a hang fails
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 import threading
 import time
@@ -43,6 +43,30 @@ __all__ = ["linked_entry", "no_portal_channel", "real_portal"]
 BACKLOG = 3 * PAGE + 50
 # The portal gives up on SQLite's write lock sooner than by default: a refusal comes quickly.
 IMPATIENT = {"database_busy_seconds": 0.5}
+
+
+@pytest.fixture
+async def portal(tmp_path: Path) -> AsyncIterator[Portal]:
+    """The real portal, quick to give up on SQLite's write lock (:data:`IMPATIENT`)."""
+    impatient = Portal(tmp_path / "portal.db", settings=IMPATIENT)
+    await impatient.start()
+    yield impatient
+    await impatient.stop()
+
+
+async def alerts_on(portal: Portal) -> list[tuple[str, bool]]:
+    """The alerts the portal stored: device, whether active."""
+    async with portal.core.tx() as db:
+        return [(a.device_url, a.active) for a in await db.scalars(select(Alert))]
+
+
+async def logged(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture, what: str, *texts: str
+) -> None:
+    """Wait until each of ``texts`` is in the log (``what`` it means), a hang's bound at most."""
+    await wait_until(
+        hass, lambda: all(text in caplog.text for text in texts), what, seconds=HANG_GUARD_SECONDS
+    )
 
 
 async def until(
@@ -120,103 +144,86 @@ async def test_a_long_backlog_is_received_whole_after_a_reconnect(
     )
     # Monitoring is granted already: each request was answered with a consent, all received.
     assert await real_portal.count(ReceivedFrame) >= BACKLOG + 1
-    async with real_portal.core.tx() as db:
-        alerts = [(a.device_url, a.active) for a in await db.scalars(select(Alert))]
-    assert alerts == [(FRONT_DOOR, True)]
+    assert await alerts_on(real_portal) == [(FRONT_DOOR, True)]
 
 
 async def test_an_alert_the_portal_failed_to_store_is_sent_again_on_the_live_connection(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    tmp_path: Path,
+    portal: Portal,
     simulator: BoxSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Another writer holds the portal's database past its busy bound; the connection stays up."""
     entry = init_integration
-    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
-    await portal.start()
-    try:
-        await _linked_and_granted(hass, entry, portal)
-        manager = manager_of(entry)
-        with (
-            patch("custom_components.somfy_pro.portal_delivery.ACK_TIMEOUT", 0.5),
-            WriteLock(portal.path) as lock,
-        ):
-            simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
-            await wait_until(hass, lambda: len(manager.outbox) == 1, "the alert sent")
-            await wait_until(
-                hass,
-                lambda: "database busy, alert frame not handled" in caplog.text,
-                "the portal refusing the alert",
-                seconds=HANG_GUARD_SECONDS,
-            )
-            lock.release()
-            released = time.monotonic()
-            await wait_until(
-                hass, lambda: not manager.outbox, "the acknowledgement", seconds=HANG_GUARD_SECONDS
-            )
-        print(f"\nalert stored {time.monotonic() - released:.1f} s after the database was free")
-        assert manager.connected
-        assert manager.attempt == 0  # no reconnection was needed
-        async with portal.core.tx() as db:
-            alerts = [(a.device_url, a.active) for a in await db.scalars(select(Alert))]
-        assert alerts == [(FRONT_DOOR, True)]
-    finally:
-        await portal.stop()
+    await _linked_and_granted(hass, entry, portal)
+    manager = manager_of(entry)
+    with (
+        patch("custom_components.somfy_pro.portal_delivery.ACK_TIMEOUT", 0.5),
+        WriteLock(portal.path) as lock,
+    ):
+        simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
+        await wait_until(hass, lambda: len(manager.outbox) == 1, "the alert sent")
+        await logged(
+            hass, caplog, "the portal refusing the alert", "database busy, alert frame not handled"
+        )
+        lock.release()
+        released = time.monotonic()
+        await wait_until(
+            hass, lambda: not manager.outbox, "the acknowledgement", seconds=HANG_GUARD_SECONDS
+        )
+    print(f"\nalert stored {time.monotonic() - released:.1f} s after the database was free")
+    assert manager.connected
+    assert manager.attempt == 0  # no reconnection was needed
+    assert await alerts_on(portal) == [(FRONT_DOOR, True)]
 
 
 async def test_an_acknowledgement_the_portal_failed_to_store_is_sent_again(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    tmp_path: Path,
+    portal: Portal,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The portal sends a frame once per connection: a lost ack must not leave it waiting."""
     entry = init_integration
-    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
-    await portal.start()
-    try:
-        reg = await _linked_and_granted(hass, entry, portal)
-        manager = manager_of(entry)
-        with (
-            patch("custom_components.somfy_pro.portal_delivery.ACK_TIMEOUT", 0.5),
-            WriteLock(portal.path, now=False) as lock,
-        ):
-            # Queued before the lock; sent while it is held (sending only reads).
-            async with portal.core.tx() as db:
-                queue_frame(
-                    db,
-                    reg.installation_id,
-                    portal.core.now(),
-                    "request_monitoring",
-                    {"request_id": "late-ack", "company": "Test Installers", "at": None},
-                )
-            lock.take()
-            assert portal.core.hub is not None
-            await portal.core.hub.frames_pending(reg.installation_id)
-            await wait_until(
-                hass,
-                lambda: "database busy, ack frame not handled" in caplog.text,
-                "the portal failing to record the acknowledgement",
-                seconds=HANG_GUARD_SECONDS,
+    reg = await _linked_and_granted(hass, entry, portal)
+    manager = manager_of(entry)
+    with (
+        patch("custom_components.somfy_pro.portal_delivery.ACK_TIMEOUT", 0.5),
+        WriteLock(portal.path, now=False) as lock,
+    ):
+        # Queued before the lock; sent while it is held (sending only reads).
+        async with portal.core.tx() as db:
+            queue_frame(
+                db,
+                reg.installation_id,
+                portal.core.now(),
+                "request_monitoring",
+                {"request_id": "late-ack", "company": "Test Installers", "at": None},
             )
-            lock.release()
+        lock.take()
+        assert portal.core.hub is not None
+        await portal.core.hub.frames_pending(reg.installation_id)
+        await logged(
+            hass,
+            caplog,
+            "the portal failing to record the acknowledgement",
+            "database busy, ack frame not handled",
+        )
+        lock.release()
 
-            async def acked() -> bool:
-                return await portal.count(PortalFrame, PortalFrame.acked_at.is_(None)) == 0
+        async def acked() -> bool:
+            return await portal.count(PortalFrame, PortalFrame.acked_at.is_(None)) == 0
 
-            await until(hass, acked, "the frame acknowledged on the live connection")
-        assert manager.connected
-        assert manager.attempt == 0  # acknowledged without a reconnection
-    finally:
-        await portal.stop()
+        await until(hass, acked, "the frame acknowledged on the live connection")
+    assert manager.connected
+    assert manager.attempt == 0  # acknowledged without a reconnection
 
 
 async def test_box_data_the_portal_failed_to_store_goes_again_as_a_snapshot(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
-    tmp_path: Path,
+    portal: Portal,
     simulator: BoxSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -226,40 +233,33 @@ async def test_box_data_the_portal_failed_to_store_goes_again_as_a_snapshot(
     that makes the update good is due on the real clock.
     """
     entry = init_integration
-    portal = Portal(tmp_path / "portal.db", settings=IMPATIENT)
-    await portal.start()
-    try:
-        await _linked_and_granted(hass, entry, portal)
-        manager = manager_of(entry)
+    await _linked_and_granted(hass, entry, portal)
+    manager = manager_of(entry)
 
-        async def radio_level_stored() -> bool:
-            async with portal.core.tx() as db:
-                device = await db.scalar(select(Device).where(Device.url == SHUTTER))
-            return device is not None and device.rssi == 7
+    async def radio_level_stored() -> bool:
+        async with portal.core.tx() as db:
+            device = await db.scalar(select(Device).where(Device.url == SHUTTER))
+        return device is not None and device.rssi == 7
 
+    assert not await radio_level_stored()
+    with WriteLock(portal.path):
+        simulator.box.set_rssi(SHUTTER, 7)
+        await entry.runtime_data.coordinator.async_refresh()
+        # Held past the portal's own second try, until Home Assistant has the refusal.
+        await logged(
+            hass,
+            caplog,
+            "the portal refusing the update",
+            "database busy, device_update frame not handled",
+            "(internal_error)",
+        )
         assert not await radio_level_stored()
-        with WriteLock(portal.path):
-            simulator.box.set_rssi(SHUTTER, 7)
-            await entry.runtime_data.coordinator.async_refresh()
-            # Held past the portal's own second try, until Home Assistant has the refusal.
-            await wait_until(
-                hass,
-                lambda: (
-                    "database busy, device_update frame not handled" in caplog.text
-                    and "(internal_error)" in caplog.text
-                ),
-                "the portal refusing the update",
-                seconds=HANG_GUARD_SECONDS,
-            )
-            assert not await radio_level_stored()
-        released = time.monotonic()
-        # Nothing else changes on the box: only the snapshot due after the refusal brings it.
-        await until(hass, radio_level_stored, "the radio level on the portal", RESYNC_DELAY + 20)
-        print(f"\nradio level stored {time.monotonic() - released:.1f} s after the release")
-        assert manager.connected
-        assert manager.attempt == 0  # no reconnection was needed
-    finally:
-        await portal.stop()
+    released = time.monotonic()
+    # Nothing else changes on the box: only the snapshot due after the refusal brings it.
+    await until(hass, radio_level_stored, "the radio level on the portal", RESYNC_DELAY + 20)
+    print(f"\nradio level stored {time.monotonic() - released:.1f} s after the release")
+    assert manager.connected
+    assert manager.attempt == 0  # no reconnection was needed
 
 
 async def test_an_action_acknowledged_then_stopped_ends_interrupted(

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.somfy_pro.diagnostics import async_get_config_entry_diagnostics
 
 from .common import PIN, entity_id
-from .portal_channel_common import linked, peer
+from .portal_channel_common import linked, peer, send_acked
 from .portal_common import manager_of, wait_until
 from .portal_peer import FakePortal, frame
 
@@ -58,16 +58,6 @@ def services(at: str, plan: dict[str, Any], *items: dict[str, Any]) -> dict[str,
     return frame("services", {"at": at, "plan": plan, "services": list(items)})
 
 
-async def _send(hass: HomeAssistant, peer: FakePortal, sent: dict[str, Any]) -> None:
-    """Send a frame and wait for Home Assistant's ack (it was handled by then)."""
-    await peer.send(sent)
-    await wait_until(
-        hass,
-        lambda: any(f["payload"].get("id") == sent["id"] for f in peer.of_type("ack")),
-        "the ack",
-    )
-
-
 def _plan(hass: HomeAssistant) -> Any:
     return hass.states.get(entity_id(hass, "sensor", f"{PIN}_support_plan"))
 
@@ -81,7 +71,9 @@ async def test_newest_state_wins_and_survives_a_restart(
 ) -> None:
     assert _plan(hass).state == "unknown"
     assert _services(hass).state == "unknown"
-    await _send(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING, RECORDING))
+    await send_acked(
+        hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING, RECORDING)
+    )
     plan = _plan(hass)
     assert plan.state == "smart"
     assert plan.attributes["options"] == ["basic", "smart", "premium"]
@@ -113,7 +105,7 @@ async def test_newest_state_wins_and_survives_a_restart(
         },
     ]
     # An older state resent late changes nothing.
-    await _send(hass, peer, services("2026-11-28T07:00:00+00:00", BASIC))
+    await send_acked(hass, peer, services("2026-11-28T07:00:00+00:00", BASIC))
     assert _plan(hass).state == "smart"
     # Kept across a restart of the entry.
     assert await hass.config_entries.async_reload(linked.entry_id)
@@ -122,7 +114,7 @@ async def test_newest_state_wins_and_survives_a_restart(
     assert _services(hass).state == "2"
     # A newer state replaces it: the plan ended, monitoring stopped.
     await wait_until(hass, lambda: manager_of(linked).connected, "the channel again")
-    await _send(hass, peer, services("2026-11-28T09:00:00+00:00", BASIC, RECORDING))
+    await send_acked(hass, peer, services("2026-11-28T09:00:00+00:00", BASIC, RECORDING))
     assert _plan(hass).state == "basic"
     assert _plan(hass).attributes["discount"] == 0.0
     assert [s["service"] for s in _services(hass).attributes["services"]] == ["recording_7d"]
@@ -132,7 +124,7 @@ async def test_a_service_home_assistant_does_not_know_keeps_its_code(
     hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
 ) -> None:
     unknown_plan = {**SMART, "code": "plan_gold"}
-    await _send(
+    await send_acked(
         hass,
         peer,
         services("2026-11-28T08:00:00+00:00", unknown_plan, {**MONITORING, "code": "drone"}),
@@ -146,7 +138,7 @@ async def test_a_service_home_assistant_does_not_know_keeps_its_code(
 async def test_unlinking_forgets_the_services(
     hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
 ) -> None:
-    await _send(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING))
+    await send_acked(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING))
     assert _services(hass).state == "1"
     await manager_of(linked).async_unlink()
     await hass.async_block_till_done()
@@ -179,7 +171,7 @@ async def test_bad_services_frames_are_refused_logged_and_change_nothing(
     payload: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await _send(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING))
+    await send_acked(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING))
     await peer.send(frame("services", payload))
     await wait_until(hass, lambda: len(peer.of_type("error")) == 1, "the error frame")
     (error,) = peer.of_type("error")
@@ -192,7 +184,9 @@ async def test_bad_services_frames_are_refused_logged_and_change_nothing(
 async def test_diagnostics_name_the_services_not_their_prices(
     hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
 ) -> None:
-    await _send(hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING, RECORDING))
+    await send_acked(
+        hass, peer, services("2026-11-28T08:00:00+00:00", SMART, MONITORING, RECORDING)
+    )
     diagnostics = await async_get_config_entry_diagnostics(hass, linked)
     assert diagnostics["services"] == {
         "at": "2026-11-28T08:00:00+00:00",

@@ -25,7 +25,7 @@ from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.tickets import EVENT_TICKET
 from tests.portal_app import Portal
 
-from .common import PIN, SHUTTER, device_of, entity_id, tick
+from .common import PIN, SHUTTER, device_of, tick, ticket_items
 from .portal_common import manager_of, wait_until
 from .real_portal_common import homeowner, linked, real_portal
 
@@ -53,15 +53,6 @@ async def _refused(hass: HomeAssistant, **data: Any) -> str | None:
     with pytest.raises(ServiceValidationError) as err:
         await _create(hass, **data)
     return err.value.translation_key
-
-
-async def _items(hass: HomeAssistant) -> list[dict[str, Any]]:
-    todo = entity_id(hass, "todo", f"{PIN}_tickets")
-    response = await hass.services.async_call(
-        "todo", "get_items", {}, target={"entity_id": todo}, blocking=True, return_response=True
-    )
-    items: list[dict[str, Any]] = response[todo]["items"]  # type: ignore[index, assignment]
-    return items
 
 
 def _notifications(hass: HomeAssistant) -> dict[str, Any]:
@@ -133,7 +124,7 @@ async def test_a_ticket_from_home_assistant_followed_to_its_closure(
     assert answer["url"].endswith(f"/customer/tickets/{ticket.id}")
     tracker = entry.runtime_data.tickets
     await wait_until(hass, lambda: tracker.tickets, "the list of tickets")
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     assert item["uid"] == answer["number"] and item["status"] == "needs_action"
     assert item["summary"] == f"{answer['number']}: The shutter stops half-way."
     assert "Status: New" in item["description"]
@@ -143,19 +134,19 @@ async def test_a_ticket_from_home_assistant_followed_to_its_closure(
     await portal_tickets.add_comment(core, admin, ticket.id, body="I come Monday.", public=True)
     await wait_until(hass, lambda: events, "the answer's event")
     assert (events[0].data["change"], events[0].data["comment"]) == ("answer", "I come Monday.")
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     assert "Last answer from Administrator: I come Monday." in item["description"]
     notification = _notifications(hass)[f"{DOMAIN}_ticket_{entry.entry_id}_{answer['number']}"]
     assert "I come Monday." in notification["message"]
 
     await portal_tickets.change_status(core, admin, ticket.id, "resolved")
     await wait_until(hass, lambda: len(events) == 2, "the status event")
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     assert item["status"] == "completed"
     await portal_tickets.change_status(core, admin, ticket.id, "closed")
     await wait_until(hass, lambda: len(events) == 3, "the closure")
     assert events[2].data["status"] == "closed" and events[2].data["change"] == "status"
-    assert await _items(hass) == []
+    assert await ticket_items(hass) == []
     assert not manager_of(entry).outbox
 
 

@@ -9,8 +9,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.somfy_pro.tickets import EVENT_TICKET
 
-from .common import PIN, entity_id
-from .portal_channel_common import linked, peer
+from .common import ticket_items
+from .portal_channel_common import linked, peer, send_acked
 from .portal_common import manager_of, wait_until
 from .portal_peer import FakePortal, frame
 
@@ -32,32 +32,13 @@ def tickets(at: str, *items: dict[str, Any]) -> dict[str, Any]:
     return frame("tickets", {"at": at, "tickets": list(items)})
 
 
-async def _send(hass: HomeAssistant, peer: FakePortal, sent: dict[str, Any]) -> None:
-    """Send a frame and wait for Home Assistant's ack (it was handled by then)."""
-    await peer.send(sent)
-    await wait_until(
-        hass,
-        lambda: any(f["payload"].get("id") == sent["id"] for f in peer.of_type("ack")),
-        "the ack",
-    )
-
-
-async def _items(hass: HomeAssistant) -> list[dict[str, Any]]:
-    todo = entity_id(hass, "todo", f"{PIN}_tickets")
-    response = await hass.services.async_call(
-        "todo", "get_items", {}, target={"entity_id": todo}, blocking=True, return_response=True
-    )
-    items: list[dict[str, Any]] = response[todo]["items"]  # type: ignore[index, assignment]
-    return items
-
-
 async def test_newest_list_wins_and_survives_a_restart(
     hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
 ) -> None:
     events = async_capture_events(hass, EVENT_TICKET)
-    await _send(hass, peer, tickets("2026-11-28T08:00:00+00:00", TICKET))
+    await send_acked(hass, peer, tickets("2026-11-28T08:00:00+00:00", TICKET))
     assert events == []  # a ticket Home Assistant did not know: no news
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     # One line, cut to fit a list: the number and the start of the description.
     start = "The garage door opens by itself at night, every night since…"
     assert item["summary"] == f"T-000007: {start}"
@@ -68,13 +49,13 @@ async def test_newest_list_wins_and_survives_a_restart(
         "assignee": "Ivan",
         "comment": {"id": 9, "author": "Ivan", "text": "Which remote?", "at": TICKET["updated_at"]},
     }
-    await _send(hass, peer, tickets("2026-11-28T09:00:00+00:00", answered))
+    await send_acked(hass, peer, tickets("2026-11-28T09:00:00+00:00", answered))
     assert [e.data["change"] for e in events] == ["answer", "status"]
     assert events[1].data["status"] == "waiting"
     # An older list resent late changes nothing.
-    await _send(hass, peer, tickets("2026-11-28T08:30:00+00:00", TICKET))
+    await send_acked(hass, peer, tickets("2026-11-28T08:30:00+00:00", TICKET))
     assert len(events) == 2
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     assert item["description"].splitlines()[:3] == [
         "Status: Waiting for you",
         "Handled by Ivan",
@@ -83,21 +64,21 @@ async def test_newest_list_wins_and_survives_a_restart(
     # Kept across a restart of the entry.
     assert await hass.config_entries.async_reload(linked.entry_id)
     await hass.async_block_till_done()
-    assert [i["uid"] for i in await _items(hass)] == ["T-000007"]
+    assert [i["uid"] for i in await ticket_items(hass)] == ["T-000007"]
     # The same answer in the next list is no news.
     await wait_until(hass, lambda: manager_of(linked).connected, "the channel again")
-    await _send(hass, peer, tickets("2026-11-28T10:00:00+00:00", answered))
+    await send_acked(hass, peer, tickets("2026-11-28T10:00:00+00:00", answered))
     assert len(events) == 2
 
 
 async def test_unlinking_forgets_the_tickets(
     hass: HomeAssistant, linked: MockConfigEntry, peer: FakePortal
 ) -> None:
-    await _send(hass, peer, tickets("2026-11-28T08:00:00+00:00", TICKET))
-    assert len(await _items(hass)) == 1
+    await send_acked(hass, peer, tickets("2026-11-28T08:00:00+00:00", TICKET))
+    assert len(await ticket_items(hass)) == 1
     await manager_of(linked).async_unlink()
     await hass.async_block_till_done()
-    assert await _items(hass) == []
+    assert await ticket_items(hass) == []
 
 
 async def test_bad_ticket_frames_are_refused_and_change_nothing(
@@ -108,4 +89,4 @@ async def test_bad_ticket_frames_are_refused_and_change_nothing(
     await peer.send(frame("customer_message", empty))
     await wait_until(hass, lambda: len(peer.of_type("error")) == 2, "two error frames")
     assert {e["payload"]["code"] for e in peer.of_type("error")} == {"invalid_payload"}
-    assert await _items(hass) == []
+    assert await ticket_items(hass) == []

@@ -10,7 +10,6 @@ shows the answer -> the installer closes it -> HA fires the closure and the item
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from homeassistant.core import HomeAssistant
 from playwright.async_api import Browser, Page, expect
@@ -19,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.tickets import EVENT_TICKET
 from tests.e2e.conftest_portal import Mailbox
-from tests.integration.common import PIN, entity_id
+from tests.integration.common import ticket_items
 from tests.integration.portal_common import wait_until
 from tests.portal_app import Portal
 
@@ -28,15 +27,6 @@ from .test_monitoring_e2e import register_and_link
 
 LINK_RE = re.compile(r"https?://\S+/customer-invitation/\S+")
 HOMEOWNER_PASSWORD = "shutters in the sunshine"
-
-
-async def _items(hass: HomeAssistant) -> list[dict[str, Any]]:
-    todo = entity_id(hass, "todo", f"{PIN}_tickets")
-    response = await hass.services.async_call(
-        "todo", "get_items", {}, target={"entity_id": todo}, blocking=True, return_response=True
-    )
-    items: list[dict[str, Any]] = response[todo]["items"]  # type: ignore[index, assignment]
-    return items
 
 
 async def _accept_invitation(browser: Browser, mailbox: Mailbox) -> None:
@@ -84,7 +74,7 @@ async def test_ticket_from_home_assistant_answered_and_closed_in_the_portal(
     assert isinstance(answer, dict)
     number = answer["number"]
     await wait_until(hass, lambda: entry.runtime_data.tickets.tickets, "the list of tickets")
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     assert item["summary"] == f"{number}: The living-room shutter stops half-way."
 
     # The installer finds it in the portal and answers it publicly.
@@ -100,7 +90,7 @@ async def test_ticket_from_home_assistant_answered_and_closed_in_the_portal(
     await wait_until(hass, lambda: events, "the answer in HA")
     assert events[0].data["change"] == "answer"
     assert events[0].data["comment"] == "I come on Monday morning."
-    (item,) = await _items(hass)
+    (item,) = await ticket_items(hass)
     assert "I come on Monday morning." in item["description"]
 
     # Closed in the portal: HA hears of it and the item leaves the list.
@@ -109,4 +99,4 @@ async def test_ticket_from_home_assistant_answered_and_closed_in_the_portal(
     await wait_until(hass, lambda: any(e.data["status"] == "closed" for e in events), "closure")
     closure = next(e for e in events if e.data["status"] == "closed")
     assert (closure.data["number"], closure.data["change"]) == (number, "status")
-    assert await _items(hass) == []
+    assert await ticket_items(hass) == []
