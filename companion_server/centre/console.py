@@ -23,6 +23,7 @@ from companion_server.models import CentreAlarm, CentreCase, Installation, Role,
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.core import Core
@@ -95,33 +96,18 @@ async def queue(core: Core, actor_id: int, after: str | None = None) -> QueuePag
     """
     async with core.reads() as db:
         actor = await console_actor(db, actor_id)
-        open_cases = and_(
-            CentreCase.company_id == actor.company_id, CentreCase.closed_at.is_(None)
-        )
-        query = (
-            select(CentreCase, Installation.name, User.name, URGENCY)
-            .join(Installation, Installation.id == CentreCase.installation_id)
-            .outerjoin(User, User.id == CentreCase.claimed_by_id)
-            .where(open_cases)
-        )
-        start = queue_cursor.decode(after)
-        if start is not None:
-            query = query.where(queue_cursor.after(start))
+        query = queue_query(actor.company_id, queue_cursor.decode(after))
         found, last = split_page(
-            (
-                await db.execute(
-                    query.order_by(URGENCY, CentreCase.opened_at, CentreCase.id).limit(
-                        QUEUE_PAGE + 1
-                    )
-                )
-            ).all(),
+            (await db.execute(query.limit(QUEUE_PAGE + 1))).all(),
             QUEUE_PAGE,
         )
+        open_cases = and_(CentreCase.company_id == actor.company_id, CentreCase.closed_at.is_(None))
         counts = await db.execute(
             select(URGENCY, func.count())
             .select_from(CentreCase)
             .where(open_cases)
-            .group_by(URGENCY).order_by(URGENCY)
+            .group_by(URGENCY)
+            .order_by(URGENCY)
         )
         page = QueuePage(
             items=[_item(row, name, holder, actor_id) for row, name, holder, _ in found],
@@ -129,6 +115,25 @@ async def queue(core: Core, actor_id: int, after: str | None = None) -> QueuePag
             counts={int(urgency): int(count) for urgency, count in counts.tuples()},
         )
     return page
+
+
+def queue_query(
+    company_id: int, start: queue_cursor.Start | None
+) -> Select[tuple[CentreCase, str, str, int]]:
+    """The company's open cases after ``start`` in queue order, with installation and holder.
+
+    Rows: the case, its installation's name, its holder's name (None when nobody holds it:
+    an outer join the type does not tell) and its urgency.
+    """
+    query = (
+        select(CentreCase, Installation.name, User.name, URGENCY)
+        .join(Installation, Installation.id == CentreCase.installation_id)
+        .outerjoin(User, User.id == CentreCase.claimed_by_id)
+        .where(CentreCase.company_id == company_id, CentreCase.closed_at.is_(None))
+    )
+    if start is not None:
+        query = query.where(queue_cursor.after(start))
+    return query.order_by(URGENCY, CentreCase.opened_at, CentreCase.id)
 
 
 def _item(row: CentreCase, installation: str, holder: str | None, actor_id: int) -> QueueItem:

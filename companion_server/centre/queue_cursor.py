@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import and_, literal_column, or_
+from sqlalchemy import and_, literal, literal_column, tuple_
 
 from companion_server.keyset import decode_cursor, encode_cursor
 from companion_server.models import CentreCase
+from companion_server.models.base import UTCDateTime
 from companion_server.models.centre import QUEUE_URGENCY_SQL
 
 if TYPE_CHECKING:
@@ -57,12 +58,14 @@ def decode(cursor: str | None) -> Start | None:
 def after(start: Start) -> ColumnElement[bool]:
     """The cases after ``start`` in queue order.
 
-    The redundant lower bounds give the planners the index range (an OR alone is a filter).
+    A row-value comparison, which PostgreSQL reads as one range of the index however deep
+    the page (with an OR of the three columns it only bounds the urgency, then filters the
+    cases of that urgency before the cursor). SQLite does not bound an index by a row value
+    that holds an expression: the redundant bound on the urgency gives it the range.
     """
     urgency, opened_at, last_id = start
-    same_urgency = and_(
-        URGENCY == urgency,
-        CentreCase.opened_at >= opened_at,
-        or_(CentreCase.opened_at > opened_at, CentreCase.id > last_id),
+    return and_(
+        URGENCY >= urgency,  # noqa: SIM300 (URGENCY is a column expression, not a constant)
+        tuple_(URGENCY, CentreCase.opened_at, CentreCase.id)
+        > tuple_(literal(urgency), literal(opened_at, UTCDateTime()), literal(last_id)),
     )
-    return and_(URGENCY >= urgency, or_(URGENCY > urgency, same_urgency))
