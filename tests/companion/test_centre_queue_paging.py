@@ -8,7 +8,7 @@ the database pages on its own urgency expression and must agree with it.
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import datetime, timedelta
 import json
 import re
 
@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion_server.centre import console, queue_cursor, store
 from companion_server.centre.call_protocol import PRIORITY, queue_key
-from companion_server.centre.protocol_values import HOME_ASSISTANT, Action, ActionKind, CaseKind
+from companion_server.centre.protocol_values import (
+    HOME_ASSISTANT,
+    Action,
+    ActionKind,
+    Actor,
+    CaseKind,
+)
 from companion_server.core import Core
 from companion_server.models import CentreCase, Company, Installation, Role
 from tests.companion import centre_world as world
@@ -25,12 +31,15 @@ from tests.companion.helpers import PortalClient, make_company, make_user
 
 # Kinds in an order that is neither the queue's nor its reverse.
 KINDS = (CaseKind.TAMPER, CaseKind.FIRE, CaseKind.INTRUSION, CaseKind.AGGRESSION, CaseKind.FIRE)
-# Steps some cases went through (by case number modulo 6): phases, a duress, a round 2.
+# Steps some cases went through (by case number modulo 6): other phases, a duress, a wait
+# for a call back (a deadline shown). Case 0 modulo 6 is still calling its first contact.
+_UNANSWERED = ((ActionKind.NO_ANSWER, "operator"), (ActionKind.MESSAGE_LEFT, "operator"))
 STEPS: dict[int, tuple[tuple[ActionKind, str], ...]] = {
     1: ((ActionKind.NO_ANSWER, "operator"),),
-    2: ((ActionKind.NO_ANSWER, "operator"), (ActionKind.MESSAGE_LEFT, "operator")),
+    2: _UNANSWERED,
     3: ((ActionKind.OWNER_DURESS, HOME_ASSISTANT),),
     4: ((ActionKind.IDENTIFIED, "operator"),),
+    5: _UNANSWERED + _UNANSWERED,
 }
 
 
@@ -39,10 +48,17 @@ def _cursor(value: object) -> str:
 
 
 async def _case(
-    db: AsyncSession, company: Company, n: int, operator_id: int, *, name: str, steps: bool = True
+    db: AsyncSession,
+    company: Company,
+    n: int,
+    start: datetime,
+    operator_id: int | None,
+    *,
+    name: str,
+    steps: bool = True,
 ) -> CentreCase:
     """Case ``n``: its kind, age (four cases share each opening time), steps and holder."""
-    now = world_start(db) + timedelta(minutes=n // 4)
+    now = start + timedelta(minutes=n // 4)
     site = Installation(company_id=company.id, name=name, status="linked", created_at=now)
     db.add(site)
     await db.flush()
@@ -57,15 +73,12 @@ async def _case(
     )
     for number, (kind, actor) in enumerate(STEPS.get(n % 6, ()) if steps else ()):
         at = now + timedelta(seconds=number + 1)
-        who = operator_id if actor == "operator" else HOME_ASSISTANT
+        assert operator_id is not None
+        who: Actor = operator_id if actor == "operator" else "home_assistant"
         state = await store.write(db, row, state, Action(kind, who, at), store.Changes.none())
-    if n % 3 == 0:
+    if n % 3 == 0 and operator_id is not None:
         row.claimed_by_id, row.claimed_at = operator_id, now
     return row
-
-
-def world_start(db: AsyncSession) -> object:
-    return db.info["start"]
 
 
 async def _storm(core: Core) -> tuple[int, int, list[int]]:
@@ -78,17 +91,19 @@ async def _storm(core: Core) -> tuple[int, int, list[int]]:
     olga = await make_user(core, acme, "olga@acme.example", role=Role.OPERATOR, name="Olga")
     rival = await make_company(core, "Rival")
     async with core.tx() as db:
-        db.info["start"] = core.now() - timedelta(hours=2)
+        start = core.now() - timedelta(hours=2)
         for n in range(125):
-            row = await _case(db, acme, n, olga.id, name=f"Site {n:03d}", steps=n < 120)
+            row = await _case(db, acme, n, start, olga.id, name=f"Site {n:03d}", steps=n < 120)
             if n >= 120:
                 before = store.state_of(row)
                 at = before.last_time + timedelta(seconds=30)
                 cancel = Action(ActionKind.OWNER_CANCEL, HOME_ASSISTANT, at)
                 await store.write(db, row, before, cancel, store.Changes.none())
-        db.info["start"] = core.now() - timedelta(days=1)
+        # Older and as urgent: first in the queue if they leaked into Acme's.
         for n in range(5):
-            await _case(db, rival, n, olga.id, name=f"Rival {n}")
+            await _case(
+                db, rival, n, core.now() - timedelta(days=1), None, name=f"Rival {n}", steps=False
+            )
         rows = list(
             await db.scalars(
                 select(CentreCase).where(
@@ -110,7 +125,8 @@ async def test_queue_pages_keep_todays_order(client: PortalClient, core: Core) -
     # The mix covers every urgency, duress, a holder and other phases on several pages.
     async with core.tx() as db:
         rows = {row.id: row for row in await db.scalars(select(CentreCase))}
-    assert {rows[i].phase for i in expected} >= {"calling", "leaving_message", "identified"}
+    phases = {"calling", "leaving_message", "identified", "guard_required", "waiting"}
+    assert {rows[i].phase for i in expected} == phases
     assert await client.login("olga@acme.example") is not None
     seen: list[int] = []
     pages: list[str] = []
@@ -133,41 +149,28 @@ async def test_queue_pages_keep_todays_order(client: PortalClient, core: Core) -
         assert f'data-urgency="2">Tamper: {counts[2]}<' in text_
     # What each row shows is still there: the holder ("you" for Olga), the duress.
     assert pages[0].count(">you<") == sum(1 for i in expected[:50] if rows[i].claimed_by_id == olga)
-    assert "Duress" in "".join(pages)
+    assert "Duress" in "".join(pages) and "call back until" in "".join(pages)
     assert 'href="/centre">First page<' in pages[1] and "First page" not in pages[0]
 
 
-async def test_another_company_sees_only_its_own(client: PortalClient, core: Core) -> None:
-    await _storm(core)
+async def test_another_company_sees_only_its_own(core: Core) -> None:
+    acme_admin, _, _ = await _storm(core)
     async with core.tx() as db:
-        rival_cases = set(
-            await db.scalars(
-                select(CentreCase.id)
-                .join(Company, Company.id == CentreCase.company_id)
-                .where(Company.name == "Rival")
-            )
-        )
         rival = await db.scalar(select(Company).where(Company.name == "Rival"))
-    assert rival is not None and len(rival_cases) == 5
+        assert rival is not None
+        rival_cases = set(
+            await db.scalars(select(CentreCase.id).where(CentreCase.company_id == rival.id))
+        )
+    assert len(rival_cases) == 5
     boss = await make_user(core, rival, "boss@rival.example", role=Role.ADMIN)
     page = await console.queue(core, boss.id)
     assert {item.id for item in page.items} == rival_cases
     assert (page.total, page.next_after) == (5, None)
-    # Acme's last cursor, given to the rival, pages the rival's cases only.
-    acme_admin = await core_admin(core)
+    # Acme's cursor, given to the rival, pages the rival's cases only.
     first = await console.queue(core, acme_admin)
-    assert first.next_after is not None
+    assert first.next_after is not None and not rival_cases & {i.id for i in first.items}
     later = await console.queue(core, boss.id, first.next_after)
     assert {item.id for item in later.items} <= rival_cases
-
-
-async def core_admin(core: Core) -> int:
-    async with core.tx() as db:
-        from companion_server.models import User
-
-        admin_id = await db.scalar(select(User.id).where(User.email == "boss@acme.example"))
-    assert admin_id is not None
-    return admin_id
 
 
 async def test_a_cursor_that_does_not_read_opens_the_first_page(
