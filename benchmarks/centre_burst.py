@@ -14,8 +14,10 @@ time, one more if changes came meanwhile). Then every Home Assistant sends its
 
 - alarm -> queue: from the moment a box's alarm frame is sent to the first queue page that
   lists its case, p50/p99 (the console's own refresh delay included: what an operator sees);
-- the console's refresh: the queue page's response time while the burst is handled, and
-  after it with every case listed, p50/p99;
+- the console's refresh: the queue's first page's response time (what the browser fetches
+  on each change; 50 cases a page) while the burst is handled, and after it with every case
+  open, p50/p99. A case is "listed" once on any page: after the first page the benchmark
+  follows the pages to the last (not timed), as an operator scrolling the queue would.
 - the machine's load average (1 min) before and after, and the portal processes' CPU.
 """
 
@@ -46,6 +48,7 @@ OPERATOR = "operator@bench.example"
 PASSWORD = "benchmark operator password"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROW_RE = re.compile(r'<tr data-case="\d+">.*?Installation (\d{5})', re.DOTALL)
+NEXT_RE = re.compile(r'href="(/centre\?after=[^"]+)" rel="next"')
 CONNECTING = 50  # Home Assistants connecting at a time before the burst (not measured)
 
 
@@ -124,15 +127,24 @@ class Console:
                         self.dirty.set()
 
     async def refresh(self) -> None:
-        """One fetch of the queue page: timed, its rows noted."""
+        """One fetch of the queue's first page (timed), then the other pages: rows noted."""
         began = time.perf_counter()
-        async with self.session.get(self.base + "/centre", allow_redirects=False) as response:
-            page = await response.text()
+        page = await self._get("/centre")
         done = time.perf_counter()
+        self.refreshes.append((began, done - began, self._note(page, done)))
+        while (more := NEXT_RE.search(page)) is not None:
+            page = await self._get(more.group(1).replace("&amp;", "&"))
+            self._note(page, time.perf_counter())
+
+    async def _get(self, path: str) -> str:
+        async with self.session.get(self.base + path, allow_redirects=False) as response:
+            return await response.text()
+
+    def _note(self, page: str, at: float) -> int:
         rows = [int(n) for n in ROW_RE.findall(page)]
         for n in rows:
-            self.seen.setdefault(n, done)
-        self.refreshes.append((began, done - began, len(rows)))
+            self.seen.setdefault(n, at)
+        return len(rows)
 
     async def follow(self) -> None:
         while True:
@@ -226,7 +238,7 @@ async def run(database_url: str, installations: int, instances: int) -> None:
             await console.refresh()
             after.append(console.refreshes[-1][1])
         rows = console.refreshes[-1][2]
-        report(f"refresh ({rows} rows)", after, width=18)
+        report(f"refresh ({rows} rows, {len(console.seen)} open)", after, width=18)
     finally:
         for task in tasks:
             task.cancel()

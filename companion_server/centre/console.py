@@ -9,25 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
-from companion_server.centre import store, subscriptions
-from companion_server.centre.call_protocol import allowed_actions, queue_key
+from companion_server.centre import queue_cursor, store, subscriptions
+from companion_server.centre.call_protocol import allowed_actions
 from companion_server.centre.clock import database_now
 from companion_server.centre.protocol_values import ActionKind, CaseState, Phase
 from companion_server.errors import Forbidden, NotFound
 from companion_server.i18n import N_
+from companion_server.keyset import split_page
 from companion_server.models import CentreAlarm, CentreCase, Installation, Role, User
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from companion_server.core import Core
 
 NOT_CONSOLE = N_("Only operators and administrators handle alarm cases.")
 HISTORY = 50
+# Open cases per page of the queue.
+QUEUE_PAGE = 50
+URGENCY = queue_cursor.URGENCY
 
 
 async def console_actor(db: AsyncSession, actor_id: int) -> User:
@@ -64,35 +69,87 @@ class QueueItem:
     duress: bool
 
 
-async def queue(core: Core, actor_id: int) -> list[QueueItem]:
-    """The company's open cases: aggression and fire, intrusion, tamper; the oldest first."""
-    async with core.tx() as db:
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the queue, where the next starts, and the open cases per urgency."""
+
+    items: list[QueueItem]
+    next_after: str | None
+    # Urgency (0: aggression and fire, 1: intrusion, 2: tamper) -> open cases, most urgent
+    # first; only the urgencies with open cases.
+    counts: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        """Every open case of the company, on this page or not."""
+        return sum(self.counts.values())
+
+
+async def queue(core: Core, actor_id: int, after: str | None = None) -> QueuePage:
+    """The company's open cases: aggression and fire, intrusion, tamper; the oldest first.
+
+    By pages of :data:`QUEUE_PAGE`, keyset on (urgency, opening time, id) over the
+    ``ix_centre_cases_queue`` index: a page costs the same whatever the number of open
+    cases (a storm of alarms) and whatever its position. A cursor that does not read opens
+    the first page. Read without a transaction (:meth:`Core.reads`): the counts may be a
+    hair newer than the page, which the next live update brings in line.
+    """
+    async with core.reads() as db:
         actor = await console_actor(db, actor_id)
-        rows = (
-            await db.execute(
-                select(CentreCase, Installation.name, User.name)
-                .join(Installation, Installation.id == CentreCase.installation_id)
-                .outerjoin(User, User.id == CentreCase.claimed_by_id)
-                .where(CentreCase.company_id == actor.company_id, CentreCase.closed_at.is_(None))
-            )
-        ).tuples()
-        cases = [(row, store.state_of(row), name, holder) for row, name, holder in rows]
-    cases.sort(key=lambda item: (*queue_key(item[1]), item[0].id))
-    return [
-        QueueItem(
-            id=row.id,
-            kind=row.kind,
-            installation=name,
-            phase=row.phase,
-            round=state.round,
-            opened_at=state.opened_at,
-            deadline=state.deadline,
-            holder=holder,
-            mine=row.claimed_by_id == actor_id,
-            duress=state.duress,
+        query = queue_query(actor.company_id, queue_cursor.decode(after))
+        found, last = split_page(
+            (await db.execute(query.limit(QUEUE_PAGE + 1))).all(),
+            QUEUE_PAGE,
         )
-        for row, state, name, holder in cases
-    ]
+        open_cases = and_(CentreCase.company_id == actor.company_id, CentreCase.closed_at.is_(None))
+        counts = await db.execute(
+            select(URGENCY, func.count())
+            .select_from(CentreCase)
+            .where(open_cases)
+            .group_by(URGENCY)
+            .order_by(URGENCY)
+        )
+        page = QueuePage(
+            items=[_item(row, name, holder, actor_id) for row, name, holder, _ in found],
+            next_after=None if last is None else queue_cursor.encode(last[3], last[0]),
+            counts={int(urgency): int(count) for urgency, count in counts.tuples()},
+        )
+    return page
+
+
+def queue_query(
+    company_id: int, start: queue_cursor.Start | None
+) -> Select[tuple[CentreCase, str, str, int]]:
+    """The company's open cases after ``start`` in queue order, with installation and holder.
+
+    Rows: the case, its installation's name, its holder's name (None when nobody holds it:
+    an outer join the type does not tell) and its urgency.
+    """
+    query = (
+        select(CentreCase, Installation.name, User.name, URGENCY)
+        .join(Installation, Installation.id == CentreCase.installation_id)
+        .outerjoin(User, User.id == CentreCase.claimed_by_id)
+        .where(CentreCase.company_id == company_id, CentreCase.closed_at.is_(None))
+    )
+    if start is not None:
+        query = query.where(queue_cursor.after(start))
+    return query.order_by(URGENCY, CentreCase.opened_at, CentreCase.id)
+
+
+def _item(row: CentreCase, installation: str, holder: str | None, actor_id: int) -> QueueItem:
+    state = store.state_of(row)
+    return QueueItem(
+        id=row.id,
+        kind=row.kind,
+        installation=installation,
+        phase=row.phase,
+        round=state.round,
+        opened_at=state.opened_at,
+        deadline=state.deadline,
+        holder=holder,
+        mine=row.claimed_by_id == actor_id,
+        duress=state.duress,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,12 @@ KINDS: Final = {
     "tamper": N_("Tamper"),
     "fire": N_("Fire"),
 }
+# The queue's urgencies (``call_protocol.PRIORITY``), as the open-case counts name them.
+URGENCIES: Final = {
+    0: N_("Aggression and fire"),
+    1: N_("Intrusion"),
+    2: N_("Tamper"),
+}
 PHASES: Final = {
     "calling": N_("Calling a contact"),
     "leaving_message": N_("No answer: leave a message"),

@@ -39,8 +39,10 @@ LABELS = {
 @console_required
 async def queue_page(request: web.Request) -> web.StreamResponse:
     """The open cases, most urgent first, updating live."""
-    items = await console.queue(core_of(request), current_user(request).id)
-    return render(request, "centre/queue.html", {"items": items, **LABELS})
+    after = request.query.get("after") or None
+    page = await console.queue(core_of(request), current_user(request).id, after)
+    context = {"page": page, "after": after, "urgencies": labels.URGENCIES, **LABELS}
+    return render(request, "centre/queue.html", context)
 
 
 async def _case_page(

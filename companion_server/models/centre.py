@@ -17,6 +17,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from companion_server.models.base import Base, UTCDateTime
 
 _OPEN = text("closed_at IS NULL")
+# The queue's urgency, from the case's kind (which never changes): aggression and fire, then
+# intrusion, then tamper (``call_protocol.PRIORITY``). Derived, not stored, so no writer has
+# to keep it up to date. Written out, never with bound values: a planner serves an ORDER BY
+# or a range from an expression index only when the query spells the same expression. The
+# line breaks are PostgreSQL's own when it prints the index back, so the schema check
+# (Alembic's comparison, which ignores spaces but not line breaks) finds it unchanged.
+QUEUE_URGENCY_SQL = (
+    "(\nCASE kind\n"
+    "    WHEN 'aggression' THEN 0\n"
+    "    WHEN 'fire' THEN 0\n"
+    "    WHEN 'intrusion' THEN 1\n"
+    "    WHEN 'tamper' THEN 2\n"
+    "    ELSE 3\nEND)"
+)
 
 
 class CentreSubscription(Base):
@@ -52,6 +66,17 @@ class CentreCase(Base):
             "uq_centre_cases_open_installation",
             "installation_id",
             unique=True,
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        ),
+        # The console's queue by keyset: a company's open cases, most urgent, then oldest,
+        # first (migration 0025).
+        Index(
+            "ix_centre_cases_queue",
+            "company_id",
+            text(QUEUE_URGENCY_SQL),
+            "opened_at",
+            "id",
             postgresql_where=_OPEN,
             sqlite_where=_OPEN,
         ),

@@ -99,7 +99,7 @@ async def test_intrusion_walkthrough_and_what_ha_sees(core: Core, clock: FakeClo
     assert {f["actor"] for f in sent} == {"home_assistant", "operator", "timer"}
     assert [f["guard"] for f in sent[-3:]] == ["required", "dispatched", "finished"]
     assert sent[-1]["outcome"] == "guard_checked"
-    assert (await console.queue(core, admin_id)) == []
+    assert (await console.queue(core, admin_id)).items == []
 
 
 async def test_password_heard_is_checked(core: Core) -> None:
@@ -165,13 +165,13 @@ async def test_who_sees_the_console(core: Core) -> None:
     other = await make_user(
         core, await make_company(core, "Other"), "x@other.example", role=Role.ADMIN
     )
-    assert await console.queue(core, other.id) == []
+    assert (await console.queue(core, other.id)).items == []
     with pytest.raises(NotFound):
         await console.case_view(core, other.id, case_id)
     with pytest.raises(NotFound):
         await operators.claim(core, other.id, case_id)
     operator = await world.operator_of(core, company_id)
-    [item] = await console.queue(core, operator)
+    [item] = (await console.queue(core, operator)).items
     assert (item.id, item.kind, item.holder) == (case_id, "intrusion", None)
 
 
@@ -182,7 +182,7 @@ async def test_queue_order(core: Core, clock: FakeClock) -> None:
         _, _, admin_id = await world.opened_case(core, kind, pin=pin, admin_id=admin_id)
         clock.advance(minutes=1)
     assert admin_id is not None
-    queue = await console.queue(core, admin_id)
+    queue = (await console.queue(core, admin_id)).items
     assert [item.kind for item in queue] == ["fire", "aggression", "intrusion", "tamper"]
 
 
