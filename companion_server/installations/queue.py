@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, union_all
 
+from companion_server.installations.search import matching
 from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import (
     after_key,
@@ -164,28 +165,17 @@ def _company_windows(
     return _open_windows(now).where(RemoteWindow.company_id == company_id)
 
 
-def _visible(actor: User, text: str) -> Select[Any]:
-    """The keys of the installations the actor sees that match the search."""
-    query = select(Installation.id, Installation.name, Installation.attention).where(
-        Installation.company_id == actor.company_id
-    )
-    return _search(assigned_only(query, actor), text)
+def _keys() -> Select[Any]:
+    """What a page reads of its installations from an index: the keys of its orders."""
+    return select(Installation.id, Installation.name, Installation.attention)
 
 
-def _search(query: Select[Any], text: str) -> Select[Any]:
-    if not text:
-        return query
-    lowered = text.lower()
-    matches = [
-        func.lower(Installation.name).contains(lowered, autoescape=True),
-        func.lower(Installation.customer_email).contains(lowered, autoescape=True),
-    ]
-    digits = "".join(c for c in text if c.isascii() and c.isdigit())
-    if len(digits) >= 3 and all(c.isascii() and (c.isdigit() or c in " -") for c in text):
-        matches.append(
-            func.replace(Installation.box_pin, "-", "").contains(digits, autoescape=True)
-        )
-    return query.where(or_(*matches))
+def _visible(actor: User, search: ColumnElement[bool] | None) -> Select[Any]:
+    """The keys of the installations the actor sees that match the search (if any)."""
+    query = _keys().where(Installation.company_id == actor.company_id)
+    if search is not None:
+        query = query.where(search)
+    return assigned_only(query, actor)
 
 
 def _scores(status: str) -> tuple[int, ...]:
@@ -355,7 +345,7 @@ def _windows_count(
 
 async def _searched(
     db: AsyncSession, visible: Select[Any], now: datetime
-) -> tuple[Select[Any], dict[str, int]] | None:
+) -> tuple[list[int], dict[str, int]] | None:
     """A search's installations narrowed to their ids and counted, or None when too many.
 
     Substring search reads every installation of the company where no index serves it
@@ -380,7 +370,7 @@ async def _searched(
         )
         for status in FILTERS
     }
-    return visible.where(Installation.id.in_(ids)), counts
+    return ids, counts
 
 
 async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
@@ -391,8 +381,13 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
     """
     now = core.now()
     async with core.reads() as db:
-        visible = _visible(actor, query.search)
-        searched = await _searched(db, visible, now) if query.search else None
+        visible = _visible(actor, None)
+        searched = None
+        if query.search:
+            matches = _visible(actor, await matching(db, query.search))
+            searched = await _searched(db, matches, now)
+            if searched is None:
+                visible = matches
         if searched is None:
             counted = (
                 await db.execute(
@@ -402,7 +397,11 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
             ).one()
             counts = {name: int(value) for name, value in zip(FILTERS, counted, strict=True)}
         else:
-            visible, counts = searched
+            # The page reads the matches by id, without the company's (or the assignments')
+            # terms, which they passed already: with them, SQLite walked the company's index
+            # for its order (10 ms) rather than look the few ids up.
+            matched, counts = searched
+            visible = _keys().where(Installation.id.in_(matched))
         page = _page(visible, query, actor.company_id, now)
         keys = [] if page is None else (await db.execute(page)).all()
         found, last = split_page(keys, PAGE_SIZE)
