@@ -15,9 +15,11 @@ client logged in as the administrator asks each case ``--sequential`` times, one
 after the other: the portal process's CPU time per request (from /proc, user and system),
 the reliable figure on a shared machine, and the p50. Then ``--concurrency`` clients fetch
 each case for ``--seconds``: p50 / p95 / p99, requests per second and again the portal's CPU
-per request. Cases: first pages, later pages by cursor (spread over the whole list), a
-search. The query plans of the lists' page queries are printed (EXPLAIN), and the machine's
-load average beside the figures: the machine is shared. Nothing is asserted.
+per request. Cases: first pages, later pages by cursor (spread over the whole list), the
+installations with a remote-service window open, searches (a rare text, one of two
+characters, one in every name: each served differently on SQLite). The query plans of the
+lists' page queries are printed (EXPLAIN), and the machine's load average beside the
+figures: the machine is shared. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -293,7 +295,10 @@ def cases(base: str, bare: str, cursors: dict[str, list[str]]) -> dict[str, Call
         "installations by name, later pages": lambda: (
             f"{base}/installations?sort=name&after={random.choice(cursors['name'])}"
         ),
+        "installations with a window open": lambda: base + "/installations?status=window",
         "installations, search": lambda: base + "/installations?q=customer4242",
+        "installations, search of 2 characters": lambda: base + "/installations?q=42",
+        "installations, search in every name": lambda: base + "/installations?q=install",
         "customers, first page": lambda: base + "/customers",
         "customers, later pages": lambda: (
             f"{base}/customers?after={random.choice(cursors['customers'])}"

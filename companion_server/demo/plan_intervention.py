@@ -158,6 +158,7 @@ async def _intervention(
     ended = opened + timedelta(minutes=REMOTE_MINUTES)
     window = RemoteWindow(
         installation_id=house.id,
+        company_id=house.company_id,
         request_id=str(uuid.uuid4()),
         state="ended",
         kinds=json.dumps(["parameters"]),

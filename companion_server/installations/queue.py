@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, union_all
 
+from companion_server.installations.search import matching
 from companion_server.installations.services import Person, assigned_only, assignees_of
 from companion_server.keyset import (
     after_key,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.elements import BindParameter
+    from sqlalchemy.sql.selectable import ScalarSelect
 
     from companion_server.core import Core
     from companion_server.models import User
@@ -152,28 +154,28 @@ def _open_windows(now: datetime | BindParameter[datetime]) -> Select[Any]:
     )
 
 
-def _visible(actor: User, text: str) -> Select[Any]:
-    """The keys of the installations the actor sees that match the search."""
-    query = select(Installation.id, Installation.name, Installation.attention).where(
-        Installation.company_id == actor.company_id
-    )
-    return _search(assigned_only(query, actor), text)
+def _company_windows(
+    company_id: int | BindParameter[int], now: datetime | BindParameter[datetime]
+) -> Select[Any]:
+    """The company's installations with a window open: one range of the company's index.
+
+    Asked per installation instead ("has this one an open window?"), the count probed the
+    windows' index once for each installation read until it had counted its bound.
+    """
+    return _open_windows(now).where(RemoteWindow.company_id == company_id)
 
 
-def _search(query: Select[Any], text: str) -> Select[Any]:
-    if not text:
-        return query
-    lowered = text.lower()
-    matches = [
-        func.lower(Installation.name).contains(lowered, autoescape=True),
-        func.lower(Installation.customer_email).contains(lowered, autoescape=True),
-    ]
-    digits = "".join(c for c in text if c.isascii() and c.isdigit())
-    if len(digits) >= 3 and all(c.isascii() and (c.isdigit() or c in " -") for c in text):
-        matches.append(
-            func.replace(Installation.box_pin, "-", "").contains(digits, autoescape=True)
-        )
-    return query.where(or_(*matches))
+def _keys() -> Select[Any]:
+    """What a page reads of its installations from an index: the keys of its orders."""
+    return select(Installation.id, Installation.name, Installation.attention)
+
+
+def _visible(actor: User, search: ColumnElement[bool] | None) -> Select[Any]:
+    """The keys of the installations the actor sees that match the search (if any)."""
+    query = _keys().where(Installation.company_id == actor.company_id)
+    if search is not None:
+        query = query.where(search)
+    return assigned_only(query, actor)
 
 
 def _scores(status: str) -> tuple[int, ...]:
@@ -190,12 +192,14 @@ def _scores(status: str) -> tuple[int, ...]:
     return SCORES
 
 
-def _condition(status: str, now: datetime | BindParameter[datetime]) -> ColumnElement[bool] | None:
+def _condition(
+    status: str, company_id: int | BindParameter[int], now: datetime | BindParameter[datetime]
+) -> ColumnElement[bool] | None:
     """What, besides its score, an installation needs to be in the filter."""
     if status == "pending":
         return Installation.status == RegistrationStatus.PENDING.value
     if status == "window":
-        return Installation.id.in_(_open_windows(now))
+        return Installation.id.in_(_company_windows(company_id, now))
     return None
 
 
@@ -255,9 +259,11 @@ def _ordered(query: Select[Any], sort: str, start: tuple[Any, int] | None) -> Se
     return query.limit(PAGE_SIZE + 1)
 
 
-def _page(visible: Select[Any], query: QueueQuery, now: datetime) -> Select[Any] | None:
+def _page(
+    visible: Select[Any], query: QueueQuery, company_id: int, now: datetime
+) -> Select[Any] | None:
     """The page's keys: each range of an index a query, merged when there are several."""
-    condition = _condition(query.status, now)
+    condition = _condition(query.status, company_id, now)
     if condition is not None:
         visible = visible.where(condition)
     start = _decode(query.after, query.sort)
@@ -285,8 +291,9 @@ def _counts_statement(assigned: bool) -> Select[Any]:
     once (parameters ``company_id``, ``user_id`` when ``assigned``, ``now``): building and
     keying a statement of six subqueries cost more than the database's answer.
     """
+    company_id = bindparam("company_id", type_=Installation.company_id.type)
     visible = select(Installation.id, Installation.name, Installation.attention).where(
-        Installation.company_id == bindparam("company_id")
+        Installation.company_id == company_id
     )
     if assigned:
         visible = visible.join(
@@ -297,6 +304,9 @@ def _counts_statement(assigned: bool) -> Select[Any]:
     now = bindparam("now", type_=RemoteWindow.until.type)
     counts = []
     for status in FILTERS:
+        if status == "window":
+            counts.append(_windows_count(company_id, now, assigned))
+            continue
         scores = _scores(status)
         # A pending installation always has the "not linked" part of the score (the triggers
         # keep it from the status): counted from the (company, status, id) index alone, where
@@ -305,7 +315,7 @@ def _counts_statement(assigned: bool) -> Select[Any]:
             rows = visible
         else:
             rows = visible.where(Installation.attention.in_(scores))
-        condition = _condition(status, now)
+        condition = _condition(status, company_id, now)
         if condition is not None:
             rows = rows.where(condition)
         bounded = rows.with_only_columns(Installation.id).limit(COUNT_BOUND + 1).subquery()
@@ -313,9 +323,29 @@ def _counts_statement(assigned: bool) -> Select[Any]:
     return select(*counts)
 
 
+def _windows_count(
+    company_id: BindParameter[int], now: BindParameter[datetime], assigned: bool
+) -> ScalarSelect[Any]:
+    """The installations with a window open, counted from the company's open windows.
+
+    Read from the windows' ``(company_id, state, until, installation_id)`` index alone (an
+    installer's: joined to their assignments), never from the company's installations.
+    Distinct: an installation counts once, however many windows say they are open.
+    """
+    rows = _company_windows(company_id, now)
+    if assigned:
+        rows = rows.join(
+            InstallationAssignment,
+            (InstallationAssignment.installation_id == RemoteWindow.installation_id)
+            & (InstallationAssignment.user_id == bindparam("user_id")),
+        )
+    bounded = rows.distinct().limit(COUNT_BOUND + 1).subquery()
+    return select(func.count()).select_from(bounded).scalar_subquery()
+
+
 async def _searched(
     db: AsyncSession, visible: Select[Any], now: datetime
-) -> tuple[Select[Any], dict[str, int]] | None:
+) -> tuple[list[int], dict[str, int]] | None:
     """A search's installations narrowed to their ids and counted, or None when too many.
 
     Substring search reads every installation of the company where no index serves it
@@ -340,7 +370,7 @@ async def _searched(
         )
         for status in FILTERS
     }
-    return visible.where(Installation.id.in_(ids)), counts
+    return ids, counts
 
 
 async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
@@ -351,8 +381,13 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
     """
     now = core.now()
     async with core.reads() as db:
-        visible = _visible(actor, query.search)
-        searched = await _searched(db, visible, now) if query.search else None
+        visible = _visible(actor, None)
+        searched = None
+        if query.search:
+            matches = _visible(actor, await matching(db, query.search))
+            searched = await _searched(db, matches, now)
+            if searched is None:
+                visible = matches
         if searched is None:
             counted = (
                 await db.execute(
@@ -362,8 +397,12 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
             ).one()
             counts = {name: int(value) for name, value in zip(FILTERS, counted, strict=True)}
         else:
-            visible, counts = searched
-        page = _page(visible, query, now)
+            # The page reads the matches by id, without the company's (or the assignments')
+            # terms, which they passed already: with them, SQLite walked the company's index
+            # for its order (10 ms) rather than look the few ids up.
+            matched, counts = searched
+            visible = _keys().where(Installation.id.in_(matched))
+        page = _page(visible, query, actor.company_id, now)
         keys = [] if page is None else (await db.execute(page)).all()
         found, last = split_page(keys, PAGE_SIZE)
         ids = [row.id for row in found]

@@ -68,6 +68,7 @@ async def on_window(ctx: Context) -> None:
             # Opened in Home Assistant without a request (the grant service) or re-granted.
             window = RemoteWindow(
                 installation_id=installation.id,
+                company_id=installation.company_id,
                 request_id=None,
                 state=OPEN,
                 requested_at=ctx.now,
@@ -139,6 +140,7 @@ async def on_hello(ctx: Context) -> None:
     if opened is None:
         opened = RemoteWindow(
             installation_id=ctx.installation.id,
+            company_id=ctx.installation.company_id,
             request_id=None,
             state=OPEN,
             requested_at=ctx.now,

@@ -233,6 +233,7 @@ async def request_remote_service(
         db.add(
             RemoteWindow(
                 installation_id=installation.id,
+                company_id=installation.company_id,
                 request_id=request_id,
                 state="requested",
                 kinds=json.dumps(chosen),

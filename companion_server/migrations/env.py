@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from alembic import context
 
-from companion_server.db import create_engine
+from companion_server.db import create_engine, modelled
 from companion_server.models import Base
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

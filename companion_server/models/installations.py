@@ -131,7 +131,8 @@ class InstallationLink(Base):
 
 # Substring search of the installations list ("contains"): pg_trgm's GIN indexes on
 # PostgreSQL (a B-tree cannot serve a pattern with a leading wildcard). Migration 0018 creates
-# them when the extension is available; SQLite has no such index and scans the company's rows.
+# them when the extension is available. SQLite: the FTS5 trigram table of migration 0025,
+# kept by triggers, not a model (see companion_server.installations.search).
 for _name, _column in (("name", Installation.name), ("email", Installation.customer_email)):
     Index(
         f"ix_installations_{_name}_trgm",

@@ -17,13 +17,16 @@ from companion_server.db import (
     current_revision,
     head_revision,
     migrate,
+    modelled,
 )
 from companion_server.models import Base, Device, RadioSample
 from tests.companion.ha import registered
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": modelled}
+    )
     return list(compare_metadata(context, Base.metadata))
 
 
