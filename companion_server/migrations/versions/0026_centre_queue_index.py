@@ -7,8 +7,8 @@ The expression must stay spelled as ``models.centre.QUEUE_URGENCY_SQL`` (the que
 text, and a planner matches an expression index by its text). Expand only: a new index; a
 portal still running the previous revision keeps working.
 
-Revision ID: 0025
-Revises: 0023
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-11-29 11:20:00.000000
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from alembic import op
 import sqlalchemy as sa
 
-revision: str = "0025"
-down_revision: str | None = "0023"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
