@@ -53,6 +53,10 @@ MIN_PACE = 20.0
 WINDOW = 10.0
 # Welcomes counted for less than this say too little to be the pace alone.
 COUNTED_ENOUGH = 2.0
+# A welcome this long after the one before starts the count afresh: what came before (the
+# first handshake of a cold start, seconds long, while a storm's homes are still in their
+# TLS handshakes with the proxy) says nothing of the storm.
+GAP = 2.0
 
 
 class Admission:
@@ -150,17 +154,18 @@ class Admission:
         While handshakes wait in line, the welcomes of the last :data:`WINDOW` seconds
         (counted for :data:`COUNTED_ENOUGH` seconds at least); otherwise the greater of
         those and ``in_flight`` over their mean duration; the configured rate while nothing
-        was welcomed in the window.
+        was welcomed for :data:`GAP` seconds.
         """
-        counted = self._forget_welcomes(self._clock())
-        if not self._duration or not counted:
+        now = self._clock()
+        counted = self._forget_welcomes(now)
+        if not self._duration or not counted or now - self._welcomes[-1] > GAP:
             # Nothing welcomed lately: what an earlier handshake lasted (a cold start's
             # first, seconds long) says nothing of now, and a storm's would be booked minutes
             # out by it.
             return self.rate
         # Counted over the window, or since the oldest welcome in it when that is shorter
         # (the first seconds of a storm) but not so short that a handful says thousands.
-        span = min(WINDOW, max(0.5, self._clock() - self._welcomes[0]))
+        span = min(WINDOW, max(0.5, now - self._welcomes[0]))
         seen = counted / span
         if self._line and span >= COUNTED_ENOUGH:
             return min(self.rate, max(MIN_PACE, seen))
@@ -184,8 +189,11 @@ class Admission:
             self.handshakes = max(0, self.handshakes - 1)
         if admitted_at is not None:
             now = self._clock()
-            if not self._forget_welcomes(now):
-                self._duration = None  # the first welcome since a quiet window: afresh
+            self._forget_welcomes(now)
+            if self._welcomes and now - self._welcomes[-1] > GAP:
+                self._welcomes.clear()
+            if not self._welcomes:
+                self._duration = None  # the first welcome after a pause: counted afresh
             self._welcomes.append(now)
             lasted = max(0.0, now - admitted_at)
             if self._duration is None:

@@ -10,7 +10,7 @@ three characters (no trigram in it) reads the company's rows, as every search di
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
@@ -18,7 +18,9 @@ from sqlalchemy import (
     Engine,
     Integer,
     Select,
+    SQLColumnExpression,
     String,
+    bindparam,
     column,
     func,
     literal_column,
@@ -60,15 +62,29 @@ def scanned(text: str, sqlite: bool) -> ColumnElement[bool]:
     lowered = text.lower()
     columns = (Installation.name, Installation.customer_email)
     matches = [
-        (field if sqlite else func.lower(field)).contains(lowered, autoescape=True)
+        _contains(field if sqlite else func.lower(field), lowered, inline=not sqlite)
         for field in columns
     ]
     digits = pin_digits(text)
     if digits is not None:
         matches.append(
-            func.replace(Installation.box_pin, "-", "").contains(digits, autoescape=True)
+            _contains(func.replace(Installation.box_pin, "-", ""), digits, inline=not sqlite)
         )
     return or_(*matches)
+
+
+def _contains(value: SQLColumnExpression[Any], text: str, *, inline: bool) -> ColumnElement[bool]:
+    """``value`` contains ``text`` (``LIKE``, its wildcards escaped).
+
+    ``inline``: the pattern is written into the statement (quoted by SQLAlchemy), not bound.
+    A bound pattern makes one prepared statement of every search, and after five runs
+    PostgreSQL plans it once for any pattern: a plan that walks the whole trigram index,
+    94 ms for "42" where the plan for that text takes 19 ms (0.5 ms instead of 17 for a
+    longer one). Inline, each text is planned for itself.
+    """
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    pattern = bindparam(None, f"%{escaped}%", type_=String(), literal_execute=inline)
+    return value.like(pattern, escape="/")
 
 
 def _phrase(value: str) -> str:

@@ -21,6 +21,7 @@ SITES = (
     ("Under_score house", "under@score.example", None),
     ('Quote "the" villa', None, "5555-3456-7777"),
     ("Plain farm", "farm@example.com", None),
+    ("O'Brien's barn \\ loft", None, None),
 )
 QUERIES = (
     # Case and accents: every letter's case, never the accent itself.
@@ -45,6 +46,12 @@ QUERIES = (
     'e" v',
     "*",
     "farm OR",
+    # Quotes and backslashes in a pattern PostgreSQL gets written into the statement.
+    "o'brien",
+    "'",
+    "n's b",
+    "\\",
+    "' OR 1=1 --",
     # PINs: digits, dashes and spaces aside.
     "34-56",
     "345678",
