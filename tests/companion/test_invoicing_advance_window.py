@@ -31,7 +31,8 @@ from tests.companion.billing_common import World, handover, subscribe
 from tests.companion.helpers import make_user
 from tests.companion.interventions_common import ALL_KINDS, Setup, portal, setup
 from tests.companion.invoicing_common import add_seller
-from tests.companion.test_invoicing_advance import ADDRESS, paid
+from tests.companion.stripe_common import paid_event, verified
+from tests.companion.test_invoicing_advance import ADDRESS
 from tests.companion.test_mail import running_smtp, smtp
 from tests.companion.tickets_common import make_customer
 
@@ -126,7 +127,7 @@ async def test_a_window_from_home_assistant_waits_for_the_advance(setup: Setup) 
         assert advance is not None
         invoice = await db.get(Invoice, advance.invoice_id)
         assert invoice is not None
-        assert await process_event(db, paid(invoice, "evt_window"), core.now())
+        assert await process_event(db, verified(paid_event(invoice, "evt_window")), core.now())
     page = await browser.get(base + "/devices")
     assert 'data-advance="held"' not in page.raw
     assert 'action="' + base + '/remote/reboot"' in page.raw
