@@ -102,7 +102,9 @@ async def seed(database_url: str, connections: int) -> None:
                         "connected": False,
                         **{f"box_{key}": value for key, value in BOX.items() if key != "firmware"},
                         "firmware": BOX["firmware"],
-                        "snapshot_digest": snapshot_digest({"box": BOX, "devices": _devices(n)}),
+                        "snapshot_digest": snapshot_digest(
+                            {"box": BOX, "devices": seeded_devices(n)}
+                        ),
                     }
                     for n, installation_id in enumerate(ids)
                 ],
@@ -119,7 +121,7 @@ async def seed(database_url: str, connections: int) -> None:
                         "last_sample_at": now,
                     }
                     for n, installation_id in enumerate(ids)
-                    for device in _devices(n)
+                    for device in seeded_devices(n)
                 ],
             )
     finally:
@@ -151,7 +153,8 @@ def _frame(kind: str, payload: dict[str, Any]) -> str:
 BOX = {"online": True, "activated": True, "up_to_date": True, "firmware": "1.0"}
 
 
-def _devices(n: int) -> list[dict[str, Any]]:
+def seeded_devices(n: int) -> list[dict[str, Any]]:
+    """Home ``n``'s products as seeded."""
     return [
         {
             "url": f"io://{box_pin(n)}/{d}",
@@ -169,10 +172,6 @@ def _devices(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def _snapshot(n: int) -> str:
-    return _frame("snapshot", {"box": BOX, "devices": _devices(n)})
-
-
 def retry_delay(headers: Any) -> float:
     """Seconds a 503's ``Retry-After`` asks for (1 when it says nothing usable)."""
     try:
@@ -184,7 +183,14 @@ def retry_delay(headers: Any) -> float:
 class Client:
     """One simulated Home Assistant."""
 
-    def __init__(self, n: int, session: aiohttp.ClientSession, base: str) -> None:
+    def __init__(
+        self,
+        n: int,
+        session: aiohttp.ClientSession,
+        base: str,
+        devices: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """``devices``: what the box says now (changed in place by the updates sent)."""
         self.n = n
         self.session = session
         self.base = base
@@ -195,6 +201,10 @@ class Client:
         self.refused = 0  # attempts refused (503) or closed before the welcome
         self.retry = 1.0
         self.welcomed_at = 0.0
+        # What the box says now, and the digest of its snapshot as Home Assistant chains it
+        # through its updates (so a reconnection's snapshot is the one the portal holds).
+        self.devices = seeded_devices(n) if devices is None else devices
+        self.digest: str | None = None
 
     async def connect(self) -> None:
         """Connect as Home Assistant does: until welcomed, honouring a 503's ``Retry-After``."""
@@ -203,7 +213,9 @@ class Client:
             # Jitter as Home Assistant adds it: up to a second.
             await asyncio.sleep(self.retry + random.uniform(0, 1.0))
         assert self.ws is not None
-        await self.ws.send_str(_snapshot(self.n))
+        snapshot = {"box": BOX, "devices": self.devices}
+        self.digest = snapshot_digest(snapshot)
+        await self.ws.send_str(_frame("snapshot", snapshot))
         self.reader = asyncio.create_task(self._read())
 
     async def _attempt(self) -> bool:
@@ -262,16 +274,15 @@ class Client:
         assert self.ws is not None
         step = self.sent
         device = step % DEVICES
-        await self.ws.send_str(
-            _frame(
-                "device_update",
-                {
-                    "url": f"io://{box_pin(self.n)}/{device}",
-                    # Each device alternates between two levels: every frame is a change.
-                    "changes": {"rssi": 30 if (step // DEVICES) % 2 else 70, "online": True},
-                },
-            )
-        )
+        # Each device alternates between two levels: every frame is a change.
+        changes = {"rssi": 30 if (step // DEVICES) % 2 else 70, "online": True}
+        payload: dict[str, Any] = {"url": f"io://{box_pin(self.n)}/{device}", "changes": changes}
+        self.devices[device] = self.devices[device] | changes
+        after = snapshot_digest({"box": BOX, "devices": self.devices})
+        if self.digest is not None:
+            payload["digest"] = {"from": self.digest, "to": after}
+        self.digest = after
+        await self.ws.send_str(_frame("device_update", payload))
         self.sent += 1
 
     async def probe(self) -> None:

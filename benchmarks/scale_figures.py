@@ -9,7 +9,8 @@ with TLS, as ``tests/companion/test_scale_nginx.py`` runs it) the portals start 
 seeded database, as after a restart, and:
 
 - storm: every Home Assistant connects at once (``hello``, ``welcome``, a snapshot of 5
-  devices, the one the portal applied before the restart), honouring ``503`` +
+  devices: what the box says now, which the portal holds, its digest chained through the
+  earlier rows' updates as Home Assistant chains it), honouring ``503`` +
   ``Retry-After`` with jitter: seconds until the last welcome, and the refusals;
 - memory: the portals' resident set after the storm minus before it, per connection;
 - traffic for ``--seconds``: every home at ``--scale`` times a real home's rates (a radio
@@ -36,12 +37,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import aiohttp
 from sqlalchemy import update
 
 from benchmarks.load import UPDATE_EVERY, percentile, raise_file_limit
-from benchmarks.portal_ws import Client, Probe, seed
+from benchmarks.portal_ws import Client, Probe, seed, seeded_devices
 from benchmarks.serve import wait_ready
 from companion_server.db import create_engine
 from companion_server.models import InstallationState
@@ -154,9 +156,13 @@ async def traffic(
 
 
 async def measure(
-    args: argparse.Namespace, size: int, instances: int, directory: Path
+    args: argparse.Namespace,
+    size: int,
+    instances: int,
+    directory: Path,
+    boxes: dict[int, list[dict[str, Any]]],
 ) -> list[str]:
-    """One row of the table."""
+    """One row of the table; ``boxes``: what each home's box says, carried from row to row."""
     await offline(args.database_url)
     portals = [start_portal(args.database_url) for _ in range(instances)]
     proxy = None
@@ -181,7 +187,10 @@ async def measure(
         async with aiohttp.ClientSession(connector=connector) as session:
             if proxy is not None:
                 await wait_through(session, urls[0] + "/healthz")
-            clients = [Client(n, session, urls[0]) for n in range(size)]
+            clients = [
+                Client(n, session, urls[0], boxes.setdefault(n, seeded_devices(n)))
+                for n in range(size)
+            ]
             started = time.perf_counter()
             storm_over = asyncio.gather(*(c.connect() for c in clients))
             try:
@@ -253,10 +262,13 @@ async def run(args: argparse.Namespace) -> None:
     )
     print("| " + " | ".join(header) + " | load average |")
     print("|" + "---|" * (len(header) + 1), flush=True)
+    # A home's box keeps its radio levels from one row to the next, as a real one does across
+    # a portal restart: the snapshot after a restart is the one the portal holds.
+    boxes: dict[int, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as directory:
         for size in args.sizes:
             for instances in (1, 2):
-                row = await measure(args, size, instances, Path(directory))
+                row = await measure(args, size, instances, Path(directory), boxes)
                 print("| " + " | ".join(row) + f" | {load_average()} |", flush=True)
 
 

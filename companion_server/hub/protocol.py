@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import hashlib
 import json
+import re
 from typing import Any, Final
 import uuid
 
@@ -200,6 +201,37 @@ WINDOW = vol.Schema(
     extra=vol.REMOVE_EXTRA,
 )
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _digest_step(value: Any) -> dict[str, str] | None:
+    """A ``device_update``'s snapshot digests before and after it; None if not both valid.
+
+    An odd value costs only the digest (the next snapshot is applied), never the change.
+    """
+    if type(value) is not dict:
+        return None
+    before, after = value.get("from"), value.get("to")
+    if type(before) is not str or type(after) is not str:
+        return None
+    if not (_DIGEST.fullmatch(before) and _DIGEST.fullmatch(after)):
+        return None
+    return {"from": before, "to": after}
+
+
+def next_digest(known: str | None, payload: dict[str, Any]) -> str | None:
+    """The snapshot digest that holds once a ``device_update`` is applied.
+
+    Home Assistant names the snapshot its change leads from and to. The portal holds the
+    state ``to`` describes only if it held ``from``'s: a frame lost, refused or applied out of
+    order in between breaks the chain, and the next snapshot is applied whole.
+    """
+    step = payload.get("digest")
+    if known is None or step is None or step["from"] != known:
+        return None
+    return str(step["to"])
+
+
 PAYLOADS: dict[str, vol.Schema] = {
     "hello": vol.Schema(
         {
@@ -237,6 +269,7 @@ PAYLOADS: dict[str, vol.Schema] = {
         {
             vol.Required("url"): DEVICE_URL,
             vol.Required("changes"): CHANGES,
+            vol.Optional("digest"): _digest_step,
         },
         extra=vol.REMOVE_EXTRA,
     ),

@@ -17,11 +17,12 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, bindparam, case, insert, null, select, update
 
 from companion_server.db import is_busy
 from companion_server.hub.dispatch import CONTACT_RESOLUTION, Outcome
 from companion_server.hub.frame_values import INVALID_FIELDS
+from companion_server.hub.protocol import next_digest
 from companion_server.models import (
     Device,
     InstallationLink,
@@ -62,6 +63,21 @@ _TOUCH_STATE = (
     update(InstallationState)
     .where(InstallationState.installation_id == bindparam("state_id"))
     .values(last_contact_at=bindparam("contact_at"))
+)
+# Compare and set: another instance's frame for the installation in between (a failover)
+# leaves no digest rather than one the devices do not match.
+_MOVE_DIGEST = (
+    update(InstallationState)
+    .where(InstallationState.installation_id == bindparam("state_id"))
+    .values(
+        snapshot_digest=case(
+            (
+                InstallationState.snapshot_digest == bindparam("was_digest", type_=String),
+                bindparam("new_digest", type_=String),
+            ),
+            else_=null(),
+        )
+    )
 )
 BATCH_MAX = 500
 
@@ -140,17 +156,27 @@ class TelemetryWriter:
         installation_ids = {item.installation_id for item in batch}
         results: list[Outcome | None] = [None] * len(batch)
         async with self.core.engine.begin() as conn:
-            live = {
-                (installation_id, link_id)
-                for installation_id, link_id in (
-                    await conn.execute(
-                        select(InstallationLink.installation_id, InstallationLink.id).where(
-                            InstallationLink.installation_id.in_(installation_ids),
-                            InstallationLink.revoked_at.is_(None),
-                        )
-                    )
-                ).tuples()
-            }
+            live: set[tuple[int, int]] = set()
+            stored: dict[int, str | None] = {}  # the snapshot digests, as read
+            links = await conn.execute(
+                select(
+                    InstallationLink.installation_id,
+                    InstallationLink.id,
+                    InstallationState.snapshot_digest,
+                )
+                .outerjoin(
+                    InstallationState,
+                    InstallationState.installation_id == InstallationLink.installation_id,
+                )
+                .where(
+                    InstallationLink.installation_id.in_(installation_ids),
+                    InstallationLink.revoked_at.is_(None),
+                )
+            )
+            for installation_id, link_id, digest in links.tuples():
+                live.add((installation_id, link_id))
+                stored[installation_id] = digest
+            digests = dict(stored)
             devices: dict[tuple[int, str], dict[str, Any]] = {}
             rows = await conn.execute(
                 select(
@@ -166,13 +192,15 @@ class TelemetryWriter:
                     **dict(zip(_DEVICE_FIELDS, values, strict=True)),
                 }
             dirty: dict[int, dict[str, Any]] = {}
-            changed: set[int] = set()  # installations with a device changed
             samples: list[dict[str, Any]] = []
             touched: dict[int, datetime] = {}
             for index, item in enumerate(batch):
                 url = item.frame.payload["url"]
                 device = devices.get((item.installation_id, url))
                 if device is None or (item.installation_id, item.link_id) not in live:
+                    # Its handler applies it after this batch: out of order, so no digest
+                    # chains through it.
+                    digests[item.installation_id] = None
                     continue
                 changes = item.frame.payload["changes"]
                 if changes.get(INVALID_FIELDS):
@@ -185,8 +213,11 @@ class TelemetryWriter:
                     )
                 _merge(device, url, changes, now, samples)
                 dirty[device["id"]] = device
-                changed.add(item.installation_id)
-                outcome = Outcome(changed=True, monitoring=Monitoring.GRANTED.value)
+                digest = next_digest(digests.get(item.installation_id), item.frame.payload)
+                digests[item.installation_id] = digest
+                outcome = Outcome(
+                    changed=True, monitoring=Monitoring.GRANTED.value, snapshot_digest=digest
+                )
                 if item.contact_at is None or now - item.contact_at >= CONTACT_RESOLUTION:
                     touched[item.installation_id] = now
                     outcome.contact_at = now
@@ -205,16 +236,13 @@ class TelemetryWriter:
                         for device_id, device in dirty.items()
                     ],
                 )
-            if dirty:
-                # A device changed: a snapshot like the last one applied is news again.
-                await conn.execute(
-                    update(InstallationState)
-                    .where(
-                        InstallationState.installation_id.in_(changed),
-                        InstallationState.snapshot_digest.is_not(None),
-                    )
-                    .values(snapshot_digest=None)
-                )
+            moved = [
+                {"state_id": key, "was_digest": stored[key], "new_digest": value}
+                for key, value in digests.items()
+                if key in stored and value != stored[key]
+            ]
+            if moved:
+                await conn.execute(_MOVE_DIGEST, moved)
             if touched:
                 await conn.execute(
                     _TOUCH_STATE,

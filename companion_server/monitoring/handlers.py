@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 
 from companion_server.hub.frame_values import DROPPED_DEVICES, INVALID_FIELDS
+from companion_server.hub.protocol import next_digest
 from companion_server.hub.telemetry import COPIED, SAMPLE_EVERY
 from companion_server.journal import log
 from companion_server.models import Device, Monitoring, RadioSample
@@ -166,7 +167,7 @@ async def _snapshot(ctx: Context) -> None:
 
 async def _device_update(ctx: Context) -> None:
     url = ctx.frame.payload["url"]
-    ctx.state.snapshot_digest = None
+    ctx.state.snapshot_digest = next_digest(ctx.state.snapshot_digest, ctx.frame.payload)
     device = await ctx.db.scalar(
         select(Device).where(Device.installation_id == ctx.installation.id, Device.url == url)
     )

@@ -133,6 +133,8 @@ class PortalMonitoring:
         self._alert_ids: dict[str, str] = {}
         self._last_box: dict[str, Any] | None = None
         self._last_devices: dict[str, dict[str, Any]] = {}
+        # The digest of the snapshot the portal holds if it applied all sent (None: unknown).
+        self._digest: str | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._sent: deque[str] = deque(maxlen=SENT_KEPT)
         self._resync: CALLBACK_TYPE | None = None
@@ -193,6 +195,7 @@ class PortalMonitoring:
         self._alert_ids = {}
         self._last_box = None
         self._last_devices = {}
+        self._digest = None
         ir.async_delete_issue(self._hass, DOMAIN, monitoring_issue_id(self._entry.entry_id))
 
     # -- consent -----------------------------------------------------------------------------
@@ -296,7 +299,9 @@ class PortalMonitoring:
         self._last_devices = {
             url: device_payload(device) for url, device in self._coordinator.data.devices.items()
         }
-        for frame in frames.snapshot_frames(self._last_box, list(self._last_devices.values())):
+        parts = frames.snapshot_frames(self._last_box, list(self._last_devices.values()))
+        self._digest = frames.snapshot_digest(parts[0]["payload"]) if len(parts) == 1 else None
+        for frame in parts:
             self._send(frame)
 
     def _send(self, frame: dict[str, Any]) -> None:
@@ -332,8 +337,21 @@ class PortalMonitoring:
         for url, payload in devices.items():
             last = self._last_devices[url]
             changes = {key: value for key, value in payload.items() if last.get(key) != value}
-            if changes:
-                self._send(frames.new_frame(frames.DEVICE_UPDATE, {"url": url, "changes": changes}))
+            if not changes:
+                continue
+            update: dict[str, Any] = {"url": url, "changes": changes}
+            # Which snapshot the change leads from and to: a portal that holds the first
+            # holds the second, and skips that snapshot after the next reconnection.
+            before = self._digest
+            self._last_devices[url] = payload
+            self._digest = None
+            if before is not None:
+                self._digest = frames.whole_snapshot_digest(
+                    self._last_box or {}, list(self._last_devices.values())
+                )
+            if before is not None and self._digest is not None:
+                update["digest"] = {"from": before, "to": self._digest}
+            self._send(frames.new_frame(frames.DEVICE_UPDATE, update))
         self._last_devices = devices
 
     def as_diagnostics(self) -> dict[str, Any]:

@@ -295,6 +295,9 @@ def test_device_payloads_are_accepted(device: Device) -> None:
     # Nothing Home Assistant sends is left out by the portal: a radio level, even in dBm, is
     # sent as 0-100.
     assert read["devices"][0] == payload
+    # Both ends digest a snapshot alike, odd texts and numbers included.
+    sent = json.loads(frames.encode(snapshot))["payload"]
+    assert frames.snapshot_digest(snapshot["payload"]) == protocol.snapshot_digest(sent)
     update = {"url": payload["url"], "changes": payload}
     read = portal_reads(frames.encode(frames.new_frame(frames.DEVICE_UPDATE, update)))
     assert read is not None

@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from box_simulator.server import BoxSimulator
-from custom_components.somfy_pro import portal_monitoring
+from custom_components.somfy_pro import portal_frames as frames, portal_monitoring
 from custom_components.somfy_pro.box_api import Device
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
@@ -90,10 +90,20 @@ async def test_monitoring_approved_streams(
     simulator.box.set_states(SHUTTER, {"core:ClosureState": 40})
     await tick(hass, freezer)
     await wait_until(hass, lambda: len(peer.of_type("device_update")) == 2, "the new position")
-    assert peer.of_type("device_update")[1]["payload"] == {
+    second = peer.of_type("device_update")[1]["payload"]
+    assert {key: second[key] for key in ("url", "changes")} == {
         "url": SHUTTER,
         "changes": {"position": 40},
     }
+    # Each update names the snapshot it leads from and to, chained from the one sent.
+    sent = peer.of_type("snapshot")[0]["payload"]
+    assert update["digest"]["from"] == frames.snapshot_digest(sent)
+    assert second["digest"]["from"] == update["digest"]["to"]
+    shutter_now = {**update["changes"], "position": 40}
+    devices_now = [
+        device | shutter_now if device["url"] == SHUTTER else device for device in sent["devices"]
+    ]
+    assert second["digest"]["to"] == frames.whole_snapshot_digest(sent["box"], devices_now)
     simulator.box.set_alert(FRONT_DOOR, "intrusion", False)
     await tick(hass, freezer)
     simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
