@@ -309,14 +309,8 @@ def _size(value: Any) -> int:
     return len(encode(value).encode("utf-8"))
 
 
-def snapshot_frames(box: dict[str, Any], devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ``snapshot`` frames of one snapshot: as many parts as needed, each under the limit.
-
-    Each device is encoded and measured (its size depends on its texts), then devices fill
-    parts in order while the encoded part stays under the limit less a margin. All parts share
-    one ``snapshot_id``: the portal replaces the device list only once it has every part.
-    """
-    snapshot_id = str(uuid.uuid4())
+def part_budget(box: dict[str, Any]) -> int:
+    """Bytes a snapshot part has for its devices (each device's encoding and a comma)."""
     # The frame with no device and the widest part numbers: what every part costs anyway.
     empty = new_frame(
         SNAPSHOT,
@@ -325,10 +319,21 @@ def snapshot_frames(box: dict[str, Any], devices: list[dict[str, Any]]) -> list[
             "devices": [],
             "part": MAX_SNAPSHOT_PARTS - 1,
             "parts": MAX_SNAPSHOT_PARTS,
-            "snapshot_id": snapshot_id,
+            "snapshot_id": str(uuid.UUID(int=0)),
         },
     )
-    budget = MAX_FRAME_BYTES - SNAPSHOT_MARGIN_BYTES - _size(empty)
+    return MAX_FRAME_BYTES - SNAPSHOT_MARGIN_BYTES - _size(empty)
+
+
+def snapshot_frames(box: dict[str, Any], devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``snapshot`` frames of one snapshot: as many parts as needed, each under the limit.
+
+    Each device is encoded and measured (its size depends on its texts), then devices fill
+    parts in order while the encoded part stays under the limit less a margin. All parts share
+    one ``snapshot_id``: the portal replaces the device list only once it has every part.
+    """
+    snapshot_id = str(uuid.uuid4())
+    budget = part_budget(box)
     groups: list[list[dict[str, Any]]] = [[]]
     used = 0
     for device in devices:
@@ -364,15 +369,6 @@ def snapshot_digest(payload: dict[str, Any]) -> str:
     said = {key: value for key, value in payload.items() if key != "snapshot_id"}
     text = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def whole_snapshot_digest(box: dict[str, Any], devices: list[dict[str, Any]]) -> str | None:
-    """The digest of the snapshot of this box and devices; None when it goes in parts.
-
-    The portal keeps a digest only for a snapshot in one frame.
-    """
-    parts = snapshot_frames(box, devices)
-    return snapshot_digest(parts[0]["payload"]) if len(parts) == 1 else None
 
 
 def fit(field: str, value: Any) -> Any:

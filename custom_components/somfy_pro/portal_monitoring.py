@@ -27,6 +27,7 @@ from .const import (
 from .parameters import describe_editable
 from .portal_client import PortalError
 from .portal_delivery import ERROR_INTERNAL, device_url, occurrence_id, withdraw
+from .snapshot_digest import SnapshotDigest
 from .state_values import battery_level, gateway_activated, radio_level
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -133,8 +134,8 @@ class PortalMonitoring:
         self._alert_ids: dict[str, str] = {}
         self._last_box: dict[str, Any] | None = None
         self._last_devices: dict[str, dict[str, Any]] = {}
-        # The digest of the snapshot the portal holds if it applied all sent (None: unknown).
-        self._digest: str | None = None
+        # The digest of the snapshot the portal holds if it applied all sent.
+        self._digest = SnapshotDigest()
         self._unsubs: list[CALLBACK_TYPE] = []
         self._sent: deque[str] = deque(maxlen=SENT_KEPT)
         self._resync: CALLBACK_TYPE | None = None
@@ -195,7 +196,7 @@ class PortalMonitoring:
         self._alert_ids = {}
         self._last_box = None
         self._last_devices = {}
-        self._digest = None
+        self._digest.forget()
         ir.async_delete_issue(self._hass, DOMAIN, monitoring_issue_id(self._entry.entry_id))
 
     # -- consent -----------------------------------------------------------------------------
@@ -299,9 +300,9 @@ class PortalMonitoring:
         self._last_devices = {
             url: device_payload(device) for url, device in self._coordinator.data.devices.items()
         }
-        parts = frames.snapshot_frames(self._last_box, list(self._last_devices.values()))
-        self._digest = frames.snapshot_digest(parts[0]["payload"]) if len(parts) == 1 else None
-        for frame in parts:
+        devices = list(self._last_devices.values())
+        self._digest.reset(self._last_box, devices)
+        for frame in frames.snapshot_frames(self._last_box, devices):
             self._send(frame)
 
     def _send(self, frame: dict[str, Any]) -> None:
@@ -342,15 +343,10 @@ class PortalMonitoring:
             update: dict[str, Any] = {"url": url, "changes": changes}
             # Which snapshot the change leads from and to: a portal that holds the first
             # holds the second, and skips that snapshot after the next reconnection.
-            before = self._digest
-            self._last_devices[url] = payload
-            self._digest = None
-            if before is not None:
-                self._digest = frames.whole_snapshot_digest(
-                    self._last_box or {}, list(self._last_devices.values())
-                )
-            if before is not None and self._digest is not None:
-                update["digest"] = {"from": before, "to": self._digest}
+            before = self._digest.value
+            after = self._digest.change(payload)
+            if before is not None and after is not None:
+                update["digest"] = {"from": before, "to": after}
             self._send(frames.new_frame(frames.DEVICE_UPDATE, update))
         self._last_devices = devices
 
