@@ -115,7 +115,7 @@ async def _serve(hub: Hub, conn: Connection) -> None:
             # Assistant is offline (live commands are refused while it is); the hub waits for
             # it when the portal stops.
             record = asyncio.ensure_future(
-                _record_disconnection(hub, conn.installation_id, conn.link_id)
+                _record_disconnection(hub, conn.installation_id, conn.link_id, conn)
             )
             hub.handlers.add(record)
             record.add_done_callback(hub.handlers.discard)
@@ -123,10 +123,13 @@ async def _serve(hub: Hub, conn: Connection) -> None:
         await conn.close(1000, "bye")
 
 
-async def _record_disconnection(hub: Hub, installation_id: int, link_id: int) -> None:
+async def _record_disconnection(
+    hub: Hub, installation_id: int, link_id: int, ended: Connection | None = None
+) -> None:
+    """Record that a Home Assistant went away (``ended``: its connection, digest to store)."""
     try:
         async with hub.presence_writes:
-            await connection_changed(hub.core, installation_id, link_id, False)
+            await connection_changed(hub.core, installation_id, link_id, False, ended=ended)
         await hub.changed(installation_id)
     except Exception:
         LOGGER.exception("Installation %s: cannot record the disconnection", installation_id)
@@ -213,8 +216,13 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
 async def _apply(hub: Hub, conn: Connection, frame: protocol.Frame) -> Outcome:
     """Handle one frame: telemetry through the batch writer, the rest through the registry."""
     if frame.type == "device_update" and conn.monitoring == "granted":
+        known = conn.snapshot_digest
+        # Unknown until the outcome: a frame cut short by the peer going away may still be
+        # written after the connection stored its digest.
+        conn.snapshot_digest = None
+        conn.marked = True
         outcome = await hub.telemetry.submit(
-            conn.link_id, conn.installation_id, frame, conn.contact_at
+            conn.link_id, conn.installation_id, frame, conn.contact_at, known, conn.mark
         )
         if outcome is not None:
             return outcome

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from companion_server.hub import outbox, protocol
 from companion_server.hub.admission import Admission
 from companion_server.hub.dispatch import SnapshotParts
+from companion_server.hub.presence import STORE_HELD_DIGEST, held_digest
 from companion_server.hub.telemetry import TelemetryWriter
 from companion_server.models import InstallationState
 
@@ -66,14 +67,24 @@ class Connection:
     monitoring: str | None = None
     contact_at: datetime | None = None  # when the last contact was last written
     snapshot: SnapshotParts = field(default_factory=SnapshotParts)  # parts received so far
-    # The stored digest of the snapshot applied last: only this connection's frames change
-    # the installation's devices while it is open.
+    # The digest of the snapshot whose state the installation's devices hold, as this
+    # connection's frames moved them (None: unknown). Stored while it says so, and once
+    # updates have moved it, stored again when the connection ends (``mark`` meanwhile).
     snapshot_digest: str | None = None
+    marked: bool = False  # a device update of this connection stored its mark
     admitted: bool = True  # its handshake still counts in the hub's accept budget
     admitted_at: float = 0.0  # when its handshake was admitted (the admission's clock)
     # Frames were queued for it before its ``hello`` was answered: flush once it is.
     flush_wanted: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def mark(self) -> str:
+        """What stands in the digest's place while this connection streams updates.
+
+        Never a digest (those are 64 hex digits): a snapshot never matches it.
+        """
+        return "pending:" + self.uid
 
     async def send(self, text: str) -> bool:
         """Send one frame; False when the socket is gone."""
@@ -268,6 +279,9 @@ class Hub:
                         )
                         .values(connected=False, connected_changed_at=self.core.now())
                     )
+                    held = [held_digest(c) for c in conns if c.marked]
+                    if held:
+                        await (await db.connection()).execute(STORE_HELD_DIGEST, held)
             except Exception:
                 LOGGER.exception("Hub: cannot record the disconnections")
         for conn in conns:

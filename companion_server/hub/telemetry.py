@@ -17,7 +17,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, case, insert, null, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from companion_server.db import is_busy
 from companion_server.hub.dispatch import CONTACT_RESOLUTION, Outcome
@@ -59,25 +59,17 @@ _UPDATE_DEVICE = (
     .where(Device.id == bindparam("target_device"))
     .values({name: bindparam(f"new_{name}") for name in (*_DEVICE_FIELDS, "updated_at")})
 )
+# A connection's mark: the installation's devices move on from the snapshot digested, and
+# only the connection knows where to (it stores the digest when it ends, if still marked).
+_MARK_STATE = (
+    update(InstallationState)
+    .where(InstallationState.installation_id == bindparam("state_id"))
+    .values(snapshot_digest=bindparam("mark"))
+)
 _TOUCH_STATE = (
     update(InstallationState)
     .where(InstallationState.installation_id == bindparam("state_id"))
     .values(last_contact_at=bindparam("contact_at"))
-)
-# Compare and set: another instance's frame for the installation in between (a failover)
-# leaves no digest rather than one the devices do not match.
-_MOVE_DIGEST = (
-    update(InstallationState)
-    .where(InstallationState.installation_id == bindparam("state_id"))
-    .values(
-        snapshot_digest=case(
-            (
-                InstallationState.snapshot_digest == bindparam("was_digest", type_=String),
-                bindparam("new_digest", type_=String),
-            ),
-            else_=null(),
-        )
-    )
 )
 BATCH_MAX = 500
 
@@ -88,6 +80,8 @@ class _Update:
     installation_id: int
     frame: Frame
     contact_at: datetime | None
+    known: str | None  # the connection's snapshot digest before the frame
+    mark: str  # written in the digest's place while the connection streams updates
     future: asyncio.Future[Outcome | None]
 
 
@@ -116,13 +110,25 @@ class TelemetryWriter:
                 item.future.set_result(None)
 
     async def submit(
-        self, link_id: int, installation_id: int, frame: Frame, contact_at: datetime | None
+        self,
+        link_id: int,
+        installation_id: int,
+        frame: Frame,
+        contact_at: datetime | None,
+        known: str | None,
+        mark: str,
     ) -> Outcome | None:
-        """Write one update; None: not the simple case (apply it through the registry)."""
+        """Write one update; None: not the simple case (apply it through the registry).
+
+        ``known``: the connection's snapshot digest; the outcome's is the one after the frame.
+        ``mark``: the connection's mark, stored in the digest's place.
+        """
         if self.task is None or self.task.done():
             return None
         future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait(_Update(link_id, installation_id, frame, contact_at, future))
+        self.queue.put_nowait(
+            _Update(link_id, installation_id, frame, contact_at, known, mark, future)
+        )
         return await future
 
     async def _run(self) -> None:
@@ -176,7 +182,7 @@ class TelemetryWriter:
             for installation_id, link_id, digest in links.tuples():
                 live.add((installation_id, link_id))
                 stored[installation_id] = digest
-            digests = dict(stored)
+            marks: dict[int, str] = {}
             devices: dict[tuple[int, str], dict[str, Any]] = {}
             rows = await conn.execute(
                 select(
@@ -198,9 +204,6 @@ class TelemetryWriter:
                 url = item.frame.payload["url"]
                 device = devices.get((item.installation_id, url))
                 if device is None or (item.installation_id, item.link_id) not in live:
-                    # Its handler applies it after this batch: out of order, so no digest
-                    # chains through it.
-                    digests[item.installation_id] = None
                     continue
                 changes = item.frame.payload["changes"]
                 if changes.get(INVALID_FIELDS):
@@ -213,10 +216,11 @@ class TelemetryWriter:
                     )
                 _merge(device, url, changes, now, samples)
                 dirty[device["id"]] = device
-                digest = next_digest(digests.get(item.installation_id), item.frame.payload)
-                digests[item.installation_id] = digest
+                marks[item.installation_id] = item.mark
                 outcome = Outcome(
-                    changed=True, monitoring=Monitoring.GRANTED.value, snapshot_digest=digest
+                    changed=True,
+                    monitoring=Monitoring.GRANTED.value,
+                    snapshot_digest=next_digest(item.known, item.frame.payload),
                 )
                 if item.contact_at is None or now - item.contact_at >= CONTACT_RESOLUTION:
                     touched[item.installation_id] = now
@@ -236,13 +240,15 @@ class TelemetryWriter:
                         for device_id, device in dirty.items()
                     ],
                 )
-            moved = [
-                {"state_id": key, "was_digest": stored[key], "new_digest": value}
-                for key, value in digests.items()
-                if key in stored and value != stored[key]
+            # The stored digest no longer says what the devices are: from the first update
+            # of a connection on, its mark stands in for it (once, not once a frame).
+            marked = [
+                {"state_id": key, "mark": mark}
+                for key, mark in marks.items()
+                if stored.get(key) != mark
             ]
-            if moved:
-                await conn.execute(_MOVE_DIGEST, moved)
+            if marked:
+                await conn.execute(_MARK_STATE, marked)
             if touched:
                 await conn.execute(
                     _TOUCH_STATE,

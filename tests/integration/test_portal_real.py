@@ -123,9 +123,11 @@ async def test_link_monitor_and_revoke(
 
     await wait_for(hass, alert_and_radio, "the alert and the radio level")
     await wait_until(hass, lambda: not manager_of(entry).outbox, "the ack")
-    # The update named the snapshot it led from, as the portal had digested it: the portal
-    # holds the snapshot Home Assistant would send now, and would skip it.
-    assert (await real_portal.state(reg.installation_id)).snapshot_digest is not None
+    # The update named the snapshot it led from, as the portal had digested it: the portal's
+    # connection holds the snapshot Home Assistant would send now, and would skip it.
+    assert real_portal.core.hub is not None
+    held = real_portal.core.hub.connections[reg.installation_id].snapshot_digest
+    assert held is not None and len(held) == 64
 
     # Revoked from Home Assistant: the portal locks, and nothing more arrives.
     await revoke_with_service(hass, entry.entry_id)
