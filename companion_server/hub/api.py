@@ -148,7 +148,8 @@ async def _handle_text(hub: Hub, conn: Connection, text: str) -> bool:
         await conn.send(protocol.error_frame(err.code, err.message, err.ref))
         return True
     if frame.unchanged:
-        return True  # the snapshot applied last, again: nothing to read or write
+        hub.snapshots_unchanged += 1
+        return True  # the snapshot the devices hold, again: nothing to read or write
     parts = conn.snapshot.copy()
     try:
         try:

@@ -230,6 +230,7 @@ class Hub:
         self._changed_timer: asyncio.TimerHandle | None = None
         self.telemetry = TelemetryWriter(core)
         self.frames_received = 0  # since the process started (``/metrics``)
+        self.snapshots_unchanged = 0  # as above: snapshots neither validated nor written
         self.admission = Admission(
             core.settings.channel_handshakes,
             core.settings.channel_accept_rate,

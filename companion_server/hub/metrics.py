@@ -72,6 +72,11 @@ class _Figures(Collector):
             "Frames received from Home Assistant by this instance",
             value=hub.frames_received,
         )
+        yield CounterMetricFamily(
+            "somfy_pro_snapshots_unchanged",
+            "Snapshots skipped by this instance: what the installation's devices held already",
+            value=hub.snapshots_unchanged,
+        )
         yield GaugeMetricFamily(
             "somfy_pro_telemetry_queue",
             "Device updates waiting for this instance's telemetry writer",
