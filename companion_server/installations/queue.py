@@ -27,9 +27,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from companion_server.installations.search import matching
-from companion_server.installations.services import Person, assigned_only, assignees_of
+from companion_server.installations.services import Person, assigned_only
 from companion_server.keyset import (
     after_key,
     choice_param,
@@ -49,6 +50,7 @@ from companion_server.models import (
     Monitoring,
     RegistrationStatus,
     RemoteWindow,
+    User,
 )
 from companion_server.monitoring.labels import severity
 
@@ -61,7 +63,6 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.selectable import ScalarSelect
 
     from companion_server.core import Core
-    from companion_server.models import User
 
 PAGE_SIZE: Final = 50
 MAX_SEARCH: Final = 200
@@ -420,10 +421,10 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
         ids = [row.id for row in found]
         page_rows = []
         if ids:
-            statement = _rows_statement(db.get_bind().dialect.name)
+            dialect = db.get_bind().dialect.name
+            statement = _rows_statement(dialect)
             rows = {row.id: row for row in await db.execute(statement, {"ids": ids, "now": now})}
-            assignees = await assignees_of(db, ids)
-            page_rows = [_queue_row(rows[i], assignees[i]) for i in ids]
+            page_rows = [_queue_row(rows[i], dialect) for i in ids]
         next_after = None
         if last is not None:
             key = {"problems": last.attention, "name": last.name, "newest": last.id}[query.sort]
@@ -435,15 +436,33 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
 def _rows_statement(dialect: str) -> Select[Any]:
     """What a page's rows show, in one statement built once (parameters ``ids``, ``now``).
 
-    Each installation by id with its state, its open window and its active alerts' types
-    (a JSON array: types are free text, so no separator is safe). As three statements (rows,
-    alerts, windows), their own cost was three times the database's answers; built around
-    each page's keys, building and keying it cost as much.
+    Each installation by id with its state, its open window, its active alerts' types and
+    its assigned installers (JSON arrays: types and names are free text, so no separator is
+    safe). As four statements (rows, alerts, windows, assignees), their own cost was three
+    times the database's answers; built around each page's keys, building and keying it
+    cost as much.
     """
-    aggregate = func.json_agg if dialect == "postgresql" else func.json_group_array
+    postgresql = dialect == "postgresql"
+    aggregate = func.json_agg if postgresql else func.json_group_array
     alerts = (
         select(aggregate(Alert.type, type_=JSON))
         .where(Alert.active.is_(True), Alert.installation_id == Installation.id)
+        .scalar_subquery()
+    )
+    # By name: PostgreSQL in its collation, as an ORDER BY would; SQLite (no ORDER BY in an
+    # aggregate before 3.44) in any order, sorted by :func:`_queue_row` in SQLite's own.
+    person = (func.json_build_array if postgresql else func.json_array)(
+        User.id, User.name, User.email
+    )
+    assignees = (
+        select(
+            func.json_agg(aggregate_order_by(person, User.name), type_=JSON)  # type: ignore[no-untyped-call]
+            if postgresql
+            else func.json_group_array(person, type_=JSON)
+        )
+        .select_from(InstallationAssignment)
+        .join(User, User.id == InstallationAssignment.user_id)
+        .where(InstallationAssignment.installation_id == Installation.id)
         .scalar_subquery()
     )
     # Of the installation's windows (its index), the open ones: "state and end" in the WHERE
@@ -471,14 +490,19 @@ def _rows_statement(dialect: str) -> Select[Any]:
             InstallationState.box_online,
             window.label("window_until"),
             alerts.label("alert_types"),
+            assignees.label("assignees"),
         )
         .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
         .where(Installation.id.in_(bindparam("ids", expanding=True)))
     )
 
 
-def _queue_row(row: Row[Any], assignees: list[Person]) -> QueueRow:
+def _queue_row(row: Row[Any], dialect: str) -> QueueRow:
     """A row of the page from its statement's row (see :func:`_rows_statement`)."""
+    assignees = [Person(*person) for person in row.assignees or ()]
+    if dialect != "postgresql":
+        # SQLite's order of text (its BINARY collation: UTF-8 bytes, i.e. code points).
+        assignees.sort(key=lambda person: person.name)
     has_state = row.state_of is not None
     granted = has_state and row.monitoring == Monitoring.GRANTED.value
     connected = bool(has_state and row.connected)

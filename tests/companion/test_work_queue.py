@@ -175,6 +175,29 @@ async def test_installers_see_only_their_installations(core: Core) -> None:
     assert page.counts["offline"] == 1
 
 
+async def test_each_row_names_its_installers_by_name(core: Core) -> None:
+    company = await make_company(core)
+    admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
+    zoe = await make_user(core, company, "zoe@example.com", name="Zoé Martin")
+    alice = await make_user(core, company, "alice@example.com", name='Alice "Al" O\'Neil')
+    shared = await _site(core, company, "Shared")
+    await _site(core, company, "Nobody's")
+    async with core.tx() as db:
+        for person in (zoe, alice):
+            db.add(
+                InstallationAssignment(
+                    installation_id=shared, user_id=person.id, assigned_at=core.now()
+                )
+            )
+    page = await queue.work_queue(core, admin, queue.QueueQuery(sort="name"))
+    assignees = {row.installation.name: row.assignees for row in page.rows}
+    assert [(p.id, p.name, p.email) for p in assignees["Shared"]] == [
+        (alice.id, 'Alice "Al" O\'Neil', "alice@example.com"),
+        (zoe.id, "Zoé Martin", "zoe@example.com"),
+    ]
+    assert assignees["Nobody's"] == []
+
+
 async def test_the_list_costs_the_same_queries_for_5_or_150_installations(core: Core) -> None:
     company = await make_company(core)
     admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
