@@ -249,7 +249,7 @@ async def test_the_pages_read_their_indexes(tmp_path: Path) -> None:
         assert any("ix_users_name_id (name>?)" in plan for plan in plans), plans
         # ... and its installations are looked up by customer.
         assert any("customer_installations_1 (customer_id=?)" in plan for plan in plans), plans
-        plans = await _plans(core, lambda: registration.pending_requests(core, admin.id, 10**6))
+        plans = await _plans(core, lambda: registration.pending_requests(core, admin, 10**6))
         assert any(
             "ix_installations_company_status (company_id=? AND status=?)" in p for p in plans
         )
