@@ -2,9 +2,9 @@
 
 Run: ``.venv/bin/python -m benchmarks.lists_at_scale [--sizes 10000 100000] [--seconds 5]
 [--concurrency 8] [--sequential 100] [--backends sqlite postgresql] [--cases ...]
-[--database-url URL]`` (PostgreSQL: a server of its own, started as the tests start it;
-``--database-url``: that database, seeded with the first size unless it holds the company
-already, so that runs of two revisions can be compared on the same rows).
+[--database-url URL] [--no-pair]`` (PostgreSQL: a server of its own, started as the tests
+start it; ``--database-url``: that database, seeded with the first size unless it holds the
+company already, so that runs of two revisions can be compared on the same rows).
 
 For each backend and size, a fresh database gets one company by bulk insert (not through the
 portal): the installations of ``benchmarks.work_queue`` (states, active alerts, open remote
@@ -15,11 +15,16 @@ client logged in as the administrator asks each case ``--sequential`` times, one
 after the other: the portal process's CPU time per request (from /proc, user and system),
 the reliable figure on a shared machine, and the p50. Then ``--concurrency`` clients fetch
 each case for ``--seconds``: p50 / p95 / p99, requests per second and again the portal's CPU
-per request. Cases: first pages, later pages by cursor (spread over the whole list), the
+per request and the load generator's own (it shares the machine's cores). On PostgreSQL
+the deployed layout follows (unless ``--no-pair``): two portal instances behind nginx, the
+shipped site file with TLS and one worker (as ``benchmarks.scale_figures`` starts it), the
+same clients asking the same cases through it for ``--seconds`` each (CPU per request: both
+instances'). Cases: first pages, later pages by cursor (spread over the whole list), the
 installations with a remote-service window open, searches (a rare text, one of two
 characters, one in every name: each served differently on SQLite). The query plans of the
 lists' page queries are printed (EXPLAIN), and the machine's load average beside the
-figures: the machine is shared. Nothing is asserted.
+figures: the machine is shared, and the database server, nginx and the load generator run
+on it too. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -29,9 +34,12 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 import os
+from pathlib import Path
 import random
 import re
 import secrets
+import signal
+import ssl
 import sys
 import tempfile
 import time
@@ -41,6 +49,7 @@ from sqlalchemy import insert, select, text
 
 from benchmarks.figures import percentile
 from benchmarks.portal_ws import Probe
+from benchmarks.scale_figures import start_proxy, wait_through
 from benchmarks.seed import ADMIN
 from benchmarks.serve import quick_settings, serve_bare, serve_portal, wait_ready
 from benchmarks.work_queue import seed as seed_queue
@@ -108,9 +117,12 @@ PLANS = {
 }
 
 
-def _settings(database_url: str, port: int = 8080) -> Settings:
+def _settings(database_url: str, port: int = 8080, behind_proxy: bool = False) -> Settings:
     return quick_settings(
-        database_url, port=port, rate_limits=RateLimits(login_per_ip=RateLimit(10**9, 900))
+        database_url,
+        port=port,
+        rate_limits=RateLimits(login_per_ip=RateLimit(10**9, 900)),
+        trusted_proxies=("127.0.0.1",) if behind_proxy else (),
     )
 
 
@@ -320,6 +332,7 @@ async def sequential(
 async def measure(database_url: str, size: int, args: argparse.Namespace) -> None:
     settings = _settings(database_url)
     core = build_core(settings)
+    dialect = core.engine.dialect.name
     try:
         await migrate(core.engine)
         started = time.perf_counter()
@@ -376,20 +389,12 @@ async def measure(database_url: str, size: int, args: argparse.Namespace) -> Non
         if not args.seconds:
             return
         print(f"  {args.concurrency} clients for {args.seconds:g} s per case; {load()}")
-        print(
-            f"  {'case':<38} {'requests':>8} {'CPU ms/req':>10} {'p50 ms':>8} {'p95 ms':>8} "
-            f"{'p99 ms':>8} {'req/s':>8}"
-        )
-        for name, url in chosen.items():
-            probe = probes[1] if name.startswith("bare") else probes[0]
-            cpu = probe.cpu_seconds()
-            latencies, wall = await hammer(sessions, url, args.seconds)
-            per_request = (probe.cpu_seconds() - cpu) * 1000 / len(latencies)
-            ms = [v * 1000 for v in latencies]
-            print(
-                f"  {name:<38} {len(ms):>8} {per_request:>10.2f} {percentile(ms, 50):>8.1f} "
-                f"{percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} {len(ms) / wall:>8.1f}"
-            )
+        await concurrently(
+            sessions,
+            {name: (url, [probes[1] if name.startswith("bare") else probes[0]])
+             for name, url in chosen.items()},
+            args.seconds,
+        )  # fmt: skip
         print(f"  {load()}")
     finally:
         for session in sessions:
@@ -397,6 +402,90 @@ async def measure(database_url: str, size: int, args: argparse.Namespace) -> Non
         for child in children:
             child.terminate()
             await child.wait()
+    if dialect == "postgresql" and args.pair and args.seconds:
+        await pair(database_url, cursors, args)
+
+
+async def concurrently(
+    sessions: list[aiohttp.ClientSession],
+    chosen: dict[str, tuple[Callable[[], str], list[Probe]]],
+    seconds: float,
+) -> None:
+    """Every case for ``seconds`` by every session: a table row each.
+
+    CPU per request: the processes' (``probes``: the portals' or the bare handler's) and
+    this load generator's own (the client's share of the machine's two cores).
+    """
+    print(
+        f"  {'case':<38} {'requests':>8} {'CPU ms/req':>10} {'client ms':>9} {'p50 ms':>8} "
+        f"{'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}"
+    )
+    for name, (url, probes) in chosen.items():
+        cpu = sum(probe.cpu_seconds() for probe in probes)
+        own = time.process_time()
+        latencies, wall = await hammer(sessions, url, seconds)
+        own = (time.process_time() - own) * 1000 / len(latencies)
+        per_request = (sum(probe.cpu_seconds() for probe in probes) - cpu) * 1000 / len(latencies)
+        ms = [v * 1000 for v in latencies]
+        print(
+            f"  {name:<38} {len(ms):>8} {per_request:>10.2f} {own:>9.2f} "
+            f"{percentile(ms, 50):>8.1f} {percentile(ms, 95):>8.1f} {percentile(ms, 99):>8.1f} "
+            f"{len(ms) / wall:>8.1f}"
+        )
+
+
+async def pair(database_url: str, cursors: dict[str, list[str]], args: argparse.Namespace) -> None:
+    """The deployed layout: two portal instances behind nginx (TLS), the same cases.
+
+    The shipped site file as ``benchmarks.scale_figures`` runs it (one nginx worker), each
+    instance trusting the proxy's ``X-Forwarded-*`` as deployed; the clients log in and ask
+    through nginx, which spreads their keep-alive connections' requests over both.
+    """
+    ports = [free_port(), free_port()]
+    command = [sys.executable, "-m", "benchmarks.lists_at_scale", "--database-url", database_url]
+    children = [
+        await asyncio.create_subprocess_exec(*command, "--serve", str(port), "--behind-proxy")
+        for port in ports
+    ]
+    probes = [Probe(child.pid) for child in children]
+    with tempfile.TemporaryDirectory() as directory:
+        proxy, base, cert, _ = start_proxy(Path(directory), ports, args.concurrency)
+        context = ssl.create_default_context(cafile=str(cert))
+        sessions = [
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=context),
+                cookie_jar=aiohttp.CookieJar(unsafe=True),
+            )
+            for _ in range(args.concurrency)
+        ]
+        try:
+            for port in ports:
+                await wait_ready(f"http://127.0.0.1:{port}/healthz")
+            await wait_through(sessions[0], base + "/healthz")
+            for session in sessions:
+                await login(session, base)
+            chosen = {
+                name: (url, probes)
+                for name, url in cases(base, base, cursors).items()
+                if not name.startswith("bare")
+                and (not args.cases or any(part in name for part in args.cases))
+            }
+            for session in sessions:  # every connection warm (TLS handshake, upstreams)
+                await sequential(session, next(iter(chosen.values()))[0], 2)
+            print(
+                f"  two portal instances behind nginx (TLS, 1 worker), {args.concurrency} "
+                f"clients for {args.seconds:g} s per case; {load()}"
+            )
+            await concurrently(sessions, chosen, args.seconds)
+            print(f"  {load()}")
+        finally:
+            for session in sessions:
+                await session.close()
+            proxy.send_signal(signal.SIGQUIT)
+            proxy.wait()
+            for child in children:
+                child.terminate()
+                await child.wait()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -432,11 +521,18 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="this database (seeded with the first size unless it is already)"
     )
+    parser.add_argument(
+        "--no-pair",
+        dest="pair",
+        action="store_false",
+        help="PostgreSQL: no run of two instances behind nginx",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--behind-proxy", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve_portal(_settings(args.database_url, port=args.serve))
+        serve_portal(_settings(args.database_url, port=args.serve, behind_proxy=args.behind_proxy))
     elif args.serve_bare:
         serve_bare(args.serve_bare)
     else:

@@ -144,7 +144,7 @@ async def _customers_page(
     request: web.Request, errors: dict[str, str] | None = None, status: int = 200
 ) -> web.Response:
     after = request.query.get("after") or None
-    found = await services.company_customers(core_of(request), current_user(request).id, after)
+    found = await services.company_customers(core_of(request), current_user(request), after)
     return render(
         request,
         "customers/list.html",

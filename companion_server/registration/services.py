@@ -273,16 +273,16 @@ class RequestPage:
     next_after: int | None
 
 
-async def pending_requests(core: Core, actor_id: int, after: int | None = None) -> RequestPage:
+async def pending_requests(core: Core, actor: User, after: int | None = None) -> RequestPage:
     """The requests of the installations the actor may see, newest first (P1, P3).
 
     One page of :data:`PAGE_SIZE` at a time, by keyset on the registration id. The page's
     keys are read from indexes alone (the company's pending installations, their open code
     by installation: migration 0023), then its rows by id, in the same statement: sorting
     the pending codes with every column they show made SQLite read each from the table.
+    ``actor`` as this request loaded it with its session: reading it again cost a statement.
     """
     async with core.reads() as db:
-        actor = await fresh_actor(db, actor_id, admin=False)
         keys = (
             select(Registration.id)
             .join(Installation, Registration.installation_id == Installation.id)

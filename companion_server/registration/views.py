@@ -27,7 +27,7 @@ async def requests_list(request: web.Request) -> web.StreamResponse:
     """Registration requests waiting for the customer (P1, P3)."""
     user = current_user(request)
     after = parse_id(request.query.get("after"))
-    found = await services.pending_requests(core_of(request), user.id, after)
+    found = await services.pending_requests(core_of(request), user, after)
     context = {"pending": found.requests, "after": after, "next_after": found.next_after}
     return render(request, "registrations.html", context)
 

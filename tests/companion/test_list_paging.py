@@ -11,12 +11,14 @@ import re
 import secrets
 from typing import Any
 
+import pytest
 from sqlalchemy import event, insert
 
 from companion_server.core import Core, build_core
 from companion_server.customers import services as customers
 from companion_server.customers.accounts import portal_company_id
 from companion_server.db import migrate
+from companion_server.errors import Forbidden
 from companion_server.keyset import MAX_CURSOR, decode_cursor, encode_cursor
 from companion_server.models import (
     Company,
@@ -127,9 +129,13 @@ async def test_the_customers_list_pages_by_name_through_insertions(
     refused = await client.post(html.unescape(action.group(1)), {"body": " "})
     assert refused.status == 400 and f'id="e-body-{action.group(2)}"' in refused.text
     # A page's customers each show the installations of the company they own.
-    first = await customers.company_customers(core, admin.id)
+    first = await customers.company_customers(core, admin)
     assert len(first.customers) == size
     assert first.customers[0].installations == (f"Home of {first.customers[0].name}",)
+    # Only an administrator reads them, however the service is reached.
+    installer = await make_user(core, company, "ivan@example.com", role=Role.INSTALLER)
+    with pytest.raises(Forbidden):
+        await customers.company_customers(core, installer)
 
 
 async def test_a_forged_customers_cursor_opens_the_first_page(
@@ -238,12 +244,12 @@ async def test_the_pages_read_their_indexes(tmp_path: Path) -> None:
         await _customers(core, company, ["Ada", "Bea"])
         await _requests(core, company, 2, "Box")
         cursor = encode_cursor("Ada", 1)
-        plans = await _plans(core, lambda: customers.company_customers(core, admin.id, cursor))
+        plans = await _plans(core, lambda: customers.company_customers(core, admin, cursor))
         # The page is a range of the name index, not a walk over the company's rows...
         assert any("ix_users_name_id (name>?)" in plan for plan in plans), plans
         # ... and its installations are looked up by customer.
         assert any("customer_installations_1 (customer_id=?)" in plan for plan in plans), plans
-        plans = await _plans(core, lambda: registration.pending_requests(core, admin.id, 10**6))
+        plans = await _plans(core, lambda: registration.pending_requests(core, admin, 10**6))
         assert any(
             "ix_installations_company_status (company_id=? AND status=?)" in p for p in plans
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 import re
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 
 from companion_server.core import Core
+from companion_server.i18n.dates import format_clock
 from companion_server.installations import queue
 from companion_server.models import (
     Alert,
@@ -174,6 +175,29 @@ async def test_installers_see_only_their_installations(core: Core) -> None:
     assert page.counts["offline"] == 1
 
 
+async def test_each_row_names_its_installers_by_name(core: Core) -> None:
+    company = await make_company(core)
+    admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
+    zoe = await make_user(core, company, "zoe@example.com", name="Zoé Martin")
+    alice = await make_user(core, company, "alice@example.com", name='Alice "Al" O\'Neil')
+    shared = await _site(core, company, "Shared")
+    await _site(core, company, "Nobody's")
+    async with core.tx() as db:
+        for person in (zoe, alice):
+            db.add(
+                InstallationAssignment(
+                    installation_id=shared, user_id=person.id, assigned_at=core.now()
+                )
+            )
+    page = await queue.work_queue(core, admin, queue.QueueQuery(sort="name"))
+    assignees = {row.installation.name: row.assignees for row in page.rows}
+    assert [(p.id, p.name, p.email) for p in assignees["Shared"]] == [
+        (alice.id, 'Alice "Al" O\'Neil', "alice@example.com"),
+        (zoe.id, "Zoé Martin", "zoe@example.com"),
+    ]
+    assert assignees["Nobody's"] == []
+
+
 async def test_the_list_costs_the_same_queries_for_5_or_150_installations(core: Core) -> None:
     company = await make_company(core)
     admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
@@ -212,6 +236,12 @@ async def test_the_page_shows_the_queue(client: PortalClient, core: Core) -> Non
     assert len(rows) == 2 and page.text.index("Villa") < page.text.index("Chalet")
     assert "1 active(s)" in page.text and "Pile faible" in page.text
     assert 'data-window="open"' in page.raw and "Home Assistant non connecté" in page.text
+    # The window's end in the administrator's language and time zone, escaped once.
+    async with core.tx() as db:
+        await db.execute(update(User).where(User.id == admin.id).values(time_zone="Asia/Tokyo"))
+    page = await client.get("/installations")
+    end = format_clock(core.now() + timedelta(hours=2), "fr", "Asia/Tokyo")
+    assert f'<span data-window="open">ouvert jusqu&#39;à {end}</span>' in page.raw
     page = await client.get("/installations?status=offline&q=5678")
     assert "Chalet" in page.text and "Villa" not in page.text
     assert (await client.get("/installations?status=nonsense&q=" + "x" * 300)).status == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import re
 
 import pytest
@@ -203,6 +204,8 @@ async def test_a_window_closing_leaves_the_window_filter(core: Core, clock: Fake
     await _site(core, company, "Open", window=True)
     page = await queue.work_queue(core, admin, queue.QueueQuery(status="window"))
     assert [row.installation.name for row in page.rows] == ["Open"]
+    # The row's open window ends when it was granted for (an aware time, either database).
+    assert page.rows[0].window_until == core.now() + timedelta(hours=2)
     clock.advance(hours=2, seconds=1)
     page = await queue.work_queue(core, admin, queue.QueueQuery(status="window"))
     assert page.rows == [] and page.counts["window"] == 0
