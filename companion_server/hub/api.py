@@ -127,9 +127,12 @@ async def _record_disconnection(
     hub: Hub, installation_id: int, link_id: int, ended: Connection | None = None
 ) -> None:
     """Record that a Home Assistant went away (``ended``: its connection, digest to store)."""
+    held = None
+    if ended is not None and ended.marked:
+        held = (ended.mark, ended.snapshot_digest)
     try:
         async with hub.presence_writes:
-            await connection_changed(hub.core, installation_id, link_id, False, ended=ended)
+            await connection_changed(hub.core, installation_id, link_id, False, held)
         await hub.changed(installation_id)
     except Exception:
         LOGGER.exception("Installation %s: cannot record the disconnection", installation_id)

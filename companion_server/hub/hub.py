@@ -280,7 +280,11 @@ class Hub:
                         )
                         .values(connected=False, connected_changed_at=self.core.now())
                     )
-                    held = [held_digest(c) for c in conns if c.marked]
+                    held = [
+                        held_digest(c.installation_id, c.mark, c.snapshot_digest)
+                        for c in conns
+                        if c.marked
+                    ]
                     if held:
                         await (await db.connection()).execute(STORE_HELD_DIGEST, held)
             except Exception:
