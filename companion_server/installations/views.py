@@ -9,7 +9,7 @@ from aiohttp import web
 from companion_server.errors import NotFound
 from companion_server.i18n import Translator, translator
 from companion_server.installation_tabs import tab_context
-from companion_server.installations import queue, services
+from companion_server.installations import queue, queue_rows, services
 from companion_server.models import RegistrationStatus
 from companion_server.monitoring.labels import MONITORING_LABELS, alert_label
 from companion_server.parsing import parse_id
@@ -41,7 +41,7 @@ class RowTexts:
     assignees: str
 
 
-def row_texts(_: Translator, rows: list[queue.QueueRow]) -> dict[int, RowTexts]:
+def row_texts(_: Translator, rows: list[queue_rows.QueueRow]) -> dict[int, RowTexts]:
     """The translated texts of a page's rows, by installation id."""
     statuses = {
         RegistrationStatus.LINKED.value: _("Validated: linked with Home Assistant"),

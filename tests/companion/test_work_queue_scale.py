@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from companion_server.core import Core
-from companion_server.installations import queue
+from companion_server.installations import queue, queue_rows
 from companion_server.keyset import encode_cursor
 from companion_server.models import Alert, Installation, InstallationState, Role, User
 from tests.companion.helpers import FakeClock, PortalClient, make_company, make_user
@@ -78,7 +78,7 @@ async def test_the_database_keeps_the_score_whoever_writes(core: Core) -> None:
         await db.execute(delete(Installation).where(Installation.id == site))
 
 
-def _score_of(row: queue.QueueRow) -> int:
+def _score_of(row: queue_rows.QueueRow) -> int:
     """The "problems first" weight from what the row shows (not from the stored score)."""
     return 4 * bool(row.alerts) + 2 * row.offline + (row.installation.status != "linked")
 
