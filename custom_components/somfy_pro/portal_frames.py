@@ -7,7 +7,6 @@ raises ``FrameError`` with the ``code`` answered to the peer in an ``error`` fra
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, Final
 import uuid
@@ -359,16 +358,6 @@ def snapshot_frames(box: dict[str, Any], devices: list[dict[str, Any]]) -> list[
         )
         for index, group in enumerate(groups)
     ]
-
-
-def snapshot_digest(payload: dict[str, Any]) -> str:
-    """The portal's digest of a snapshot: SHA-256 of its fields but ``snapshot_id``, keys sorted.
-
-    The portal computes it on the payload it receives (docs/protocol.md, "snapshot").
-    """
-    said = {key: value for key, value in payload.items() if key != "snapshot_id"}
-    text = json.dumps(said, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def fit(field: str, value: Any) -> Any:

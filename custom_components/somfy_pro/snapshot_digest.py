@@ -24,6 +24,15 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def snapshot_digest(payload: dict[str, Any]) -> str:
+    """The portal's digest of a snapshot payload: its fields but ``snapshot_id``."""
+    return _sha256(_canonical({key: v for key, v in payload.items() if key != "snapshot_id"}))
+
+
 class SnapshotDigest:
     """The digest of a one-frame snapshot of the box and products last given; None if unknown."""
 
@@ -67,4 +76,4 @@ class SnapshotDigest:
         # The payload's keys in sorted order: box, devices, part, parts (the snapshot_id is
         # not digested).
         text = '{"box":' + self._box + ',"devices":[' + ",".join(texts) + '],"part":0,"parts":1}'
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return _sha256(text)

@@ -44,6 +44,7 @@ from custom_components.somfy_pro.installer_actions import InstallerActions, requ
 from custom_components.somfy_pro.portal_monitoring import device_payload
 from custom_components.somfy_pro.portal_socket import MAX_MESSAGE_BYTES
 from custom_components.somfy_pro.remote_service import RemoteService
+from custom_components.somfy_pro.snapshot_digest import snapshot_digest
 from tests.contract import frames as corpus, inputs
 
 CASES = corpus.cases()
@@ -297,7 +298,7 @@ def test_device_payloads_are_accepted(device: Device) -> None:
     assert read["devices"][0] == payload
     # Both ends digest a snapshot alike, odd texts and numbers included.
     sent = json.loads(frames.encode(snapshot))["payload"]
-    assert frames.snapshot_digest(snapshot["payload"]) == protocol.snapshot_digest(sent)
+    assert snapshot_digest(snapshot["payload"]) == protocol.snapshot_digest(sent)
     update = {"url": payload["url"], "changes": payload}
     read = portal_reads(frames.encode(frames.new_frame(frames.DEVICE_UPDATE, update)))
     assert read is not None

@@ -16,6 +16,7 @@ from custom_components.somfy_pro import portal_frames as frames, portal_monitori
 from custom_components.somfy_pro.box_api import Device
 from custom_components.somfy_pro.const import DOMAIN
 from custom_components.somfy_pro.portal_monitoring import monitoring_issue_id
+from custom_components.somfy_pro.snapshot_digest import snapshot_digest
 
 from .common import AWNING, FRONT_DOOR, PIN, SHUTTER, state_of, tick
 from .portal_channel_common import (
@@ -97,14 +98,14 @@ async def test_monitoring_approved_streams(
     }
     # Each update names the snapshot it leads from and to, chained from the one sent.
     sent = peer.of_type("snapshot")[0]["payload"]
-    assert update["digest"]["from"] == frames.snapshot_digest(sent)
+    assert update["digest"]["from"] == snapshot_digest(sent)
     assert second["digest"]["from"] == update["digest"]["to"]
     shutter_now = {**update["changes"], "position": 40}
     devices_now = [
         device | shutter_now if device["url"] == SHUTTER else device for device in sent["devices"]
     ]
     (now,) = frames.snapshot_frames(sent["box"], devices_now)
-    assert second["digest"]["to"] == frames.snapshot_digest(now["payload"])
+    assert second["digest"]["to"] == snapshot_digest(now["payload"])
     simulator.box.set_alert(FRONT_DOOR, "intrusion", False)
     await tick(hass, freezer)
     simulator.box.set_alert(FRONT_DOOR, "intrusion", True)
