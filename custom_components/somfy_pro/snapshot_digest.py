@@ -41,6 +41,7 @@ class SnapshotDigest:
         self._box = ""
         self._budget = 0
         self._devices: dict[str, str] = {}  # url -> the product's canonical encoding
+        self._used = 0  # the encoded products' bytes, each with its comma
         self.value: str | None = None
 
     def reset(self, box: dict[str, Any], devices: list[dict[str, Any]]) -> str | None:
@@ -48,12 +49,14 @@ class SnapshotDigest:
         self._box = _canonical(box)
         self._budget = part_budget(box)
         self._devices = {device["url"]: _canonical(device) for device in devices}
+        self._used = sum(_size(text) + 1 for text in self._devices.values())
         self.value = self._digest()
         return self.value
 
     def forget(self) -> None:
         """What the portal holds is unknown until the next snapshot."""
         self._devices = {}
+        self._used = 0
         self.value = None
 
     def change(self, device: dict[str, Any]) -> str | None:
@@ -61,7 +64,9 @@ class SnapshotDigest:
         if self.value is None or device["url"] not in self._devices:
             self.forget()
             return None
-        self._devices[device["url"]] = _canonical(device)
+        text = _canonical(device)
+        self._used += _size(text) - _size(self._devices[device["url"]])
+        self._devices[device["url"]] = text
         self.value = self._digest()
         return self.value
 
@@ -71,7 +76,7 @@ class SnapshotDigest:
         texts = list(self._devices.values())
         if len(texts) > MAX_SNAPSHOT_PART_DEVICES:
             return None
-        if len(texts) > 1 and sum(_size(text) + 1 for text in texts) > self._budget:
+        if len(texts) > 1 and self._used > self._budget:
             return None
         # The payload's keys in sorted order: box, devices, part, parts (the snapshot_id is
         # not digested).
