@@ -11,7 +11,14 @@ from sqlalchemy import delete, select, update
 from companion_server.core import Core
 from companion_server.installations import queue, queue_rows
 from companion_server.keyset import encode_cursor
-from companion_server.models import Alert, Installation, InstallationState, Role, User
+from companion_server.models import (
+    Alert,
+    Installation,
+    InstallationAssignment,
+    InstallationState,
+    Role,
+    User,
+)
 from tests.companion.helpers import FakeClock, PortalClient, make_company, make_user
 from tests.companion.test_work_queue import _site
 
@@ -121,33 +128,48 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
         {"monitoring_state": "revoked", "alerts": ("fire",), "box_online": False},
         {"window": True},
     ]
+    installer = await make_user(core, company, "fitter@example.com", role=Role.INSTALLER)
     for number in range(27):
         # Names out of step with the ids, so that each order differs.
-        await _site(core, company, f"Site {(number * 7) % 27:02}", **shapes[number % 9])  # type: ignore[arg-type]
+        site = await _site(core, company, f"Site {(number * 7) % 27:02}", **shapes[number % 9])  # type: ignore[arg-type]
+        if number % 4 != 1:
+            async with core.tx() as db:
+                db.add(
+                    InstallationAssignment(
+                        installation_id=site, user_id=installer.id, assigned_at=core.now()
+                    )
+                )
     other = await make_company(core, "Other")
     for number in range(9):
         await _site(core, other, f"Other {number}", **shapes[number])  # type: ignore[arg-type]
-    expected_counts = {}
-    for status in queue.FILTERS:
-        for sort in queue.SORTS:
-            expected = await _expected(core, admin, status, sort)
-            monkeypatch.setattr(queue, "PAGE_SIZE", 4)
-            seen: list[str] = []
-            after = None
-            while True:
-                page = await queue.work_queue(
-                    core, admin, queue.QueueQuery(status=status, sort=sort, after=after)
-                )
-                assert len(page.rows) <= 4
-                seen += [row.installation.name for row in page.rows]
-                if page.next_after is None:
-                    break
-                after = page.next_after
-            monkeypatch.undo()
-            assert seen == expected, (status, sort)
-            expected_counts[status] = len(expected)
+    expected_counts: dict[User, dict[str, int]] = {admin: {}, installer: {}}
+    # Each shape's statement is kept after its first page; the page size is part of it.
+    for size in (4, 5):
+        for user in (admin, installer):
+            for status in queue.FILTERS:
+                for sort in queue.SORTS:
+                    expected = await _expected(core, user, status, sort)
+                    monkeypatch.setattr(queue, "PAGE_SIZE", size)
+                    seen: list[str] = []
+                    after = None
+                    while True:
+                        page = await queue.work_queue(
+                            core, user, queue.QueueQuery(status=status, sort=sort, after=after)
+                        )
+                        assert len(page.rows) <= size
+                        seen += [row.installation.name for row in page.rows]
+                        if page.next_after is None:
+                            break
+                        after = page.next_after
+                    monkeypatch.undo()
+                    assert seen == expected, (user.email, status, sort)
+                    expected_counts[user][status] = len(expected)
+    assert len(await _expected(core, installer, "all", "name")) == 20
+    installer_page = await queue.work_queue(core, installer, queue.QueueQuery())
+    assert installer_page.counts == expected_counts[installer]
+    expected_counts_admin = expected_counts[admin]
     page = await queue.work_queue(core, admin, queue.QueueQuery())
-    assert page.counts == expected_counts
+    assert page.counts == expected_counts_admin
     # A cursor past either end of the scores (written by hand): a page, never an error.
     # A search: its matches counted once (up to the bound), or the general way past it.
     for bound in (queue.COUNT_BOUND, 2):
@@ -169,7 +191,7 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
             core, admin, queue.QueueQuery(status="offline", after=encode_cursor(key, 10**6))
         )
         assert [row.installation.name for row in found.rows] == names
-    assert expected_counts == {
+    assert expected_counts_admin == {
         "all": 27,
         "problems": 18,
         "offline": 9,
