@@ -296,8 +296,8 @@ def _listed_page(
 
 
 @cache
-def _counts_statement(assigned: bool) -> Select[Any]:
-    """How many installations each filter holds, counted up to :data:`COUNT_BOUND` + 1.
+def _counts_statement(assigned: bool, bound: int) -> Select[Any]:
+    """How many installations each filter holds, counted up to ``bound`` + 1.
 
     Each count reads at most that many index entries, whatever the company's size. Built
     once (parameters ``company_id``, ``user_id`` when ``assigned``, ``now``): building and
@@ -317,7 +317,7 @@ def _counts_statement(assigned: bool) -> Select[Any]:
     counts = []
     for status in FILTERS:
         if status == "window":
-            counts.append(_windows_count(company_id, now, assigned))
+            counts.append(_windows_count(company_id, now, assigned, bound))
             continue
         scores = _scores(status)
         # A pending installation always has the "not linked" part of the score (the triggers
@@ -330,13 +330,13 @@ def _counts_statement(assigned: bool) -> Select[Any]:
         condition = _condition(status, company_id, now)
         if condition is not None:
             rows = rows.where(condition)
-        bounded = rows.with_only_columns(Installation.id).limit(COUNT_BOUND + 1).subquery()
+        bounded = rows.with_only_columns(Installation.id).limit(bound + 1).subquery()
         counts.append(select(func.count()).select_from(bounded).scalar_subquery())
     return select(*counts)
 
 
 def _windows_count(
-    company_id: BindParameter[int], now: BindParameter[datetime], assigned: bool
+    company_id: BindParameter[int], now: BindParameter[datetime], assigned: bool, bound: int
 ) -> ScalarSelect[Any]:
     """The installations with a window open, counted from the company's open windows.
 
@@ -351,7 +351,7 @@ def _windows_count(
             (InstallationAssignment.installation_id == RemoteWindow.installation_id)
             & (InstallationAssignment.user_id == bindparam("user_id")),
         )
-    bounded = rows.distinct().limit(COUNT_BOUND + 1).subquery()
+    bounded = rows.distinct().limit(bound + 1).subquery()
     return select(func.count()).select_from(bounded).scalar_subquery()
 
 
@@ -400,7 +400,7 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
         if searched is None:
             counted = (
                 await db.execute(
-                    _counts_statement(not actor.is_admin),
+                    _counts_statement(not actor.is_admin, COUNT_BOUND),
                     {"company_id": actor.company_id, "user_id": actor.id, "now": now},
                 )
             ).one()
