@@ -39,13 +39,10 @@ import time
 import uuid
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy import func, select, text
 
-from benchmarks.portal_ws import DEVICES, Client, Probe, _frame, seed, wait_ready
-from companion_server import collector
-from companion_server.app import create_app
-from companion_server.cli import LISTEN_BACKLOG
+from benchmarks.portal_ws import DEVICES, Client, Probe, _frame, seed
+from benchmarks.serve import serve_portal, wait_ready
 from companion_server.core import build_core
 from companion_server.models import Company, Installation, Role, User
 from companion_server.settings import RateLimit, RateLimits, Settings
@@ -85,21 +82,7 @@ def portal_settings(database_url: str, port: int) -> Settings:
 def serve(database_url: str, port: int) -> None:
     """Child process: the portal."""
     raise_file_limit()
-    app = create_app(portal_settings(database_url, port))
-    app.on_startup.append(_settle)
-    web.run_app(
-        app,
-        host="127.0.0.1",
-        port=port,
-        access_log=None,
-        print=None,
-        backlog=LISTEN_BACKLOG,
-    )
-
-
-async def _settle(_app: web.Application) -> None:
-    """As ``python -m companion_server serve`` does once started."""
-    collector.settle()
+    serve_portal(portal_settings(database_url, port))
 
 
 async def seed_browser(database_url: str) -> None:
