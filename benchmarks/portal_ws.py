@@ -5,7 +5,8 @@ Run: ``.venv/bin/python -m benchmarks.portal_ws [--connections 1000] [--rate 1]
 
 The database gets one company with ``--connections`` linked installations, monitoring
 granted. The portal runs in its own process; this process opens one WebSocket per
-installation (``hello``, then a ``snapshot`` of 5 devices) and measures:
+installation (``hello``, then a ``snapshot`` of 5 devices unless the ``welcome`` names the one
+the portal holds) and measures:
 
 - memory: the portal's resident set before and after the connections (per connection);
 - paced telemetry: every connection sends ``--rate`` ``device_update`` frames a second
@@ -205,6 +206,7 @@ class Client:
         # through its updates (so a reconnection's snapshot is the one the portal holds).
         self.devices = seeded_devices(n) if devices is None else devices
         self.digest: str | None = None
+        self.held: str | None = None  # the snapshot digest the last welcome named
 
     async def connect(self) -> None:
         """Connect as Home Assistant does: until welcomed, honouring a 503's ``Retry-After``."""
@@ -215,7 +217,9 @@ class Client:
         assert self.ws is not None
         snapshot = {"box": BOX, "devices": self.devices}
         self.digest = snapshot_digest(snapshot)
-        await self.ws.send_str(_frame("snapshot", snapshot))
+        # As Home Assistant: no snapshot when the welcome names this very one.
+        if self.digest != self.held:
+            await self.ws.send_str(_frame("snapshot", snapshot))
         self.reader = asyncio.create_task(self._read())
 
     async def _attempt(self) -> bool:
@@ -246,11 +250,12 @@ class Client:
         }
         await self.ws.send_str(_frame("hello", hello))
         async for message in self.ws:
-            if (
-                message.type == aiohttp.WSMsgType.TEXT
-                and json.loads(message.data)["type"] == "welcome"
-            ):
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            frame = json.loads(message.data)
+            if frame["type"] == "welcome":
                 self.welcomed_at = time.perf_counter()
+                self.held = frame["payload"].get("snapshot_digest")
                 return True
         return False
 

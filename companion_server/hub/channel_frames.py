@@ -8,7 +8,7 @@ welcome.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
 
@@ -69,15 +69,14 @@ async def _welcome(ctx: Context) -> None:
     assert company is not None
     # The frames waiting for Home Assistant follow the welcome, one message each
     # (``Hub.flush``): inline, a long backlog would make a message larger than it accepts.
-    ctx.outcome.replies.append(
-        protocol.encode(
-            "welcome",
-            {
-                "installation_id": ctx.installation.id,
-                "company": {"id": company.id, "name": company.name},
-            },
-        )
-    )
+    welcome: dict[str, Any] = {
+        "installation_id": ctx.installation.id,
+        "company": {"id": company.id, "name": company.name},
+    }
+    # The snapshot the portal holds: Home Assistant sends its own only if it differs.
+    if ctx.state.monitoring == "granted" and protocol.is_digest(ctx.state.snapshot_digest):
+        welcome["snapshot_digest"] = ctx.state.snapshot_digest
+    ctx.outcome.replies.append(protocol.encode("welcome", welcome))
     ctx.outcome.ready = True
     ctx.outcome.changed = True
     # Only a backlog costs the welcome a flush (most connections have none).

@@ -219,6 +219,11 @@ def _digest_step(value: Any) -> dict[str, str] | None:
     return {"from": before, "to": after}
 
 
+def is_digest(value: str | None) -> bool:
+    """A snapshot's digest, not a connection's mark (``pending:...``) nor nothing."""
+    return value is not None and _DIGEST.fullmatch(value) is not None
+
+
 def next_digest(known: str | None, payload: dict[str, Any]) -> str | None:
     """The snapshot digest that holds once a ``device_update`` is applied.
 

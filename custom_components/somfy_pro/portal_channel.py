@@ -68,6 +68,9 @@ class PortalChannel(PortalConnection):
         self._on_reset: list[Callable[[], None]] = []
         self._on_refused: list[Callable[[str, str], None]] = []
         self._unsubs: list[CALLBACK_TYPE] = []
+        # The digest of the snapshot the portal said it holds when it welcomed the current
+        # connection (None: none, or a portal that does not say).
+        self.held_snapshot: str | None = None
 
     # -- state ---------------------------------------------------------------------------
 
@@ -299,6 +302,7 @@ class PortalChannel(PortalConnection):
                     self._entry.data, link.with_company(str(company["id"]), company["name"])
                 ),
             )
+        self.held_snapshot = payload["snapshot_digest"]
         self.delivery.live = True
         self.attempt = 0
         LOGGER.debug("Connected to the portal of %s", company["name"])

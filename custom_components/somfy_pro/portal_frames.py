@@ -198,6 +198,20 @@ FRAME_SCHEMA: Final = vol.Schema(
     extra=vol.ALLOW_EXTRA,
 )
 
+
+_HEX: Final = frozenset("0123456789abcdef")
+
+
+def _held_snapshot(value: Any) -> str | None:
+    """The digest a welcome says the portal holds; anything else is no digest, not an error.
+
+    An odd value costs Home Assistant nothing but the snapshot it sends anyway.
+    """
+    if isinstance(value, str) and len(value) == 64 and all(c in _HEX for c in value):
+        return value
+    return None
+
+
 _COMPANY = vol.Schema({vol.Required("id"): _ref, vol.Required("name"): str}, extra=vol.ALLOW_EXTRA)
 # A company or an installer: a name, or an object with at least a name.
 _PARTY = vol.Any(None, str, vol.Schema({vol.Required("name"): str}, extra=vol.ALLOW_EXTRA))
@@ -209,6 +223,7 @@ INCOMING_PAYLOADS: Final[dict[str, vol.Schema]] = {
             vol.Required("installation_id"): _ref,
             vol.Required("company"): _COMPANY,
             vol.Optional("pending", default=list): [dict],
+            vol.Optional("snapshot_digest", default=None): _held_snapshot,
         },
         extra=vol.ALLOW_EXTRA,
     ),

@@ -142,7 +142,7 @@ class PortalMonitoring:
         self._store = store
         store.add_part(self._stored)
         channel.register((frames.REQUEST_MONITORING,), self._async_on_request)
-        channel.on_ready(self._send_snapshot)
+        channel.on_ready(self._on_welcomed)
         channel.on_refused(self._async_on_refused)
         channel.on_reset(self._reset)
 
@@ -289,7 +289,11 @@ class PortalMonitoring:
     def _box_payload(self) -> dict[str, Any]:
         return box_payload(self._coordinator.data.gateway, self._coordinator.last_update_success)
 
-    def _send_snapshot(self) -> None:
+    def _on_welcomed(self) -> None:
+        self._send_snapshot(held=self._channel.held_snapshot)
+
+    def _send_snapshot(self, held: str | None = None) -> None:
+        """Send the box's snapshot, unless the portal holds this very one (``held``)."""
         if not (self.granted and self._channel.ready) or self._coordinator.data is None:
             return
         # A whole snapshot makes good whatever was sent before it: no other one is due for
@@ -301,7 +305,11 @@ class PortalMonitoring:
             url: device_payload(device) for url, device in self._coordinator.data.devices.items()
         }
         devices = list(self._last_devices.values())
-        self._digest.reset(self._last_box, devices)
+        digest = self._digest.reset(self._last_box, devices)
+        if held is not None and digest == held:
+            # Said in the welcome: the portal holds it already (after a restart, a network
+            # cut), and the changes go on from its digest.
+            return
         for frame in frames.snapshot_frames(self._last_box, devices):
             self._send(frame)
 

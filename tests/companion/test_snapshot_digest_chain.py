@@ -185,6 +185,39 @@ async def test_a_mark_left_by_a_crash_or_replaced_by_another_connection_stores_n
     assert await stored_digest(core, installation_id) == digest_of(now)
 
 
+async def test_the_welcome_names_the_snapshot_the_portal_holds(core: Core, new_ha: Factory) -> None:
+    client, installation_id = await monitored(core, new_ha)
+    now = snapshot_with({LIVING_ROOM: 31})
+    await client.send(
+        update(LIVING_ROOM, 31, {"from": digest_of(sim.snapshot()), "to": digest_of(now)})
+    )
+    await client.backlog()
+    assert await ended(core, client, installation_id) == digest_of(now)
+
+    await client.connect()
+    welcome = await client.hello(monitoring=True)
+    assert welcome["payload"]["snapshot_digest"] == digest_of(now)
+    # Home Assistant holds the same and sends no snapshot: its changes chain on from there.
+    later = snapshot_with({LIVING_ROOM: 31, DOOR: 50})
+    await client.send(update(DOOR, 50, {"from": digest_of(now), "to": digest_of(later)}))
+    await client.backlog()
+    assert await ended(core, client, installation_id) == digest_of(later)
+
+    # Nothing to name: a connection's mark stands (its digest unknown), nothing is stored,
+    # or monitoring is not granted (Home Assistant sends no box data then).
+    for values in (
+        {"snapshot_digest": "pending:" + "0" * 32},
+        {"snapshot_digest": None},
+        {"snapshot_digest": digest_of(later), "monitoring": "revoked"},
+    ):
+        async with core.tx() as db:
+            await db.execute(update_state(installation_id).values(**values))
+        await client.connect()
+        welcome = await client.hello(monitoring=values.get("monitoring") is None)
+        assert "snapshot_digest" not in welcome["payload"], values
+        await client.ws.close()  # type: ignore[union-attr]
+
+
 def test_next_digest_holds_only_from_the_digest_known() -> None:
     step = {"from": "a" * 64, "to": "b" * 64}
     assert protocol.next_digest("a" * 64, {"digest": step}) == "b" * 64

@@ -46,6 +46,7 @@ class FakePortal:
         self.valid_tokens = {self.TOKEN}
         self.auto_ack = True
         self.pending: list[dict[str, Any]] = []
+        self.welcome_extra: dict[str, Any] = {}  # more fields of the welcome
         self.connections = 0
         self.ws: web.WebSocketResponse | None = None
         self.port = 0
@@ -112,7 +113,12 @@ class FakePortal:
                 await ws.send_json(
                     frame(
                         "welcome",
-                        {"installation_id": 42, "company": self.COMPANY, "pending": self.pending},
+                        {
+                            "installation_id": 42,
+                            "company": self.COMPANY,
+                            "pending": self.pending,
+                        }
+                        | self.welcome_extra,
                     )
                 )
             elif received["type"] in ACKED and self.auto_ack:

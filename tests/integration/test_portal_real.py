@@ -235,9 +235,14 @@ async def test_every_alert_once_when_the_line_is_cut_mid_frame(
     # Both alerts crossed whole a second time, after the reconnection.
     cut_alert_id = json.loads(proxy.cuts[0][1])["id"]
     acked_alert_id = json.loads(proxy.cuts[1][1])["payload"]["id"]
-    sent = [json.loads(text)["id"] for direction, text in proxy.frames if direction == UPSTREAM]
+    upstream = [json.loads(text) for direction, text in proxy.frames if direction == UPSTREAM]
+    sent = [frame["id"] for frame in upstream]
     assert sent.count(cut_alert_id) == 1
     assert sent.count(acked_alert_id) == 2
+    # Each new connection's welcome named the snapshot the portal held, the one Home
+    # Assistant holds too: it was sent once, when monitoring was granted.
+    kinds = [frame["type"] for frame in upstream]
+    assert kinds.count("hello") == 3 and kinds.count("snapshot") == 1
     async with real_portal.core.tx() as db:
         alerts = sorted((a.device_url, a.type, a.active) for a in await db.scalars(select(Alert)))
     assert alerts == sorted([(FRONT_DOOR, "intrusion", True), (MOTION, "intrusion", True)])
