@@ -185,6 +185,15 @@ async def test_every_filter_and_order_pages_through_its_index_ranges(
                 if bound > 2:
                     assert found.counts[status] == len(names)
         monkeypatch.undo()
+    # The window filter: its few installations looked up by id, or the general way past the
+    # bound (the pages above read them by id).
+    monkeypatch.setattr(queue, "COUNT_BOUND", 2)
+    for user in (admin, installer):
+        for sort in queue.SORTS:
+            found = await queue.work_queue(core, user, queue.QueueQuery(status="window", sort=sort))
+            names = [row.installation.name for row in found.rows]
+            assert names == await _expected(core, user, "window", sort), (user.email, sort)
+    monkeypatch.undo()
     offline = await _expected(core, admin, "offline", "problems")
     for key, names in ((-1, []), (99, offline)):
         found = await queue.work_queue(
