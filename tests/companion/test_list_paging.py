@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from companion_server.core import Core, build_core
 from companion_server.customers import services as customers
@@ -24,6 +24,7 @@ from companion_server.models import (
     Company,
     CustomerInstallation,
     Installation,
+    InstallationAssignment,
     Registration,
     Role,
     User,
@@ -209,6 +210,38 @@ async def test_the_registration_requests_page_through_insertions(
     for forged in ("abc", "-1", "0", "99999999999", "1e3"):
         page = await client.get(f"/installations/registrations?after={forged}")
         assert page.status == 200 and REQUEST.findall(page.text)[0] == "Late 100 001"
+
+
+async def test_an_installer_pages_through_the_requests_of_their_installations(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    company = await make_company(core)
+    installer = await make_user(core, company, "fitter@example.com", role=Role.INSTALLER)
+    admin = await make_user(core, company, "boss@example.com", role=Role.ADMIN)
+    await _requests(core, company, 7, "Box")
+    await _requests(core, await make_company(core, "Other"), 3, "Theirs")
+    async with core.tx() as db:
+        sites = (await db.scalars(select(Installation).order_by(Installation.id))).all()
+        for site in sites[::2]:
+            db.add(
+                InstallationAssignment(
+                    installation_id=site.id, user_id=installer.id, assigned_at=core.now()
+                )
+            )
+    # The statements are kept per shape: the administrator's first, then the installer's.
+    for user, expected in ((admin, [6, 5, 4, 3, 2, 1, 0]), (installer, [6, 4, 2, 0])):
+        for size in (2, 3):
+            monkeypatch.setattr(registration, "PAGE_SIZE", size)
+            seen: list[str] = []
+            after = None
+            while True:
+                page = await registration.pending_requests(core, user, after)
+                assert len(page.requests) <= size
+                seen += [request.name for request in page.requests]
+                if page.next_after is None:
+                    break
+                after = page.next_after
+            assert seen == [f"Box {n:03}" for n in expected], (user.email, size)
 
 
 async def _plans(core: Core, call: Callable[[], Awaitable[object]]) -> list[str]:
