@@ -24,7 +24,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from companion_server.installations.queue_rows import QueueRow, page_rows
+from companion_server.installations.queue_rows import QueueRow, page_rows, queue_row, rows_of_keys
 from companion_server.installations.search import matching
 from companion_server.installations.services import assigned_only
 from companion_server.keyset import (
@@ -268,6 +268,24 @@ def _page(
 
 
 @cache
+def _listed_rows(
+    status: str,
+    sort: str,
+    assigned: bool,
+    score: int | None,
+    resumed: bool,
+    size: int,
+    dialect: str,
+) -> Select[Any] | None:
+    """A page of the list without a search, its keys and rows in one statement.
+
+    Parameters: :func:`_listed_page`'s, and ``now``.
+    """
+    keys = _listed_page(status, sort, assigned, score, resumed, size)
+    return None if keys is None else rows_of_keys(keys, sort, dialect)
+
+
+@cache
 def _listed_page(
     status: str, sort: str, assigned: bool, score: int | None, resumed: bool, size: int
 ) -> Select[Any] | None:
@@ -433,29 +451,34 @@ async def work_queue(core: Core, actor: User, query: QueueQuery) -> QueuePage:
             status = "all"  # those ids are the filter
         start = _decode(query.after, query.sort)
         score = start[0] if start is not None and query.sort == "problems" else None
-        params: dict[str, Any] = {}
-        if few is not None:
-            # Few installations, known by id: the page looks them up, without the company's
-            # (or the assignments') terms, which they passed already. With them, SQLite
-            # walked the company's index in the page's order (10 ms for a search), and both
-            # databases read installations one by one until they met enough of the few.
-            visible = _keys().where(Installation.id.in_(few))
-            page = _page(visible, status, query.sort, start, actor.company_id, now, PAGE_SIZE)
-        elif query.search or (score is not None and score not in SCORES):
-            # Many matches of a search, or a cursor written by hand: a statement of its own.
-            visible = matches if query.search else _visible(actor, None)
-            page = _page(visible, query.status, query.sort, start, actor.company_id, now, PAGE_SIZE)
-        else:
-            page = _listed_page(
-                query.status, query.sort, not actor.is_admin, score, start is not None, PAGE_SIZE
-            )
+        if few is None and not query.search and (score is None or score in SCORES):
+            # The list's own pages: keys and rows in one statement kept for the page's shape.
+            dialect = db.get_bind().dialect.name
+            listed = _listed_rows(
+                query.status, query.sort, not actor.is_admin, score, start is not None, PAGE_SIZE,
+                dialect,
+            )  # fmt: skip
             params = {"company_id": actor.company_id, "user_id": actor.id, "now": now}
             if start is not None:
                 params |= {"after_key": start[0], "after_id": start[1]}
-        keys = [] if page is None else (await db.execute(page, params)).all()
-        found, last = split_page(keys, PAGE_SIZE)
-        ids = [row.id for row in found]
-        rows = await page_rows(db, ids, now)
+            listing = [] if listed is None else (await db.execute(listed, params)).all()
+            found, last = split_page(listing, PAGE_SIZE)
+            rows = [queue_row(row, dialect) for row in found]
+        else:
+            if few is not None:
+                # Few installations, known by id: the page looks them up, without the
+                # company's (or the assignments') terms, which they passed already. With
+                # them, SQLite walked the company's index in the page's order (10 ms for a
+                # search), and both databases read installations one by one until they met
+                # enough of the few.
+                visible = _keys().where(Installation.id.in_(few))
+            else:
+                # Many matches of a search, or a cursor written by hand.
+                visible = matches if query.search else _visible(actor, None)
+            page = _page(visible, status, query.sort, start, actor.company_id, now, PAGE_SIZE)
+            keys = [] if page is None else (await db.execute(page)).all()
+            found, last = split_page(keys, PAGE_SIZE)
+            rows = await page_rows(db, [row.id for row in found], now)
         next_after = None
         if last is not None:
             key = {"problems": last.attention, "name": last.name, "newest": last.id}[query.sort]

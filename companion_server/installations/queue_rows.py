@@ -69,13 +69,47 @@ async def page_rows(db: AsyncSession, ids: list[int], now: datetime) -> list[Que
     if not ids:
         return []
     dialect = db.get_bind().dialect.name
-    rows = {row.id: row for row in await db.execute(_statement(dialect), {"ids": ids, "now": now})}
+    rows = {row.id: row for row in await db.execute(_by_ids(dialect), {"ids": ids, "now": now})}
     return [_row(rows[i], dialect) for i in ids]
 
 
 @cache
-def _statement(dialect: str) -> Select[Any]:
-    """What a page's rows show, in one statement built once (parameters ``ids``, ``now``).
+def _by_ids(dialect: str) -> Select[Any]:
+    """:func:`_columns` of the installations ``ids``, built once."""
+    return _columns(dialect).where(Installation.id.in_(bindparam("ids", expanding=True)))
+
+
+def rows_of_keys(keys: Select[Any], sort: str, dialect: str) -> Select[Any]:
+    """What the rows of a page show, with its keys (``id``, ``name``, ``attention``) in order.
+
+    The page's keys and its rows in one statement: a trip to the database fewer, which on
+    SQLite is a hand-over to aiosqlite's thread and back. :func:`queue_row` reads a row.
+    """
+    found = keys.subquery()
+    order = {
+        "problems": (found.c.attention.desc(), found.c.id.desc()),
+        "name": (found.c.name, found.c.id),
+        "newest": (found.c.id.desc(),),
+    }[sort]
+    return (
+        _columns(dialect)
+        .add_columns(found.c.attention)
+        .join(found, found.c.id == Installation.id)
+        .order_by(*order)
+    )
+
+
+def queue_row(row: Row[Any], dialect: str) -> QueueRow:
+    """A row of a :func:`rows_of_keys` statement."""
+    return _row(row[:_COLUMNS], dialect)
+
+
+_COLUMNS: Final = 12  # what :func:`_columns` selects
+
+
+@cache
+def _columns(dialect: str) -> Select[Any]:
+    """What a page's rows show, built once (parameter ``now``; the rows: the caller's).
 
     Each installation by id with its state, its open window, its active alerts' types and
     its assigned installers (JSON arrays: types and names are free text, so no separator is
@@ -118,28 +152,24 @@ def _statement(dialect: str) -> Select[Any]:
         .where(RemoteWindow.installation_id == Installation.id)
         .scalar_subquery()
     )
-    return (
-        select(
-            Installation.id,
-            Installation.name,
-            Installation.status,
-            Installation.box_pin,
-            Installation.customer_email,
-            InstallationState.installation_id.label("state_of"),
-            InstallationState.monitoring,
-            InstallationState.connected,
-            InstallationState.box_online,
-            window.label("window_until"),
-            alerts.label("alert_types"),
-            assignees.label("assignees"),
-        )
-        .outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
-        .where(Installation.id.in_(bindparam("ids", expanding=True)))
-    )
+    return select(
+        Installation.id,
+        Installation.name,
+        Installation.status,
+        Installation.box_pin,
+        Installation.customer_email,
+        InstallationState.installation_id.label("state_of"),
+        InstallationState.monitoring,
+        InstallationState.connected,
+        InstallationState.box_online,
+        window.label("window_until"),
+        alerts.label("alert_types"),
+        assignees.label("assignees"),
+    ).outerjoin(InstallationState, InstallationState.installation_id == Installation.id)
 
 
-def _row(row: Row[Any], dialect: str) -> QueueRow:
-    """A row of the page from its statement's row (see :func:`_statement`)."""
+def _row(row: Any, dialect: str) -> QueueRow:
+    """A row of the page from its statement's row (see :func:`_columns`)."""
     # Unpacked by position: by name, each of a page's 600 values cost a lookup.
     (
         installation_id,
