@@ -204,6 +204,11 @@ WINDOW = vol.Schema(
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
+def is_digest(value: str | None) -> bool:
+    """A snapshot's digest, not a connection's mark (``pending:...``) nor nothing."""
+    return value is not None and _DIGEST.fullmatch(value) is not None
+
+
 def _digest_step(value: Any) -> dict[str, str] | None:
     """A ``device_update``'s snapshot digests before and after it; None if not both valid.
 
@@ -214,14 +219,9 @@ def _digest_step(value: Any) -> dict[str, str] | None:
     before, after = value.get("from"), value.get("to")
     if type(before) is not str or type(after) is not str:
         return None
-    if not (_DIGEST.fullmatch(before) and _DIGEST.fullmatch(after)):
+    if not (is_digest(before) and is_digest(after)):
         return None
     return {"from": before, "to": after}
-
-
-def is_digest(value: str | None) -> bool:
-    """A snapshot's digest, not a connection's mark (``pending:...``) nor nothing."""
-    return value is not None and _DIGEST.fullmatch(value) is not None
 
 
 def next_digest(known: str | None, payload: dict[str, Any]) -> str | None:

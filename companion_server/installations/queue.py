@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from companion_server.installations.queue_rows import QueueRow, page_rows, queue_row, rows_of_keys
 from companion_server.installations.search import matching
-from companion_server.installations.services import assigned_only
+from companion_server.installations.services import assigned_only, assigned_to
 from companion_server.keyset import (
     after_key,
     choice_param,
@@ -40,7 +40,6 @@ from companion_server.models import (
     ATTENTION_NOT_LINKED,
     ATTENTION_OFFLINE,
     Installation,
-    InstallationAssignment,
     RegistrationStatus,
     RemoteWindow,
     User,
@@ -300,11 +299,7 @@ def _listed_page(
     company_id = bindparam("company_id", type_=Installation.company_id.type)
     visible = _keys().where(Installation.company_id == company_id)
     if assigned:
-        visible = visible.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == Installation.id)
-            & (InstallationAssignment.user_id == bindparam("user_id")),
-        )
+        visible = assigned_to(visible, Installation.id, bindparam("user_id"))
     start: tuple[Any, Any] | None = None
     if resumed:
         key = score if sort == "problems" else bindparam("after_key", type_=_KEY_TYPES[sort])
@@ -326,11 +321,7 @@ def _counts_statement(assigned: bool, bound: int) -> Select[Any]:
         Installation.company_id == company_id
     )
     if assigned:
-        visible = visible.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == Installation.id)
-            & (InstallationAssignment.user_id == bindparam("user_id")),
-        )
+        visible = assigned_to(visible, Installation.id, bindparam("user_id"))
     now = bindparam("now", type_=RemoteWindow.until.type)
     counts = []
     for status in FILTERS:
@@ -362,15 +353,30 @@ def _windows_count(
     installer's: joined to their assignments), never from the company's installations.
     Distinct: an installation counts once, however many windows say they are open.
     """
+    bounded = _windows_open(company_id, now, assigned, bound).subquery()
+    return select(func.count()).select_from(bounded).scalar_subquery()
+
+
+def _windows_open(
+    company_id: BindParameter[int], now: BindParameter[datetime], assigned: bool, bound: int
+) -> Select[Any]:
+    """The installations with a window open, once each, at most ``bound`` + 1.
+
+    An installer's are joined to their assignments (parameter ``user_id``).
+    """
     rows = _company_windows(company_id, now)
     if assigned:
-        rows = rows.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == RemoteWindow.installation_id)
-            & (InstallationAssignment.user_id == bindparam("user_id")),
-        )
-    bounded = rows.distinct().limit(bound + 1).subquery()
-    return select(func.count()).select_from(bounded).scalar_subquery()
+        rows = assigned_to(rows, RemoteWindow.installation_id, bindparam("user_id"))
+    return rows.distinct().limit(bound + 1)
+
+
+@cache
+def _window_ids(assigned: bool, bound: int) -> Select[Any]:
+    """:func:`_windows_open` built once (parameters ``company_id``, ``now``, ``user_id``)."""
+    company_id = bindparam("company_id", type_=Installation.company_id.type)
+    return _windows_open(
+        company_id, bindparam("now", type_=RemoteWindow.until.type), assigned, bound
+    )
 
 
 async def _with_window(db: AsyncSession, actor: User, now: datetime) -> list[int] | None:
@@ -380,14 +386,9 @@ async def _with_window(db: AsyncSession, actor: User, now: datetime) -> list[int
     walking its installations in the page's order to find them read all of them when the
     windows were rare. Many open windows: the general way, which then soon meets enough.
     """
-    rows = _company_windows(actor.company_id, now)
-    if not actor.is_admin:
-        rows = rows.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == RemoteWindow.installation_id)
-            & (InstallationAssignment.user_id == actor.id),
-        )
-    ids = list(await db.scalars(rows.distinct().limit(COUNT_BOUND + 1)))
+    statement = _window_ids(not actor.is_admin, COUNT_BOUND)
+    params = {"company_id": actor.company_id, "user_id": actor.id, "now": now}
+    ids = list(await db.scalars(statement, params))
     return None if len(ids) > COUNT_BOUND else ids
 
 

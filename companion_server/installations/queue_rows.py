@@ -100,11 +100,8 @@ def rows_of_keys(keys: Select[Any], sort: str, dialect: str) -> Select[Any]:
 
 
 def queue_row(row: Row[Any], dialect: str) -> QueueRow:
-    """A row of a :func:`rows_of_keys` statement."""
-    return _row(row[:_COLUMNS], dialect)
-
-
-_COLUMNS: Final = 12  # what :func:`_columns` selects
+    """A row of a :func:`rows_of_keys` statement (the keys' ``attention`` last)."""
+    return _row(row[:-1], dialect)
 
 
 @cache

@@ -19,6 +19,8 @@ from companion_server.team.services import fresh_actor
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import InstrumentedAttribute
+    from sqlalchemy.sql.elements import BindParameter
 
     from companion_server.core import Core
 
@@ -32,15 +34,22 @@ class Person:
     email: str
 
 
+def assigned_to[Q: Select[Any]](
+    query: Q, installation_id: InstrumentedAttribute[int], user_id: int | BindParameter[int]
+) -> Q:
+    """``query`` kept to the rows whose ``installation_id`` is assigned to ``user_id``."""
+    return query.join(
+        InstallationAssignment,
+        (InstallationAssignment.installation_id == installation_id)
+        & (InstallationAssignment.user_id == user_id),
+    )
+
+
 def assigned_only[Q: Select[Any]](query: Q, actor: User) -> Q:
     """``query`` kept to the installations assigned to ``actor``, unless an administrator."""
     if actor.is_admin:
         return query
-    return query.join(
-        InstallationAssignment,
-        (InstallationAssignment.installation_id == Installation.id)
-        & (InstallationAssignment.user_id == actor.id),
-    )
+    return assigned_to(query, Installation.id, actor.id)
 
 
 def _visible(actor: User) -> Select[tuple[Installation]]:

@@ -17,7 +17,7 @@ from sqlalchemy import Select, bindparam, select, update
 from companion_server.accounts.validation import normalize_email
 from companion_server.errors import RuleViolation, ValidationFailed
 from companion_server.i18n import LANGUAGES
-from companion_server.installations.services import visible_installation
+from companion_server.installations.services import assigned_to, visible_installation
 from companion_server.journal import log
 from companion_server.keyset import split_page
 from companion_server.mail.outbox import MailKind, enqueue
@@ -327,11 +327,7 @@ def _requests_page(assigned: bool, resumed: bool, size: int) -> Select[Any]:
     if resumed:
         keys = keys.where(Registration.id < bindparam("after", type_=Registration.id.type))
     if assigned:
-        keys = keys.join(
-            InstallationAssignment,
-            (InstallationAssignment.installation_id == Installation.id)
-            & (InstallationAssignment.user_id == bindparam("user_id")),
-        )
+        keys = assigned_to(keys, Installation.id, bindparam("user_id"))
     # The keys in a subquery: one round trip, the rows read by id once the page is known.
     return _REQUEST_ROWS.where(
         Registration.id.in_(keys.correlate(None).scalar_subquery())
